@@ -1,0 +1,1 @@
+"""HTTP: the Powertools REST resolver, routes, problem+json errors, CORS, OpenAPI."""

@@ -1,0 +1,1 @@
+"""Data access: the record repository over DynamoDB, its attribute codec and signed cursors."""

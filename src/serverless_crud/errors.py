@@ -1,0 +1,53 @@
+"""Domain errors shared by the logic and data layers; the API layer maps them to HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of every error a client may be told about."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid field: its dotted path and a sentence saying what is wrong."""
+
+    field: str
+    message: str
+
+
+class InvalidInput(DomainError):
+    """The request's fields break the record's rules (HTTP 422)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+class InvalidParameter(DomainError):
+    """A key in the URL or a query parameter is malformed (HTTP 400)."""
+
+
+class InvalidCursor(DomainError):
+    """A pagination cursor that this service did not issue, or that was altered (HTTP 400)."""
+
+
+class RecordNotFound(DomainError):
+    """No record has that key (HTTP 404)."""
+
+
+class RecordExists(DomainError):
+    """A record with that key exists already (HTTP 409)."""
+
+
+class VersionMismatch(DomainError):
+    """The record's version is not the one the client expected (HTTP 412)."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"the record is at version {current_version}")
+        self.current_version = current_version
+
+
+class StoreUnavailable(DomainError):
+    """DynamoDB throttled or could not be reached after retries (HTTP 503)."""

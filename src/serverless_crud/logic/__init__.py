@@ -1,0 +1,1 @@
+"""Use-cases: what the API can do with records, independent of HTTP and of DynamoDB."""
