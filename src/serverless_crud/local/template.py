@@ -6,6 +6,8 @@ becomes a local name (a table's logical id names the local table).
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ from typing import Any
 import yaml
 
 _NO_VALUE = object()
+#: CloudFormation resolves `{{resolve:ssm:...}}` and `{{resolve:secretsmanager:...}}` at deploy time.
+DYNAMIC_REFERENCE = "{{resolve:"
 _PSEUDO = {
     "AWS::Region": "us-east-1",
     "AWS::AccountId": "123456789012",
@@ -26,6 +30,10 @@ _PSEUDO = {
 
 class TemplateError(Exception):
     """The template cannot be read or understood; the message names the resource."""
+
+
+class Unresolvable(TemplateError):
+    """A value that only AWS can provide (a dynamic reference, an attribute of a resource not run here)."""
 
 
 class _Loader(yaml.SafeLoader):
@@ -145,11 +153,28 @@ class Resolver:
             return self.resolve(items)[int(self.resolve(index))]
         if key == "Fn::GetAtt":
             logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-            return f"{logical_id}.{attribute}"
+            return self._get_att(logical_id, attribute)
         if key == "Fn::FindInMap":
             map_name, top, second = (self.resolve(a) for a in argument)
             return self.template["Mappings"][map_name][top][second]
-        raise TemplateError(f"the intrinsic function {key} is not supported locally")
+        if key == "Fn::Base64":
+            return base64.b64encode(str(self.resolve(argument)).encode()).decode()
+        if key == "Fn::ToJsonString":
+            return json.dumps(self.resolve(argument), separators=(",", ":"))
+        if key == "Fn::Length":
+            return len(self.resolve(argument))
+        raise Unresolvable(f"the intrinsic function {key} has no local value")
+
+    def _get_att(self, logical_id: str, attribute: str) -> str:
+        resource = self.template["Resources"].get(logical_id) or {}
+        if resource.get("Type") in TABLE_TYPES:
+            name = self.resolve((resource.get("Properties") or {}).get("TableName")) or logical_id
+            arn = f"arn:aws:dynamodb:{_PSEUDO['AWS::Region']}:{_PSEUDO['AWS::AccountId']}:table/{name}"
+            if attribute == "Arn":
+                return arn
+            if attribute == "StreamArn":
+                return f"{arn}/stream/1970-01-01T00:00:00.000"
+        raise Unresolvable(f"{logical_id}.{attribute} exists only in AWS")
 
     def _sub(self, argument: Any) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument
