@@ -183,6 +183,7 @@ class EmbeddedAws:
             self._server.server_close()
         if self._mock is not None:
             self._mock.stop(remove_data=False)
+        _uninstall_hooks(self)
 
     @property
     def backend(self) -> Any:
@@ -293,7 +294,7 @@ class EmbeddedAws:
             elif op == "image":
                 images = {n: TableImage(**t) for n, t in entry["tables"].items()}
                 self._apply_image(images, replace_all=True)
-        except Exception as error:  # noqa: BLE001 (an entry that no longer applies is skipped, said)
+        except Exception as error:
             log.warning("journal entry %s skipped: %s", op, error)
 
     def changes(self, action: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -367,27 +368,40 @@ def _written_keys(aws: EmbeddedAws, action: str, params: dict[str, Any]) -> Iter
 
 
 _installed: list[EmbeddedAws] = []
+_originals: dict[str, Any] = {}
 
 
 def _install_hooks(aws: EmbeddedAws) -> None:
-    """Route every account/region to one backend and journal successful writes (once per process)."""
+    """Route every account/region to one backend and journal successful writes."""
     from moto.dynamodb.responses import DynamoHandler
 
     if _installed:
-        _installed[0] = aws
-        return
+        raise RuntimeError("an embedded AWS is already running in this process")
     _installed.append(aws)
+    _originals.update(
+        call_action=DynamoHandler.__dict__["call_action"],
+        dynamodb_backend=DynamoHandler.__dict__["dynamodb_backend"],
+    )
     original = DynamoHandler.call_action
 
     def call_action(handler: Any) -> Any:
-        current = _installed[0]
-        with current.lock:
+        with aws.lock:
             status, headers, body = original(handler)
-            if status < 300 and current.recording:
+            if status < 300 and aws.recording:
                 params = getattr(handler, "params", None) or {}
-                current.store.append(current.changes(handler._get_action(), params))
+                aws.store.append(aws.changes(handler._get_action(), params))
         return status, headers, body
 
-    DynamoHandler.call_action = call_action
-    DynamoHandler.dynamodb_backend = property(lambda handler: _installed[0].backend)
+    # setattr: patching moto's class is the point here, and mypy rightly objects to method assignment.
+    setattr(DynamoHandler, "call_action", call_action)  # noqa: B010
+    setattr(DynamoHandler, "dynamodb_backend", property(lambda handler: aws.backend))  # noqa: B010
 
+
+def _uninstall_hooks(aws: EmbeddedAws) -> None:
+    """Give moto its own methods back (tests start and stop embedded AWSes in one process)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    if _installed and _installed[0] is aws:
+        for name, value in _originals.items():
+            setattr(DynamoHandler, name, value)
+        _installed.clear()

@@ -30,7 +30,7 @@ _TOP_PACKAGE = _RUNTIME_PACKAGE.split(".", 1)[0]
 _KEPT_MODULES = frozenset({_TOP_PACKAGE, _RUNTIME_PACKAGE, f"{_TOP_PACKAGE}.cli"})
 
 
-class FunctionTimedOut(BaseException):  # noqa: N818 (named for what Lambda reports)
+class FunctionTimedOut(BaseException):
     """Raised inside a handler that ran past its Timeout (BaseException: handlers catch Exception)."""
 
 
@@ -161,7 +161,7 @@ class Instance:
         spec = invocation.spec
         try:
             handler = self._handler(spec)
-        except BaseException as error:  # noqa: BLE001 (an init error is the invocation's error)
+        except BaseException as error:
             invocation.error = error
             invocation.deadline = time.monotonic()
             invocation.start_event.set()
@@ -175,7 +175,7 @@ class Instance:
         invocation.start_event.set()
         try:
             invocation.result = handler(invocation.event, context)
-        except BaseException as error:  # noqa: BLE001 (Lambda reports any failure to API Gateway)
+        except BaseException as error:
             invocation.error = error
             if isinstance(error, FunctionTimedOut):
                 print(f"Task timed out after {spec.timeout:.2f} seconds", file=sys.stderr, flush=True)

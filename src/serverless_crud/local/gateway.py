@@ -81,9 +81,7 @@ def _specificity(path: str) -> tuple[int, ...]:
     """Literal segments beat {param}, which beats {proxy+}: API Gateway's choice among resources."""
     if path == "/":
         return ()
-    return tuple(
-        2 if s.endswith("+}") else 1 if s.startswith("{") else 0 for s in path.strip("/").split("/")
-    )
+    return tuple(2 if s.endswith("+}") else 1 if s.startswith("{") else 0 for s in path.strip("/").split("/"))
 
 
 def _resource_id(api: str, path: str) -> str:
@@ -210,7 +208,9 @@ def _headers(request: HttpRequest) -> tuple[dict[str, str], dict[str, list[str]]
         key = names.setdefault(name.lower(), name)
         multi.setdefault(key, []).append(value)
     # What API Gateway adds in front of a regional endpoint.
-    multi["X-Forwarded-For"] = [f"{forwarded_for}, {request.source_ip}" if forwarded_for else request.source_ip]
+    multi["X-Forwarded-For"] = [
+        f"{forwarded_for}, {request.source_ip}" if forwarded_for else request.source_ip
+    ]
     multi.setdefault("X-Forwarded-Port", [str(request.local_port)])
     multi.setdefault("X-Forwarded-Proto", ["http"])
     if "x-amzn-trace-id" not in names:

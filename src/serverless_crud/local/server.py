@@ -78,7 +78,9 @@ class LocalValues:
                 self.path.write_text(json.dumps(self.values, indent=1))
                 self.path.chmod(0o600)
             values[name] = self.values[key]
-            self.notes.append(f"{spec.logical_id} {name}: a random local value kept in {self.path} ({reason})")
+            self.notes.append(
+                f"{spec.logical_id} {name}: a random local value kept in {self.path} ({reason})"
+            )
         return values
 
 
@@ -186,7 +188,7 @@ class LocalServer:
         """The gateway's base URL."""
         assert self.httpd is not None
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def banner(self) -> str:
         """One line with the URLs, then notes (local stand-ins, damaged journal), one per line."""
@@ -219,7 +221,8 @@ class LocalServer:
             self.aws.store.close()
 
     def _watch_sources(self) -> None:
-        assert self.stack is not None and self.instance is not None
+        assert self.stack is not None
+        assert self.instance is not None
         directories = {spec.code_uri for spec in self.stack.functions.values()}
         seen = _mtimes(directories)
         while not self._stopping.wait(RELOAD_POLL_SECONDS):
@@ -271,7 +274,6 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if too_large:
             response = gateway.error(TOO_LARGE, "-", None)
-            self.close_connection = True
         else:
             response = gateway.handle(request)
         self._write(response)
@@ -283,21 +285,28 @@ class _Handler(BaseHTTPRequestHandler):
             return self._read_chunked()
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_REQUEST_BYTES:
+            # Read it all anyway, so the client gets its 413 instead of a broken pipe.
+            while length > 0:
+                chunk = self.rfile.read(min(length, 1 << 20))
+                if not chunk:
+                    break
+                length -= len(chunk)
             return b"", True
         return self.rfile.read(length) if length else b"", False
 
     def _read_chunked(self) -> tuple[bytes, bool]:
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         while True:
             size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
             if size == 0:
                 while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                     pass
-                return b"".join(chunks), False
+                return (b"", True) if total > MAX_REQUEST_BYTES else (b"".join(chunks), False)
             total += size
-            if total > MAX_REQUEST_BYTES:
-                return b"", True
-            chunks.append(self.rfile.read(size))
+            chunk = self.rfile.read(size)
+            if total <= MAX_REQUEST_BYTES:
+                chunks.append(chunk)
             self.rfile.readline()
 
     def _write(self, response: HttpResponse) -> None:
@@ -313,10 +322,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:
         """Access lines are printed by `_answer`, with the time taken."""
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _answer
+    # BaseHTTPRequestHandler dispatches on these names.
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _answer  # noqa: N815
 
 
 def _interrupt(signum: int, frame: Any) -> None:

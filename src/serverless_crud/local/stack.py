@@ -223,7 +223,9 @@ def _routes(resolver: Resolver, logical_id: str, events: dict[str, Any]) -> tupl
             properties = resolver.resolve(event.get("Properties") or {})
             path, method = str(properties["Path"]), str(properties["Method"]).upper()
         except (TemplateError, KeyError) as error:
-            raise TemplateError(f"function {logical_id}: event {event_id}: cannot read it ({error})") from None
+            raise TemplateError(
+                f"function {logical_id}: event {event_id}: cannot read it ({error})"
+            ) from None
         if method not in (*HTTP_METHODS, "ANY"):
             raise TemplateError(f"function {logical_id}: event {event_id}: unknown method {method}")
         if not path.startswith("/"):

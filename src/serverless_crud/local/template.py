@@ -60,8 +60,13 @@ def load_template(path: str | Path) -> dict[str, Any]:
     """Parse a CloudFormation/SAM template (YAML or JSON) with its short-form tags."""
     try:
         document = yaml.load(Path(path).read_text(), Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-    except (OSError, yaml.YAMLError) as error:
-        raise TemplateError(f"cannot read the template {path}: {error}") from None
+    except OSError as error:
+        raise TemplateError(f"cannot read the template {path}: {error.strerror}") from None
+    except yaml.MarkedYAMLError as error:
+        where = f" at line {error.problem_mark.line + 1}" if error.problem_mark else ""
+        raise TemplateError(f"{path} is not valid YAML{where}: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise TemplateError(f"{path} is not valid YAML: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise TemplateError(f"{path} is not a CloudFormation template (no Resources)")
     return document
@@ -119,7 +124,10 @@ class Resolver:
             return _PSEUDO[name]
         if name in self.parameters:
             return self.parameters[name]
-        if name in self.template["Resources"]:
+        resource = self.template["Resources"].get(name)
+        if resource is not None:
+            if isinstance(resource, dict) and resource.get("Type") in TABLE_TYPES:
+                return self._table_name(name, resource)
             return name  # a resource's local name is its logical id
         raise TemplateError(f"Ref to unknown name {name!r}")
 
@@ -165,10 +173,14 @@ class Resolver:
             return len(self.resolve(argument))
         raise Unresolvable(f"the intrinsic function {key} has no local value")
 
+    def _table_name(self, logical_id: str, resource: Mapping[str, Any]) -> str:
+        """A table's name: its TableName if the template gives one, else its logical id."""
+        return str(self.resolve((resource.get("Properties") or {}).get("TableName")) or logical_id)
+
     def _get_att(self, logical_id: str, attribute: str) -> str:
         resource = self.template["Resources"].get(logical_id) or {}
         if resource.get("Type") in TABLE_TYPES:
-            name = self.resolve((resource.get("Properties") or {}).get("TableName")) or logical_id
+            name = self._table_name(logical_id, resource)
             arn = f"arn:aws:dynamodb:{_PSEUDO['AWS::Region']}:{_PSEUDO['AWS::AccountId']}:table/{name}"
             if attribute == "Arn":
                 return arn
