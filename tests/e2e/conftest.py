@@ -75,7 +75,9 @@ class Server:
         return self.process.wait(timeout=START_LIMIT_SECONDS)
 
 
-def start_server(tmp_path: Path, *args: str, template: Path = APP_TEMPLATE, state: Path | None = None) -> Server:
+def start_server(
+    tmp_path: Path, *args: str, template: Path = APP_TEMPLATE, state: Path | None = None
+) -> Server:
     """Start the server and wait for its banner (it names the ports it bound)."""
     log = tmp_path / f"server-{time.monotonic_ns()}.log"
     command = [

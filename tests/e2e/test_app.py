@@ -8,7 +8,9 @@ from urllib.parse import quote
 
 
 def test_crud_through_the_local_gateway(app_server):
-    created = app_server.request("POST", "/records", {"email": "Ann@Example.com", "name": " Ann ", "amount": 0.1})
+    created = app_server.request(
+        "POST", "/records", {"email": "Ann@Example.com", "name": " Ann ", "amount": 0.1}
+    )
     assert created.status == 201, created.body
     record = created.json()
     assert record["email"] == "ann@example.com"

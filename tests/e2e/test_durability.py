@@ -7,7 +7,6 @@ import threading
 
 import boto3
 import pytest
-
 from tests.e2e.conftest import start_server
 
 
@@ -38,7 +37,10 @@ def test_acknowledged_writes_survive_a_restart(tmp_path, stop_signal):
     first = create(server, "first")
     create(server, "second")
     path = f"/records/keep%40example.com/{first['id']}"
-    assert server.request("PATCH", path, {"notes": "changed"}, {"Content-Type": "application/json"}).status == 200
+    assert (
+        server.request("PATCH", path, {"notes": "changed"}, {"Content-Type": "application/json"}).status
+        == 200
+    )
     server.request("DELETE", f"/records/keep%40example.com/{create(server, 'gone')['id']}")
     server.stop(stop_signal)
 
@@ -59,7 +61,9 @@ def test_no_acknowledged_write_is_lost_when_killed_mid_stream(tmp_path):
         number = 0
         while not stop.is_set():
             try:
-                reply = server.request("POST", "/records", {"email": "keep@example.com", "name": f"{prefix}{number}"})
+                reply = server.request(
+                    "POST", "/records", {"email": "keep@example.com", "name": f"{prefix}{number}"}
+                )
             except OSError:
                 return
             if reply.status == 201:
@@ -113,7 +117,9 @@ def test_every_region_and_credential_sees_the_same_tables_and_endpoint_writes_ar
         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "B"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    paris.update_time_to_live(TableName="Scratch", TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True})
+    paris.update_time_to_live(
+        TableName="Scratch", TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True}
+    )
     paris.put_item(TableName="Scratch", Item={"k": {"B": b"\x00\xff"}, "m": {"M": {"b": {"BS": [b"\x01"]}}}})
     paris.batch_write_item(
         RequestItems={"Scratch": [{"PutRequest": {"Item": {"k": {"B": b"\x02"}}}}]},
@@ -150,7 +156,7 @@ def test_a_damaged_journal_tail_is_reported_and_what_precedes_it_kept(tmp_path):
     journal = tmp_path / "state" / "dynamodb" / "journal.log"
     lines = journal.read_bytes().splitlines(keepends=True)
     torn = lines[-1][: len(lines[-1]) // 2]
-    journal.write_bytes(b"".join(lines) + b"0badc0de {\"op\":\"put\"}\n" + torn)
+    journal.write_bytes(b"".join(lines) + b'0badc0de {"op":"put"}\n' + torn)
 
     again = start_server(tmp_path)
     try:

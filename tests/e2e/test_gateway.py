@@ -50,7 +50,9 @@ def test_the_event_has_every_field_of_aws_sample_with_the_same_types(probe_serve
     assert set(seen) == set(SAMPLE)
     # `authorizer` exists only behind an authorizer, `clientCert` only with mutual TLS.
     assert set(seen["requestContext"]) == set(SAMPLE["requestContext"]) - {"authorizer"}
-    assert set(seen["requestContext"]["identity"]) == set(SAMPLE["requestContext"]["identity"]) - {"clientCert"}
+    assert set(seen["requestContext"]["identity"]) == set(SAMPLE["requestContext"]["identity"]) - {
+        "clientCert"
+    }
     for name in ("resource", "path", "httpMethod", "multiValueQueryStringParameters", "pathParameters"):
         assert seen[name] == SAMPLE[name], name
     assert seen["multiValueHeaders"]["header1"] == ["value1"]
@@ -121,7 +123,7 @@ def test_context_and_environment_come_from_the_template(probe_server):
 
 def test_binary_media_types_arrive_base64_and_binary_responses_leave_raw(probe_server):
     data = bytes(range(256))
-    status, headers, body = raw_request(
+    status, _headers, body = raw_request(
         probe_server, "POST", "/behave/binary", [("Content-Type", "application/octet-stream")], data
     )
     assert status == 200

@@ -178,11 +178,12 @@ class EmbeddedAws:
 
     def stop(self) -> None:
         """Stop the endpoint and the mock; the journal is closed by its owner."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._mock is not None:
-            self._mock.stop(remove_data=False)
+        server, mock, self._server, self._mock = self._server, self._mock, None, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if mock is not None:
+            mock.stop(remove_data=False)
         _uninstall_hooks(self)
 
     @property
@@ -223,10 +224,14 @@ class EmbeddedAws:
         return report
 
     def ensure_tables(self, tables: dict[str, dict[str, Any]], ttl: dict[str, dict[str, Any]]) -> list[str]:
-        """Create the template's tables that do not exist yet; notes on tables that differ."""
+        """Create the template's tables (CreateTable parameters by logical id) that do not exist yet.
+
+        Returns notes on existing tables whose keys differ from the template's.
+        """
         notes = []
         with self.lock:
-            for name, params in tables.items():
+            for params in tables.values():
+                name = params["TableName"]
                 existing = self.backend.tables.get(name)
                 if existing is None:
                     self.client().create_table(**params)

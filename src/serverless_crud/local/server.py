@@ -272,10 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
             protocol=self.request_version,
             local_port=self.server.server_port,
         )
-        if too_large:
-            response = gateway.error(TOO_LARGE, "-", None)
-        else:
-            response = gateway.handle(request)
+        response = gateway.error(TOO_LARGE, "-", None) if too_large else gateway.handle(request)
         self._write(response)
         elapsed = (time.perf_counter() - started) * 1000
         print(f"{self.command} {self.path} {response.status} {elapsed:.1f} ms", file=sys.stderr, flush=True)
