@@ -153,7 +153,7 @@ def test_a_damaged_journal_tail_is_reported_and_what_precedes_it_kept(tmp_path):
     server = start_server(tmp_path)
     create(server, "before")
     server.stop(signal.SIGKILL)
-    journal = tmp_path / "state" / "dynamodb" / "journal.log"
+    journal = max((tmp_path / "state" / "dynamodb").glob("journal-*.log"))
     lines = journal.read_bytes().splitlines(keepends=True)
     torn = lines[-1][: len(lines[-1]) // 2]
     journal.write_bytes(b"".join(lines) + b'0badc0de {"op":"put"}\n' + torn)
@@ -162,7 +162,7 @@ def test_a_damaged_journal_tail_is_reported_and_what_precedes_it_kept(tmp_path):
     try:
         assert names(again) == ["before"]
         assert f"damaged at line {len(lines) + 1}" in again.output()
-        assert list((tmp_path / "state" / "dynamodb").glob("journal.log.damaged-*"))
+        assert journal.with_name(journal.name + ".damaged").exists()
     finally:
         again.stop()
 

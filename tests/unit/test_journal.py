@@ -66,26 +66,52 @@ def test_decode_rejects_what_encode_did_not_write():
         raise AssertionError(f"{bad!r} was accepted")
 
 
-def test_compaction_writes_an_export_snapshot_and_empties_the_journal(tmp_path):
+def test_a_snapshot_is_in_export_format_and_covers_the_segments_before_it(tmp_path):
     store = Store(tmp_path)
     store.append([put("a")])
     image = TableImage(create=TABLE, ttl={"AttributeName": "ttl", "Enabled": True}, items=[put("a")["item"]])
+    covers = store.rotate()
+    store.append([put("b")])
 
-    snapshot = store.compact({"t": image})
+    snapshot = store.write_snapshot({"t": image}, covers)
 
-    assert store.read_journal().entries == []
-    assert store.read_snapshot() == {"t": image}
+    reopened = Store(tmp_path)
+    assert reopened.read_snapshot() == {"t": image}
+    assert reopened.read_journal().entries == [put("b")]
     # DynamoDB's export format: one {"Item": ...} object per line.
     (data,) = (snapshot / "data").iterdir()
     assert [json.loads(line) for line in data.read_text().splitlines()] == [{"Item": put("a")["item"]}]
+
+
+def test_a_snapshot_that_never_became_current_changes_nothing(tmp_path):
+    store = Store(tmp_path)
+    store.append([put("a")])
+    store.rotate()
     store.append([put("b")])
-    assert store.read_journal().entries == [put("b")]
+    store.close()  # as if the process died before writing the snapshot
+
+    assert Store(tmp_path).read_journal().entries == [put("a"), put("b")]
 
 
 def test_only_the_newest_snapshot_is_kept(tmp_path):
     store = Store(tmp_path)
-    store.compact({"t": TableImage(create=TABLE, items=[])})
-    newest = store.compact({"t": TableImage(create=TABLE, items=[put("z")["item"]])})
+    store.write_snapshot({"t": TableImage(create=TABLE, items=[])}, store.rotate())
+    newest = store.write_snapshot({"t": TableImage(create=TABLE, items=[put("z")["item"]])}, store.rotate())
 
     assert sorted(p.name for p in tmp_path.glob("snapshot-*")) == [newest.name]
     assert store.read_snapshot()["t"].items == [put("z")["item"]]
+
+
+def test_a_damaged_segment_is_set_aside(tmp_path):
+    store = Store(tmp_path)
+    store.append([put("a")])
+    store.close()
+    with store.journal_path.open("ab") as journal:
+        journal.write(b"garbage\n")
+    contents = store.read_journal()
+
+    store.set_aside_damaged(contents)
+
+    assert contents.entries == [put("a")]
+    assert Store(tmp_path).read_journal().entries == []
+    assert (tmp_path / "journal-000001.log.damaged").exists()

@@ -50,6 +50,8 @@ class Invocation:
     event: dict[str, Any]
     spec: FunctionSpec
     cancelled: bool = False
+    #: Only import the handler (no event is run).
+    warm_only: bool = False
     result: Any = None
     error: BaseException | None = None
     deadline: float = 0.0
@@ -135,6 +137,10 @@ class Instance:
                     ctypes.c_ulong(self._thread.ident), ctypes.py_object(FunctionTimedOut)
                 )
 
+    def warm(self, spec: FunctionSpec) -> None:
+        """Import the function's handler now, before the first request (an init error shows then)."""
+        self._queue.put(Invocation(event={}, spec=spec, warm_only=True))
+
     def mark_stale(self) -> None:
         """Re-import handlers before the next event (source files changed)."""
         self._stale = True
@@ -167,6 +173,8 @@ class Instance:
             invocation.start_event.set()
             invocation.done.set()
             _print_error(spec, error)
+            return
+        if invocation.warm_only:
             return
         invocation.deadline = time.monotonic() + spec.timeout
         context = LambdaContext(spec, str(uuid.uuid4()), invocation.deadline)

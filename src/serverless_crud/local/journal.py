@@ -2,21 +2,26 @@
 
 The journal holds one JSON entry per line, each prefixed by its CRC-32, so a torn or corrupted tail
 is detected and everything before it is kept. Entries describe states, not requests (the item as it
-is after the write, a table as created), so replaying them is deterministic, and replaying a journal
-over a snapshot taken at its end yields the same state: compaction can be interrupted anywhere.
+is after the write, a table as created), so replaying them is deterministic.
+
+The journal is a series of numbered segments. Compaction rotates to a new segment (under the
+caller's lock, with the state captured at that instant), then writes the snapshot while appends go
+on, makes it current with an atomic rename, and deletes the segments the snapshot covers. A crash at
+any point leaves a current snapshot plus the segments after it.
 
 Layout of the state directory::
 
-    dynamodb/journal.log              <crc32 hex> <json entry>\\n ...
-    dynamodb/CURRENT                  name of the current snapshot directory
-    dynamodb/snapshot-<n>/manifest.json     tables: CreateTable parameters and TTL
-    dynamodb/snapshot-<n>/data/<table>.json  one {"Item": {...}} per line (DynamoDB JSON export)
+    dynamodb/journal-<n>.log                 <crc32 hex> <json entry>\\n ...
+    dynamodb/CURRENT                         name of the current snapshot directory
+    dynamodb/snapshot-<n>/manifest.json      tables (CreateTable parameters, TTL); first segment after it
+    dynamodb/snapshot-<n>/data/<k>.json      one {"Item": {...}} per line (DynamoDB JSON export)
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 import zlib
@@ -25,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-JOURNAL = "journal.log"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+SEGMENT = re.compile(r"journal-(\d{6})\.log")
 
 
 @dataclass
@@ -41,9 +46,10 @@ class TableImage:
 
 @dataclass
 class JournalContents:
-    """The entries read back, and what was wrong with the tail if anything."""
+    """The entries read back, and where the first damaged line was, if any."""
 
     entries: list[dict[str, Any]]
+    damaged_file: Path | None = None
     damaged_at_line: int | None = None
     problem: str | None = None
 
@@ -59,7 +65,11 @@ def decode_line(line: bytes) -> dict[str, Any]:
     if not line.endswith(b"\n"):
         raise ValueError("the line is incomplete (the write was cut short)")
     checksum, _, payload = line.rstrip(b"\n").partition(b" ")
-    if len(checksum) != 8 or int(checksum, 16) != zlib.crc32(payload):
+    try:
+        valid = len(checksum) == 8 and int(checksum, 16) == zlib.crc32(payload)
+    except ValueError:
+        valid = False
+    if not valid:
         raise ValueError("the checksum does not match")
     entry = json.loads(payload)
     if not isinstance(entry, dict):
@@ -84,11 +94,18 @@ class Store:
         self._lock = threading.Lock()
         self._file: BinaryIO | None = None
         directory.mkdir(parents=True, exist_ok=True)
+        self.segment = max(self._segments(), default=self._snapshot_covers())
+        #: Bytes in the segment being appended to (compaction is due when it grows large).
+        self.segment_bytes = self.journal_path.stat().st_size if self.journal_path.exists() else 0
+
+    def segment_path(self, number: int) -> Path:
+        """The file of journal segment `number`."""
+        return self.directory / f"journal-{number:06d}.log"
 
     @property
     def journal_path(self) -> Path:
-        """Where the journal lives."""
-        return self.directory / JOURNAL
+        """The segment appends go to."""
+        return self.segment_path(self.segment)
 
     # -- writing ---------------------------------------------------------------------------------
     def append(self, entries: list[dict[str, Any]]) -> None:
@@ -101,11 +118,22 @@ class Store:
                 self._file = self.journal_path.open("ab")
             self._file.write(data)
             self._file.flush()
+            self.segment_bytes += len(data)
             if self.sync:
                 os.fsync(self._file.fileno())
 
+    def rotate(self) -> int:
+        """Start a new segment; returns its number (a snapshot taken now covers everything before it)."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+            self.segment += 1
+            self.segment_bytes = 0
+            return self.segment
+
     def close(self) -> None:
-        """Close the journal file (appends reopen it)."""
+        """Close the segment file (appends reopen it)."""
         with self._lock:
             if self._file is not None:
                 self._file.close()
@@ -113,25 +141,37 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------------
     def read_journal(self) -> JournalContents:
-        """Every intact entry; reading stops at the first damaged line, which is reported."""
+        """The entries of the segments after the snapshot; reading stops at the first damaged line."""
         contents = JournalContents(entries=[])
-        if not self.journal_path.exists():
-            return contents
-        with self.journal_path.open("rb") as journal:
-            for number, line in enumerate(journal, start=1):
-                try:
-                    contents.entries.append(decode_line(line))
-                except ValueError as error:
-                    contents.damaged_at_line, contents.problem = number, str(error)
-                    break
+        first = self._snapshot_covers()
+        for number in sorted(n for n in self._segments() if n >= first):
+            path = self.segment_path(number)
+            with path.open("rb") as journal:
+                for line_number, line in enumerate(journal, start=1):
+                    try:
+                        contents.entries.append(decode_line(line))
+                    except ValueError as error:
+                        contents.damaged_file, contents.damaged_at_line = path, line_number
+                        contents.problem = str(error)
+                        return contents
         return contents
+
+    def set_aside_damaged(self, contents: JournalContents) -> None:
+        """Rename the damaged segment and any after it to *.damaged, for inspection, out of replay."""
+        if contents.damaged_file is None:
+            return
+        self.close()
+        damaged = int(SEGMENT.fullmatch(contents.damaged_file.name).group(1))  # type: ignore[union-attr]
+        for number in self._segments():
+            if number >= damaged:
+                path = self.segment_path(number)
+                os.replace(path, path.with_name(path.name + ".damaged"))
 
     def read_snapshot(self) -> dict[str, TableImage]:
         """The tables of the current snapshot (none if there is no snapshot yet)."""
-        current = self.directory / CURRENT
-        if not current.exists():
+        snapshot = self._current_snapshot()
+        if snapshot is None:
             return {}
-        snapshot = self.directory / current.read_text().strip()
         manifest = json.loads((snapshot / MANIFEST).read_text())
         tables: dict[str, TableImage] = {}
         for name, table in manifest["tables"].items():
@@ -142,35 +182,37 @@ class Store:
         return tables
 
     # -- compaction ------------------------------------------------------------------------------
-    def compact(self, tables: dict[str, TableImage], *, damaged_journal: bool = False) -> Path:
-        """Write a snapshot of `tables`, make it current, and start an empty journal.
+    def write_snapshot(self, tables: dict[str, TableImage], covers: int) -> Path:
+        """Write a snapshot of the state before segment `covers`, make it current, drop what it covers."""
+        name = f"snapshot-{covers:06d}"
+        target = self.directory / name
+        shutil.rmtree(target, ignore_errors=True)  # a snapshot left half-written by a crash
+        self._write_snapshot(target, tables, covers)
+        self._replace(self.directory / CURRENT, name.encode())
+        for number in self._segments():
+            if number < covers:
+                self.segment_path(number).unlink(missing_ok=True)
+        for old in self.directory.glob("snapshot-*"):
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+        return target
 
-        The snapshot becomes current (an atomic rename of CURRENT) before the journal is emptied, so a
-        crash at any point leaves a snapshot plus a journal that replays to the same state. A damaged
-        journal is kept beside the snapshot for inspection rather than deleted.
-        """
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
-            name = f"snapshot-{self._next_generation():06d}"
-            self._write_snapshot(self.directory / name, tables)
-            self._replace(self.directory / CURRENT, name.encode())
-            if damaged_journal and self.journal_path.exists():
-                os.replace(self.journal_path, self.directory / f"{JOURNAL}.damaged-{name}")
-            self._replace(self.journal_path, b"")
-            for old in self.directory.glob("snapshot-*"):
-                if old.name != name:
-                    shutil.rmtree(old, ignore_errors=True)
-            return self.directory / name
+    def _segments(self) -> list[int]:
+        return [int(m.group(1)) for p in self.directory.iterdir() if (m := SEGMENT.fullmatch(p.name))]
 
-    def _next_generation(self) -> int:
-        generations = [int(p.name.split("-")[1]) for p in self.directory.glob("snapshot-*") if p.is_dir()]
-        return max(generations, default=0) + 1
+    def _current_snapshot(self) -> Path | None:
+        current = self.directory / CURRENT
+        return self.directory / current.read_text().strip() if current.exists() else None
 
-    def _write_snapshot(self, target: Path, tables: dict[str, TableImage]) -> None:
+    def _snapshot_covers(self) -> int:
+        snapshot = self._current_snapshot()
+        if snapshot is None:
+            return 1
+        return int(json.loads((snapshot / MANIFEST).read_text())["journal"])
+
+    def _write_snapshot(self, target: Path, tables: dict[str, TableImage], covers: int) -> None:
         (target / "data").mkdir(parents=True)
-        manifest: dict[str, Any] = {"format": "DYNAMODB_JSON", "tables": {}}
+        manifest: dict[str, Any] = {"format": "DYNAMODB_JSON", "journal": covers, "tables": {}}
         for number, (name, image) in enumerate(sorted(tables.items())):
             relative = f"data/{number:04d}.json"
             with (target / relative).open("wb") as data:

@@ -128,17 +128,20 @@ class LocalServer:
         aws.start()
         self.aws = aws
         report = aws.load()
-        if report.damaged is not None:
+        if (damaged := report.damaged) is not None:
             self.notes.append(
-                f"the journal {store.journal_path} is damaged at line {report.damaged.damaged_at_line} "
-                f"({report.damaged.problem}): the {report.journal_entries} entries before it are kept, "
-                "the damaged tail is saved beside the snapshot"
+                f"the journal {damaged.damaged_file} is damaged at line {damaged.damaged_at_line} "
+                f"({damaged.problem}): the {report.journal_entries} entries before it are kept, "
+                "the rest is set aside as *.damaged"
             )
         self.notes.extend(aws.ensure_tables(stack.tables, stack.ttl))
         if report.journal_entries or report.damaged is not None:
-            aws.compact(damaged_journal=report.damaged is not None)
+            aws.compact_in_background()
         self.dynamodb_endpoint = self._bind_endpoint(aws)
         self.instance = Instance(lambda spec: self._runtime_environment(spec, environments[spec.logical_id]))
+        for spec in stack.functions.values():
+            if any(route.function == spec.logical_id for route in stack.routes):
+                self.instance.warm(spec)
         self.httpd.gateway = Gateway(  # type: ignore[attr-defined]
             stack, self.instance.invoke, options.integration_timeout
         )
@@ -250,6 +253,8 @@ def _mtimes(directories: set[Path]) -> dict[str, float]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    #: Room for many clients connecting at once (the default, 5, drops SYNs: 1 s retransmits).
+    request_queue_size = 128
     gateway: Gateway
 
 
@@ -257,6 +262,8 @@ class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive; every method goes to the gateway."""
 
     protocol_version = "HTTP/1.1"
+    #: Headers and body leave in separate writes; Nagle + delayed ACK would add 40 ms to each.
+    disable_nagle_algorithm = True
     server: _Server
 
     def _answer(self) -> None:

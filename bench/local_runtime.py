@@ -1,0 +1,263 @@
+"""The local runtime (`serverless-crud serve`): requests through the local gateway, and start-up time.
+
+Throughput: the server in its own process, clients on keep-alive connections in this one (both share
+the machine's cores, so the figures are a floor). Start-up: a state directory holding N records,
+either as a journal (replayed, then compacted) or as a snapshot (loaded), timed from process start to
+the first answered request.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TITLE = "Local runtime: serverless-crud serve"
+BANNER = re.compile(r"API http://([\d.]+):(\d+)/ .*ready in (\d+) ms")
+STARTUP_TARGET_SECONDS = 2.0
+STARTUP_RECORDS = 10_000
+
+
+def _start(state: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path, int, float, float]:
+    """Start the server; (process, log, port, seconds to the first answer, its own 'ready in' seconds)."""
+    log = state.parent / f"serve-{time.monotonic_ns()}.log"
+    began = time.perf_counter()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "serverless_crud.cli",
+                "serve",
+                "--port",
+                "0",
+                "--state-dir",
+                str(state),
+                *args,
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    while True:
+        match = BANNER.search(log.read_text(errors="replace"))
+        if match:
+            break
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text())
+        time.sleep(0.005)
+    port = int(match.group(2))
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    connection.request("GET", "/health")
+    connection.getresponse().read()
+    first_answer = time.perf_counter() - began
+    connection.close()
+    return process, log, port, first_answer, int(match.group(3)) / 1000
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    process.wait()
+
+
+def _load(
+    port: int, clients: int, requests: int, make: Callable[[int, int], tuple[str, str, bytes]]
+) -> dict[str, float]:
+    """`clients` threads, each on its own connection, `requests` each; throughput and latency."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+
+    def client(number: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        mine = []
+        barrier.wait()
+        for index in range(requests):
+            method, path, body = make(number, index)
+            headers = {"Content-Type": "application/json"} if body else {}
+            started = time.perf_counter()
+            connection.request(method, path, body=body or None, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status >= 300:
+                raise RuntimeError(f"{method} {path}: {response.status}")
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": latencies[len(latencies) // 2] * 1000,
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+    }
+
+
+def measure_requests(requests_per_client: int = 200) -> list[list[str]]:
+    """GET and POST through the local gateway under 1 and 16 concurrent clients."""
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        process, _, port, _, _ = _start(Path(directory) / "state", "--fresh")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port)
+            connection.request(
+                "POST",
+                "/records",
+                json.dumps({"email": "bench@example.com", "name": "b"}),
+                {"Content-Type": "application/json"},
+            )
+            record = json.loads(connection.getresponse().read())
+            connection.close()
+            get_path = f"/records/bench%40example.com/{record['id']}"
+
+            def get(_client: int, _index: int) -> tuple[str, str, bytes]:
+                return "GET", get_path, b""
+
+            def post(client: int, index: int) -> tuple[str, str, bytes]:
+                body = {"email": f"c{client}@example.com", "name": f"n{index}", "tags": ["a", "b"]}
+                return "POST", "/records", json.dumps(body).encode()
+
+            for clients in (1, 16):
+                for name, make in (("GET one record", get), ("POST a record", post)):
+                    count = (
+                        max(20, requests_per_client // clients * 2) if clients > 1 else requests_per_client
+                    )
+                    _load(port, clients, 10, make)  # warm-up
+                    result = _load(port, clients, count, make)
+                    rows.append(
+                        [
+                            name,
+                            str(clients),
+                            str(count * clients),
+                            f"{result['rps']:.0f}",
+                            f"{result['p50']:.1f}",
+                            f"{result['p99']:.1f}",
+                        ]
+                    )
+        finally:
+            _stop(process)
+    return rows
+
+
+def _journal_of(records: int, state: Path) -> None:
+    """A state directory whose journal holds `records` records, written as the server writes them."""
+    from serverless_crud.local.journal import Store
+    from serverless_crud.local.stack import read_stack
+
+    (table,) = read_stack(ROOT / "template.yaml").tables.values()
+    store = Store(state / "dynamodb", sync=False)
+    entries: list[dict[str, Any]] = [{"op": "create_table", "params": table}]
+    for number in range(records):
+        item = {
+            "email": {"S": f"user{number % 500}@example.com"},
+            "id": {"N": str(1_700_000_000_000_000 + number)},
+            "name": {"S": f"Person {number}"},
+            "phone": {"NULL": True},
+            "notes": {"S": "some notes " * 5},
+            "tags": {"L": [{"S": "alpha"}, {"S": "beta"}]},
+            "amount": {"N": "12.50"},
+            "active": {"BOOL": True},
+            "version": {"N": "1"},
+            "created_at": {"S": "2026-01-01T00:00:00.000Z"},
+            "updated_at": {"S": "2026-01-01T00:00:00.000Z"},
+        }
+        entries.append({"op": "put", "table": table["TableName"], "item": item})
+    store.append(entries)
+    store.close()
+
+
+def measure_startup(records: int = STARTUP_RECORDS, repetitions: int = 3) -> list[list[str]]:
+    """Seconds from process start to the first answer: empty, journal replay, snapshot load."""
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        base = Path(directory)
+        cases: list[tuple[str, Callable[[Path], None]]] = [
+            ("empty state directory", lambda state: None),
+            (
+                f"{records:,} records in the journal (replayed)",
+                lambda state: _journal_of(records, state),
+            ),
+            (f"{records:,} records in a snapshot (load)", lambda state: None),
+        ]
+        snapshot_state = base / "snapshot"
+        _journal_of(records, snapshot_state)
+        process, *_ = _start(snapshot_state)  # replays and compacts: a snapshot is left behind
+        _stop(process)
+        for label, prepare in cases:
+            first, ready = [], []
+            for repetition in range(repetitions):
+                state = snapshot_state if "snapshot" in label else base / f"s{len(rows)}-{repetition}"
+                prepare(state)
+                process, _, _, to_answer, ready_in = _start(state)
+                _stop(process)
+                first.append(to_answer)
+                ready.append(ready_in)
+            first.sort()
+            ready.sort()
+            rows.append([label, f"{ready[len(ready) // 2]:.2f}", f"{first[len(first) // 2]:.2f}"])
+    return rows
+
+
+def _render(title: str, columns: list[str], rows: list[list[str]], notes: list[str]) -> str:
+    widths = [max(len(c) for c in column) for column in zip(columns, *rows, strict=False)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        )
+
+    return "\n".join(
+        [f"== {title}", line(columns), "  ".join("-" * w for w in widths), *map(line, rows), *notes]
+    )
+
+
+def run() -> None:
+    """Measure and print both tables."""
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    request_rows = measure_requests(50 if quick else 400)
+    print(
+        _render(
+            "Requests through the local gateway (keep-alive clients on the same machine)",
+            ["request", "clients", "requests", "req/s", "p50 ms", "p99 ms"],
+            request_rows,
+            ["   one warm instance serves one event at a time; 16 clients queue in front of it"],
+        ),
+        end="\n\n",
+    )
+    startup_rows = measure_startup(STARTUP_RECORDS, 1 if quick else 3)
+    slowest = max(float(row[2]) for row in startup_rows)
+    verdict = "met" if slowest < STARTUP_TARGET_SECONDS else "NOT met"
+    print(
+        _render(
+            "Start-up (median seconds; 'ready' is the server's own count, 'first answer' the client's)",
+            ["state directory", "ready s", "first answer s"],
+            startup_rows,
+            [
+                f"   target: first answer under {STARTUP_TARGET_SECONDS:.0f} s with {STARTUP_RECORDS:,} records: {verdict}"
+            ],
+        )
+    )
+
+
+if __name__ == "__main__":
+    run()
