@@ -253,7 +253,7 @@ def run() -> None:
             ["state directory", "ready s", "first answer s"],
             startup_rows,
             [
-                f"   target: first answer under {STARTUP_TARGET_SECONDS:.0f} s with {STARTUP_RECORDS:,} records: {verdict}"
+                f"   target: first answer under {STARTUP_TARGET_SECONDS:.0f} s ({STARTUP_RECORDS:,} records): {verdict}"
             ],
         )
     )
