@@ -63,9 +63,9 @@ class TestMethods:
     @pytest.mark.parametrize(
         ("method", "path", "allow"),
         [
-            ("DELETE", "/records", "GET, OPTIONS, POST"),
-            ("POST", "/records/a%40example.com/1", "DELETE, GET, OPTIONS, PATCH, PUT"),
-            ("PUT", "/health", "GET, OPTIONS"),
+            ("DELETE", "/records", "GET, HEAD, OPTIONS, POST"),
+            ("POST", "/records/a%40example.com/1", "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"),
+            ("PUT", "/health", "GET, HEAD, OPTIONS"),
         ],
     )
     def test_wrong_method_is_405_with_allow(self, api, method, path, allow):
@@ -78,6 +78,14 @@ class TestMethods:
         reply = api.get("/records/a%40example.com/1/extra")
         assert reply.status == 404
         assert reply.headers["Content-Type"] == "application/problem+json"
+
+
+def test_head_answers_like_get_without_a_body(api):
+    created = api.post("/records", {"email": "a@example.com", "name": "A"}).json()
+    reply = api.request("HEAD", f"/records/a%40example.com/{created['id']}")
+    assert reply.status == 200 and reply.body == ""
+    assert reply.headers["ETag"] == '"1"'
+    assert api.request("HEAD", "/records/a%40example.com/999").status == 404
 
 
 def test_health(api):
