@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.events import rest_event
+
 SAMPLE = Path(__file__).resolve().parent.parent / "support" / "samples" / "aws_rest_proxy_event.json"
 ALLOWED = "https://app.example.com"
 
@@ -129,3 +131,13 @@ def test_unexpected_errors_leak_nothing(api, aws, table):
     assert reply.headers["Content-Type"] == "application/problem+json"
     for secret in ("Traceback", "ResourceNotFound", table["TableName"], "botocore", ".py"):
         assert secret not in reply.body
+
+
+def test_events_without_headers_are_answered(api):
+    # API Gateway's console test invocations send null headers and a bare request context.
+    event = rest_event("GET", "/records")
+    event.update(headers=None, multiValueHeaders=None, requestContext={})
+    assert api.send(event).status == 200
+    event = rest_event("POST", "/records", body='{"email": "a@example.com", "name": "A"}')
+    event.update(headers=None, multiValueHeaders=None)
+    assert api.send(event).status == 415
