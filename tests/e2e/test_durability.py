@@ -128,11 +128,16 @@ def test_every_region_and_credential_sees_the_same_tables_and_endpoint_writes_ar
     paris.transact_write_items(
         TransactItems=[{"Delete": {"TableName": "Scratch", "Key": {"k": {"B": b"\x02"}}}}],
     )
+    paris.execute_statement(
+        Statement="INSERT INTO RecordsTable VALUE {'email': 'sql@example.com', 'id': 7, 'name': 'partiql'}"
+    )
     server.stop(signal.SIGKILL)
 
     again = start_server(tmp_path)
     try:
         client = dynamodb(again, "us-west-2", "AKIDOREGON")
+        inserted = {"email": {"S": "sql@example.com"}, "id": {"N": "7"}}
+        assert client.get_item(TableName="RecordsTable", Key=inserted)["Item"]["name"] == {"S": "partiql"}
         assert client.get_item(TableName="RecordsTable", Key=key)["Item"]["name"] == {"S": "via the endpoint"}
         assert client.scan(TableName="Scratch")["Items"] == [
             {"k": {"B": b"\x00\xff"}, "m": {"M": {"b": {"BS": [b"\x01"]}}}}
