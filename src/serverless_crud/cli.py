@@ -84,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StartError, TemplateError, ValueError) as error:
         print(f"serverless-crud: {error}", file=sys.stderr)
         return 1
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"serverless-crud: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
     return 0
 
 

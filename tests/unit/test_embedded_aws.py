@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import boto3
 import moto
 import pytest
 from moto.dynamodb.responses import DynamoHandler
 
+from serverless_crud.local import embedded_aws
 from serverless_crud.local.embedded_aws import HOOKED_MOTO_VERSION, EmbeddedAws
 from serverless_crud.local.journal import Store
 
@@ -96,3 +99,24 @@ def test_stopping_gives_moto_its_methods_back(tmp_path):
     embedded.stop()
 
     assert DynamoHandler.__dict__["call_action"] is original
+
+
+def test_a_large_journal_is_compacted_while_writes_go_on(aws, tmp_path, monkeypatch):
+    monkeypatch.setattr(embedded_aws, "COMPACT_AFTER_BYTES", 1)
+    writer = client("us-east-1")
+    for number in range(20):
+        writer.put_item(TableName="T", Item={"k": {"S": f"k{number}"}, "n": {"N": "1"}})
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "CURRENT").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    aws.compact()  # waits for a compaction in progress, then folds in the rest
+    aws.stop()
+
+    again = EmbeddedAws(Store(tmp_path, sync=False))
+    again.start()
+    try:
+        report = again.load()
+        assert report.snapshot_items == 20
+        assert report.journal_entries == 0
+    finally:
+        again.stop()

@@ -175,7 +175,10 @@ class EmbeddedAws:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-        threading.Thread(target=self._server.serve_forever, name="dynamodb-endpoint", daemon=True).start()
+        # A short poll interval: shutdown() waits for the loop to notice, and Ctrl-C should be quick.
+        threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="dynamodb-endpoint", daemon=True
+        ).start()
         bound_host, bound_port = self._server.server_address[:2]
         return f"http://{bound_host}:{bound_port}"
 

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 from serverless_crud.local.embedded_aws import REGION, EmbeddedAws
 from serverless_crud.local.functions import Instance
 from serverless_crud.local.gateway import (
+    FAILED,
     INTEGRATION_TIMEOUT_SECONDS,
     MAX_REQUEST_BYTES,
     TOO_LARGE,
@@ -279,7 +281,11 @@ class _Handler(BaseHTTPRequestHandler):
             protocol=self.request_version,
             local_port=self.server.server_port,
         )
-        response = gateway.error(TOO_LARGE, "-", None) if too_large else gateway.handle(request)
+        try:
+            response = gateway.error(TOO_LARGE, "-", None) if too_large else gateway.handle(request)
+        except Exception:  # a fault of the runtime itself: answered as API Gateway would
+            traceback.print_exc()
+            response = gateway.error(FAILED, "-", None)
         self._write(response)
         elapsed = (time.perf_counter() - started) * 1000
         print(f"{self.command} {self.path} {response.status} {elapsed:.1f} ms", file=sys.stderr, flush=True)
@@ -345,8 +351,10 @@ def run(options: ServeOptions) -> None:
     except BaseException:
         server.stop()
         raise
-    # SIGTERM stops like Ctrl-C: the journal is already durable, this only makes the exit tidy.
+    # SIGTERM stops like Ctrl-C: the journal is already durable, this only makes the exit tidy. SIGINT
+    # is set explicitly because a shell starts background jobs with it ignored.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     print(server.banner(), flush=True)
     try:
         server.serve_forever()
