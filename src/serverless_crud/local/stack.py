@@ -219,8 +219,11 @@ def _routes(resolver: Resolver, logical_id: str, events: dict[str, Any]) -> tupl
             kind = event.get("Type") if isinstance(event, dict) else event
             skipped.append(f"{logical_id}.Events.{event_id} ({kind} events are not run locally)")
             continue
+        declared = event.get("Properties") or {}
         try:
-            properties = resolver.resolve(event.get("Properties") or {})
+            properties = {
+                k: resolver.resolve(declared[k]) for k in ("Path", "Method", "RestApiId") if k in declared
+            }
             path, method = str(properties["Path"]), str(properties["Method"]).upper()
         except (TemplateError, KeyError) as error:
             raise TemplateError(
@@ -235,14 +238,20 @@ def _routes(resolver: Resolver, logical_id: str, events: dict[str, Any]) -> tupl
     return routes, skipped
 
 
+#: The API properties the local gateway uses; the rest (DefinitionBody, access logs, method
+#: settings...) may refer to resources that exist only in AWS, so they are never resolved.
+API_PROPERTIES = ("StageName", "BinaryMediaTypes", "Variables", "Cors", "GatewayResponses")
+
+
 def _api(template: Mapping[str, Any], resolver: Resolver, api_id: str) -> ApiSpec:
     resource = template["Resources"].get(api_id)
     if api_id == IMPLICIT_API and resource is None:
         return ApiSpec(api_id, IMPLICIT_STAGE)
     if not isinstance(resource, dict) or resource.get("Type") != API_TYPE:
         raise TemplateError(f"RestApiId {api_id} is not an {API_TYPE} in the template")
+    declared = _with_globals(template, "Api", resource.get("Properties") or {})
     try:
-        properties = resolver.resolve(_with_globals(template, "Api", resource.get("Properties") or {}))
+        properties = {name: resolver.resolve(declared[name]) for name in API_PROPERTIES if name in declared}
     except TemplateError as error:
         raise TemplateError(f"API {api_id}: {error}") from None
     stage = properties.get("StageName")
