@@ -7,8 +7,9 @@ import json
 import subprocess
 import sys
 import threading
+import tomllib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pytest
 import yaml
 
-from .conftest import ROOT
+from .conftest import ROOT, Deployment
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI = WORKFLOWS / "ci.yml"
@@ -269,3 +270,19 @@ def test_smoke_test_fails_when_the_stage_does_not_answer(live_stage: str) -> Non
     assert result.returncode != 0
     assert "FAIL: GET" in result.stderr
     assert "/wrong-stage/health answered 404, expected 200" in result.stderr
+
+
+# -- sam deploy defaults ---------------------------------------------------------------------------
+def test_samconfig_deploys_the_dev_stack_with_the_capability_it_needs(
+    deployments: Callable[[str], Deployment],
+) -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    deploy = config["default"]["deploy"]["parameters"]
+    assert config["default"]["global"]["parameters"]["stack_name"] == "serverless-crud-dev"
+    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert deploy["confirm_changeset"] is True
+    # CAPABILITY_IAM is enough only while no IAM resource carries a custom name.
+    for name in ("dev", "everything"):
+        for resource in deployments(name).resources.values():
+            if resource["Type"].startswith("AWS::IAM::"):
+                assert not {"RoleName", "PolicyName", "UserName", "GroupName"} & set(resource["Properties"])
