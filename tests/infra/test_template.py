@@ -552,3 +552,38 @@ def test_deployment_package_requirements_are_pinned(requirement: str, pinned: st
     ]
     assert f"{requirement}=={pinned}" in lines
     assert all("==" in line for line in lines)
+
+
+def test_every_parameter_has_a_default_and_a_description(sam_template: Template) -> None:
+    """`sam deploy --guided` then only asks; `sam deploy` with nothing set deploys dev."""
+    for name, spec in sam_template["Parameters"].items():
+        assert "Default" in spec, name
+        assert len(spec.get("Description", "").split()) >= 3, name
+
+
+@pytest.mark.parametrize(
+    ("parameter", "accepted", "rejected"),
+    [
+        (
+            "DomainName",
+            ["", "api.example.com", "records.api.example.co.uk"],
+            ["https://api.example.com", "api.example.com.", "API.example.com", "localhost"],
+        ),
+        ("HostedZoneId", ["", "Z0123456789ABCDEFGHIJ"], ["/hostedzone/Z0123", "z0123"]),
+        (
+            "CertificateArn",
+            ["", "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb"],
+            ["arn:aws:iam::123456789012:role/x", "0f1e2d3c"],
+        ),
+        ("AlarmEmail", ["", "ops@example.com"], ["ops", "ops@example", "a b@example.com"]),
+        ("ExistingTableName", ["", "legacy-records", "Records_2024.v1"], ["ab", "records table"]),
+        ("StageName", ["dev", "prod", "v2_beta"], ["", "my-stage", "a/b"]),
+    ],
+)
+def test_parameter_patterns_catch_typos_before_deploying(
+    sam_template: Template, parameter: str, accepted: list[str], rejected: list[str]
+) -> None:
+    """CloudFormation refuses a value that does not match the whole AllowedPattern."""
+    pattern = re.compile(sam_template["Parameters"][parameter]["AllowedPattern"])
+    assert [v for v in accepted if not pattern.fullmatch(v)] == []
+    assert [v for v in rejected if pattern.fullmatch(v)] == []
