@@ -515,6 +515,10 @@ def test_ui_hosting_private_bucket_cloudfront_and_api_origin(deployments: Deploy
     assert origins["ui"]["OriginAccessControlId"] == {"Fn::GetAtt": ["UiOriginAccessControl", "Id"]}
     assert origins["api"]["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
     assert origins["api"]["OriginPath"] == {"Fn::Sub": "/${StageName}"}
+    assert (
+        sub_text(origins["api"]["DomainName"])[0]
+        == "${RecordsApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    )
     assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
     behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
     records = behaviours["/records*"]
@@ -587,3 +591,11 @@ def test_parameter_patterns_catch_typos_before_deploying(
     pattern = re.compile(sam_template["Parameters"][parameter]["AllowedPattern"])
     assert [v for v in accepted if not pattern.fullmatch(v)] == []
     assert [v for v in rejected if pattern.fullmatch(v)] == []
+
+
+def test_ui_reaches_the_api_through_the_custom_domain_when_there_is_one(deployments: DeploymentOf) -> None:
+    """No stage prefix on the API's side, so its Location headers hold on CloudFront too."""
+    config = deployments("everything").one("AWS::CloudFront::Distribution")["DistributionConfig"]
+    (api,) = [o for o in config["Origins"] if o["Id"] == "api"]
+    assert api["DomainName"] == "api.example.com"
+    assert "OriginPath" not in api
