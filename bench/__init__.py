@@ -1,0 +1,1 @@
+"""Benchmarks of serverless-crud (`make bench`): each section measures against a baseline in the same run."""

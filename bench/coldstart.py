@@ -1,0 +1,224 @@
+"""Cold start: fresh interpreters importing a handler and serving their first request.
+
+Method (printed with the table):
+- Each sample is a new `python` process started in a task directory that holds the function's code
+  (a copy of `src/serverless_crud`, plus the baseline module), as Lambda's /var/task does.
+  Dependencies come precompiled from the virtual environment, as `sam build` installs them; the
+  function's own code is compiled from source at each start (nothing is cached between processes),
+  which is how a zip from `sam build` runs. A second task directory with the code precompiled shows
+  what shipping bytecode would change.
+- The child measures, with perf_counter_ns: importing the handler's module, creating the DynamoDB
+  client (at import for the baseline, on first use for the app) and serving one request.
+  Interpreter start-up is the same for both sides and left out.
+- DynamoDB is answered by botocore's Stubber, armed while the clock is stopped, so the request
+  is serialised and endpoint-resolved as usual but no network is used and no stub cost is counted.
+- App and baseline runs alternate, in an order reversed every round, to cancel drift.
+"""
+
+from __future__ import annotations
+
+import compileall
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import aws
+from bench.report import Check, Table, median, ms, percentile, ratio
+
+HERE = Path(__file__).resolve().parent
+SOURCE = aws.ROOT / "src" / "serverless_crud"
+TARGET_RATIO = 1.10
+MARKER = "BENCH-RESULT "
+
+EMAIL = "ann@example.com"
+RECORD_ID = 1764000000000001
+
+
+def stored_item() -> dict[str, Any]:
+    """The record DynamoDB returns for the cold GET (every field of the model present)."""
+    return {
+        "email": {"S": EMAIL},
+        "id": {"N": str(RECORD_ID)},
+        "name": {"S": "Ann Example"},
+        "phone": {"S": "+44 20 7946 0000"},
+        "notes": {"NULL": True},
+        "tags": {"L": [{"S": "customer"}, {"S": "vip"}]},
+        "amount": {"N": "12.50"},
+        "active": {"BOOL": True},
+        "version": {"N": "3"},
+        "created_at": {"S": "2026-01-01T00:00:00.000Z"},
+        "updated_at": {"S": "2026-01-02T00:00:00.000Z"},
+    }
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A first request and the DynamoDB answer it gets."""
+
+    name: str
+    event: dict[str, Any]
+    operation: str
+    response: dict[str, Any]
+
+
+def scenarios() -> list[Scenario]:
+    """GET of an existing record, and POST of a new one (which loads the pydantic model)."""
+    body = aws.json_body({"email": "bob@example.com", "name": "Bob", "tags": ["new"], "amount": 3.5})
+    return [
+        Scenario(
+            "GET", aws.api_event("GET", f"/records/{EMAIL}/{RECORD_ID}"), "get_item", {"Item": stored_item()}
+        ),
+        Scenario("POST", aws.api_event("POST", "/records", body=body), "put_item", {}),
+    ]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One kind of child process: which code, compiled how, answering which scenario."""
+
+    label: str
+    side: str  # "app" or "baseline"
+    scenario: Scenario
+    task_root: Path
+
+
+HANDLERS = {
+    "app": (aws.function().handler, "serverless_crud.dal.dynamodb:client()"),
+    "baseline": ("baseline.lambda_handler", "baseline:client"),
+}
+
+
+def build_task_root(parent: Path, name: str, *, compiled: bool) -> Path:
+    """A directory laid out as Lambda's /var/task: the package, the baseline, the child script."""
+    root = parent / name
+    shutil.copytree(SOURCE, root / "serverless_crud", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copy(HERE / "baseline.py", root / "baseline.py")
+    shutil.copy(HERE / "cold_child.py", root / "cold_child.py")
+    if compiled:
+        compileall.compile_dir(root / "serverless_crud", quiet=1)
+        compileall.compile_file(root / "baseline.py", quiet=1)
+    return root
+
+
+def child_environment() -> dict[str, str]:
+    """The function's environment; bytecode never written, so every process compiles alike."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "AWS_", "POWERTOOLS_"))}
+    env.update(aws.environment())
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_child(variant: Variant, files: dict[str, Path], env: dict[str, str]) -> dict[str, Any]:
+    """Start one fresh interpreter and return what it measured (plus the process's wall time)."""
+    handler, getter = HANDLERS[variant.side]
+    fn = aws.function()
+    argv = [
+        sys.executable,
+        "cold_child.py",
+        handler,
+        getter,
+        str(files[f"event-{variant.scenario.name}"]),
+        str(files[f"stub-{variant.scenario.name}"]),
+        str(fn.memory_mb),
+        str(fn.timeout_s),
+    ]
+    started = time.perf_counter_ns()
+    done = subprocess.run(argv, cwd=variant.task_root, env=env, capture_output=True, text=True, check=False)
+    wall_ms = (time.perf_counter_ns() - started) / 1e6
+    lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"cold-start child failed ({variant.label}):\n{done.stdout}\n{done.stderr}")
+    result: dict[str, Any] = json.loads(lines[-1][len(MARKER) :])
+    if not str(result["module_file"]).startswith(str(variant.task_root)):
+        raise RuntimeError(f"{variant.label} imported {result['module_file']}, not the task directory's copy")
+    if result["status"] >= 300:
+        raise RuntimeError(f"{variant.label} answered {result['status']}")
+    result["wall_ms"] = wall_ms
+    return result
+
+
+def run(repetitions: int) -> Table:
+    """Measure every variant `repetitions` times, interleaved, and tabulate."""
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
+        parent = Path(tmp)
+        source = build_task_root(parent, "source", compiled=False)
+        compiled = build_task_root(parent, "compiled", compiled=True)
+        files: dict[str, Path] = {}
+        for scenario in scenarios():
+            files[f"event-{scenario.name}"] = parent / f"event-{scenario.name}.json"
+            files[f"event-{scenario.name}"].write_text(json.dumps(scenario.event))
+            files[f"stub-{scenario.name}"] = parent / f"stub-{scenario.name}.json"
+            stub = {"operation": scenario.operation, "response": scenario.response}
+            files[f"stub-{scenario.name}"].write_text(json.dumps(stub))
+        get, post = scenarios()
+        variants = [
+            Variant("GET   app", "app", get, source),
+            Variant("GET   baseline", "baseline", get, source),
+            Variant("POST  app", "app", post, source),
+            Variant("POST  baseline", "baseline", post, source),
+            Variant("GET   app, .pyc shipped", "app", get, compiled),
+            Variant("GET   baseline, .pyc shipped", "baseline", get, compiled),
+        ]
+        env = child_environment()
+        samples: dict[str, list[dict[str, Any]]] = {v.label: [] for v in variants}
+        run_child(variants[0], files, env)  # warm the OS file cache; not counted
+        run_child(variants[1], files, env)
+        for repetition in range(repetitions):
+            for variant in variants if repetition % 2 == 0 else variants[::-1]:
+                samples[variant.label].append(run_child(variant, files, env))
+    return _table(variants, samples, repetitions)
+
+
+def _table(variants: list[Variant], samples: dict[str, list[dict[str, Any]]], repetitions: int) -> Table:
+    table = Table(
+        title=f"Cold start: import + DynamoDB client + first request ({repetitions} fresh processes each)",
+        columns=["first request", "median ms", "p90 ms", "import", "client", "request", "process", "ratio"],
+    )
+    medians: dict[str, float] = {}
+    for variant in variants:
+        runs = samples[variant.label]
+        totals = [r["total_ms"] for r in runs]
+        medians[variant.label] = median(totals)
+        table.data[variant.label] = runs
+    for variant in variants:
+        runs = samples[variant.label]
+        totals = [r["total_ms"] for r in runs]
+        baseline_label = variant.label.replace("app", "baseline")
+        shown = ""
+        if variant.side == "app":
+            shown = ratio(medians[variant.label] / medians[baseline_label])
+        table.rows.append(
+            [
+                variant.label,
+                ms(median(totals)),
+                ms(percentile(totals, 0.9)),
+                ms(median([r["import_ms"] for r in runs])),
+                ms(median([r["client_ms"] for r in runs])),
+                ms(median([r["request_ms"] for r in runs])),
+                ms(median([r["wall_ms"] for r in runs])),
+                shown,
+            ]
+        )
+    table.checks.append(
+        Check(
+            "cold start, GET (code as sam build ships it)",
+            medians["GET   app"] / medians["GET   baseline"],
+            TARGET_RATIO,
+        )
+    )
+    table.notes += [
+        "ratio = median app / median baseline, same first request, same run.",
+        "import: the handler's module; client: botocore DynamoDB client (app: on first use, "
+        "baseline: boto3 at import); request: the handler serving the event.",
+        "process: the whole child's wall time (interpreter start-up and the stopped-clock set-up included).",
+        "DynamoDB answered by botocore's Stubber armed outside the clock; the function's own code "
+        "compiled from source unless '.pyc shipped'.",
+    ]
+    return table
