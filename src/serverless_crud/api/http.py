@@ -16,7 +16,8 @@ MERGE_PATCH_JSON = "application/merge-patch+json"
 
 def header(event: APIGatewayProxyEvent, name: str) -> str | None:
     """A request header's value, whatever its case."""
-    return event.get_header_value(name, case_sensitive=False)
+    value: str | None = event.headers.get(name)
+    return value
 
 
 def media_type(event: APIGatewayProxyEvent) -> str:

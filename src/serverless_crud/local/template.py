@@ -1,0 +1,222 @@
+"""Reading template.yaml: CloudFormation short-form tags parsed, intrinsics resolved locally.
+
+Parameters take their defaults (or overrides), conditions are evaluated, `Ref` to a resource
+becomes a local name (a table's logical id names the local table).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_NO_VALUE = object()
+_PSEUDO = {
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::StackName": "serverless-crud-local",
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+
+
+class TemplateError(Exception):
+    """The template cannot be read or understood; the message names the resource."""
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that turns `!Ref x` into `{"Ref": x}`, `!Sub s` into `{"Fn::Sub": s}`, etc."""
+
+
+def _construct_tag(loader: _Loader, suffix: str, node: yaml.Node) -> Any:
+    name = "Ref" if suffix == "Ref" else "Condition" if suffix == "Condition" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if name == "Fn::GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_Loader.add_multi_constructor("!", _construct_tag)
+
+
+def load_template(path: str | Path) -> dict[str, Any]:
+    """Parse a CloudFormation/SAM template (YAML or JSON) with its short-form tags."""
+    try:
+        document = yaml.load(Path(path).read_text(), Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except (OSError, yaml.YAMLError) as error:
+        raise TemplateError(f"cannot read the template {path}: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
+        raise TemplateError(f"{path} is not a CloudFormation template (no Resources)")
+    return document
+
+
+@dataclass
+class Resolver:
+    """Evaluates intrinsic functions against parameter values and local resource names."""
+
+    template: Mapping[str, Any]
+    parameters: dict[str, Any]
+
+    @classmethod
+    def for_template(
+        cls, template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    ) -> Resolver:
+        """Parameters take their defaults, then `overrides`."""
+        parameters = {
+            name: spec.get("Default", "")
+            for name, spec in (template.get("Parameters") or {}).items()
+            if isinstance(spec, dict)
+        }
+        parameters.update(overrides or {})
+        return cls(template, parameters)
+
+    def condition(self, name: str) -> bool:
+        """The value of a named condition."""
+        conditions = self.template.get("Conditions") or {}
+        if name not in conditions:
+            raise TemplateError(f"condition {name!r} is not defined")
+        return bool(self.resolve(conditions[name]))
+
+    def resource_enabled(self, logical_id: str) -> bool:
+        """Whether a resource exists under the current conditions."""
+        resource = self.template["Resources"][logical_id]
+        return "Condition" not in resource or self.condition(resource["Condition"])
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve every intrinsic inside `value`; `AWS::NoValue` entries are dropped."""
+        if isinstance(value, list):
+            return [v for v in (self.resolve(item) for item in value) if v is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref" or key.startswith("Fn::") or key == "Condition":
+                return self._intrinsic(key, argument)
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        if name in _PSEUDO:
+            return _PSEUDO[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.template["Resources"]:
+            return name  # a resource's local name is its logical id
+        raise TemplateError(f"Ref to unknown name {name!r}")
+
+    def _intrinsic(self, key: str, argument: Any) -> Any:
+        if key == "Ref":
+            return self._ref(argument)
+        if key == "Condition":
+            return self.condition(argument)
+        if key == "Fn::If":
+            name, when_true, when_false = argument
+            return self.resolve(when_true if self.condition(name) else when_false)
+        if key == "Fn::Equals":
+            left, right = (self.resolve(a) for a in argument)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not self.resolve(argument[0])
+        if key == "Fn::And":
+            return all(self.resolve(a) for a in argument)
+        if key == "Fn::Or":
+            return any(self.resolve(a) for a in argument)
+        if key == "Fn::Sub":
+            return self._sub(argument)
+        if key == "Fn::Join":
+            separator, items = argument
+            return separator.join(str(i) for i in self.resolve(items))
+        if key == "Fn::Split":
+            separator, text = argument
+            return str(self.resolve(text)).split(separator)
+        if key == "Fn::Select":
+            index, items = argument
+            return self.resolve(items)[int(self.resolve(index))]
+        if key == "Fn::GetAtt":
+            logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+            return f"{logical_id}.{attribute}"
+        if key == "Fn::FindInMap":
+            map_name, top, second = (self.resolve(a) for a in argument)
+            return self.template["Mappings"][map_name][top][second]
+        raise TemplateError(f"the intrinsic function {key} is not supported locally")
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        local = {k: self.resolve(v) for k, v in variables.items()}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in local:
+                return str(local[name])
+            if "." in name:
+                return str(self._intrinsic("Fn::GetAtt", name.split(".", 1)))
+            return str(self._ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", substitute, text)
+
+
+TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")
+
+
+def table_definitions(
+    template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """`CreateTable` parameters of every table the template declares, by logical id (= local name)."""
+    resolver = Resolver.for_template(template, overrides)
+    tables = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") not in TABLE_TYPES or not resolver.resource_enabled(logical_id):
+            continue
+        properties = resolver.resolve(resource.get("Properties") or {})
+        try:
+            tables[logical_id] = _create_table_params(logical_id, resource["Type"], properties)
+        except (KeyError, TypeError, ValueError) as error:
+            raise TemplateError(f"table {logical_id}: cannot read its definition ({error!r})") from None
+    return tables
+
+
+def _create_table_params(logical_id: str, kind: str, properties: dict[str, Any]) -> dict[str, Any]:
+    name = properties.get("TableName") or logical_id
+    if kind == "AWS::Serverless::SimpleTable":
+        key = properties.get("PrimaryKey") or {"Name": "id", "Type": "String"}
+        kind_of = {"String": "S", "Number": "N", "Binary": "B"}[key["Type"]]
+        return {
+            "TableName": name,
+            "KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": kind_of}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+    params: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": properties["KeySchema"],
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "BillingMode": properties.get("BillingMode", "PROVISIONED"),
+    }
+    if params["BillingMode"] == "PROVISIONED":
+        params["ProvisionedThroughput"] = properties.get(
+            "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        )
+    for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if properties.get(index_kind):
+            params[index_kind] = [
+                {
+                    k: v
+                    for k, v in index.items()
+                    if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
+                }
+                for index in properties[index_kind]
+            ]
+    return params
