@@ -12,13 +12,11 @@ import json
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -37,90 +35,35 @@ FAKE_CREDENTIALS = {
 }
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """YAML loader that keeps CloudFormation's short-form tags (`!Ref X` -> `{"Ref": "X"}`)."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_TemplateLoader.add_multi_constructor("!", _intrinsic)
-
-
-@cache
-def template() -> dict[str, Any]:
-    """template.yaml, with intrinsic functions kept as their long form."""
-    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_TemplateLoader)  # noqa: S506
-    return loaded
-
-
-def _resolve(value: Any) -> str:
-    """A template value as a string: parameters resolve to their defaults, resources to their id."""
-    if isinstance(value, dict) and "Ref" in value:
-        name = value["Ref"]
-        parameter = template().get("Parameters", {}).get(name)
-        return str(parameter.get("Default", "")) if parameter else str(name)
-    return str(value)
-
-
-@dataclass(frozen=True)
-class Table:
-    """A DynamoDB table declared in the template."""
-
-    name: str
-    partition_key: str
-    sort_key: str | None
-    create_params: dict[str, Any]
-
-
 @dataclass(frozen=True)
 class Function:
-    """The Lambda function declared in the template."""
+    """The Lambda function declared in the template, its parameters at their defaults."""
 
     handler: str
     environment: dict[str, str]
     memory_mb: int
     timeout_s: int
     stage: str
-    tables: list[Table] = field(default_factory=list)
+    tables: dict[str, dict[str, Any]]
 
 
 @cache
 def function() -> Function:
-    """The records function: handler, environment, limits and the tables it uses."""
-    resources = template()["Resources"]
-    globals_ = template().get("Globals", {}).get("Function", {})
-    properties = {**globals_, **resources[FUNCTION]["Properties"]}
-    variables = properties.get("Environment", {}).get("Variables", {})
-    tables = []
-    for logical_id, resource in resources.items():
-        if resource["Type"] != "AWS::DynamoDB::Table":
-            continue
-        props = resource["Properties"]
-        keys = {k["KeyType"]: k["AttributeName"] for k in props["KeySchema"]}
-        create = {
-            "TableName": logical_id,
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-        }
-        tables.append(Table(logical_id, keys["HASH"], keys.get("RANGE"), create))
+    """The records function: handler, environment, limits, and CreateTable of the tables."""
+    from serverless_crud.local.template import Resolver, load_template, table_definitions
+
+    document = load_template(TEMPLATE)
+    resolver = Resolver.for_template(document)
+    globals_ = (document.get("Globals") or {}).get("Function") or {}
+    properties = resolver.resolve({**globals_, **document["Resources"][FUNCTION]["Properties"]})
+    variables = (properties.get("Environment") or {}).get("Variables") or {}
     return Function(
         handler=properties["Handler"],
-        environment={name: _resolve(value) for name, value in variables.items()},
+        environment={name: str(value) for name, value in variables.items()},
         memory_mb=int(properties.get("MemorySize", 128)),
         timeout_s=int(properties.get("Timeout", 3)),
-        stage=_resolve({"Ref": STAGE_PARAMETER}),
-        tables=tables,
+        stage=str(resolver.parameters.get(STAGE_PARAMETER, "dev")),
+        tables=table_definitions(document),
     )
 
 

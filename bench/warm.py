@@ -183,8 +183,8 @@ def create_tables_and_seed() -> None:
     import boto3
 
     client = boto3.client("dynamodb")
-    for declared in aws.function().tables:
-        client.create_table(**declared.create_params)
+    for definition in aws.function().tables.values():
+        client.create_table(**definition)
     for item in listed_items():
         client.put_item(TableName=aws.function().environment["TABLE_NAME"], Item=item)
 
