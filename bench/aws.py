@@ -67,9 +67,13 @@ def function() -> Function:
     )
 
 
+#: A deployed function has a cursor secret (without one it logs a warning on every cold start).
+CURSOR_SECRET = {"CURSOR_SECRET": "bench-cursor-secret"}
+
+
 def environment() -> dict[str, str]:
-    """The function's environment variables from the template, plus fake credentials and region."""
-    return {**function().environment, **FAKE_CREDENTIALS}
+    """The function's environment from the template, a cursor secret, fake credentials and region."""
+    return {**function().environment, **CURSOR_SECRET, **FAKE_CREDENTIALS}
 
 
 def apply_environment() -> None:

@@ -19,7 +19,7 @@ TITLE = "Lambda handler (API Gateway REST proxy -> handler -> DynamoDB)"
 def run(options: Options) -> list[Table]:
     """Cold start, warm stubbed, warm moto, requests per operation."""
     aws.apply_environment()
-    tables = [coldstart.run(options.cold_repetitions)]
+    tables = coldstart.run(options.cold_repetitions)
     rounds, per_round, warmup = options.warm_stubbed
     tables.append(warm.run_stubbed(rounds, per_round, warmup))
     rounds, per_round, warmup = options.warm_moto
