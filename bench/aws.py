@@ -101,6 +101,7 @@ def api_event(
     now = time.time()
     all_headers = {
         "Accept": "application/json",
+        "Accept-Encoding": "gzip, deflate, br",
         "Host": "abcdef1234.execute-api.us-east-1.amazonaws.com",
         "User-Agent": "serverless-crud-bench",
         "X-Amzn-Trace-Id": f"Root=1-{int(now):08x}-{uuid.uuid4().hex[:24]}",

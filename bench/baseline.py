@@ -45,14 +45,16 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parts = event["pathParameters"]["proxy"].split("/")
     if method == "GET" and len(parts) == 3:
         key = {PK: {"S": parts[1]}, SK: {"N": parts[2]}}
-        item = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
-        return _response(200, item) if item else _response(404, {"message": "not found"})
+        found = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
+        return _response(200, found) if found else _response(404, {"message": "not found"})
     if method == "POST":
         record = json.loads(event["body"])
         now = datetime.now(UTC).isoformat()
         record.update(version=1, created_at=now, updated_at=now)
         record.setdefault("id", time.time_ns() // 1000)
-        item = {PK if k == "email" else SK if k == "id" else k: _attribute(v) for k, v in record.items()}
+        item: dict[str, Any] = {
+            PK if k == "email" else SK if k == "id" else k: _attribute(v) for k, v in record.items()
+        }
         client.put_item(
             TableName=TABLE,
             Item=item,

@@ -6,7 +6,7 @@ named steps so the table can say where time goes; the work is the same as one im
 the DynamoDB client, then serving one first request. DynamoDB is answered by botocore's Stubber,
 imported and armed while the clock is stopped, so neither side pays for it. Garbage-collector
 time inside the window is measured with `gc.callbacks`. This script imports nothing before the
-window that the interpreter has not already loaded at start-up.
+window that the interpreter has not already loaded at start-up (not even `typing`).
 
 argv: steps (comma-separated: `import:MODULE`, `call:MODULE:FUNCTION`, `attr:MODULE:NAME` (the
 client), `gc-freeze`), handler ("module.function"), event file, stub file, memory MB, timeout s.
@@ -66,7 +66,7 @@ def main() -> None:
     gc.callbacks.append(_on_gc)
 
     timings = []
-    client = None
+    client: object = None
     gc_before = _gc_ns[0]
     for step in steps:
         started = time.perf_counter_ns()
@@ -85,7 +85,7 @@ def main() -> None:
         event = json.load(file)
     with open(stub_path) as file:
         stub = json.load(file)
-    stubber = Stubber(client)
+    stubber = Stubber(client)  # type: ignore[arg-type]
     stubber.add_response(stub["operation"], stub["response"])
     stubber.activate()
     handler = getattr(sys.modules[module_name], function_name)

@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +116,7 @@ def _time(
 
 
 def measure(
-    sides: dict[str, tuple[Handler, Callable[[int], None]]],
+    sides: Mapping[str, tuple[Handler, Callable[[int], None]]],
     operation: Operation,
     rounds: int,
     per_round: int,
@@ -151,7 +151,11 @@ def run_stubbed(rounds: int, per_round: int, warmup: int) -> Table:
         for operation in operations():
 
             def arm(stubber: Stubber, op: Operation = operation) -> Callable[[int], None]:
-                return lambda count: [stubber.add_response(op.method, op.response) for _ in range(count)]
+                def queue(count: int) -> None:
+                    for _ in range(count):
+                        stubber.add_response(op.method, op.response)
+
+                return queue
 
             sides = {"app": (app, arm(stubbers["app"])), "baseline": (base, arm(stubbers["baseline"]))}
             samples = measure(sides, operation, rounds, per_round, warmup)
