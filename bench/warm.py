@@ -99,6 +99,26 @@ def baseline_handler() -> tuple[Handler, Any]:
     return baseline.lambda_handler, baseline.client
 
 
+class CallShapes:
+    """Records each DynamoDB call a client makes as (operation, parameter names), to show that the
+    app and the baseline send the same requests. Registered for the warm-up only."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, tuple[str, ...]]] = []
+
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.seen.append((model.name, tuple(sorted(params))))
+
+    @contextlib.contextmanager
+    def watching(self, client: Any) -> Iterator[None]:
+        """Record calls on `client` inside the block."""
+        client.meta.events.register("before-parameter-build.dynamodb", self)
+        try:
+            yield
+        finally:
+            client.meta.events.unregister("before-parameter-build.dynamodb", self)
+
+
 def _time(
     handler: Handler, operation: Operation, count: int, context: Any, before: Callable[[int], None]
 ) -> list[int]:
@@ -115,24 +135,37 @@ def _time(
     return samples
 
 
+Side = tuple[Handler, Any, Callable[[int], None]]  # handler, its DynamoDB client, stub arming
+
+
 def measure(
-    sides: Mapping[str, tuple[Handler, Callable[[int], None]]],
+    sides: Mapping[str, Side],
     operation: Operation,
     rounds: int,
     per_round: int,
     warmup: int,
 ) -> dict[str, list[int]]:
-    """Per-request ns for each side: a warm-up, then alternating rounds."""
+    """Per-request ns for each side: a warm-up, then alternating rounds.
+
+    During the warm-up, each side's DynamoDB calls are recorded; both must make the same calls
+    with the same parameter names, or the comparison would be unfair and the run stops.
+    """
     context = aws.LambdaContext()
     samples: dict[str, list[int]] = {name: [] for name in sides}
     names = list(sides)
+    shapes: dict[str, set[tuple[str, tuple[str, ...]]]] = {}
     with quiet_stdout():
         for name in names:
-            handler, before = sides[name]
-            _time(handler, operation, warmup, context, before)
+            handler, client, before = sides[name]
+            recorder = CallShapes()
+            with recorder.watching(client):
+                _time(handler, operation, warmup, context, before)
+            shapes[name] = set(recorder.seen)
+        if len({frozenset(s) for s in shapes.values()}) != 1:
+            raise RuntimeError(f"{operation.name}: the sides make different DynamoDB calls: {shapes}")
         for index in range(rounds):
             for name in names if index % 2 == 0 else names[::-1]:
-                handler, before = sides[name]
+                handler, _, before = sides[name]
                 samples[name] += _time(handler, operation, per_round, context, before)
     return samples
 
@@ -142,6 +175,7 @@ def run_stubbed(rounds: int, per_round: int, warmup: int) -> Table:
     from botocore.stub import Stubber
 
     table = _new_table("Stubber")
+    table.notes.append("both sides checked to make the same DynamoDB calls with the same parameters.")
     app, app_client = app_handler()
     base, base_client = baseline_handler()
     stubbers = {"app": Stubber(app_client), "baseline": Stubber(base_client)}
@@ -157,7 +191,10 @@ def run_stubbed(rounds: int, per_round: int, warmup: int) -> Table:
 
                 return queue
 
-            sides = {"app": (app, arm(stubbers["app"])), "baseline": (base, arm(stubbers["baseline"]))}
+            sides = {
+                "app": (app, app_client, arm(stubbers["app"])),
+                "baseline": (base, base_client, arm(stubbers["baseline"])),
+            }
             samples = measure(sides, operation, rounds, per_round, warmup)
             _add_rows(table, operation.name, samples, check=True)
     finally:
@@ -173,10 +210,10 @@ def run_moto(rounds: int, per_round: int, warmup: int) -> Table:
     table = _new_table("moto in-process")
     with mock_aws():
         create_tables_and_seed()
-        app, _ = app_handler()
-        base, _ = baseline_handler()
+        app, app_client = app_handler()
+        base, base_client = baseline_handler()
         for operation in operations():
-            sides = {"app": (app, _nothing), "baseline": (base, _nothing)}
+            sides = {"app": (app, app_client, _nothing), "baseline": (base, base_client, _nothing)}
             samples = measure(sides, operation, rounds, per_round, warmup)
             _add_rows(table, operation.name, samples, check=False)
     return table
