@@ -206,15 +206,25 @@ def run(repetitions: int) -> list[Table]:
 def _table(chosen: list[Variant], samples: dict[str, list[dict[str, Any]]], repetitions: int) -> Table:
     table = Table(
         title=f"Cold start: import + DynamoDB client + first request ({repetitions} fresh processes each)",
-        columns=["first request", "median ms", "p90 ms", "of which GC", "request", "process", "ratio"],
+        columns=[
+            "first request",
+            "median ms",
+            "p90 ms",
+            "of which GC",
+            "request",
+            "process",
+            "ratio",
+            "process ratio",
+        ],
     )
     medians = {label: median([r["total_ms"] for r in runs]) for label, runs in samples.items()}
+    walls = {label: median([r["wall_ms"] for r in runs]) for label, runs in samples.items()}
     for variant in chosen:
         runs = samples[variant.label]
         totals = [r["total_ms"] for r in runs]
-        shown = (
-            ratio(medians[variant.label] / medians[variant.baseline_label]) if variant.baseline_label else ""
-        )
+        base = variant.baseline_label
+        shown = ratio(medians[variant.label] / medians[base]) if base else ""
+        shown_wall = ratio(walls[variant.label] / walls[base]) if base else ""
         table.rows.append(
             [
                 variant.label,
@@ -222,8 +232,9 @@ def _table(chosen: list[Variant], samples: dict[str, list[dict[str, Any]]], repe
                 ms(percentile(totals, 0.9)),
                 ms(median([r["gc_ms"] for r in runs])),
                 ms(median([r["request_ms"] for r in runs])),
-                ms(median([r["wall_ms"] for r in runs])),
+                ms(walls[variant.label]),
                 shown,
+                shown_wall,
             ]
         )
         table.data[variant.label] = runs
@@ -234,7 +245,8 @@ def _table(chosen: list[Variant], samples: dict[str, list[dict[str, Any]]], repe
         "packaging), same run.",
         "window: importing the handler's module, creating the DynamoDB client (app: on first use, baseline: "
         "boto3 at import), serving the first request. GC: garbage-collector time inside the window.",
-        "process: the whole child's wall time (interpreter start-up and the stopped-clock set-up included).",
+        "process: the whole child's wall time (interpreter start-up and the stopped-clock set-up included); "
+        "its ratio is diluted by what both sides share, so the target is checked on the window.",
         "DynamoDB answered by botocore's Stubber armed outside the clock. The function's own code is "
         "compiled from source (as a sam build zip runs) unless '.pyc shipped'; dependencies are precompiled.",
         "'what if' rows change nothing in the app: the child calls gc.freeze() after importing the handler.",
