@@ -97,7 +97,7 @@ def ratio(value: float) -> str:
 class Options:
     """How hard each section works (`--quick` divides the effort for a smoke run)."""
 
-    cold_repetitions: int = 15
+    cold_repetitions: int = 21
     #: (rounds, requests per round, warm-up requests) per side and operation
     warm_stubbed: tuple[int, int, int] = (10, 300, 300)
     warm_moto: tuple[int, int, int] = (6, 50, 30)
