@@ -176,6 +176,14 @@ def variants(source: Path, compiled: Path) -> list[Variant]:
         Variant("GET  app, .pyc shipped", "app", get, compiled, app, "GET  baseline, .pyc shipped"),
         Variant("GET  baseline, .pyc shipped", "baseline", get, compiled, base),
         Variant("GET  app, gc.freeze() after import (what if)", "app", get, source, frozen, "GET  baseline"),
+        Variant(
+            "GET  app, .pyc + gc.freeze() (what if)",
+            "app",
+            get,
+            compiled,
+            frozen,
+            "GET  baseline, .pyc shipped",
+        ),
     ]
 
 
@@ -200,7 +208,7 @@ def run(repetitions: int) -> list[Table]:
         for repetition in range(repetitions):
             for variant in chosen if repetition % 2 == 0 else chosen[::-1]:
                 samples[variant.label].append(run_child(variant, files, env))
-    return [_table(chosen, samples, repetitions), _steps_table(chosen[0], chosen[1], samples)]
+    return [_table(chosen, samples, repetitions), _steps_table(chosen, samples)]
 
 
 def _table(chosen: list[Variant], samples: dict[str, list[dict[str, Any]]], repetitions: int) -> Table:
@@ -258,10 +266,11 @@ def _table(chosen: list[Variant], samples: dict[str, list[dict[str, Any]]], repe
     return table
 
 
-def _steps_table(app: Variant, base: Variant, samples: dict[str, list[dict[str, Any]]]) -> Table:
+def _steps_table(chosen: list[Variant], samples: dict[str, list[dict[str, Any]]]) -> Table:
+    columns = [v for v in chosen if v.scenario.name == "GET" and "what if" not in v.label]
     table = Table(
-        title="Where the cold start goes (GET, CPU ms, medians of the same processes)",
-        columns=["step", "app", "baseline"],
+        title="Where the GET cold start goes (CPU ms, medians of the same processes)",
+        columns=["step", *(v.label.removeprefix("GET  ") for v in columns)],
     )
 
     def step_medians(label: str) -> dict[str, float]:
@@ -270,24 +279,13 @@ def _steps_table(app: Variant, base: Variant, samples: dict[str, list[dict[str, 
         cpu_by_step = [{step[0]: step[2] for step in r["steps"]} for r in runs]
         values = {STEP_LABELS.get(n, n): median([steps[n] for steps in cpu_by_step]) for n in names}
         values["first request"] = median([r["request_cpu_ms"] for r in runs])
+        values["total (median of sums)"] = median([r["total_cpu_ms"] for r in runs])
         return values
 
-    app_steps, base_steps = step_medians(app.label), step_medians(base.label)
-    for name in dict.fromkeys([*app_steps, *base_steps]):
-        table.rows.append(
-            [
-                name,
-                ms(app_steps[name]) if name in app_steps else "-",
-                ms(base_steps[name]) if name in base_steps else "-",
-            ]
-        )
-    table.rows.append(
-        [
-            "total (median of sums)",
-            ms(median([r["total_cpu_ms"] for r in samples[app.label]])),
-            ms(median([r["total_cpu_ms"] for r in samples[base.label]])),
-        ]
-    )
+    steps = [step_medians(v.label) for v in columns]
+    names = dict.fromkeys(name for column in steps for name in column if not name.startswith("total"))
+    for name in [*names, "total (median of sums)"]:
+        table.rows.append([name, *(ms(column[name]) if name in column else "-" for column in steps)])
     table.notes.append(
         "each step is the marginal cost in that order: a module loaded by an earlier step is free later."
     )
