@@ -42,7 +42,7 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "StageName": "prod",
         "ApiKeyRequired": "true",
         "AlarmEmail": "ops@example.com",
-        "TracingMode": "Disabled",
+        "TracingMode": "Active",
         "ReservedConcurrency": "20",
         "LogRetentionInDays": "365",
         "AllowedOrigins": "https://app.example.com,https://admin.example.com",

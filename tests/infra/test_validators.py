@@ -100,10 +100,10 @@ def test_cfn_lint_catches_a_broken_template(cfn_lint_results: dict[str, Any]) ->
 
 def test_disabled_tracing_leaves_no_tracing_config(deployments: Callable[[str], Deployment]) -> None:
     """The premise of the one cfn-lint finding set aside: "Disabled" never reaches Lambda."""
-    prod = deployments("prod").translated["Resources"]["RecordsFunction"]["Properties"]
-    dev = deployments("dev").translated["Resources"]["RecordsFunction"]["Properties"]
-    assert "TracingConfig" not in prod
-    assert dev["TracingConfig"] == {"Mode": {"Ref": "TracingMode"}}
+    untraced = deployments("dev").translated["Resources"]["RecordsFunction"]["Properties"]
+    traced = deployments("prod").translated["Resources"]["RecordsFunction"]["Properties"]
+    assert "TracingConfig" not in untraced
+    assert traced["TracingConfig"] == {"Mode": {"Ref": "TracingMode"}}
 
 
 # -- the SAM transform -----------------------------------------------------------------------------
