@@ -10,6 +10,7 @@ const container = document.getElementById("editor");
 const email = query.get("email");
 const id = query.get("id");
 const editing = Boolean(email && id);
+if (editing) document.querySelector('nav [aria-current="page"]')?.removeAttribute("aria-current");
 
 let controller = null;
 let loaded = null; // the record as it was when the form loaded (or was reloaded)

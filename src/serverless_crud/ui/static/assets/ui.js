@@ -80,8 +80,23 @@ export function copyButton(text, label) {
         }
       },
     },
-    el("span", { "aria-hidden": "true" }, "⧉"),
+    copyIcon(),
   );
+}
+
+function copyIcon() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("fill", "none");
+  svg.setAttribute("stroke", "currentColor");
+  svg.setAttribute("stroke-width", "2");
+  for (const d of ["M9 9h11v11H9z", "M5 15H4V4h11v1"]) {
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  return svg;
 }
 
 /** Ask a yes/no question in a modal <dialog>; resolves true when confirmed. Focus returns after. */
