@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,31 +55,46 @@ def records_table(sort_key_name: str | None) -> dict[str, Any]:
 
 
 def reset_function_state() -> None:
-    """Forget cached settings and clients, as a new Lambda instance would."""
-    from serverless_crud.dal.dynamodb import client
+    """Forget cached settings and the service, as a new Lambda instance would.
+
+    The botocore client is kept: moto intercepts it whichever mock is active, and creating one
+    costs more than the rest of a test.
+    """
     from serverless_crud.logic.service import record_service
     from serverless_crud.settings import get_settings
 
     get_settings.cache_clear()
-    client.cache_clear()
     record_service.cache_clear()
 
 
-@pytest.fixture(params=list(KEY_LAYOUTS), ids=list(KEY_LAYOUTS))
-def table(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """An embedded DynamoDB holding the template's records table, once per key layout."""
+@pytest.fixture(scope="session")
+def aws() -> Iterator[Any]:
+    """moto's embedded AWS for the whole session; returns a boto3 DynamoDB client."""
     import boto3
     from moto import mock_aws
 
-    definition = records_table(KEY_LAYOUTS[request.param])
-    keys = {k["KeyType"]: k["AttributeName"] for k in definition["KeySchema"]}
     with mock_aws():
-        boto3.client("dynamodb").create_table(**definition)
-        monkeypatch.setenv("TABLE_NAME", definition["TableName"])
-        monkeypatch.setenv("PARTITION_KEY", keys["HASH"])
-        monkeypatch.setenv("SORT_KEY", keys["RANGE"])
-        reset_function_state()
-        yield definition
+        yield boto3.client("dynamodb")
+
+
+_tables = itertools.count()
+
+
+@pytest.fixture(params=list(KEY_LAYOUTS), ids=list(KEY_LAYOUTS))
+def table(
+    request: pytest.FixtureRequest, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, Any]]:
+    """A fresh records table as the template declares it, once per key layout."""
+    definition = records_table(KEY_LAYOUTS[request.param])
+    definition["TableName"] = f"{definition['TableName']}-{next(_tables)}"
+    keys = {k["KeyType"]: k["AttributeName"] for k in definition["KeySchema"]}
+    aws.create_table(**definition)
+    monkeypatch.setenv("TABLE_NAME", definition["TableName"])
+    monkeypatch.setenv("PARTITION_KEY", keys["HASH"])
+    monkeypatch.setenv("SORT_KEY", keys["RANGE"])
+    reset_function_state()
+    yield definition
+    aws.delete_table(TableName=definition["TableName"])
     reset_function_state()
 
 

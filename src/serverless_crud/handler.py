@@ -7,15 +7,16 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from serverless_crud.api.app import app
-from serverless_crud.observability import logger, metrics
+from serverless_crud.api.app import resolve
+from serverless_crud.observability import logger, metrics, traced
 
 
+@traced
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one API Gateway REST proxy event (v1.0) to its proxy response."""
     try:
-        return app.resolve(event, context)
+        return resolve(event, context)
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()

@@ -50,10 +50,18 @@ _ALLOWED: dict[re.Pattern[str], set[str]] = {}
 
 
 def route(rule: str, methods: list[str]) -> Any:
-    """Register a route on the resolver and remember its methods."""
+    """Register a route on the resolver and remember its methods (GET implies HEAD)."""
     pattern = re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "/*$")
-    _ALLOWED.setdefault(pattern, set()).update(methods)
+    _ALLOWED.setdefault(pattern, set()).update(methods, ["HEAD"] if "GET" in methods else [])
     return app.route(rule, method=methods)
+
+
+def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answer one REST proxy event; HEAD is answered as GET without the body (RFC 9110)."""
+    if event.get("httpMethod") != "HEAD":
+        return app.resolve(event, context)
+    response = app.resolve({**event, "httpMethod": "GET"}, context)
+    return {**response, "body": "", "isBase64Encoded": False}
 
 
 def json_response(status: int, value: Any, headers: dict[str, str] | None = None) -> Response[str]:

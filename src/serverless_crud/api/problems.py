@@ -12,6 +12,8 @@ from serverless_crud.api import exact_json
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_PREFIX = "urn:serverless-crud:problem:"
+#: RFC 9110's reason phrases where Python 3.11's HTTPStatus still has the older ones.
+_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 
 
 class ApiProblem(Exception):
@@ -32,7 +34,7 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response[str]:
     """A problem+json response: type, title, status, detail and, for validation, errors."""
-    phrase = HTTPStatus(status).phrase
+    phrase = _TITLES.get(status) or HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": _TYPE_PREFIX + phrase.lower().replace(" ", "-").replace("'", ""),
         "title": phrase,

@@ -14,4 +14,9 @@ def record_service() -> RecordService:
     from serverless_crud.dal.repository import DynamoRecordRepository
     from serverless_crud.settings import get_settings
 
-    return RecordService(DynamoRecordRepository(client(), get_settings()))
+    settings = get_settings()
+    if settings.cursor_secret_is_ephemeral:
+        from serverless_crud.observability import logger
+
+        logger.warning("CURSOR_SECRET is not set: cursors are valid on this instance only")
+    return RecordService(DynamoRecordRepository(client(), settings))

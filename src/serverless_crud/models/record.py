@@ -36,7 +36,9 @@ def _exact_number(value: object) -> object:
         raise ValueError("must be a finite number")
     if number and not -130 <= number.adjusted() <= 125:
         raise ValueError("must be between 1e-130 and 1e126 in magnitude")
-    if len(number.normalize().as_tuple().digits) > MAX_SIGNIFICANT_DIGITS:
+    # Not Decimal.normalize(): it rounds to the context's 28 digits.
+    significant = "".join(map(str, number.as_tuple().digits)).strip("0")
+    if len(significant) > MAX_SIGNIFICANT_DIGITS:
         raise ValueError(f"must have at most {MAX_SIGNIFICANT_DIGITS} significant digits")
     return number
 

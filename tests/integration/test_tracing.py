@@ -1,0 +1,47 @@
+"""The X-Ray switch: the SDK is loaded only when tracing is on, and requests work either way."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, records_table
+
+SCRIPT = """
+import json, sys, boto3
+from moto import mock_aws
+with mock_aws():
+    boto3.client("dynamodb").create_table(**json.loads(sys.argv[1]))
+    from serverless_crud.handler import lambda_handler
+    from tests.support.events import LambdaContext, rest_event
+    response = lambda_handler(rest_event("POST", "/records", body={"email": "t@example.com", "name": "T"}),
+                              LambdaContext())
+    print(json.dumps({"status": response["statusCode"], "xray": "aws_xray_sdk" in sys.modules}))
+"""
+
+
+@pytest.mark.parametrize(("enabled", "xray_loaded"), [("true", True), ("false", False)])
+def test_tracing_switch(enabled, xray_loaded):
+    definition = records_table(None)
+    env = {
+        **os.environ,
+        "TRACING_ENABLED": enabled,
+        "TABLE_NAME": definition["TableName"],
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(definition)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome == {"status": 201, "xray": xray_loaded}
