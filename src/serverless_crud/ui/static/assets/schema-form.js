@@ -121,7 +121,7 @@ function checkNumber(text, schema, label, integer) {
 /** A list-of-strings editor: removable chips and an input that adds one on Enter or comma. */
 function listInput(spec, id, describedBy) {
   const items = [];
-  const chips = el("ul", { class: "chips", "aria-label": spec.title });
+  const chips = el("ul", { class: "chips", "aria-label": `Selected ${spec.title.toLowerCase()}` });
   const input = el("input", { id, type: "text", name: spec.name, autocomplete: "off", "aria-describedby": describedBy });
   const render = () => {
     chips.replaceChildren(
@@ -129,7 +129,7 @@ function listInput(spec, id, describedBy) {
         el(
           "li",
           { class: "chip" },
-          el("span", {}, item),
+          el("span", { class: "chip-text" }, item),
           el(
             "button",
             {

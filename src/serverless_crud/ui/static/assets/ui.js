@@ -43,7 +43,8 @@ export function announce(message, { kind = "info" } = {}) {
 
 /** An error box (role=alert) for an ApiError or any error, with optional action buttons. */
 export function errorBox(error, { title, actions = [] } = {}) {
-  const heading = title || error.title || "Something went wrong";
+  // Not reaching the server at all says so first; otherwise say what could not be done.
+  const heading = (error.network && error.title) || title || error.title || "Something went wrong";
   let detail = error.detail || error.message || "";
   if (error.status === 503 && error.retryAfter) {
     detail = `${detail} (retry in ${error.retryAfter} s)`;
