@@ -170,7 +170,7 @@ def context(browser: Any, base_url: str, console: Console) -> Iterator[Any]:
 
 @pytest.fixture
 def mobile_context(browser: Any, base_url: str, console: Console) -> Iterator[Any]:
-    """A fresh phone-sized browser context (375 × 812, touch)."""
+    """A fresh phone-sized browser context (375 by 812)."""
     yield from _context(browser, base_url, console, MOBILE)
 
 
