@@ -150,11 +150,12 @@ def console() -> Console:
     return Console()
 
 
-def _context(browser: Any, base_url: str, console: Console, viewport: dict[str, int]) -> Iterator[Any]:
+def new_context(browser: Any, base_url: str, console: Console, **options: Any) -> Iterator[Any]:
+    """A browser context whose pages' console errors fail the test unless allowed."""
     from playwright.sync_api import expect
 
     expect.set_options(timeout=10_000)
-    context = browser.new_context(viewport=viewport, base_url=base_url)
+    context = browser.new_context(base_url=base_url, **options)
     context.set_default_timeout(15_000)
     context.on("page", console.watch)
     yield context
@@ -165,13 +166,13 @@ def _context(browser: Any, base_url: str, console: Console, viewport: dict[str, 
 @pytest.fixture
 def context(browser: Any, base_url: str, console: Console) -> Iterator[Any]:
     """A fresh desktop browser context; fails the test if a page logged an unexpected error."""
-    yield from _context(browser, base_url, console, DESKTOP)
+    yield from new_context(browser, base_url, console, viewport=DESKTOP)
 
 
 @pytest.fixture
 def mobile_context(browser: Any, base_url: str, console: Console) -> Iterator[Any]:
-    """A fresh phone-sized browser context (375 by 812)."""
-    yield from _context(browser, base_url, console, MOBILE)
+    """A fresh phone: 375 by 812 CSS pixels, touch, the viewport meta tag honoured."""
+    yield from new_context(browser, base_url, console, viewport=MOBILE, is_mobile=True, has_touch=True)
 
 
 @pytest.fixture
