@@ -6,6 +6,8 @@ becomes a local name (a table's logical id names the local table).
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ from typing import Any
 import yaml
 
 _NO_VALUE = object()
+#: CloudFormation resolves `{{resolve:ssm:...}}` and `{{resolve:secretsmanager:...}}` at deploy time.
+DYNAMIC_REFERENCE = "{{resolve:"
 _PSEUDO = {
     "AWS::Region": "us-east-1",
     "AWS::AccountId": "123456789012",
@@ -26,6 +30,10 @@ _PSEUDO = {
 
 class TemplateError(Exception):
     """The template cannot be read or understood; the message names the resource."""
+
+
+class Unresolvable(TemplateError):
+    """A value that only AWS can provide (a dynamic reference, an attribute of a resource not run here)."""
 
 
 class _Loader(yaml.SafeLoader):
@@ -52,8 +60,13 @@ def load_template(path: str | Path) -> dict[str, Any]:
     """Parse a CloudFormation/SAM template (YAML or JSON) with its short-form tags."""
     try:
         document = yaml.load(Path(path).read_text(), Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-    except (OSError, yaml.YAMLError) as error:
-        raise TemplateError(f"cannot read the template {path}: {error}") from None
+    except OSError as error:
+        raise TemplateError(f"cannot read the template {path}: {error.strerror}") from None
+    except yaml.MarkedYAMLError as error:
+        where = f" at line {error.problem_mark.line + 1}" if error.problem_mark else ""
+        raise TemplateError(f"{path} is not valid YAML{where}: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise TemplateError(f"{path} is not valid YAML: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise TemplateError(f"{path} is not a CloudFormation template (no Resources)")
     return document
@@ -111,7 +124,10 @@ class Resolver:
             return _PSEUDO[name]
         if name in self.parameters:
             return self.parameters[name]
-        if name in self.template["Resources"]:
+        resource = self.template["Resources"].get(name)
+        if resource is not None:
+            if isinstance(resource, dict) and resource.get("Type") in TABLE_TYPES:
+                return self._table_name(name, resource)
             return name  # a resource's local name is its logical id
         raise TemplateError(f"Ref to unknown name {name!r}")
 
@@ -145,11 +161,32 @@ class Resolver:
             return self.resolve(items)[int(self.resolve(index))]
         if key == "Fn::GetAtt":
             logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-            return f"{logical_id}.{attribute}"
+            return self._get_att(logical_id, attribute)
         if key == "Fn::FindInMap":
             map_name, top, second = (self.resolve(a) for a in argument)
             return self.template["Mappings"][map_name][top][second]
-        raise TemplateError(f"the intrinsic function {key} is not supported locally")
+        if key == "Fn::Base64":
+            return base64.b64encode(str(self.resolve(argument)).encode()).decode()
+        if key == "Fn::ToJsonString":
+            return json.dumps(self.resolve(argument), separators=(",", ":"))
+        if key == "Fn::Length":
+            return len(self.resolve(argument))
+        raise Unresolvable(f"the intrinsic function {key} has no local value")
+
+    def _table_name(self, logical_id: str, resource: Mapping[str, Any]) -> str:
+        """A table's name: its TableName if the template gives one, else its logical id."""
+        return str(self.resolve((resource.get("Properties") or {}).get("TableName")) or logical_id)
+
+    def _get_att(self, logical_id: str, attribute: str) -> str:
+        resource = self.template["Resources"].get(logical_id) or {}
+        if resource.get("Type") in TABLE_TYPES:
+            name = self._table_name(logical_id, resource)
+            arn = f"arn:aws:dynamodb:{_PSEUDO['AWS::Region']}:{_PSEUDO['AWS::AccountId']}:table/{name}"
+            if attribute == "Arn":
+                return arn
+            if attribute == "StreamArn":
+                return f"{arn}/stream/1970-01-01T00:00:00.000"
+        raise Unresolvable(f"{logical_id}.{attribute} exists only in AWS")
 
     def _sub(self, argument: Any) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument

@@ -1,0 +1,91 @@
+"""The `serverless-crud` command: `serve` runs the whole app locally from template.yaml."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="serverless-crud", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the API and UI locally: no AWS account, no Docker",
+        description="Serve the template's functions behind a local API Gateway, with its DynamoDB "
+        "tables in an embedded AWS whose data survives restarts.",
+    )
+    serve.add_argument("--port", type=int, default=3000, help="API and UI port (default 3000)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template")
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get("STATE_DIR") or ".local"),
+        help="where local data lives (default $STATE_DIR or .local)",
+    )
+    serve.add_argument("--fresh", action="store_true", help="start with empty tables")
+    serve.add_argument("--reload", action="store_true", help="re-import the handler when sources change")
+    serve.add_argument(
+        "--dynamodb-port", type=int, default=None, help="local DynamoDB endpoint port (default: port + 1)"
+    )
+    serve.add_argument(
+        "--integration-timeout",
+        type=float,
+        default=29.0,
+        help="seconds before the gateway answers 504 (API Gateway: 29)",
+    )
+    serve.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameters, as sam deploy takes them",
+    )
+    serve.add_argument(
+        "--no-fsync", action="store_true", help="do not fsync journal writes (throw-away data only)"
+    )
+    return parser
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise ValueError(f"a parameter override must be NAME=VALUE, not {pair!r}")
+        overrides[name] = value
+    return overrides
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; errors are one sentence on stderr and exit status 1."""
+    arguments = _parser().parse_args(argv)
+    from serverless_crud.local.server import ServeOptions, StartError, run
+    from serverless_crud.local.template import TemplateError
+
+    try:
+        options = ServeOptions(
+            template=arguments.template,
+            host=arguments.host,
+            port=arguments.port,
+            dynamodb_port=arguments.dynamodb_port,
+            state_dir=arguments.state_dir,
+            fresh=arguments.fresh,
+            reload=arguments.reload,
+            integration_timeout=arguments.integration_timeout,
+            sync=not arguments.no_fsync,
+            parameter_overrides=_overrides(arguments.parameter_overrides),
+        )
+        run(options)
+    except (StartError, TemplateError, ValueError) as error:
+        print(f"serverless-crud: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

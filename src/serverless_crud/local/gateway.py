@@ -1,0 +1,365 @@
+"""The local API Gateway: HTTP request -> REST API proxy event (v1.0) -> function -> HTTP response.
+
+Events are built the way API Gateway builds them for a REST API with Lambda proxy integration, and
+API Gateway's own answers are reproduced: 403 without a route, 413 over the payload limits, 502 when
+the function fails, times out or answers something malformed, 504 past the integration timeout.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from serverless_crud.local.functions import Outcome
+from serverless_crud.local.stack import ApiSpec, FunctionSpec, LocalStack, Route, group_name, path_pattern
+
+#: API Gateway's payload limit, Lambda's synchronous invocation limits, the integration timeout.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+MAX_LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
+INTEGRATION_TIMEOUT_SECONDS = 29.0
+ACCOUNT_ID = "123456789012"
+RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
+ALL_METHODS = "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
+
+Invoke = Callable[[FunctionSpec, dict[str, Any], float], tuple[Outcome, Any]]
+
+
+@dataclass
+class HttpRequest:
+    """A request as it arrived: the raw target (percent-encoded), header lines as sent, the body."""
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    source_ip: str
+    protocol: str = "HTTP/1.1"
+    local_port: int = 0
+
+
+@dataclass
+class HttpResponse:
+    """A response to write: status, header lines (repeatable), body."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _GatewayError:
+    status: int
+    message: str
+    kind: str
+    error_type: str | None = None
+
+
+MISSING_TOKEN = _GatewayError(
+    403, "Missing Authentication Token", "MISSING_AUTHENTICATION_TOKEN", "MissingAuthenticationTokenException"
+)
+TOO_LARGE = _GatewayError(413, "Request Too Long", "REQUEST_TOO_LARGE")
+FAILED = _GatewayError(502, "Internal server error", "DEFAULT_5XX", "InternalServerErrorException")
+TIMED_OUT = _GatewayError(504, "Endpoint request timed out", "INTEGRATION_TIMEOUT")
+
+
+@dataclass(frozen=True)
+class _CompiledRoute:
+    route: Route
+    pattern: Any
+    specificity: tuple[int, ...]
+
+
+def _specificity(path: str) -> tuple[int, ...]:
+    """Literal segments beat {param}, which beats {proxy+}: API Gateway's choice among resources."""
+    if path == "/":
+        return ()
+    return tuple(2 if s.endswith("+}") else 1 if s.startswith("{") else 0 for s in path.strip("/").split("/"))
+
+
+def _resource_id(api: str, path: str) -> str:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{api}{path}").hex[:6]
+
+
+def api_id(api: str) -> str:
+    """A stable, API Gateway-shaped id for an API's logical id."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, api).hex[:10]
+
+
+class Gateway:
+    """Routes requests to functions the way a deployed REST API stage would."""
+
+    def __init__(
+        self, stack: LocalStack, invoke: Invoke, integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
+    ) -> None:
+        self.stack = stack
+        self.invoke = invoke
+        self.integration_timeout = integration_timeout
+        self.routes = sorted(
+            (_CompiledRoute(r, path_pattern(r.path), _specificity(r.path)) for r in stack.routes),
+            key=lambda c: c.specificity,
+        )
+        self._stages = {api.stage for api in stack.apis.values()}
+
+    # -- request -> function -> response ----------------------------------------------------------
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer one request."""
+        request_id = str(uuid.uuid4())
+        raw_path, _, raw_query = request.target.partition("?")
+        path = self._without_stage(raw_path or "/")
+        match = self.match(request.method, path)
+        if match is None:
+            return self.error(MISSING_TOKEN, request_id, None)
+        compiled, parameters = match
+        api = self.stack.apis[compiled.route.api]
+        if len(request.body) > MAX_REQUEST_BYTES:
+            return self.error(TOO_LARGE, request_id, api)
+        if request.method == "OPTIONS" and api.cors is not None:
+            return self.preflight(api, compiled.route.path, request_id)
+        spec = self.stack.functions[compiled.route.function]
+        event = build_event(request, path, raw_query, compiled.route, api, parameters, request_id)
+        if len(json.dumps(event)) > MAX_LAMBDA_PAYLOAD_BYTES:
+            return self.error(TOO_LARGE, request_id, api)
+        outcome, result = self.invoke(spec, event, self.integration_timeout)
+        if outcome is Outcome.INTEGRATION_TIMEOUT:
+            return self.error(TIMED_OUT, request_id, api)
+        if outcome is not Outcome.OK:
+            return self.error(FAILED, request_id, api)
+        response = proxy_response(result)
+        if response is None:
+            return self.error(FAILED, request_id, api)
+        response.headers.append(("x-amzn-RequestId", request_id))
+        return response
+
+    def _without_stage(self, path: str) -> str:
+        """The stage prefix is optional locally: /dev/records and /records are the same resource."""
+        first, _, rest = path.lstrip("/").partition("/")
+        return "/" + rest if first in self._stages else path
+
+    def match(self, method: str, path: str) -> tuple[_CompiledRoute, dict[str, str]] | None:
+        """The most specific resource matching `path`, then its method (or ANY) for `method`."""
+        resources = [(c, m) for c in self.routes if (m := c.pattern.match(path))]
+        if not resources:
+            return None
+        best = resources[0][0].specificity
+        candidates = [(c, m) for c, m in resources if c.specificity == best]
+        for wanted in (method, "ANY"):
+            for compiled, found in candidates:
+                if compiled.route.method == wanted:
+                    parameters = {group_name(k): unquote(v) for k, v in found.groupdict().items()}
+                    return compiled, parameters
+        if method == "OPTIONS":
+            api = self.stack.apis[candidates[0][0].route.api]
+            if api.cors is not None:
+                return candidates[0][0], {}
+        return None
+
+    # -- the gateway's own answers ----------------------------------------------------------------
+    def preflight(self, api: ApiSpec, resource: str, request_id: str) -> HttpResponse:
+        """SAM's Cors: an OPTIONS mock integration on every resource."""
+        cors = api.cors
+        assert cors is not None
+        methods = {r.method for r in self.stack.routes if r.api == api.logical_id and r.path == resource}
+        allowed = ALL_METHODS if "ANY" in methods else ",".join(sorted(methods | {"OPTIONS"}))
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Access-Control-Allow-Origin", cors.allow_origin),
+            ("Access-Control-Allow-Methods", cors.allow_methods or allowed),
+        ]
+        if cors.allow_headers:
+            headers.append(("Access-Control-Allow-Headers", cors.allow_headers))
+        if cors.max_age:
+            headers.append(("Access-Control-Max-Age", cors.max_age))
+        if cors.allow_credentials:
+            headers.append(("Access-Control-Allow-Credentials", "true"))
+        headers.append(("x-amzn-RequestId", request_id))
+        return HttpResponse(200, headers, b"")
+
+    def error(self, error: _GatewayError, request_id: str, api: ApiSpec | None) -> HttpResponse:
+        """An API Gateway error: JSON `{"message": ...}`, with the API's GatewayResponses headers."""
+        headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
+        if error.error_type:
+            headers.append(("x-amzn-ErrorType", error.error_type))
+        if api is None and len(self.stack.apis) == 1:
+            api = next(iter(self.stack.apis.values()))
+        if api is not None:
+            family = "DEFAULT_4XX" if error.status < 500 else "DEFAULT_5XX"
+            declared = api.gateway_response_headers
+            headers.extend((declared.get(error.kind) or declared.get(family) or {}).items())
+        return HttpResponse(error.status, headers, json.dumps({"message": error.message}).encode())
+
+
+def _headers(request: HttpRequest) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """`headers` (last value of each) and `multiValueHeaders` (every line), named as first sent."""
+    names: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    forwarded_for = ""
+    for name, value in request.headers:
+        if name.lower() == "x-forwarded-for":
+            forwarded_for = value
+            continue
+        key = names.setdefault(name.lower(), name)
+        multi.setdefault(key, []).append(value)
+    # What API Gateway adds in front of a regional endpoint.
+    multi["X-Forwarded-For"] = [
+        f"{forwarded_for}, {request.source_ip}" if forwarded_for else request.source_ip
+    ]
+    multi.setdefault("X-Forwarded-Port", [str(request.local_port)])
+    multi.setdefault("X-Forwarded-Proto", ["http"])
+    if "x-amzn-trace-id" not in names:
+        multi["X-Amzn-Trace-Id"] = [f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"]
+    return {name: values[-1] for name, values in multi.items()}, multi
+
+
+def _query(raw_query: str) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    """Percent-decoded parameters; `+` stays `+` (API Gateway does not form-decode)."""
+    multi: dict[str, list[str]] = {}
+    for pair in raw_query.split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        multi.setdefault(unquote(name), []).append(unquote(value))
+    if not multi:
+        return None, None
+    return {name: values[-1] for name, values in multi.items()}, multi
+
+
+def _is_binary(content_type: str | None, binary_media_types: tuple[str, ...]) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return any(fnmatch.fnmatchcase(media, pattern.lower()) for pattern in binary_media_types)
+
+
+def _body(request: HttpRequest, content_type: str | None, api: ApiSpec) -> tuple[str | None, bool]:
+    """The body as the event carries it. Binary media types (and bytes that are not UTF-8) go base64."""
+    if not request.body:
+        return None, False
+    if not _is_binary(content_type, api.binary_media_types):
+        try:
+            return request.body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(request.body).decode(), True
+
+
+def build_event(
+    request: HttpRequest,
+    path: str,
+    raw_query: str,
+    route: Route,
+    api: ApiSpec,
+    path_parameters: dict[str, str],
+    request_id: str,
+) -> dict[str, Any]:
+    """The REST API proxy event (payload 1.0) API Gateway would send for this request."""
+    headers, multi_headers = _headers(request)
+    query, multi_query = _query(raw_query)
+    lower = {name.lower(): value for name, value in headers.items()}
+    body, is_base64 = _body(request, lower.get("content-type"), api)
+    host = lower.get("host", "localhost").rsplit(":", 1)[0] if "host" in lower else "localhost"
+    now = time.time()
+    the_api_id = api_id(api.logical_id)
+    return {
+        "resource": route.path,
+        "path": path,
+        "httpMethod": request.method,
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": path_parameters or None,
+        "stageVariables": api.stage_variables,
+        "requestContext": {
+            "resourceId": _resource_id(api.logical_id, route.path),
+            "resourcePath": route.path,
+            "httpMethod": request.method,
+            "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:12]).decode(),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "path": f"/{api.stage}{path}" if path != "/" else f"/{api.stage}/",
+            "accountId": ACCOUNT_ID,
+            "protocol": request.protocol,
+            "stage": api.stage,
+            "domainPrefix": host.split(".", 1)[0],
+            "requestTimeEpoch": int(now * 1000),
+            "requestId": request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": request.source_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": lower.get("user-agent"),
+                "user": None,
+            },
+            "domainName": host,
+            "apiId": the_api_id,
+        },
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def proxy_response(result: Any) -> HttpResponse | None:
+    """The HTTP response for a Lambda proxy result, or None if API Gateway would call it malformed."""
+    if not isinstance(result, dict) or not set(result) <= RESPONSE_KEYS:
+        return None
+    status = result.get("statusCode")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        return None
+    try:
+        if len(json.dumps(result)) > MAX_LAMBDA_PAYLOAD_BYTES:
+            return None
+    except (TypeError, ValueError):
+        return None
+    single, multi = result.get("headers") or {}, result.get("multiValueHeaders") or {}
+    if not isinstance(single, dict) or not isinstance(multi, dict):
+        return None
+    headers: list[tuple[str, str]] = []
+    for name, values in multi.items():
+        if not isinstance(values, list):
+            return None
+        for value in values:
+            text = _scalar(value)
+            if text is None:
+                return None
+            headers.append((str(name), text))
+    named = {name.lower() for name, _ in headers}
+    for name, value in single.items():
+        text = _scalar(value)
+        if text is None:
+            return None
+        if str(name).lower() not in named:
+            headers.append((str(name), text))
+    if "content-type" not in {name.lower() for name, _ in headers}:
+        headers.append(("Content-Type", "application/json"))
+    body = result.get("body")
+    if body is not None and not isinstance(body, str):
+        return None
+    raw = (body or "").encode()
+    if result.get("isBase64Encoded") is True and body:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except binascii.Error:
+            return None
+    return HttpResponse(status, headers, raw)

@@ -1,0 +1,338 @@
+"""What the local runtime runs, read from the template: tables, functions, APIs and their routes.
+
+Only resources the runtime runs are resolved, so anything else in the template (alarms, log groups,
+certificates, resources with intrinsics that have no local value) is tolerated and listed as ignored.
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from serverless_crud.local.template import (
+    DYNAMIC_REFERENCE,
+    TABLE_TYPES,
+    Resolver,
+    TemplateError,
+    Unresolvable,
+    load_template,
+    table_definitions,
+)
+
+FUNCTION_TYPE = "AWS::Serverless::Function"
+API_TYPE = "AWS::Serverless::Api"
+#: SAM's implicit API, used by `Api` events without a RestApiId, and its stage.
+IMPLICIT_API = "ServerlessRestApi"
+IMPLICIT_STAGE = "Prod"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+#: Lambda's defaults when neither the function nor Globals say.
+DEFAULT_TIMEOUT = 3
+DEFAULT_MEMORY = 128
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One `AWS::Serverless::Function` as the local runtime runs it."""
+
+    logical_id: str
+    name: str
+    handler: str
+    code_uri: Path
+    timeout: float
+    memory_mb: int
+    environment: dict[str, str]
+    #: Variables whose value only AWS can provide: name -> why (the runtime substitutes a local value).
+    unresolved: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cors:
+    """The API's CORS configuration (SAM `Cors`), answered by the gateway for OPTIONS."""
+
+    allow_origin: str
+    allow_methods: str | None = None
+    allow_headers: str | None = None
+    max_age: str | None = None
+    allow_credentials: bool = False
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """One REST API and its stage."""
+
+    logical_id: str
+    stage: str
+    cors: Cors | None = None
+    binary_media_types: tuple[str, ...] = ()
+    stage_variables: dict[str, str] | None = None
+    #: GatewayResponses: response type -> headers added to the gateway's own errors.
+    gateway_response_headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Route:
+    """An `Api` event: a resource path (API Gateway syntax) and a method, served by a function."""
+
+    api: str
+    path: str
+    method: str
+    function: str
+
+
+@dataclass
+class LocalStack:
+    """Everything the local runtime runs, read from one template."""
+
+    tables: dict[str, dict[str, Any]]
+    ttl: dict[str, dict[str, Any]]
+    functions: dict[str, FunctionSpec]
+    apis: dict[str, ApiSpec]
+    routes: list[Route]
+    ignored: list[str]
+
+
+def read_stack(path: str | Path, overrides: Mapping[str, Any] | None = None) -> LocalStack:
+    """Read a SAM template into what runs locally; a TemplateError names the resource it cannot run."""
+    template = load_template(path)
+    resolver = Resolver.for_template(template, overrides)
+    base = Path(path).resolve().parent
+    tables = table_definitions(template, overrides)
+    functions: dict[str, FunctionSpec] = {}
+    routes: list[Route] = []
+    api_ids: set[str] = set()
+    ignored: list[str] = []
+    for logical_id, resource in template["Resources"].items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if kind in TABLE_TYPES or kind == API_TYPE:
+            continue
+        if kind != FUNCTION_TYPE:
+            ignored.append(f"{logical_id} ({kind})")
+            continue
+        if not _enabled(resolver, logical_id):
+            continue
+        properties = _with_globals(template, "Function", resource.get("Properties") or {})
+        function, function_routes, skipped = _function(resolver, base, logical_id, properties)
+        functions[logical_id] = function
+        routes.extend(function_routes)
+        api_ids.update(route.api for route in function_routes)
+        ignored.extend(skipped)
+    apis = {api_id: _api(template, resolver, api_id) for api_id in sorted(api_ids)}
+    return LocalStack(tables, _ttls(template, resolver), functions, apis, routes, ignored)
+
+
+def _enabled(resolver: Resolver, logical_id: str) -> bool:
+    try:
+        return resolver.resource_enabled(logical_id)
+    except TemplateError as error:
+        raise TemplateError(f"resource {logical_id}: {error}") from None
+
+
+def _merge(defaults: Any, overrides: Any) -> Any:
+    """SAM's Globals rule: maps merge key by key, anything else is replaced by the resource's value."""
+    if isinstance(defaults, dict) and isinstance(overrides, dict):
+        merged = dict(defaults)
+        for key, value in overrides.items():
+            merged[key] = _merge(defaults[key], value) if key in defaults else value
+        return merged
+    return overrides
+
+
+def _with_globals(template: Mapping[str, Any], kind: str, properties: dict[str, Any]) -> dict[str, Any]:
+    defaults = ((template.get("Globals") or {}).get(kind)) or {}
+    return dict(_merge(copy.deepcopy(defaults), properties))
+
+
+def _function(
+    resolver: Resolver, base: Path, logical_id: str, properties: dict[str, Any]
+) -> tuple[FunctionSpec, list[Route], list[str]]:
+    def value(name: str, default: Any = None) -> Any:
+        try:
+            resolved = resolver.resolve(properties.get(name, default))
+        except TemplateError as error:
+            raise TemplateError(f"function {logical_id}: cannot read {name}: {error}") from None
+        return default if resolved is None else resolved
+
+    if properties.get("PackageType") == "Image" or "InlineCode" in properties:
+        raise TemplateError(f"function {logical_id}: only zip functions with a CodeUri run locally")
+    handler, code_uri = value("Handler"), value("CodeUri", ".")
+    if not isinstance(handler, str) or "." not in handler:
+        raise TemplateError(f"function {logical_id}: Handler must be 'module.function', not {handler!r}")
+    if not isinstance(code_uri, str) or "://" in code_uri:
+        raise TemplateError(f"function {logical_id}: CodeUri must be a local directory, not {code_uri!r}")
+    environment, unresolved = _environment(resolver, logical_id, properties)
+    try:
+        timeout, memory = float(value("Timeout", DEFAULT_TIMEOUT)), int(value("MemorySize", DEFAULT_MEMORY))
+    except (TypeError, ValueError):
+        raise TemplateError(f"function {logical_id}: Timeout and MemorySize must be numbers") from None
+    spec = FunctionSpec(
+        logical_id=logical_id,
+        name=str(value("FunctionName", logical_id)),
+        handler=handler,
+        code_uri=(base / code_uri).resolve(),
+        timeout=timeout,
+        memory_mb=memory,
+        environment=environment,
+        unresolved=unresolved,
+    )
+    routes, skipped = _routes(resolver, logical_id, properties.get("Events") or {})
+    return spec, routes, skipped
+
+
+def _environment(
+    resolver: Resolver, logical_id: str, properties: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
+    raw = ((properties.get("Environment") or {}).get("Variables")) or {}
+    environment: dict[str, str] = {}
+    unresolved: dict[str, str] = {}
+    for name, expression in raw.items():
+        try:
+            resolved = resolver.resolve(expression)
+        except Unresolvable as error:
+            unresolved[name] = str(error)
+            continue
+        except TemplateError as error:
+            raise TemplateError(f"function {logical_id}: environment variable {name}: {error}") from None
+        text = _env_text(resolved)
+        if DYNAMIC_REFERENCE in text:
+            unresolved[name] = f"the dynamic reference {text!r} is resolved by CloudFormation"
+        else:
+            environment[name] = text
+    return environment, unresolved
+
+
+def _env_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _routes(resolver: Resolver, logical_id: str, events: dict[str, Any]) -> tuple[list[Route], list[str]]:
+    routes: list[Route] = []
+    skipped: list[str] = []
+    for event_id, event in events.items():
+        if not isinstance(event, dict) or event.get("Type") != "Api":
+            kind = event.get("Type") if isinstance(event, dict) else event
+            skipped.append(f"{logical_id}.Events.{event_id} ({kind} events are not run locally)")
+            continue
+        try:
+            properties = resolver.resolve(event.get("Properties") or {})
+            path, method = str(properties["Path"]), str(properties["Method"]).upper()
+        except (TemplateError, KeyError) as error:
+            raise TemplateError(
+                f"function {logical_id}: event {event_id}: cannot read it ({error})"
+            ) from None
+        if method not in (*HTTP_METHODS, "ANY"):
+            raise TemplateError(f"function {logical_id}: event {event_id}: unknown method {method}")
+        if not path.startswith("/"):
+            raise TemplateError(f"function {logical_id}: event {event_id}: Path must start with /")
+        api = properties.get("RestApiId") or IMPLICIT_API
+        routes.append(Route(str(api), posixpath.normpath(path) if path != "/" else "/", method, logical_id))
+    return routes, skipped
+
+
+def _api(template: Mapping[str, Any], resolver: Resolver, api_id: str) -> ApiSpec:
+    resource = template["Resources"].get(api_id)
+    if api_id == IMPLICIT_API and resource is None:
+        return ApiSpec(api_id, IMPLICIT_STAGE)
+    if not isinstance(resource, dict) or resource.get("Type") != API_TYPE:
+        raise TemplateError(f"RestApiId {api_id} is not an {API_TYPE} in the template")
+    try:
+        properties = resolver.resolve(_with_globals(template, "Api", resource.get("Properties") or {}))
+    except TemplateError as error:
+        raise TemplateError(f"API {api_id}: {error}") from None
+    stage = properties.get("StageName")
+    if not isinstance(stage, str) or not stage:
+        raise TemplateError(f"API {api_id}: StageName is required")
+    binary = tuple(str(t).replace("~1", "/") for t in properties.get("BinaryMediaTypes") or ())
+    variables = properties.get("Variables")
+    return ApiSpec(
+        logical_id=api_id,
+        stage=stage,
+        cors=_cors(api_id, properties.get("Cors")),
+        binary_media_types=binary,
+        stage_variables={k: str(v) for k, v in variables.items()} if variables else None,
+        gateway_response_headers=_gateway_responses(properties.get("GatewayResponses") or {}),
+    )
+
+
+def _unquote(value: Any) -> str:
+    """SAM's CORS and gateway-response values are quoted strings: "'*'" means *."""
+    text = str(value)
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else text
+
+
+def _cors(api_id: str, cors: Any) -> Cors | None:
+    if cors is None:
+        return None
+    if isinstance(cors, str):
+        return Cors(allow_origin=_unquote(cors))
+    if not isinstance(cors, dict) or "AllowOrigin" not in cors:
+        raise TemplateError(f"API {api_id}: Cors must be a string or a map with AllowOrigin")
+
+    def optional(name: str) -> str | None:
+        return _unquote(cors[name]) if name in cors else None
+
+    return Cors(
+        allow_origin=_unquote(cors["AllowOrigin"]),
+        allow_methods=optional("AllowMethods"),
+        allow_headers=optional("AllowHeaders"),
+        max_age=optional("MaxAge"),
+        allow_credentials=bool(cors.get("AllowCredentials", False)),
+    )
+
+
+def _gateway_responses(responses: dict[str, Any]) -> dict[str, dict[str, str]]:
+    headers: dict[str, dict[str, str]] = {}
+    for kind, response in responses.items():
+        declared = ((response or {}).get("ResponseParameters") or {}).get("Headers") or {}
+        headers[kind] = {name: _unquote(v) for name, v in declared.items()}
+    return headers
+
+
+def _ttls(template: Mapping[str, Any], resolver: Resolver) -> dict[str, dict[str, Any]]:
+    """`UpdateTimeToLive` specifications by table name (TTL is not a CreateTable parameter)."""
+    ttls: dict[str, dict[str, Any]] = {}
+    for logical_id, resource in template["Resources"].items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::DynamoDB::Table":
+            continue
+        if not resolver.resource_enabled(logical_id):
+            continue
+        properties = resolver.resolve(resource.get("Properties") or {})
+        spec = properties.get("TimeToLiveSpecification")
+        if spec and spec.get("AttributeName"):
+            enabled = str(spec.get("Enabled", True)).lower() == "true"
+            ttls[properties.get("TableName") or logical_id] = {
+                "AttributeName": spec["AttributeName"],
+                "Enabled": enabled,
+            }
+    return ttls
+
+
+def path_pattern(resource_path: str) -> re.Pattern[str]:
+    """A regular expression matching request paths (percent-encoded) against an API resource path."""
+    if resource_path == "/":
+        return re.compile("^/$")
+    parts = []
+    for segment in resource_path.strip("/").split("/"):
+        if segment.startswith("{") and segment.endswith("+}"):
+            parts.append(f"(?P<{_group(segment[1:-2])}>.+)")
+        elif segment.startswith("{") and segment.endswith("}"):
+            parts.append(f"(?P<{_group(segment[1:-1])}>[^/]+)")
+        else:
+            parts.append(re.escape(segment))
+    return re.compile("^/" + "/".join(parts) + "/?$")
+
+
+def _group(name: str) -> str:
+    """Path parameter names may hold characters a regex group name cannot: encode them."""
+    return "p_" + name.encode().hex()
+
+
+def group_name(group: str) -> str:
+    """The path parameter name behind a regex group made by `path_pattern`."""
+    return bytes.fromhex(group[2:]).decode()

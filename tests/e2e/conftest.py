@@ -1,0 +1,127 @@
+"""The local server as a user runs it: `serverless-crud serve` in a subprocess, on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_TEMPLATE = ROOT / "template.yaml"
+PROBE_TEMPLATE = Path(__file__).resolve().parent / "template.yaml"
+BANNER = re.compile(r"API (http://[\d.]+:\d+)/ .*DynamoDB (http://[\d.]+:\d+)")
+START_LIMIT_SECONDS = 60  # a guard against a hung start, not a performance assertion
+
+
+@dataclass
+class Reply:
+    """An HTTP response as the client saw it."""
+
+    status: int
+    headers: Any
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body, parse_float=Decimal)
+
+
+@dataclass
+class Server:
+    """A running `serverless-crud serve` subprocess."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    url: str = ""
+    dynamodb: str = ""
+    args: list[str] = field(default_factory=list)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        data = body if isinstance(body, bytes | None) else json.dumps(body).encode()
+        headers = dict(headers or {})
+        if body is not None and not isinstance(body, bytes):
+            headers.setdefault("Content-Type", "application/json")
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return Reply(response.status, response.headers, response.read())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, error.headers, error.read())
+
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=START_LIMIT_SECONDS)
+
+
+def start_server(
+    tmp_path: Path, *args: str, template: Path = APP_TEMPLATE, state: Path | None = None
+) -> Server:
+    """Start the server and wait for its banner (it names the ports it bound)."""
+    log = tmp_path / f"server-{time.monotonic_ns()}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "serverless_crud.cli",
+        "serve",
+        "--port",
+        "0",
+        "--template",
+        str(template),
+        "--state-dir",
+        str(state or tmp_path / "state"),
+        *args,
+    ]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT, env=os.environ)
+    server = Server(process, log, args=command)
+    deadline = time.monotonic() + START_LIMIT_SECONDS
+    while time.monotonic() < deadline:
+        match = BANNER.search(server.output())
+        if match:
+            server.url, server.dynamodb = match.groups()
+            return server
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode}:\n{server.output()}")
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError(f"the server did not start:\n{server.output()}")
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app from template.yaml, with an empty state directory."""
+    server = start_server(tmp_path_factory.mktemp("app"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def probe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The probe functions of tests/e2e/template.yaml; the gateway gives up after 2 s."""
+    server = start_server(
+        tmp_path_factory.mktemp("probe"), "--integration-timeout", "2", template=PROBE_TEMPLATE
+    )
+    yield server
+    server.stop()

@@ -1,0 +1,96 @@
+"""`serverless-crud serve` as a user meets it: clear one-line errors, reload, clean stop."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from tests.e2e.conftest import PROBE_TEMPLATE, ROOT, start_server
+
+FUNCTION = "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+
+
+def serve(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "serverless_crud.cli", "serve", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("template_text", "expected"),
+    [
+        ("Resources: [unclosed", "is not valid YAML at line"),
+        ("Description: no resources\n", "is not a CloudFormation template"),
+        (
+            FUNCTION + "      Handler: nodots\n",
+            "function Fn: Handler must be 'module.function'",
+        ),
+        (
+            FUNCTION + "      Handler: a.b\n"
+            "      Events:\n        E:\n          Type: Api\n          Properties: {Path: /x, Method: GET, "
+            "RestApiId: !Ref Missing}\n",
+            "Ref to unknown name 'Missing'",
+        ),
+        ("Resources:\n  T:\n    Type: AWS::SNS::Topic\n", "declares no function with an Api event"),
+    ],
+)
+def test_a_template_it_cannot_run_is_one_sentence_naming_the_problem(tmp_path, template_text, expected):
+    template = tmp_path / "template.yaml"
+    template.write_text(template_text)
+
+    result = serve("--template", str(template), "--state-dir", str(tmp_path / "state"), "--port", "0")
+
+    assert result.returncode == 1
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve("--port", str(port), "--state-dir", str(tmp_path / "state"))
+
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_cleanly(tmp_path):
+    server = start_server(tmp_path)
+
+    assert server.stop(signal.SIGINT) == 0
+    assert "stopped" in server.output()
+    assert "Traceback" not in server.output()
+
+
+def test_reload_reimports_the_handler_when_its_source_changes(tmp_path):
+    shutil.copytree(PROBE_TEMPLATE.parent / "functions", tmp_path / "functions")
+    shutil.copy(PROBE_TEMPLATE, tmp_path / "template.yaml")
+    server = start_server(tmp_path, "--reload", template=tmp_path / "template.yaml")
+    try:
+        assert server.request("GET", "/behave/hello").body == b"hello"
+        source = tmp_path / "functions" / "probe.py"
+        source.write_text(
+            source.read_text().replace(
+                'return {"statusCode": 200, "body": what}', 'return {"statusCode": 200, "body": what.upper()}'
+            )
+        )
+        deadline = time.monotonic() + 30
+        while server.request("GET", "/behave/hello").body != b"HELLO" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server.request("GET", "/behave/hello").body == b"HELLO"
+        assert "reloading" in server.output()
+    finally:
+        server.stop()

@@ -1,0 +1,179 @@
+"""Local data survives restarts and kill -9; the DynamoDB endpoint sees and keeps the same tables."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import boto3
+import pytest
+from tests.e2e.conftest import start_server
+
+
+def dynamodb(server, region="eu-west-3", key="AKIDEXAMPLE1"):
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=server.dynamodb,
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key="anything",
+    )
+
+
+def create(server, name):
+    reply = server.request("POST", "/records", {"email": "keep@example.com", "name": name})
+    assert reply.status == 201, reply.body
+    return reply.json()
+
+
+def names(server):
+    items = server.request("GET", "/records?email=keep%40example.com&limit=100").json()["items"]
+    return sorted(item["name"] for item in items)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_acknowledged_writes_survive_a_restart(tmp_path, stop_signal):
+    server = start_server(tmp_path)
+    first = create(server, "first")
+    create(server, "second")
+    path = f"/records/keep%40example.com/{first['id']}"
+    assert (
+        server.request("PATCH", path, {"notes": "changed"}, {"Content-Type": "application/json"}).status
+        == 200
+    )
+    server.request("DELETE", f"/records/keep%40example.com/{create(server, 'gone')['id']}")
+    server.stop(stop_signal)
+
+    again = start_server(tmp_path)
+    try:
+        assert names(again) == ["first", "second"]
+        assert again.request("GET", path).json()["notes"] == "changed"
+    finally:
+        again.stop()
+
+
+def test_no_acknowledged_write_is_lost_when_killed_mid_stream(tmp_path):
+    server = start_server(tmp_path)
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def writer(prefix):
+        number = 0
+        while not stop.is_set():
+            try:
+                reply = server.request(
+                    "POST", "/records", {"email": "keep@example.com", "name": f"{prefix}{number}"}
+                )
+            except OSError:
+                return
+            if reply.status == 201:
+                acknowledged.append(reply.json()["name"])
+            number += 1
+
+    threads = [threading.Thread(target=writer, args=(f"w{i}-",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    while len(acknowledged) < 40:
+        threading.Event().wait(0.01)
+    server.process.send_signal(signal.SIGKILL)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    server.process.wait()
+
+    again = start_server(tmp_path)
+    try:
+        kept = set()
+        cursor = ""
+        while True:
+            page = again.request("GET", f"/records?email=keep%40example.com&limit=100{cursor}").json()
+            kept.update(item["name"] for item in page["items"])
+            if not page["next_cursor"]:
+                break
+            cursor = f"&cursor={page['next_cursor']}"
+        assert set(acknowledged) <= kept
+    finally:
+        again.stop()
+
+
+def test_every_region_and_credential_sees_the_same_tables_and_endpoint_writes_are_kept(tmp_path):
+    server = start_server(tmp_path)
+    record = create(server, "via the API")
+    paris, mumbai = dynamodb(server, "eu-west-3", "AKIDPARIS"), dynamodb(server, "ap-south-1", "AKIDMUMBAI")
+    assert "RecordsTable" in paris.list_tables()["TableNames"]
+    assert "RecordsTable" in mumbai.list_tables()["TableNames"]
+    key = {"email": {"S": "keep@example.com"}, "id": {"N": str(record["id"])}}
+    assert mumbai.get_item(TableName="RecordsTable", Key=key)["Item"]["name"] == {"S": "via the API"}
+    paris.update_item(
+        TableName="RecordsTable",
+        Key=key,
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "name"},
+        ExpressionAttributeValues={":n": {"S": "via the endpoint"}},
+    )
+    paris.create_table(
+        TableName="Scratch",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "B"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    paris.update_time_to_live(
+        TableName="Scratch", TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True}
+    )
+    paris.put_item(TableName="Scratch", Item={"k": {"B": b"\x00\xff"}, "m": {"M": {"b": {"BS": [b"\x01"]}}}})
+    paris.batch_write_item(
+        RequestItems={"Scratch": [{"PutRequest": {"Item": {"k": {"B": b"\x02"}}}}]},
+    )
+    paris.transact_write_items(
+        TransactItems=[{"Delete": {"TableName": "Scratch", "Key": {"k": {"B": b"\x02"}}}}],
+    )
+    server.stop(signal.SIGKILL)
+
+    again = start_server(tmp_path)
+    try:
+        client = dynamodb(again, "us-west-2", "AKIDOREGON")
+        assert client.get_item(TableName="RecordsTable", Key=key)["Item"]["name"] == {"S": "via the endpoint"}
+        assert client.scan(TableName="Scratch")["Items"] == [
+            {"k": {"B": b"\x00\xff"}, "m": {"M": {"b": {"BS": [b"\x01"]}}}}
+        ]
+        ttl = client.describe_time_to_live(TableName="Scratch")["TimeToLiveDescription"]
+        assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
+        client.delete_table(TableName="Scratch")
+    finally:
+        again.stop(signal.SIGKILL)
+
+    third = start_server(tmp_path)
+    try:
+        assert "Scratch" not in dynamodb(third).list_tables()["TableNames"]
+    finally:
+        third.stop()
+
+
+def test_a_damaged_journal_tail_is_reported_and_what_precedes_it_kept(tmp_path):
+    server = start_server(tmp_path)
+    create(server, "before")
+    server.stop(signal.SIGKILL)
+    journal = tmp_path / "state" / "dynamodb" / "journal.log"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    torn = lines[-1][: len(lines[-1]) // 2]
+    journal.write_bytes(b"".join(lines) + b'0badc0de {"op":"put"}\n' + torn)
+
+    again = start_server(tmp_path)
+    try:
+        assert names(again) == ["before"]
+        assert f"damaged at line {len(lines) + 1}" in again.output()
+        assert list((tmp_path / "state" / "dynamodb").glob("journal.log.damaged-*"))
+    finally:
+        again.stop()
+
+
+def test_fresh_starts_empty(tmp_path):
+    server = start_server(tmp_path)
+    create(server, "old")
+    server.stop()
+
+    again = start_server(tmp_path, "--fresh")
+    try:
+        assert names(again) == []
+    finally:
+        again.stop()

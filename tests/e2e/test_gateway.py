@@ -1,0 +1,217 @@
+"""The local API Gateway over HTTP: the events functions receive and API Gateway's own answers."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+SAMPLE = json.loads(
+    (Path(__file__).resolve().parents[1] / "support" / "samples" / "aws_rest_proxy_event.json").read_text()
+)
+
+
+def raw_request(server, method, target, headers=(), body=b""):
+    """Send exactly these header lines (repeats included) and this target, unencoded by any client."""
+    parts = urlsplit(server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    connection.putrequest(method, target, skip_accept_encoding=True)
+    for name, value in headers:
+        connection.putheader(name, value)
+    if body:
+        connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders(body or None)
+    response = connection.getresponse()
+    reply = response.status, response.getheaders(), response.read()
+    connection.close()
+    return reply
+
+
+def echoed(server, method, target, headers=(), body=b""):
+    status, _, data = raw_request(server, method, target, headers, body)
+    assert status == 200, data
+    return json.loads(data)
+
+
+def test_the_event_has_every_field_of_aws_sample_with_the_same_types(probe_server):
+    seen = echoed(
+        probe_server,
+        "GET",
+        "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
+        [("header1", "value1"), ("header2", "value1"), ("header2", "value2"), ("User-Agent", "probe")],
+    )["event"]
+
+    assert set(seen) == set(SAMPLE)
+    # `authorizer` exists only behind an authorizer, `clientCert` only with mutual TLS.
+    assert set(seen["requestContext"]) == set(SAMPLE["requestContext"]) - {"authorizer"}
+    assert set(seen["requestContext"]["identity"]) == set(SAMPLE["requestContext"]["identity"]) - {
+        "clientCert"
+    }
+    for name in ("resource", "path", "httpMethod", "multiValueQueryStringParameters", "pathParameters"):
+        assert seen[name] == SAMPLE[name], name
+    assert seen["multiValueHeaders"]["header1"] == ["value1"]
+    assert seen["multiValueHeaders"]["header2"] == ["value1", "value2"]
+    # A REST API puts the last value in the single-value maps (the sample, from an HTTP API, joins them).
+    assert seen["headers"]["header2"] == "value2"
+    assert seen["queryStringParameters"] == {"parameter1": "value2", "parameter2": "value"}
+    context = seen["requestContext"]
+    for name, value in SAMPLE["requestContext"].items():
+        if name != "authorizer" and value is not None:
+            assert isinstance(context[name], type(value)), name
+    assert context["resourcePath"] == "/my/path"
+    assert context["httpMethod"] == "GET"
+    assert context["stage"] == "test"
+    assert context["path"] == "/test/my/path"
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["identity"]["userAgent"] == "probe"
+    assert re.fullmatch(r"[0-9a-f-]{36}", context["requestId"])
+    assert seen["stageVariables"] == {"color": "blue"}
+    assert seen["body"] is None
+    assert seen["isBase64Encoded"] is False
+
+
+def test_path_stays_encoded_and_path_parameters_are_decoded(probe_server):
+    seen = echoed(probe_server, "GET", "/echo/a%40b.com/x%20y%2Fz")["event"]
+
+    assert seen["resource"] == "/echo/{proxy+}"
+    assert seen["path"] == "/echo/a%40b.com/x%20y%2Fz"
+    assert seen["requestContext"]["path"] == "/test/echo/a%40b.com/x%20y%2Fz"
+    assert seen["pathParameters"] == {"proxy": "a@b.com/x y/z"}
+    assert seen["queryStringParameters"] is None
+    assert seen["multiValueQueryStringParameters"] is None
+
+
+def test_named_path_parameters_and_the_optional_stage_prefix(probe_server):
+    seen = echoed(probe_server, "POST", "/test/items/ann/item%201", body=b'{"a": 1}')["event"]
+
+    assert seen["resource"] == "/items/{owner}/{item id}"
+    assert seen["pathParameters"] == {"owner": "ann", "item id": "item 1"}
+    assert seen["path"] == "/items/ann/item%201"
+    assert seen["body"] == '{"a": 1}'
+
+
+def test_query_values_are_percent_decoded_and_plus_is_kept(probe_server):
+    seen = echoed(probe_server, "GET", "/echo/q?email=a%2Bb%40x.com&q=a+b&empty=")["event"]
+
+    assert seen["queryStringParameters"] == {"email": "a+b@x.com", "q": "a+b", "empty": ""}
+
+
+def test_context_and_environment_come_from_the_template(probe_server):
+    reply = echoed(probe_server, "GET", "/echo/context")
+    context, environment = reply["context"], reply["environment"]
+
+    assert context["function_name"] == "EchoFunction"
+    assert context["memory_limit_in_mb"] == 384
+    assert 0 < context["remaining_ms"] <= 5000
+    assert context["aws_request_id"] != reply["event"]["requestContext"]["requestId"]
+    assert environment["TABLE_NAME"] == "ItemsTable"
+    assert environment["TAGS_TABLE"] == "serverless-crud-local-tags"
+    assert environment["FROM_GLOBALS"] == "global-value"
+    assert environment["DOMAIN"] == "none"
+    assert environment["AWS_LAMBDA_FUNCTION_NAME"] == "EchoFunction"
+    # Values only AWS can provide get a local stand-in, and the banner says so.
+    assert re.fullmatch(r"[0-9a-f]{64}", environment["CURSOR_SECRET"])
+    assert "CURSOR_SECRET" in probe_server.output()
+    assert "AWS_ENDPOINT_URL" not in environment
+
+
+def test_binary_media_types_arrive_base64_and_binary_responses_leave_raw(probe_server):
+    data = bytes(range(256))
+    status, _headers, body = raw_request(
+        probe_server, "POST", "/behave/binary", [("Content-Type", "application/octet-stream")], data
+    )
+    assert status == 200
+    assert body == data[::-1]
+
+    seen = echoed(probe_server, "POST", "/echo/png", [("Content-Type", "image/png")], b"\x89PNG")["event"]
+    assert seen["isBase64Encoded"] is True
+    assert base64.b64decode(seen["body"]) == b"\x89PNG"
+
+
+def test_multi_value_response_headers_become_repeated_header_lines(probe_server):
+    status, headers, _ = raw_request(probe_server, "GET", "/behave/cookies")
+
+    assert status == 200
+    assert [v for k, v in headers if k == "Set-Cookie"] == ["a=1", "b=2"]
+    assert ("X-Single", "one") in headers
+
+
+@pytest.mark.parametrize(
+    ("target", "status", "message"),
+    [
+        ("/behave/raise", 502, "Internal server error"),
+        ("/behave/garbage", 502, "Internal server error"),
+        ("/behave/not-a-dict", 502, "Internal server error"),
+        ("/behave/huge", 502, "Internal server error"),
+        ("/behave/sleep?seconds=1.3", 502, "Internal server error"),
+        ("/patient/sleep?seconds=2.3", 504, "Endpoint request timed out"),
+        ("/nothing/here", 403, "Missing Authentication Token"),
+        ("/my/path/too/deep", 403, "Missing Authentication Token"),
+    ],
+)
+def test_api_gateway_answers_for_itself(probe_server, target, status, message):
+    reply = probe_server.request("GET", target)
+
+    assert reply.status == status, reply.body
+    assert reply.json() == {"message": message}
+
+
+def test_no_route_carries_the_gateway_response_headers(probe_server):
+    reply = probe_server.request("DELETE", "/my/path")
+
+    assert reply.status == 403
+    assert reply.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+
+
+def test_a_function_error_is_logged_to_the_console(probe_server):
+    probe_server.request("GET", "/behave/raise")
+
+    assert "the probe was asked to fail" in probe_server.output()
+
+
+def test_the_functions_own_503_passes_through(probe_server):
+    reply = probe_server.request("GET", "/behave/unavailable")
+
+    assert reply.status == 503
+    assert reply.headers["Retry-After"] == "2"
+
+
+def test_payload_over_10_mb_is_413(probe_server):
+    reply = probe_server.request("POST", "/echo/big", b"x" * (10 * 1024 * 1024 + 1))
+
+    assert reply.status == 413
+    assert reply.json() == {"message": "Request Too Long"}
+
+
+def test_payload_over_lambdas_6_mb_is_413(probe_server):
+    reply = probe_server.request("POST", "/echo/big", b"x" * (6 * 1024 * 1024 + 1))
+
+    assert reply.status == 413
+
+
+def test_cors_preflight_is_answered_by_the_gateway(probe_server):
+    reply = probe_server.request("OPTIONS", "/echo/anything", headers={"Origin": "https://app.example.com"})
+
+    assert reply.status == 200
+    assert reply.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert reply.headers["Access-Control-Allow-Headers"] == "Content-Type,If-Match"
+    assert reply.headers["Access-Control-Max-Age"] == "600"
+    assert "PATCH" in reply.headers["Access-Control-Allow-Methods"]
+
+
+def test_one_instance_handles_one_event_at_a_time_and_every_client_is_answered(probe_server):
+    def call(_):
+        return probe_server.request("GET", "/echo/concurrent?hold=0.02")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        replies = list(pool.map(call, range(16)))
+
+    assert [r.status for r in replies] == [200] * 16
+    assert max(r.json()["most_in_flight"] for r in replies) == 1
+    assert len({r.json()["event"]["requestContext"]["requestId"] for r in replies}) == 16

@@ -1,0 +1,107 @@
+"""Reading a SAM template into what the local runtime runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from serverless_crud.local.stack import path_pattern, read_stack
+from serverless_crud.local.template import TemplateError
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = ROOT / "tests" / "e2e" / "template.yaml"
+
+
+def test_the_apps_template_serves_every_path_with_its_function():
+    stack = read_stack(ROOT / "template.yaml")
+
+    assert {(r.path, r.method) for r in stack.routes} == {("/", "ANY"), ("/{proxy+}", "ANY")}
+    (function,) = stack.functions.values()
+    assert function.handler == "serverless_crud.handler.lambda_handler"
+    assert function.code_uri == ROOT / "src"
+    assert function.environment["TABLE_NAME"] in stack.tables
+    assert stack.apis[stack.routes[0].api].stage == "dev"
+
+
+def test_globals_merge_into_functions_and_the_function_wins():
+    functions = read_stack(PROBE).functions
+
+    assert functions["EchoFunction"].memory_mb == 384
+    assert functions["BehaviourFunction"].memory_mb == 256
+    assert functions["BehaviourFunction"].timeout == 1
+    assert functions["EchoFunction"].environment["FROM_GLOBALS"] == "global-value"
+    assert functions["EchoFunction"].code_uri == PROBE.parent / "functions"
+
+
+def test_values_only_aws_has_are_listed_not_invented():
+    echo = read_stack(PROBE).functions["EchoFunction"]
+
+    assert set(echo.unresolved) == {"CURSOR_SECRET", "LOG_GROUP_ARN"}
+    assert echo.environment["TABLE_ARN"] == "arn:aws:dynamodb:us-east-1:123456789012:table/ItemsTable"
+    assert echo.environment["DOMAIN"] == "none"
+
+
+def test_tables_with_parameters_indexes_and_ttl():
+    stack = read_stack(PROBE, {"SortKeyName": "1"})
+
+    items = stack.tables["ItemsTable"]
+    assert items["KeySchema"][1] == {"AttributeName": "1", "KeyType": "RANGE"}
+    assert items["GlobalSecondaryIndexes"][0]["IndexName"] == "by-owner"
+    assert "SSESpecification" not in items
+    assert stack.ttl == {"ItemsTable": {"AttributeName": "expires_at", "Enabled": True}}
+    tags = stack.tables["TagsTable"]
+    assert tags["TableName"] == "serverless-crud-local-tags"
+    assert tags["KeySchema"] == [{"AttributeName": "tag", "KeyType": "HASH"}]
+
+
+def test_conditions_follow_parameter_overrides():
+    echo = read_stack(PROBE, {"DomainName": "api.example.com"}).functions["EchoFunction"]
+
+    assert echo.environment["DOMAIN"] == "api.example.com"
+
+
+def test_api_stage_cors_binary_types_and_what_is_ignored():
+    stack = read_stack(PROBE)
+    api = stack.apis["ProbeApi"]
+
+    assert api.stage == "test"
+    assert api.binary_media_types == ("image/png", "application/octet-stream")
+    assert api.cors is not None
+    assert api.cors.allow_origin == "https://app.example.com"
+    assert any("ErrorsAlarm" in ignored for ignored in stack.ignored)
+    assert any("Schedule" in ignored for ignored in stack.ignored)
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        ("Handler: a.b\n      CodeUri: s3://bucket/key.zip", "CodeUri must be a local directory"),
+        ("Handler: a.b\n      InlineCode: x", "only zip functions"),
+        ("Handler: a.b\n      Timeout: soon", "Timeout and MemorySize must be numbers"),
+        ("Handler: a.b\n      Environment: {Variables: {X: !Ref Nope}}", "environment variable X"),
+    ],
+)
+def test_a_function_it_cannot_run_is_named(tmp_path, properties, message):
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        f"Resources:\n  Broken:\n    Type: AWS::Serverless::Function\n    Properties:\n      {properties}\n"
+    )
+
+    with pytest.raises(TemplateError, match=f"function Broken: .*{message}|{message}"):
+        read_stack(template)
+
+
+@pytest.mark.parametrize(
+    ("resource", "matches", "misses"),
+    [
+        ("/", ["/"], ["/a"]),
+        ("/{proxy+}", ["/a", "/a/b%2Fc/"], ["/"]),
+        ("/records/{id}", ["/records/1", "/records/a%40b/"], ["/records", "/records/1/2"]),
+    ],
+)
+def test_resource_paths_match_like_api_gateway(resource, matches, misses):
+    pattern = path_pattern(resource)
+
+    assert all(pattern.match(path) for path in matches)
+    assert not any(pattern.match(path) for path in misses)
