@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 375, "height": 812}
 SERVER_START_SECONDS = 60
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -86,11 +87,12 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield external.rstrip("/") + "/"
         return
-    port = _free_port()
+    port, dynamodb_port = _free_port(), _free_port()
     state = tmp_path_factory.mktemp("state")
     log = state.parent / "serve.log"
     command = Path(sys.executable).with_name("serverless-crud")
     args = [str(command), "serve", "--port", str(port), "--state-dir", str(state), "--fresh"]
+    args += ["--template", str(ROOT / "template.yaml"), "--dynamodb-port", str(dynamodb_port), "--no-fsync"]
     env = {**os.environ, "ALLOWED_ORIGINS": "*"}
     with log.open("wb") as output:
         process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT, env=env)
