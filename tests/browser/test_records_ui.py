@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from importlib import resources
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
 BIG = "12345678901234567890.123456789"
+PAGES_ORIGIN = "http://pages.example.test"
 
 
 def view_url(record: dict[str, Any]) -> str:
@@ -404,3 +406,34 @@ class TestDocs:
         expect(operations.first).to_be_visible()
         expect(page.locator(".opblock-summary-path", has_text="/records/{email}/{id}").first).to_be_visible()
         expect(page.locator(".servers select option").first).to_have_text(re.compile(r"^http://"))
+
+
+class TestHostedElsewhere:
+    def test_pages_from_another_origin_use_the_api_through_cors(self, context, base_url, api, email):
+        """The same files, hosted at another origin (as from S3) with config.js naming the API."""
+        static = resources.files("serverless_crud").joinpath("ui", "static")
+        types = {"html": "text/html", "css": "text/css", "js": "text/javascript", "svg": "image/svg+xml"}
+
+        def host(route: Any) -> None:
+            path = urlsplit(route.request.url).path.lstrip("/") or "index.html"
+            if path == "assets/config.js":
+                route.fulfill(body=f'export const API_BASE = "{base_url}";', content_type="text/javascript")
+                return
+            file = static.joinpath(*path.split("/"))
+            if not file.is_file():
+                route.fulfill(status=404, body="not found")
+                return
+            route.fulfill(body=file.read_bytes(), content_type=types[path.rsplit(".", 1)[-1]])
+
+        context.route(f"{PAGES_ORIGIN}/**", host)
+        record = api.create(email=email, name="Across origins")
+        page = context.new_page()
+        page.goto(f"{PAGES_ORIGIN}/?email={quote(email)}")
+        page.get_by_role("link", name="Across origins", exact=True).click()
+        expect(page).to_have_url(re.compile(rf"^{re.escape(PAGES_ORIGIN)}/view\.html"))
+        page.get_by_role("link", name="Edit").click()
+        page.get_by_label("Name").fill("Saved across origins")
+        page.get_by_role("button", name="Save changes").click()  # PUT with If-Match: a preflight
+        expect(page.get_by_role("heading", name="Changes saved")).to_be_visible()
+        _, stored = api.get(email, record["id"])
+        assert (stored["name"], stored["version"]) == ("Saved across origins", 2)

@@ -194,40 +194,21 @@ def _slash_redirect() -> Response[Any] | None:
     return None
 
 
-def _page(path: str) -> Response[Any]:
+def _page(path: str) -> Callable[[], Response[Any]]:
+    """The route handler of one page."""
     page = PAGES[path]
     csp = CSP_DOCS if page == "docs.html" else CSP_PAGE
-    return serve(static_file("", page), CACHE_PAGE, **{"Content-Security-Policy": csp})
+
+    def handler() -> Response[Any]:
+        redirect = _slash_redirect() if path == "/" else None
+        return redirect or serve(static_file("", page), CACHE_PAGE, **{"Content-Security-Policy": csp})
+
+    handler.__name__ = f"page_{page.replace('.', '_')}"
+    return handler
 
 
-@_get("/")
-def index_page() -> Response[Any]:
-    return _slash_redirect() or _page("/")
-
-
-@_get("/index.html")
-def index_html_page() -> Response[Any]:
-    return _page("/index.html")
-
-
-@_get("/view.html")
-def view_page() -> Response[Any]:
-    return _page("/view.html")
-
-
-@_get("/edit.html")
-def edit_page() -> Response[Any]:
-    return _page("/edit.html")
-
-
-@_get("/success.html")
-def success_page() -> Response[Any]:
-    return _page("/success.html")
-
-
-@_get("/docs")
-def docs_page() -> Response[Any]:
-    return _page("/docs")
+for _path in PAGES:
+    _get(_path)(_page(_path))
 
 
 @_get("/assets/<name>")
