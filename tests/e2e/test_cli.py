@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+
 from tests.e2e.conftest import PROBE_TEMPLATE, ROOT, start_server
 
 FUNCTION = "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"

@@ -7,6 +7,7 @@ import threading
 
 import boto3
 import pytest
+
 from tests.e2e.conftest import start_server
 
 

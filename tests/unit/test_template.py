@@ -19,7 +19,10 @@ def test_short_form_tags_are_parsed_not_stripped(tmp_path):
     template = load_template(path)
     resolver = Resolver.for_template(template)
     properties = resolver.resolve(template["Resources"]["T"]["Properties"])
-    assert properties == {"TableName": "records-dev", "Tags": {"Arn": "T.Arn"}}
+    assert properties == {
+        "TableName": "records-dev",
+        "Tags": {"Arn": "arn:aws:dynamodb:us-east-1:123456789012:table/records-dev"},
+    }
     assert (
         Resolver.for_template(template, {"Stage": "prod"}).resolve(
             template["Resources"]["T"]["Properties"]["Tags"]["Name"]
