@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -12,7 +15,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 BIG = "12345678901234567890.123456789"
-PAGES_ORIGIN = "http://pages.example.test"
 
 
 def view_url(record: dict[str, Any]) -> str:
@@ -409,28 +411,44 @@ class TestDocs:
 
 
 class TestHostedElsewhere:
-    def test_pages_from_another_origin_use_the_api_through_cors(self, context, base_url, api, email):
-        """The same files, hosted at another origin (as from S3) with config.js naming the API."""
+    @pytest.fixture
+    def pages_origin(self, base_url: str) -> Iterator[str]:
+        """The UI's files served by a plain static server at another origin, config.js naming the API."""
         static = resources.files("serverless_crud").joinpath("ui", "static")
         types = {"html": "text/html", "css": "text/css", "js": "text/javascript", "svg": "image/svg+xml"}
 
-        def host(route: Any) -> None:
-            path = urlsplit(route.request.url).path.lstrip("/") or "index.html"
-            if path == "assets/config.js":
-                route.fulfill(body=f'export const API_BASE = "{base_url}";', content_type="text/javascript")
-                return
-            file = static.joinpath(*path.split("/"))
-            if not file.is_file():
-                route.fulfill(status=404, body="not found")
-                return
-            route.fulfill(body=file.read_bytes(), content_type=types[path.rsplit(".", 1)[-1]])
+        class Static(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path.lstrip("/") or "index.html"
+                if path == "assets/config.js":
+                    body, kind = f'export const API_BASE = "{base_url}";'.encode(), "js"
+                elif (file := static.joinpath(*path.split("/"))).is_file():
+                    body, kind = file.read_bytes(), path.rsplit(".", 1)[-1]
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", types.get(kind, "application/octet-stream"))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
-        context.route(f"{PAGES_ORIGIN}/**", host)
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Static)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+        server.shutdown()
+        server.server_close()
+
+    def test_pages_from_another_origin_use_the_api_through_cors(self, page: Page, pages_origin, api, email):
+        """The same files hosted elsewhere (as from S3): every API call is cross-origin."""
         record = api.create(email=email, name="Across origins")
-        page = context.new_page()
-        page.goto(f"{PAGES_ORIGIN}/?email={quote(email)}")
+        page.goto(f"{pages_origin}/?email={quote(email)}")
         page.get_by_role("link", name="Across origins", exact=True).click()
-        expect(page).to_have_url(re.compile(rf"^{re.escape(PAGES_ORIGIN)}/view\.html"))
+        expect(page).to_have_url(re.compile(rf"^{re.escape(pages_origin)}/view\.html"))
         page.get_by_role("link", name="Edit").click()
         page.get_by_label("Name").fill("Saved across origins")
         page.get_by_role("button", name="Save changes").click()  # PUT with If-Match: a preflight
