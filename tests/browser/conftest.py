@@ -21,6 +21,7 @@ import urllib.request
 import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-MOBILE = {"width": 375, "height": 812}
+#: Browser context options by device.
+DEVICES: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True},
+    "narrow": {"viewport": {"width": 320, "height": 640}, "is_mobile": True, "has_touch": True},
+}
 SERVER_START_SECONDS = 60
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,29 +157,42 @@ def console() -> Console:
     return Console()
 
 
-def new_context(browser: Any, base_url: str, console: Console, **options: Any) -> Iterator[Any]:
-    """A browser context whose pages' console errors fail the test unless allowed."""
+@pytest.fixture
+def open_context(browser: Any, base_url: str, console: Console) -> Iterator[Any]:
+    """Open browser contexts: `with open_context("phone", color_scheme="dark") as context:`.
+
+    At the end of the test, any console error of their pages that the test did not allow fails it.
+    """
     from playwright.sync_api import expect
 
     expect.set_options(timeout=10_000)
-    context = browser.new_context(base_url=base_url, **options)
-    context.set_default_timeout(15_000)
-    context.on("page", console.watch)
-    yield context
-    context.close()
+
+    @contextmanager
+    def open_one(device: str = "desktop", **options: Any) -> Iterator[Any]:
+        context = browser.new_context(base_url=base_url, **DEVICES[device], **options)
+        context.set_default_timeout(15_000)
+        context.on("page", console.watch)
+        try:
+            yield context
+        finally:
+            context.close()
+
+    yield open_one
     assert console.unexpected() == [], "the pages logged errors to the console"
 
 
 @pytest.fixture
-def context(browser: Any, base_url: str, console: Console) -> Iterator[Any]:
-    """A fresh desktop browser context; fails the test if a page logged an unexpected error."""
-    yield from new_context(browser, base_url, console, viewport=DESKTOP)
+def context(open_context: Any) -> Iterator[Any]:
+    """A fresh desktop browser context (1280 by 800)."""
+    with open_context("desktop") as opened:
+        yield opened
 
 
 @pytest.fixture
-def mobile_context(browser: Any, base_url: str, console: Console) -> Iterator[Any]:
+def mobile_context(open_context: Any) -> Iterator[Any]:
     """A fresh phone: 375 by 812 CSS pixels, touch, the viewport meta tag honoured."""
-    yield from new_context(browser, base_url, console, viewport=MOBILE, is_mobile=True, has_touch=True)
+    with open_context("phone") as opened:
+        yield opened
 
 
 @pytest.fixture

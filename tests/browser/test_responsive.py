@@ -8,14 +8,6 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import new_context
-
-VIEWPORTS = {
-    "narrow-320": {"viewport": {"width": 320, "height": 640}, "is_mobile": True, "has_touch": True},
-    "phone-375": {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True},
-    "desktop-1280": {"viewport": {"width": 1280, "height": 800}},
-}
-
 
 def pages_of(record: dict[str, Any]) -> list[str]:
     key = f"email={quote(record['email'])}&id={record['id']}"
@@ -34,8 +26,8 @@ def overflow(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
 
 
-@pytest.mark.parametrize("name", list(VIEWPORTS))
-def test_no_page_scrolls_sideways(browser, base_url, console, api, email, name):
+@pytest.mark.parametrize("device", ["narrow", "phone", "desktop"])
+def test_no_page_scrolls_sideways(open_context, api, email, device):
     record = api.create(
         email=email,
         name="A rather long name that has to wrap on a small screen",
@@ -44,13 +36,13 @@ def test_no_page_scrolls_sideways(browser, base_url, console, api, email, name):
         notes="Notes " * 40,
         phone="+1 555 0100 0199",
     )
-    for context in new_context(browser, base_url, console, **VIEWPORTS[name]):
+    with open_context(device) as context:
         page = context.new_page()
         for path in pages_of(record):
             page.goto(path)
             expect(page.locator("main h1, .swagger-ui .info .title").first).to_be_visible()
             page.wait_for_load_state("networkidle")
-            assert overflow(page) == 0, f"{path} is wider than {name}"
+            assert overflow(page) == 0, f"{path} is wider than the {device}'s viewport"
 
 
 def test_on_a_phone_the_list_is_cards_and_a_record_can_be_created(mobile_context, api, email):

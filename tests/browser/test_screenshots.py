@@ -14,8 +14,6 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, MOBILE, new_context
-
 SAMPLES = [
     {"name": "Ada Lovelace", "email": "ada@example.com", "tags": ["math", "engines"], "amount": 1843.1},
     {"name": "Grace Hopper", "email": "grace@example.com", "tags": ["navy", "cobol"], "amount": 0.1},
@@ -29,10 +27,8 @@ SAMPLES = [
     },
     {"name": "Edsger Dijkstra", "email": "edsger@example.com", "active": False},
 ]
-SETTINGS = {
-    "desktop": {"viewport": DESKTOP},
-    "mobile": {"viewport": MOBILE, "is_mobile": True, "has_touch": True},
-}
+#: File name suffix: device.
+DEVICES = {"desktop": "desktop", "mobile": "phone"}
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +43,8 @@ def records(api):
     return created
 
 
-@pytest.mark.parametrize("setting", list(SETTINGS))
-def test_screenshots(browser, base_url, console, records, setting, tmp_path):
+@pytest.mark.parametrize("setting", list(DEVICES))
+def test_screenshots(open_context, records, setting, tmp_path):
     folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     turing = records[2]
@@ -60,7 +56,7 @@ def test_screenshots(browser, base_url, console, records, setting, tmp_path):
         "create": ("edit.html", "New record"),
         "success": (f"success.html?action=updated&{key}&name=Alan%20Turing", "Changes saved"),
     }
-    for context in new_context(browser, base_url, console, **SETTINGS[setting]):
+    with open_context(DEVICES[setting]) as context:
         page = context.new_page()
         for name, (path, heading) in shots.items():
             page.goto(path)
@@ -70,8 +66,7 @@ def test_screenshots(browser, base_url, console, records, setting, tmp_path):
             page.screenshot(path=str(target), full_page=True, animations="disabled", caret="hide")
             assert target.stat().st_size > 5_000
     if setting == "desktop":
-        options = {**SETTINGS[setting], "color_scheme": "dark"}
-        for context in new_context(browser, base_url, console, **options):
+        with open_context("desktop", color_scheme="dark") as context:
             page = context.new_page()
             page.goto("./")
             expect(page.locator("tbody tr").first).to_be_visible()
