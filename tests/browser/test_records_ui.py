@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -455,3 +456,60 @@ class TestHostedElsewhere:
         expect(page.get_by_role("heading", name="Changes saved")).to_be_visible()
         _, stored = api.get(email, record["id"])
         assert (stored["name"], stored["version"]) == ("Saved across origins", 2)
+
+
+class TestSchemaDriven:
+    def test_a_field_added_to_the_schema_appears_in_the_form_with_its_checks(self, page: Page):
+        """The form is built from /openapi.json: a new property needs no change to the UI."""
+
+        def with_nickname(route: Any) -> None:
+            document = json.loads(route.fetch().text())
+            for name in ("RecordCreate", "RecordFields"):
+                schema = document["components"]["schemas"][name]
+                schema["properties"]["nickname"] = {
+                    "title": "Nickname",
+                    "description": "What friends say.",
+                    "type": "string",
+                    "maxLength": 5,
+                }
+                schema["required"].append("nickname")
+            route.fulfill(json=document)
+
+        page.route("**/openapi.json", with_nickname)
+        page.goto("edit.html")
+        nickname = page.get_by_label("Nickname")
+        expect(nickname).to_have_attribute("aria-required", "true")
+        expect(page.locator('[data-field="nickname"] .hint')).to_have_text(
+            "What friends say. Up to 5 characters."
+        )
+        nickname.fill("Too long")
+        page.get_by_role("button", name="Create record").click()
+        expect(field_error(page, "nickname")).to_have_text(
+            "Nickname must have at most 5 characters (it has 8)."
+        )
+
+
+class TestViewPage:
+    def test_deleting_a_record_changed_since_it_was_opened_is_refused(self, page: Page, api, email, console):
+        console.allow(r"status of 412")
+        record = api.create(email=email, name="Before")
+        page.goto(view_url(record))
+        expect(page.get_by_role("heading", name="Before")).to_be_visible()
+        status, _ = api.request("PUT", f"records/{quote(email, safe='')}/{record['id']}", {"name": "After"})
+        assert status == 200
+
+        page.get_by_role("button", name="Delete").click()
+        page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+        expect(page.get_by_role("alert")).to_contain_text("This record changed since you opened it")
+        assert api.get(email, record["id"])[0] == 200
+        page.get_by_role("button", name="Reload the record").click()
+        expect(page.get_by_role("heading", name="After")).to_be_visible()
+
+    def test_copy_buttons_put_the_key_on_the_clipboard(self, context, api, email):
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+        record = api.create(email=email, name="Copied")
+        page = context.new_page()
+        page.goto(view_url(record))
+        page.get_by_role("button", name="Copy id").click()
+        expect(page.get_by_role("status").filter(has_text="Copied id")).to_be_visible()
+        assert page.evaluate("navigator.clipboard.readText()") == str(record["id"])
