@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_crud.api.app import resolve
 from serverless_crud.observability import logger, metrics, traced
+
+if TYPE_CHECKING:  # an annotation only: no import at cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @traced

@@ -235,14 +235,19 @@ def _routes(resolver: Resolver, logical_id: str, events: dict[str, Any]) -> tupl
     return routes, skipped
 
 
+_API_PROPERTIES = ("StageName", "BinaryMediaTypes", "Variables", "Cors", "GatewayResponses")
+
+
 def _api(template: Mapping[str, Any], resolver: Resolver, api_id: str) -> ApiSpec:
     resource = template["Resources"].get(api_id)
     if api_id == IMPLICIT_API and resource is None:
         return ApiSpec(api_id, IMPLICIT_STAGE)
     if not isinstance(resource, dict) or resource.get("Type") != API_TYPE:
         raise TemplateError(f"RestApiId {api_id} is not an {API_TYPE} in the template")
+    declared = _with_globals(template, "Api", resource.get("Properties") or {})
     try:
-        properties = resolver.resolve(_with_globals(template, "Api", resource.get("Properties") or {}))
+        # Only what the local gateway uses: a DefinitionBody may point at resources only AWS has.
+        properties = {name: resolver.resolve(declared[name]) for name in _API_PROPERTIES if name in declared}
     except TemplateError as error:
         raise TemplateError(f"API {api_id}: {error}") from None
     stage = properties.get("StageName")
