@@ -305,7 +305,9 @@ class TestList:
     def test_an_email_without_records_shows_the_empty_state(self, page: Page, email):
         page.goto(f"./?email={quote(email)}")
         expect(page.get_by_text(f"No records for {email}.")).to_be_visible()
-        expect(page.get_by_role("link", name="New record").last).to_be_visible()
+        page.get_by_role("main").get_by_role("link", name="New record").last.click()
+        expect(page.get_by_label("Email")).to_have_value(email)
+        expect(page.get_by_label("Name")).to_have_value("")
 
     def test_rows_link_to_the_record(self, page: Page, api, email):
         api.create(email=email, name="Linked")

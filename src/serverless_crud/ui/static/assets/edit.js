@@ -181,7 +181,8 @@ async function main() {
       const [schema, fields] = await Promise.all([componentSchema("RecordCreate"), componentSchema("RecordFields")]);
       // The key (the fields a create has and an edit has not) comes first.
       const key = Object.keys(schema.properties).filter((name) => !(name in fields.properties));
-      build(fieldSpecs(schema, { first: key }), null);
+      // edit.html?email=… (from a filtered list) starts a record for that address.
+      build(fieldSpecs(schema, { first: key }), email ? { email } : null);
     }
   } catch (error) {
     const title = error.status === 404 ? "This record does not exist" : "Could not load the form";

@@ -1,5 +1,5 @@
 // Showing values: exact numbers, readable dates with the exact value at hand, empty values.
-import { ExactNumber } from "./api.js";
+import { ExactNumber, stringifyJson } from "./api.js";
 
 const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
@@ -19,7 +19,7 @@ export function displayText(value) {
   if (value instanceof ExactNumber) return value.text;
   if (typeof value === "boolean") return value ? "Yes" : "No";
   if (Array.isArray(value)) return value.length ? value.map(displayText).join(", ") : "—";
-  if (typeof value === "object") return JSON.stringify(value);
+  if (typeof value === "object") return stringifyJson(value);
   return String(value);
 }
 

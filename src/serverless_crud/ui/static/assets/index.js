@@ -102,7 +102,7 @@ function emptyState() {
       "div",
       { class: "empty" },
       el("p", { class: "empty-title" }, `No records for ${state.email}.`),
-      el("p", {}, el("a", { class: "btn btn-primary", href: "edit.html" }, "New record")),
+      el("p", {}, el("a", { class: "btn btn-primary", href: `edit.html?${new URLSearchParams({ email: state.email })}` }, "New record")),
     );
   }
   return el(

@@ -1,7 +1,7 @@
 // A form generated from a JSON Schema (as the API publishes it in /openapi.json): inputs of the
 // right type, required markers, checks that mirror the schema, and per-field error messages.
 // A field added to the record model appears here with no change to the UI.
-import { ExactNumber } from "./api.js";
+import { ExactNumber, parseJson, stringifyJson } from "./api.js";
 import { el } from "./ui.js";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -216,7 +216,7 @@ function scalarInput(spec, id, describedBy) {
     get: () => (isCheckbox ? control.checked : control.value),
     set: (value) => {
       if (isCheckbox) control.checked = Boolean(value);
-      else control.value = value === null || value === undefined ? "" : kind === "json" ? JSON.stringify(value) : String(value);
+      else control.value = value === null || value === undefined ? "" : kind === "json" ? stringifyJson(value) : String(value);
     },
   };
 }
@@ -279,7 +279,7 @@ export function schemaForm(container, specs, initial = {}) {
         } else if (spec.kind === "integer" || spec.kind === "number") {
           result[spec.name] = ExactNumber.fromInput(raw);
         } else if (spec.kind === "json") {
-          result[spec.name] = JSON.parse(raw);
+          result[spec.name] = parseJson(raw);
         } else {
           result[spec.name] = raw.trim();
         }
@@ -308,7 +308,7 @@ export function schemaForm(container, specs, initial = {}) {
             message = checkNumber(text, spec.schema, label, spec.kind === "integer");
           } else if (spec.kind === "json") {
             try {
-              JSON.parse(text);
+              parseJson(text);
             } catch {
               message = `${label} must be JSON.`;
             }
