@@ -212,7 +212,7 @@ def test_stage_name_comes_from_the_parameter(deployments: DeploymentOf) -> None:
 
 def test_proxy_integration_for_root_and_every_path(deployment: Deployment) -> None:
     paths = _body(deployment)["paths"]
-    assert set(paths) == {"/", "/{proxy+}"}
+    assert set(paths) == {"/records", "/records/{proxy+}", "/", "/{proxy+}"}
     for methods in paths.values():
         assert set(methods) == {"x-amazon-apigateway-any-method", "options"}
         for method in methods.values():
@@ -221,9 +221,11 @@ def test_proxy_integration_for_root_and_every_path(deployment: Deployment) -> No
             assert "${RecordsFunction.Arn}" in sub_text(integration["uri"])[0]
     permissions = deployment.of_type("AWS::Lambda::Permission")
     arns = sorted(sub_text(p["Properties"]["SourceArn"])[0] for p in permissions.values())
-    assert [arn.rsplit(":", 1)[1] for arn in arns] == [
+    assert sorted(arn.rsplit(":", 1)[1] for arn in arns) == [
         "${__ApiId__}/${__Stage__}/*/",
         "${__ApiId__}/${__Stage__}/*/*",
+        "${__ApiId__}/${__Stage__}/*/records",
+        "${__ApiId__}/${__Stage__}/*/records/*",
     ]
 
 
@@ -232,7 +234,7 @@ def test_the_routes_match_the_function_events(sam_template: Template) -> None:
     events = sam_template["Resources"]["RecordsFunction"]["Properties"]["Events"]
     routes = {(e["Properties"]["Path"], e["Properties"]["Method"]) for e in events.values()}
     assert all(e["Type"] == "Api" for e in events.values())
-    assert routes == {("/", "ANY"), ("/{proxy+}", "ANY")}
+    assert routes == {("/records", "ANY"), ("/records/{proxy+}", "ANY"), ("/", "ANY"), ("/{proxy+}", "ANY")}
     paths = sam_template["Resources"]["RecordsApi"]["Properties"]["DefinitionBody"]["paths"]
     assert {path for path, _ in routes} == set(paths)
 
@@ -247,8 +249,10 @@ def test_api_key_is_off_by_default(deployments: DeploymentOf) -> None:
 
 def test_api_key_with_usage_plan_when_required(deployments: DeploymentOf) -> None:
     prod = deployments("prod")
-    for methods in _body(prod)["paths"].values():
-        assert methods["x-amazon-apigateway-any-method"]["security"] == [{"api_key": []}]
+    for path, methods in _body(prod)["paths"].items():
+        # The records API needs the key; the UI's pages, /docs and /health stay loadable in a browser.
+        keyed = path.startswith("/records")
+        assert methods["x-amazon-apigateway-any-method"]["security"] == ([{"api_key": []}] if keyed else [])
         assert methods["options"]["security"] == []  # browsers send preflights without the key
     assert _body(prod)["components"]["securitySchemes"]["api_key"] == {
         "type": "apiKey",
