@@ -11,12 +11,16 @@ STATE_DIR ?= .local
 PYTEST := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run test lint typecheck test-unit test-integration test-e2e test-infra bench lock clean
+.PHONY: help install chromium run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## Set up .venv with the pinned dependencies (idempotent)
+install: $(STAMP) chromium ## Set up .venv with the pinned dependencies, and Chromium (idempotent)
+
+chromium: ## Install Debian's Chromium for the browser tests when it is missing
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium) \
+	  || echo "!!! Could not install Chromium: the browser tests will be SKIPPED until it is installed !!!" >&2
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +31,7 @@ $(STAMP): requirements/lock.txt pyproject.toml
 run: install ## Serve the app locally on http://127.0.0.1:$(PORT) (STATE_DIR keeps the data)
 	$(BIN)/serverless-crud serve --port $(PORT) --state-dir $(STATE_DIR)
 
-test: install lint typecheck test-unit test-integration test-e2e test-infra ## Everything CI checks
+test: install lint typecheck test-unit test-integration test-e2e test-infra test-browser ## Everything CI checks
 
 lint: install ## ruff
 	$(BIN)/ruff check src tests bench
@@ -47,6 +51,14 @@ test-e2e: install ## The local server over HTTP
 
 test-infra: install ## template.yaml: cfn-lint, SAM transform, checkov
 	$(PYTEST) tests/infra -q
+
+test-browser: install ## The web UI in Chromium (Playwright), against `serverless-crud serve`
+	@command -v chromium >/dev/null || test -n "$$CHROMIUM" \
+	  || echo "!!!!!!!! NO CHROMIUM FOUND: the browser tests are SKIPPED (make install installs it) !!!!!!!!" >&2
+	$(PYTEST) tests/browser -q
+
+screenshots: install ## Re-take docs/screenshots/*.png: every page, desktop and phone
+	SCREENSHOTS_DIR=docs/screenshots $(PYTEST) tests/browser/test_screenshots.py -q
 
 bench: install ## Benchmarks: ratios against baselines measured in the same run
 	$(BIN)/python -m bench

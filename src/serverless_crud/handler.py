@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+import gc
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+# Initialisation only allocates objects that live as long as the instance: collecting garbage
+# during it finds none and costs ~10 ms of cold start. Collection resumes after the first request.
+gc.disable()
 
-from serverless_crud.api.app import resolve
-from serverless_crud.observability import logger, metrics, traced
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
+
+from serverless_crud.api.app import resolve  # noqa: E402
+from serverless_crud.observability import logger, metrics, traced  # noqa: E402
+
+if TYPE_CHECKING:  # an annotation only: no import at cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @traced
@@ -20,3 +28,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()
+        if not gc.isenabled():
+            _end_of_initialisation()
+
+
+def _end_of_initialisation() -> None:
+    """After the first request: move what initialisation built out of the collector's way, resume it."""
+    gc.freeze()
+    gc.enable()

@@ -191,3 +191,6 @@ def store_unavailable(error: errors.StoreUnavailable) -> Response[str]:
 def unexpected(error: Exception) -> Response[str]:
     logger.exception("unhandled error")
     return problem_response(500, "an unexpected error occurred; it has been logged")
+
+
+from serverless_crud.api import ui  # noqa: E402, F401  (registers the web UI routes)

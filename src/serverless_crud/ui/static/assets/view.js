@@ -1,0 +1,111 @@
+// One record: every field (in the order of the published Record schema, then any others), its
+// version and timestamps; Edit, and Delete after a confirmation.
+import { componentSchema, deleteRecord, getRecord } from "./api.js";
+import { displayText, isTimestamp, timeElement } from "./format.js";
+import { busy, confirmDialog, copyButton, el, errorBox, loading, query, recordHref, setTitle, show } from "./ui.js";
+
+const container = document.getElementById("record");
+const email = query.get("email");
+const id = query.get("id");
+
+function value(name, record, schema) {
+  const item = record[name];
+  if (Array.isArray(item)) {
+    return item.length ? el("ul", { class: "chips" }, item.map((tag) => el("li", { class: "chip" }, displayText(tag)))) : "—";
+  }
+  if (typeof item === "string" && isTimestamp(name, schema)) {
+    return [timeElement(item), el("span", { class: "exact" }, item)];
+  }
+  if (typeof item === "boolean") {
+    return el("span", { class: item ? "badge badge-on" : "badge" }, displayText(item));
+  }
+  const text = displayText(item);
+  if (name === "email" || name === "id") return [el("code", {}, text), copyButton(text, name)];
+  return el("span", { class: typeof item === "string" && text.includes("\n") ? "multiline" : null }, text);
+}
+
+function details(record, schema) {
+  const properties = schema?.properties || {};
+  const names = [...Object.keys(properties), ...Object.keys(record).filter((name) => !(name in properties))];
+  return el(
+    "dl",
+    { class: "fields" },
+    names
+      .filter((name) => name in record)
+      .map((name) =>
+        el("div", { class: "field-row", "data-field": name }, el("dt", {}, properties[name]?.title || name), el("dd", {}, value(name, record, properties[name]))),
+      ),
+  );
+}
+
+async function remove(record, etag, button) {
+  const confirmed = await confirmDialog({
+    title: "Delete this record?",
+    message: `“${record.name}” (${record.email}, id ${record.id}) will be deleted. This cannot be undone.`,
+    confirm: "Delete",
+    danger: true,
+  });
+  if (!confirmed) return;
+  button.disabled = true;
+  const status = document.getElementById("action-status");
+  try {
+    await busy(container, deleteRecord(record.email, record.id, etag));
+    location.assign(recordHref("success.html", record.email, record.id, { action: "deleted", name: record.name }));
+  } catch (error) {
+    button.disabled = false;
+    const reload = el("button", { type: "button", class: "btn", onclick: () => location.reload() }, "Reload the record");
+    if (error.status === 412) {
+      show(status, errorBox(error, { title: "This record changed since you opened it", actions: [reload] }));
+    } else if (error.status === 404) {
+      show(status, errorBox(error, { title: "This record no longer exists", actions: [el("a", { class: "btn", href: "./" }, "Back to the records")] }));
+    } else {
+      show(status, errorBox(error, { title: "Could not delete the record" }));
+    }
+    status.querySelector("[role=alert]")?.focus();
+  }
+}
+
+function render(record, etag, schema) {
+  setTitle(record.name || "Record");
+  const deleteButton = el("button", { type: "button", class: "btn btn-danger" }, "Delete");
+  deleteButton.addEventListener("click", () => remove(record, etag, deleteButton));
+  show(
+    container,
+    el(
+      "div",
+      { class: "page-head" },
+      el("div", {}, el("h1", {}, displayText(record.name)), el("p", { class: "subtitle" }, `${record.email} · id ${record.id} · version ${record.version}`)),
+      el(
+        "p",
+        { class: "actions" },
+        el("a", { class: "btn btn-primary", href: recordHref("edit.html", record.email, record.id) }, "Edit"),
+        deleteButton,
+      ),
+    ),
+    el("div", { id: "action-status" }),
+    el("section", { class: "card", "aria-label": "Fields" }, details(record, schema)),
+    el("p", {}, el("a", { href: "./" }, "← All records")),
+  );
+}
+
+async function main() {
+  if (!email || !id) {
+    show(container, el("h1", {}, "No record chosen"), el("p", {}, el("a", { href: "./" }, "Choose one from the list.")));
+    return;
+  }
+  show(container, el("h1", {}, "Record"), loading("Loading the record…"));
+  try {
+    const [{ record, etag }, schema] = await busy(
+      container,
+      Promise.all([getRecord(email, id), componentSchema("Record").catch(() => null)]),
+    );
+    render(record, etag, schema);
+  } catch (error) {
+    const title = error.status === 404 ? "This record does not exist" : "Could not load the record";
+    const actions = [el("a", { class: "btn", href: "./" }, "Back to the records")];
+    if (error.status !== 404) actions.unshift(el("button", { type: "button", class: "btn", onclick: main }, "Try again"));
+    show(container, el("h1", {}, "Record"), errorBox(error, { title, actions }));
+  }
+}
+
+main();
