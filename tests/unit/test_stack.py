@@ -16,7 +16,7 @@ PROBE = ROOT / "tests" / "e2e" / "template.yaml"
 def test_the_apps_template_serves_every_path_with_its_function():
     stack = read_stack(ROOT / "template.yaml")
 
-    assert {(r.path, r.method) for r in stack.routes} == {("/", "ANY"), ("/{proxy+}", "ANY")}
+    assert {("/", "ANY"), ("/{proxy+}", "ANY")} <= {(r.path, r.method) for r in stack.routes}
     (function,) = stack.functions.values()
     assert function.handler == "serverless_crud.handler.lambda_handler"
     assert function.code_uri == ROOT / "src"
