@@ -9,7 +9,7 @@ import threading
 import boto3
 import pytest
 
-from tests.e2e.conftest import start_server
+from tests.e2e.conftest import PROBE_TEMPLATE, start_server
 
 
 def dynamodb(server, region="eu-west-3", key="AKIDEXAMPLE1"):
@@ -182,5 +182,18 @@ def test_fresh_starts_empty(tmp_path):
     again = start_server(tmp_path, "--fresh")
     try:
         assert names(again) == []
+    finally:
+        again.stop()
+
+
+def test_a_table_whose_keys_changed_in_the_template_is_kept_and_reported(tmp_path):
+    server = start_server(tmp_path, template=PROBE_TEMPLATE)
+    server.stop()
+
+    again = start_server(tmp_path, "--parameter-overrides", "SortKeyName=n", template=PROBE_TEMPLATE)
+    try:
+        assert "table ItemsTable in the state directory has other keys" in again.output()
+        schema = dynamodb(again).describe_table(TableName="ItemsTable")["Table"]["KeySchema"]
+        assert schema[1]["AttributeName"] == "id"
     finally:
         again.stop()
