@@ -197,3 +197,25 @@ def test_a_table_whose_keys_changed_in_the_template_is_kept_and_reported(tmp_pat
         assert schema[1]["AttributeName"] == "id"
     finally:
         again.stop()
+
+
+def test_a_handler_stopped_by_its_timeout_mid_writes_leaves_memory_and_disk_agreeing(tmp_path):
+    server = start_server(tmp_path, template=PROBE_TEMPLATE)
+    assert server.request("GET", "/behave/write-forever").status == 502
+    # The one instance answers this only once the interrupted handler has really stopped writing.
+    assert server.request("GET", "/behave/hello").status == 200
+    client = dynamodb(server)
+    query = {
+        "TableName": "ItemsTable",
+        "KeyConditionExpression": "pk = :f",
+        "ExpressionAttributeValues": {":f": {"S": "forever"}},
+    }
+    before = client.query(**query)["Count"]
+    server.stop(signal.SIGKILL)
+
+    again = start_server(tmp_path, template=PROBE_TEMPLATE)
+    try:
+        assert before > 0
+        assert dynamodb(again).query(**query)["Count"] == before
+    finally:
+        again.stop()

@@ -139,6 +139,10 @@ class EmbeddedAws:
         self.lock = threading.RLock()
         #: Off while the state is rebuilt from disk; on once `load` has run.
         self.recording = False
+        #: The thread inside a DynamoDB request, if any (a timed-out handler is not interrupted there),
+        #: and what to call when a request is done and journaled (a deferred interrupt may be due).
+        self.busy_thread: int | None = None
+        self.after_request: Callable[[], None] = lambda: None
         self._compaction = threading.Lock()
         self._mock: Any = None
         self._server: Any = None
@@ -433,9 +437,14 @@ def _install_hooks(aws: EmbeddedAws) -> None:
 
     def call_action(handler: Any) -> Any:
         with aws.lock:
-            status, headers, body = original(handler)
-            if status < 300 and aws.recording:
-                aws._record(handler._get_action(), getattr(handler, "params", None) or {})
+            aws.busy_thread = threading.get_ident()
+            try:
+                status, headers, body = original(handler)
+                if status < 300 and aws.recording:
+                    aws._record(handler._get_action(), getattr(handler, "params", None) or {})
+            finally:
+                aws.busy_thread = None
+        aws.after_request()
         return status, headers, body
 
     # setattr: patching moto's class is the point here, and mypy rightly objects to method assignment.

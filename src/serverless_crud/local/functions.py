@@ -82,11 +82,18 @@ class LambdaContext:
 class Instance:
     """The warm execution environment: a thread that runs one event at a time from a queue."""
 
-    def __init__(self, extra_environment: Callable[[FunctionSpec], dict[str, str]]) -> None:
+    def __init__(
+        self,
+        extra_environment: Callable[[FunctionSpec], dict[str, str]],
+        busy_thread: Callable[[], int | None] = lambda: None,
+    ) -> None:
+        """`busy_thread` names a thread that must not be interrupted now (inside a DynamoDB write)."""
         self._extra_environment = extra_environment
+        self._busy_thread = busy_thread
         self._queue: queue.Queue[Invocation | None] = queue.Queue()
         self._handlers: dict[str, Callable[..., Any]] = {}
         self._current: Invocation | None = None
+        self._pending: Invocation | None = None
         self._current_lock = threading.Lock()
         self._environment_of: str | None = None
         self._stale = False
@@ -132,10 +139,25 @@ class Instance:
     def _interrupt(self, invocation: Invocation) -> None:
         """Raise FunctionTimedOut in the handler's thread if it is still running this invocation."""
         with self._current_lock:
+            if self._current is invocation and self._busy_thread() == self._thread.ident:
+                # Mid-request to the embedded DynamoDB: that write finishes and is journaled, then
+                # `deliver_pending` raises the timeout as the request returns to the handler.
+                self._pending = invocation
+                return
             if self._current is invocation and not invocation.done.is_set() and self._thread.ident:
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(
                     ctypes.c_ulong(self._thread.ident), ctypes.py_object(FunctionTimedOut)
                 )
+
+    def deliver_pending(self) -> None:
+        """Raise a deferred timeout, when called on the instance's thread between DynamoDB requests."""
+        if threading.get_ident() != self._thread.ident:
+            return
+        with self._current_lock:
+            due = self._pending is not None and self._pending is self._current
+            self._pending = None
+        if due:
+            raise FunctionTimedOut
 
     def warm(self, spec: FunctionSpec) -> None:
         """Import the function's handler now, before the first request (an init error shows then)."""
@@ -191,7 +213,7 @@ class Instance:
                 _print_error(spec, error)
         finally:
             with self._current_lock:
-                self._current = None
+                self._current = self._pending = None
                 invocation.done.set()
 
     def _handler(self, spec: FunctionSpec) -> Callable[..., Any]:

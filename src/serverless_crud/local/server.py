@@ -140,7 +140,11 @@ class LocalServer:
         if report.journal_entries or report.damaged is not None:
             aws.compact_in_background()
         self.dynamodb_endpoint = self._bind_endpoint(aws)
-        self.instance = Instance(lambda spec: self._runtime_environment(spec, environments[spec.logical_id]))
+        self.instance = Instance(
+            lambda spec: self._runtime_environment(spec, environments[spec.logical_id]),
+            busy_thread=lambda: aws.busy_thread,
+        )
+        aws.after_request = self.instance.deliver_pending
         for spec in stack.functions.values():
             if any(route.function == spec.logical_id for route in stack.routes):
                 self.instance.warm(spec)

@@ -67,6 +67,14 @@ def behave(event, context):
             "body": base64.b64encode(data[::-1]).decode(),
             "isBase64Encoded": True,
         }
+    if what == "write-forever":
+        import boto3
+
+        client = boto3.client("dynamodb")
+        number = 0
+        while True:  # until the function's Timeout stops it
+            number += 1
+            client.put_item(TableName="ItemsTable", Item={"pk": {"S": "forever"}, "id": {"N": str(number)}})
     if what == "unavailable":
         return {"statusCode": 503, "headers": {"Retry-After": "2"}, "body": '{"title": "busy"}'}
     return {"statusCode": 200, "body": what}
