@@ -64,6 +64,7 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; errors are one sentence on stderr and exit status 1."""
     arguments = _parser().parse_args(argv)
+    from serverless_crud.local.journal import SnapshotError
     from serverless_crud.local.server import ServeOptions, StartError, run
     from serverless_crud.local.template import TemplateError
 
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parameter_overrides=_overrides(arguments.parameter_overrides),
         )
         run(options)
-    except (StartError, TemplateError, ValueError) as error:
+    except (StartError, TemplateError, SnapshotError, ValueError) as error:
         print(f"serverless-crud: {error}", file=sys.stderr)
         return 1
     except OSError as error:

@@ -95,3 +95,22 @@ def test_reload_reimports_the_handler_when_its_source_changes(tmp_path):
         assert "reloading" in server.output()
     finally:
         server.stop()
+
+
+def test_a_damaged_snapshot_is_one_sentence_naming_it(tmp_path):
+    start_server(tmp_path).stop()
+    server = start_server(tmp_path)  # replays the first run's journal, then compacts it
+    state = tmp_path / "state" / "dynamodb"
+    deadline = time.monotonic() + 30
+    while not (state / "CURRENT").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    server.stop()
+    manifest = state / (state / "CURRENT").read_text() / "manifest.json"
+    manifest.write_text("{not json")
+
+    result = serve("--port", "0", "--state-dir", str(tmp_path / "state"))
+
+    assert result.returncode == 1
+    assert f"the snapshot {manifest.parent} cannot be read" in result.stderr
+    assert "--fresh" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -19,6 +19,7 @@ Layout of the state directory::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -168,17 +169,17 @@ class Store:
                 os.replace(path, path.with_name(path.name + ".damaged"))
 
     def read_snapshot(self) -> dict[str, TableImage]:
-        """The tables of the current snapshot (none if there is no snapshot yet)."""
+        """The tables of the current snapshot (none yet: empty); SnapshotError if it is unreadable."""
         snapshot = self._current_snapshot()
         if snapshot is None:
             return {}
-        manifest = json.loads((snapshot / MANIFEST).read_text())
         tables: dict[str, TableImage] = {}
-        for name, table in manifest["tables"].items():
-            image = TableImage(create=table["create"], ttl=table.get("ttl"))
-            with (snapshot / table["data"]).open("rb") as data:
-                image.items = [json.loads(line)["Item"] for line in data if line.strip()]
-            tables[name] = image
+        with _readable(snapshot):
+            for name, table in self._manifest(snapshot)["tables"].items():
+                image = TableImage(create=table["create"], ttl=table.get("ttl"))
+                with (snapshot / table["data"]).open("rb") as data:
+                    image.items = [json.loads(line)["Item"] for line in data if line.strip()]
+                tables[name] = image
         return tables
 
     # -- compaction ------------------------------------------------------------------------------
@@ -208,7 +209,15 @@ class Store:
         snapshot = self._current_snapshot()
         if snapshot is None:
             return 1
-        return int(json.loads((snapshot / MANIFEST).read_text())["journal"])
+        with _readable(snapshot):
+            return int(self._manifest(snapshot)["journal"])
+
+    @staticmethod
+    def _manifest(snapshot: Path) -> dict[str, Any]:
+        manifest = json.loads((snapshot / MANIFEST).read_text())
+        if not isinstance(manifest, dict):
+            raise ValueError("the manifest is not an object")
+        return manifest
 
     def _write_snapshot(self, target: Path, tables: dict[str, TableImage], covers: int) -> None:
         (target / "data").mkdir(parents=True)
@@ -236,6 +245,22 @@ class Store:
         os.replace(temporary, path)
         if self.sync:
             _fsync_directory(path.parent)
+
+
+class SnapshotError(Exception):
+    """The current snapshot cannot be read; the message says which and why."""
+
+
+@contextlib.contextmanager
+def _readable(snapshot: Path) -> Iterator[None]:
+    """Turn whatever a damaged snapshot raises into one SnapshotError sentence."""
+    try:
+        yield
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise SnapshotError(
+            f"the snapshot {snapshot} cannot be read ({type(error).__name__}: {error}); "
+            "restore it, or start with --fresh"
+        ) from None
 
 
 def _export_lines(items: list[dict[str, Any]]) -> Iterator[bytes]:
