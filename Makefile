@@ -19,7 +19,7 @@ help: ## List the targets
 install: $(STAMP) chromium ## Set up .venv with the pinned dependencies, and Chromium (idempotent)
 
 chromium: ## Install Debian's Chromium for the browser tests when it is missing
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium) \
+	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium) \
 	  || echo "!!! Could not install Chromium: the browser tests will be SKIPPED until it is installed !!!" >&2
 
 $(STAMP): requirements/lock.txt pyproject.toml
