@@ -114,3 +114,17 @@ def test_a_damaged_snapshot_is_one_sentence_naming_it(tmp_path):
     assert f"the snapshot {manifest.parent} cannot be read" in result.stderr
     assert "--fresh" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_second_server_on_the_same_state_directory_is_refused(tmp_path):
+    server = start_server(tmp_path)
+    try:
+        created = server.request("POST", "/records", {"email": "mine@example.com", "name": "Mine"})
+
+        result = serve("--port", "0", "--state-dir", str(tmp_path / "state"), "--fresh")
+
+        assert result.returncode == 1
+        assert f"is in use by another server (pid {server.process.pid})" in result.stderr
+        assert server.request("GET", created.headers["Location"]).status == 200
+    finally:
+        server.stop()

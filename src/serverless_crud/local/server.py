@@ -7,6 +7,7 @@ DynamoDB in-process and on a local endpoint, and a journal that keeps every ackn
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -19,7 +20,7 @@ import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from serverless_crud.local.embedded_aws import REGION, EmbeddedAws
 from serverless_crud.local.functions import Instance
@@ -36,6 +37,7 @@ from serverless_crud.local.journal import Store
 from serverless_crud.local.stack import FunctionSpec, LocalStack, read_stack
 
 LOCAL_VALUES = "local-values.json"
+LOCK = "LOCK"
 DYNAMODB_DIR = "dynamodb"
 RELOAD_POLL_SECONDS = 0.5
 
@@ -99,6 +101,7 @@ class LocalServer:
         self.notes: list[str] = []
         self.startup_seconds = 0.0
         self._stopping = threading.Event()
+        self._state_lock: IO[str] | None = None
 
     # -- start -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -112,12 +115,13 @@ class LocalServer:
             raise StartError(f"{options.template} declares no function with an Api event to serve")
         self.stack = stack
         state = options.state_dir
-        if options.fresh:
-            shutil.rmtree(state / DYNAMODB_DIR, ignore_errors=True)
-            with contextlib.suppress(FileNotFoundError):
-                (state / LOCAL_VALUES).unlink()
         try:
             state.mkdir(parents=True, exist_ok=True)
+            self._state_lock = _lock(state)
+            if options.fresh:
+                shutil.rmtree(state / DYNAMODB_DIR, ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError):
+                    (state / LOCAL_VALUES).unlink()
             store = Store(state / DYNAMODB_DIR, sync=options.sync)
         except OSError as error:
             raise StartError(f"cannot use the state directory {state}: {error.strerror}") from None
@@ -228,6 +232,8 @@ class LocalServer:
         if self.aws is not None:
             self.aws.stop()
             self.aws.store.close()
+        if self._state_lock is not None:
+            self._state_lock.close()
 
     def _watch_sources(self) -> None:
         assert self.stack is not None
@@ -254,6 +260,22 @@ def _mtimes(directories: set[Path]) -> dict[str, float]:
                     with contextlib.suppress(OSError):
                         found[path] = os.stat(path).st_mtime
     return found
+
+
+def _lock(state: Path) -> IO[str]:
+    """Hold the state directory for this process: two servers appending to one journal would corrupt it."""
+    handle = (state / LOCK).open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "?"
+        handle.close()
+        raise StartError(f"the state directory {state} is in use by another server (pid {owner})") from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle  # the lock lasts as long as the file stays open: until this process ends
 
 
 class _Server(ThreadingHTTPServer):
