@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from serverless_crud.local.journal import JournalContents, Store, TableImage
@@ -126,7 +126,6 @@ class StartReport:
     snapshot_items: int = 0
     journal_entries: int = 0
     damaged: JournalContents | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 class EmbeddedAws:
