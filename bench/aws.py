@@ -7,7 +7,6 @@ API Gateway builds them for a `/{proxy+}` resource.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import time
@@ -16,7 +15,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
+
+from serverless_crud.local.functions import LambdaContext
+from serverless_crud.local.gateway import Gateway, HttpRequest
+from serverless_crud.local.stack import LocalStack, read_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -48,22 +51,24 @@ class Function:
 
 
 @cache
+def stack() -> LocalStack:
+    """The app as the local runtime reads it from the template, parameters at their defaults."""
+    return read_stack(TEMPLATE)
+
+
+@cache
 def function() -> Function:
     """The records function: handler, environment, limits, and CreateTable of the tables."""
-    from serverless_crud.local.template import Resolver, load_template, table_definitions
-
-    document = load_template(TEMPLATE)
-    resolver = Resolver.for_template(document)
-    globals_ = (document.get("Globals") or {}).get("Function") or {}
-    properties = resolver.resolve({**globals_, **document["Resources"][FUNCTION]["Properties"]})
-    variables = (properties.get("Environment") or {}).get("Variables") or {}
+    app = stack()
+    spec = app.functions[FUNCTION]
+    (api,) = app.apis.values()
     return Function(
-        handler=properties["Handler"],
-        environment={name: str(value) for name, value in variables.items()},
-        memory_mb=int(properties.get("MemorySize", 128)),
-        timeout_s=int(properties.get("Timeout", 3)),
-        stage=str(resolver.parameters.get(STAGE_PARAMETER, "dev")),
-        tables=table_definitions(document),
+        handler=spec.handler,
+        environment=dict(spec.environment),
+        memory_mb=spec.memory_mb,
+        timeout_s=int(spec.timeout),
+        stage=api.stage,
+        tables=app.tables,
     )
 
 
@@ -81,7 +86,11 @@ def apply_environment() -> None:
     os.environ.update(environment())
 
 
-# -- events --------------------------------------------------------------------------------------
+# -- events ------------------------------------------------------------------------------------
+def _not_invoked(*_: Any) -> Any:
+    raise AssertionError("the bench only builds events here")
+
+
 def api_event(
     method: str,
     path: str,
@@ -90,21 +99,16 @@ def api_event(
     body: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event (v1.0) for `/{proxy+}`, as API Gateway sends it.
+    """The REST proxy event (v1.0) API Gateway sends for this request, built by the local gateway.
 
     `path` is given decoded; the event carries it percent-encoded in `path`, decoded in
     `pathParameters`, as API Gateway does.
     """
-    stage = function().stage
-    raw_path = quote(path, safe="/@+:,;=")
-    request_id = str(uuid.uuid4())
-    now = time.time()
     all_headers = {
         "Accept": "application/json",
         "Accept-Encoding": "gzip, deflate, br",
         "Host": "abcdef1234.execute-api.us-east-1.amazonaws.com",
         "User-Agent": "serverless-crud-bench",
-        "X-Amzn-Trace-Id": f"Root=1-{int(now):08x}-{uuid.uuid4().hex[:24]}",
         "X-Forwarded-For": "203.0.113.10",
         "X-Forwarded-Port": "443",
         "X-Forwarded-Proto": "https",
@@ -112,49 +116,11 @@ def api_event(
     }
     if body is not None:
         all_headers.setdefault("Content-Type", "application/json")
-    return {
-        "resource": "/{proxy+}",
-        "path": raw_path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-        "queryStringParameters": dict(query) if query else None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "abc123",
-            "resourcePath": "/{proxy+}",
-            "httpMethod": method,
-            "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:12]).decode(),
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/{stage}{raw_path}",
-            "accountId": ACCOUNT,
-            "protocol": "HTTP/1.1",
-            "stage": stage,
-            "domainPrefix": "abcdef1234",
-            "requestTimeEpoch": int(now * 1000),
-            "requestId": request_id,
-            "identity": {
-                "cognitoIdentityPoolId": None,
-                "accountId": None,
-                "cognitoIdentityId": None,
-                "caller": None,
-                "sourceIp": "203.0.113.10",
-                "principalOrgId": None,
-                "accessKey": None,
-                "cognitoAuthenticationType": None,
-                "cognitoAuthenticationProvider": None,
-                "userArn": None,
-                "userAgent": "serverless-crud-bench",
-                "user": None,
-            },
-            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
-            "apiId": "abcdef1234",
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    target = quote(path, safe="/@+:,;=") + ("?" + urlencode(query) if query else "")
+    request = HttpRequest(method, target, list(all_headers.items()), (body or "").encode(), "203.0.113.10")
+    routed = Gateway(stack(), _not_invoked).event(request, str(uuid.uuid4()))
+    assert routed is not None, f"template.yaml routes no {method} {path}"
+    return routed[2]
 
 
 def json_body(value: Any) -> str:
@@ -163,20 +129,7 @@ def json_body(value: Any) -> str:
 
 
 # -- Lambda context ------------------------------------------------------------------------------
-class LambdaContext:
-    """The context object the Lambda runtime passes to a handler, with the template's limits."""
-
-    def __init__(self) -> None:
-        fn = function()
-        self.function_name = "serverless-crud-RecordsFunction"
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
-        self.memory_limit_in_mb = fn.memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = "2026/01/01/[$LATEST]0123456789abcdef"
-        self._deadline = time.monotonic() + fn.timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function's timeout."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+def lambda_context() -> LambdaContext:
+    """The context object the Lambda runtime passes, with the template's memory and timeout."""
+    spec = stack().functions[FUNCTION]
+    return LambdaContext(spec, str(uuid.uuid4()), time.monotonic() + spec.timeout)

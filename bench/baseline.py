@@ -8,11 +8,13 @@ but the standard library and boto3, so the cold-start benchmark can run it as a 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 
@@ -42,13 +44,14 @@ def _response(status: int, body: Any) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """GET /records/{email}/{id}, POST /records and GET /records?email=, nothing else."""
     method = event["httpMethod"]
-    parts = event["pathParameters"]["proxy"].split("/")
+    parts = unquote(event["path"]).strip("/").split("/")
     if method == "GET" and len(parts) == 3:
         key = {PK: {"S": parts[1]}, SK: {"N": parts[2]}}
         found = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
         return _response(200, found) if found else _response(404, {"message": "not found"})
     if method == "POST":
-        record = json.loads(event["body"])
+        body = event["body"]
+        record = json.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
         now = datetime.now(UTC).isoformat()
         record.update(version=1, created_at=now, updated_at=now)
         record.setdefault("id", time.time_ns() // 1000)

@@ -82,7 +82,7 @@ def run() -> Table:
         title="DynamoDB requests per API operation (botocore event hooks, moto in-process)",
         columns=["operation", "status", "DynamoDB calls", "HTTP attempts", "expected", "ok"],
     )
-    context = aws.LambdaContext()
+    context = aws.lambda_context()
     with mock_aws():
         create_tables_and_seed()
         handler, client = app_handler()

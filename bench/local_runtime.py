@@ -188,7 +188,7 @@ def _journal_of(records: int, state: Path) -> None:
 
 def measure_startup(records: int = STARTUP_RECORDS, repetitions: int = 3) -> list[list[str]]:
     """Seconds from process start to the first answer: empty, journal replay, snapshot load."""
-    rows = []
+    rows: list[list[str]] = []
     with tempfile.TemporaryDirectory() as directory:
         base = Path(directory)
         cases: list[tuple[str, Callable[[Path], None]]] = [
@@ -263,7 +263,7 @@ def run(options: Any = None) -> list[Any]:
     quick = os.environ.get("BENCH_QUICK") == "1" or getattr(options, "cold_repetitions", 21) < 10
     measured = _tables(quick)
     try:
-        from bench.report import Check, Table  # type: ignore[attr-defined]
+        from bench.report import Check, Table
     except ImportError:
         for title, columns, rows, notes, slowest in measured:
             verdict = (

@@ -150,7 +150,7 @@ def measure(
     During the warm-up, each side's DynamoDB calls are recorded; both must make the same calls
     with the same parameter names, or the comparison would be unfair and the run stops.
     """
-    context = aws.LambdaContext()
+    context = aws.lambda_context()
     samples: dict[str, list[int]] = {name: [] for name in sides}
     names = list(sides)
     shapes: dict[str, set[tuple[str, tuple[str, ...]]]] = {}

@@ -17,9 +17,9 @@ from moto import mock_aws
 with mock_aws():
     boto3.client("dynamodb").create_table(**json.loads(sys.argv[1]))
     from serverless_crud.handler import lambda_handler
-    from tests.support.events import LambdaContext, rest_event
+    from tests.support.events import lambda_context, rest_event
     response = lambda_handler(rest_event("POST", "/records", body={"email": "t@example.com", "name": "T"}),
-                              LambdaContext())
+                              lambda_context())
     print(json.dumps({"status": response["statusCode"], "xray": "aws_xray_sdk" in sys.modules}))
 """
 

@@ -12,7 +12,7 @@ from importlib import resources
 import pytest
 
 from tests.support.client import Headers
-from tests.support.events import LambdaContext, rest_event
+from tests.support.events import lambda_context, rest_event
 
 PAGES = ["/", "/index.html", "/view.html", "/edit.html", "/success.html", "/docs"]
 STATIC = resources.files("serverless_crud").joinpath("ui", "static")
@@ -35,7 +35,7 @@ def gzip_get(api, path: str, **headers: str) -> Raw:
 
     event = rest_event("GET", path, headers={"Accept-Encoding": "gzip", **headers})
     api.events.append(event)
-    return Raw(lambda_handler(event, LambdaContext()))
+    return Raw(lambda_handler(event, lambda_context()))
 
 
 def raw_body(reply) -> bytes:

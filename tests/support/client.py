@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tests.support.events import LambdaContext, rest_event
+from tests.support.events import lambda_context, rest_event
 
 
 class Headers(dict[str, str]):
@@ -58,7 +58,7 @@ class HandlerClient:
         """Invoke the handler with a prepared event."""
         from serverless_crud.handler import lambda_handler
 
-        response = lambda_handler(event, LambdaContext())
+        response = lambda_handler(event, lambda_context())
         headers = Headers(response.get("headers") or {})
         for name, values in (response.get("multiValueHeaders") or {}).items():
             headers.setdefault(name, ", ".join(values))

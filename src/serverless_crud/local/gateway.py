@@ -112,19 +112,14 @@ class Gateway:
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Answer one request."""
         request_id = str(uuid.uuid4())
-        raw_path, _, raw_query = request.target.partition("?")
-        path = self._without_stage(raw_path or "/")
-        match = self.match(request.method, path)
-        if match is None:
+        routed = self.event(request, request_id)
+        if routed is None:
             return self.error(MISSING_TOKEN, request_id, None)
-        compiled, parameters = match
-        api = self.stack.apis[compiled.route.api]
+        spec, api, event = routed
         if len(request.body) > MAX_REQUEST_BYTES:
             return self.error(TOO_LARGE, request_id, api)
         if request.method == "OPTIONS" and api.cors is not None:
-            return self.preflight(api, compiled.route.path, request_id)
-        spec = self.stack.functions[compiled.route.function]
-        event = build_event(request, path, raw_query, compiled.route, api, parameters, request_id)
+            return self.preflight(api, event["resource"], request_id)
         if len(json.dumps(event)) > MAX_LAMBDA_PAYLOAD_BYTES:
             return self.error(TOO_LARGE, request_id, api)
         outcome, result = self.invoke(spec, event, self.integration_timeout)
@@ -137,6 +132,20 @@ class Gateway:
             return self.error(FAILED, request_id, api)
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
+
+    def event(
+        self, request: HttpRequest, request_id: str
+    ) -> tuple[FunctionSpec, ApiSpec, dict[str, Any]] | None:
+        """The function a request goes to and the proxy event it receives, or None when no route matches."""
+        raw_path, _, raw_query = request.target.partition("?")
+        path = self._without_stage(raw_path or "/")
+        match = self.match(request.method, path)
+        if match is None:
+            return None
+        compiled, parameters = match
+        api = self.stack.apis[compiled.route.api]
+        spec = self.stack.functions[compiled.route.function]
+        return spec, api, build_event(request, path, raw_query, compiled.route, api, parameters, request_id)
 
     def _without_stage(self, path: str) -> str:
         """The stage prefix is optional locally: /dev/records and /records are the same resource."""
