@@ -370,6 +370,33 @@ class TestErrors:
         page.get_by_role("button", name="Create record").click()
         expect(field_error(page, "id")).to_contain_text("already used")
 
+    def test_leaving_with_unsaved_changes_asks_first(self, page: Page, api, email):
+        record = api.create(email=email, name="Unsaved")
+        page.goto(edit_url(record))
+        expect(page.get_by_label("Name")).to_have_value("Unsaved")
+        dialogs: list[str] = []
+
+        def stay(dialog: Any) -> None:
+            dialogs.append(dialog.type)
+            dialog.dismiss()
+
+        page.on("dialog", stay)
+        # Untouched: Cancel leaves without asking.
+        page.get_by_role("link", name="Cancel").click()
+        expect(page.get_by_role("heading", name="Unsaved")).to_be_visible()
+        assert dialogs == []
+
+        page.goto(edit_url(record))
+        page.get_by_label("Notes").fill("typed, not saved")
+        page.get_by_role("link", name="Cancel").click()
+        expect(page.get_by_label("Notes")).to_have_value("typed, not saved")
+        assert dialogs == ["beforeunload"]
+
+        # Saving is not leaving with unsaved changes.
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.get_by_role("heading", name="Changes saved")).to_be_visible()
+        assert dialogs == ["beforeunload"]
+
 
 class TestAccessibility:
     @pytest.mark.parametrize("path", ["./", "edit.html"])

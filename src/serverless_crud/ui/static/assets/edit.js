@@ -1,7 +1,7 @@
 // Create (edit.html) or edit (edit.html?email=…&id=…) a record with a form generated from the
 // published schema: RecordCreate for create, RecordFields for edit. Saving sends POST, or PUT with
 // If-Match (the ETag read when the form loaded); a 412 offers to load their version or overwrite.
-import { componentSchema, createRecord, getRecord, replaceRecord } from "./api.js";
+import { componentSchema, createRecord, getRecord, replaceRecord, stringifyJson } from "./api.js";
 import { displayText } from "./format.js";
 import { fieldSpecs, schemaForm } from "./schema-form.js";
 import { announce, el, errorBox, loading, query, recordHref, setTitle, show } from "./ui.js";
@@ -16,6 +16,20 @@ let controller = null;
 let loaded = null; // the record as it was when the form loaded (or was reloaded)
 let etag = null;
 let saving = false;
+let pristine = null; // the form's values when it was built or last reloaded, to tell unsaved changes
+
+function snapshot() {
+  return controller ? stringifyJson(controller.values()) : null;
+}
+
+function hasUnsavedChanges() {
+  return !saving && pristine !== null && snapshot() !== pristine;
+}
+
+// Leaving with unsaved changes (a link, Cancel, closing the tab) asks first.
+window.addEventListener("beforeunload", (event) => {
+  if (hasUnsavedChanges()) event.preventDefault();
+});
 
 function summaryBox(unmatched) {
   const shown = controller.shownErrors();
@@ -66,6 +80,7 @@ async function conflict(error, summary, form) {
     loaded = latest;
     etag = latestEtag;
     controller.setValues(latest);
+    pristine = snapshot();
     controller.clearErrors();
     show(summary);
     describe();
@@ -138,6 +153,7 @@ function build(specs, record) {
     form,
   );
   controller = schemaForm(fieldsBox, specs, record || {});
+  pristine = snapshot();
   describe();
 
   form.addEventListener("submit", async (event) => {
