@@ -30,6 +30,12 @@ class TestCors:
         assert "PUT" in reply.headers["Access-Control-Allow-Methods"]
         assert "If-Match" in reply.headers["Access-Control-Allow-Headers"]
 
+    @pytest.mark.parametrize("path", ["/health", "/records/a%40example.com/1", "/"])
+    def test_responses_vary_by_origin(self, api, path):
+        # The test environment allows two named origins, so the CORS headers depend on Origin.
+        vary = api.get(path, headers={"Accept-Encoding": "gzip"}).headers["Vary"]
+        assert "Origin" in [part.strip() for part in vary.split(",")]
+
     def test_other_origins_get_no_cors_headers(self, api):
         reply = api.get("/health", headers={"Origin": "https://evil.example.net"})
         assert reply.status == 200

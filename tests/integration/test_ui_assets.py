@@ -173,7 +173,7 @@ class TestCompression:
 
         assert reply.status == 200
         assert reply.headers["Content-Encoding"] == "gzip"
-        assert reply.headers["Vary"] == "Accept-Encoding"
+        assert "Accept-Encoding" in reply.headers["Vary"].split(", ")
         assert reply.raw["isBase64Encoded"] is True
         compressed = base64.b64decode(reply.raw["body"])
         original = STATIC.joinpath("vendor", "swagger-ui", "swagger-ui-bundle.js").read_bytes()
@@ -191,7 +191,7 @@ class TestCompression:
         headers = {"Accept-Encoding": accept} if accept else {}
         reply = api.get("/assets/app.css", headers=headers)
         assert "Content-Encoding" not in reply.headers
-        assert reply.headers["Vary"] == "Accept-Encoding"
+        assert "Accept-Encoding" in reply.headers["Vary"].split(", ")
         assert reply.body.startswith("/*")
 
     def test_a_304_to_a_gzip_client_carries_the_gzip_etag_and_no_body(self, api):

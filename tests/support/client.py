@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -64,7 +65,9 @@ class HandlerClient:
             headers.setdefault(name, ", ".join(values))
         body = response.get("body") or ""
         if response.get("isBase64Encoded"):
-            body = base64.b64decode(body).decode()
+            raw = base64.b64decode(body)
+            # A browser or curl undoes Content-Encoding: so does this client.
+            body = (gzip.decompress(raw) if headers.get("Content-Encoding") == "gzip" else raw).decode()
         return Reply(response["statusCode"], headers, body, response)
 
     def get(self, path: str, **kwargs: Any) -> Reply:

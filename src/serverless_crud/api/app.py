@@ -58,10 +58,12 @@ def route(rule: str, methods: list[str]) -> Any:
 
 def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one REST proxy event; HEAD is answered as GET without the body (RFC 9110)."""
-    if event.get("httpMethod") != "HEAD":
-        return app.resolve(event, context)
-    response = app.resolve({**event, "httpMethod": "GET"}, context)
-    return {**response, "body": "", "isBase64Encoded": False}
+    head = event.get("httpMethod") == "HEAD"
+    response = app.resolve({**event, "httpMethod": "GET"} if head else event, context)
+    if "*" not in get_settings().allowed_origins:
+        # The CORS headers depend on the request's Origin: shared caches must not mix them up.
+        response.setdefault("multiValueHeaders", {}).setdefault("Vary", []).append("Origin")
+    return {**response, "body": "", "isBase64Encoded": False} if head else response
 
 
 def json_response(status: int, value: Any, headers: dict[str, str] | None = None) -> Response[str]:
