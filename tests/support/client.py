@@ -50,7 +50,7 @@ class HandlerClient:
         self.events: list[dict[str, Any]] = []
 
     def request(self, method: str, path: str, **kwargs: Any) -> Reply:
-
+        """Send `method path` through the gateway's event builder to the handler."""
         event = rest_event(method, path, stage=self.stage, **kwargs)
         self.events.append(event)
         return self.send(event)

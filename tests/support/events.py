@@ -33,6 +33,12 @@ def _not_invoked(*_: Any) -> Any:
     raise AssertionError("events are only built here")
 
 
+@cache
+def gateway(stage: str = "dev") -> Gateway:
+    """The local API Gateway for the app at `stage`, used here only to build events."""
+    return Gateway(stack(stage), _not_invoked)
+
+
 def rest_event(
     method: str,
     path: str,
@@ -54,7 +60,7 @@ def rest_event(
     raw = body.encode() if isinstance(body, str) else body or b""
     target = path + ("?" + urlencode(query, doseq=True, quote_via=quote) if query else "")
     request = HttpRequest(method, target, list(headers.items()), raw, source_ip="203.0.113.7")
-    routed = Gateway(stack(stage), _not_invoked).event(request, str(uuid.uuid4()))
+    routed = gateway(stage).event(request, str(uuid.uuid4()))
     assert routed is not None, f"template.yaml routes no {method} {path}"
     return routed[2]
 
