@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from serverless_crud.local.functions import LambdaContext
-from serverless_crud.local.gateway import Gateway, HttpRequest
-from serverless_crud.local.stack import LocalStack, read_stack
+from serverless_local.functions import LambdaContext
+from serverless_local.gateway import Gateway, HttpRequest
+from serverless_local.stack import LocalStack, read_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

@@ -38,7 +38,7 @@ def _start(state: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path, int,
             [
                 sys.executable,
                 "-m",
-                "serverless_crud.cli",
+                "serverless_crud_cli",
                 "serve",
                 "--port",
                 "0",
@@ -161,8 +161,8 @@ def measure_requests(requests_per_client: int = 200) -> list[list[str]]:
 
 def _journal_of(records: int, state: Path) -> None:
     """A state directory whose journal holds `records` records, written as the server writes them."""
-    from serverless_crud.local.journal import Store
-    from serverless_crud.local.stack import read_stack
+    from serverless_local.journal import Store
+    from serverless_local.stack import read_stack
 
     (table,) = read_stack(ROOT / "template.yaml").tables.values()
     store = Store(state / "dynamodb", sync=False)

@@ -34,7 +34,7 @@ KEY_LAYOUTS = {"template-keys": None, "sort-key-named-1": "1"}
 
 def records_table(sort_key_name: str | None) -> dict[str, Any]:
     """CreateTable parameters of the records table, read from template.yaml."""
-    from serverless_crud.local.template import load_template, table_definitions
+    from serverless_local.template import load_template, table_definitions
 
     definition = table_definitions(load_template(TEMPLATE))["RecordsTable"]
     if sort_key_name is None:

@@ -83,7 +83,7 @@ def start_server(
     command = [
         sys.executable,
         "-m",
-        "serverless_crud.cli",
+        "serverless_crud_cli",
         "serve",
         "--port",
         "0",

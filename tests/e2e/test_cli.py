@@ -18,7 +18,7 @@ FUNCTION = "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properti
 
 def serve(*args, cwd=ROOT):
     return subprocess.run(
-        [sys.executable, "-m", "serverless_crud.cli", "serve", *args],
+        [sys.executable, "-m", "serverless_crud_cli", "serve", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

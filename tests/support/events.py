@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from serverless_crud.local.functions import LambdaContext as RuntimeContext
-from serverless_crud.local.gateway import Gateway, HttpRequest
-from serverless_crud.local.stack import LocalStack, read_stack
+from serverless_local.functions import LambdaContext as RuntimeContext
+from serverless_local.gateway import Gateway, HttpRequest
+from serverless_local.stack import LocalStack, read_stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 FUNCTION = "RecordsFunction"

@@ -9,9 +9,9 @@ import moto
 import pytest
 from moto.dynamodb.responses import DynamoHandler
 
-from serverless_crud.local import embedded_aws
-from serverless_crud.local.embedded_aws import HOOKED_MOTO_VERSION, EmbeddedAws
-from serverless_crud.local.journal import Store
+from serverless_local import embedded_aws
+from serverless_local.embedded_aws import HOOKED_MOTO_VERSION, EmbeddedAws
+from serverless_local.journal import Store
 
 TABLE = {
     "TableName": "T",

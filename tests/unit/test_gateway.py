@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from serverless_crud.local.functions import Outcome
-from serverless_crud.local.gateway import Gateway, HttpRequest, proxy_response
-from serverless_crud.local.stack import ApiSpec, FunctionSpec, LocalStack, Route
+from serverless_local.functions import Outcome
+from serverless_local.gateway import Gateway, HttpRequest, proxy_response
+from serverless_local.stack import ApiSpec, FunctionSpec, LocalStack, Route
 
 
 def echo(spec, event, timeout):

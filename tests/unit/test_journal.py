@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from serverless_crud.local.journal import Store, TableImage, decode_line, encode_line
+from serverless_local.journal import Store, TableImage, decode_line, encode_line
 
 TABLE = {
     "TableName": "t",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from serverless_crud.local.stack import path_pattern, read_stack
-from serverless_crud.local.template import TemplateError
+from serverless_local.stack import path_pattern, read_stack
+from serverless_local.template import TemplateError
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = ROOT / "tests" / "e2e" / "template.yaml"

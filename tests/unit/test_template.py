@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from serverless_crud.local.template import Resolver, TemplateError, load_template, table_definitions
+from serverless_local.template import Resolver, TemplateError, load_template, table_definitions
 
 ROOT = Path(__file__).resolve().parents[2]
 

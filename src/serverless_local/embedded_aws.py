@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from serverless_crud.local.journal import JournalContents, Store, TableImage
+from serverless_local.journal import JournalContents, Store, TableImage
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -46,7 +46,7 @@ NOT_KEPT = frozenset(
     }
 )
 
-log = logging.getLogger("serverless_crud.local")
+log = logging.getLogger("serverless_local")
 
 
 # -- DynamoDB JSON with binary values as base64 (the export format) ---------------------------------

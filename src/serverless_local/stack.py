@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from serverless_crud.local.template import (
+from serverless_local.template import (
     DYNAMIC_REFERENCE,
     TABLE_TYPES,
     Resolver,

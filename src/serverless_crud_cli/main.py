@@ -64,9 +64,17 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; errors are one sentence on stderr and exit status 1."""
     arguments = _parser().parse_args(argv)
-    from serverless_crud.local.journal import SnapshotError
-    from serverless_crud.local.server import ServeOptions, StartError, run
-    from serverless_crud.local.template import TemplateError
+    try:
+        from serverless_local.journal import SnapshotError
+        from serverless_local.server import ServeOptions, StartError, run
+        from serverless_local.template import TemplateError
+    except ModuleNotFoundError as error:
+        print(
+            f"serverless-crud: the local runtime needs {error.name}, which is not installed: "
+            "pip install 'serverless-crud[local]' (and run it where template.yaml is, or pass --template)",
+            file=sys.stderr,
+        )
+        return 1
 
     try:
         options = ServeOptions(
@@ -90,7 +98,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"serverless-crud: {error.strerror or error}{where}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -21,13 +21,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from serverless_crud.local.stack import FunctionSpec
+from serverless_local.stack import FunctionSpec
 
 LOG_STREAM_DATE = "%Y/%m/%d"
-#: The runtime itself (this package, its parents, the CLI) is never re-imported by --reload.
+#: The runtime itself (this package) is never re-imported by --reload.
 _RUNTIME_PACKAGE = __name__.rsplit(".", 1)[0]
-_TOP_PACKAGE = _RUNTIME_PACKAGE.split(".", 1)[0]
-_KEPT_MODULES = frozenset({_TOP_PACKAGE, _RUNTIME_PACKAGE, f"{_TOP_PACKAGE}.cli"})
+_KEPT_MODULES = frozenset({_RUNTIME_PACKAGE})
 
 
 class FunctionTimedOut(BaseException):

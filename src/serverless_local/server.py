@@ -22,9 +22,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
-from serverless_crud.local.embedded_aws import REGION, EmbeddedAws
-from serverless_crud.local.functions import Instance
-from serverless_crud.local.gateway import (
+from serverless_local.embedded_aws import REGION, EmbeddedAws
+from serverless_local.functions import Instance
+from serverless_local.gateway import (
     FAILED,
     INTEGRATION_TIMEOUT_SECONDS,
     MAX_REQUEST_BYTES,
@@ -33,8 +33,8 @@ from serverless_crud.local.gateway import (
     HttpRequest,
     HttpResponse,
 )
-from serverless_crud.local.journal import Store
-from serverless_crud.local.stack import FunctionSpec, LocalStack, read_stack
+from serverless_local.journal import Store
+from serverless_local.stack import FunctionSpec, LocalStack, read_stack
 
 LOCAL_VALUES = "local-values.json"
 LOCK = "LOCK"

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from serverless_crud.local.functions import Outcome
-from serverless_crud.local.stack import ApiSpec, FunctionSpec, LocalStack, Route, group_name, path_pattern
+from serverless_local.functions import Outcome
+from serverless_local.stack import ApiSpec, FunctionSpec, LocalStack, Route, group_name, path_pattern
 
 #: API Gateway's payload limit, Lambda's synchronous invocation limits, the integration timeout.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
