@@ -11,10 +11,10 @@ STATE_DIR ?= .local
 PYTEST := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install chromium run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench lock clean
+.PHONY: help install chromium run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench lock clean package build-RecordsFunction
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 install: $(STAMP) chromium ## Set up .venv with the pinned dependencies, and Chromium (idempotent)
 
@@ -34,8 +34,8 @@ run: install ## Serve the app locally on http://127.0.0.1:$(PORT) (STATE_DIR kee
 test: install lint typecheck test-unit test-integration test-e2e test-infra test-browser ## Everything CI checks
 
 lint: install ## ruff
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: install ## mypy --strict on the package
 	$(BIN)/mypy
@@ -68,5 +68,43 @@ lock: ## Re-resolve requirements/dev.in into requirements/lock.txt
 	/tmp/serverless-crud-lock/bin/pip install --quiet -r requirements/dev.in
 	/tmp/serverless-crud-lock/bin/pip freeze --exclude-editable | sort -f > requirements/lock.txt
 
-clean: ## Remove the virtual environment and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+clean: ## Remove the virtual environment, caches and build output
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build
+
+# -- the function's deployment package -------------------------------------------------------------
+# `sam build` runs `make build-RecordsFunction` with ARTIFACTS_DIR (template.yaml: BuildMethod
+# makefile), and so does `make package`. The package is serverless_crud plus the wheels pinned in
+# requirements/function.txt for the function's runtime and architecture (python3.12, arm64), so any
+# Python 3 with pip and venv can build it. Wheels are downloaded once into build/wheels/.
+FUNCTION_PYTHON ?= 3.12
+FUNCTION_ARCH ?= aarch64
+FUNCTION_REQUIREMENTS := requirements/function.txt
+FUNCTION_ABI := cp$(subst .,,$(FUNCTION_PYTHON))
+# Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34): any manylinux wheel up to 2.34 runs there.
+FUNCTION_WHEEL_OPTIONS = --only-binary=:all: --no-deps --implementation cp --python-version $(FUNCTION_PYTHON) \
+  --abi $(FUNCTION_ABI) $(foreach tag,manylinux2014 manylinux_2_28 manylinux_2_34,--platform $(tag)_$(FUNCTION_ARCH))
+WHEELS := build/wheels/$(FUNCTION_ABI)-$(FUNCTION_ARCH)
+BUILD_PIP := build/pip/bin/python -m pip --disable-pip-version-check
+PACKAGE_DIR ?= build/function
+PACKAGE_ZIP ?= build/function.zip
+
+build/pip/bin/python:
+	$(PYTHON) -m venv build/pip
+
+$(WHEELS)/.complete: $(FUNCTION_REQUIREMENTS) | build/pip/bin/python
+	rm -rf $(WHEELS) && mkdir -p $(WHEELS)
+	$(BUILD_PIP) download --quiet $(FUNCTION_WHEEL_OPTIONS) --dest $(WHEELS) -r $(FUNCTION_REQUIREMENTS)
+	@touch $@
+
+build-RecordsFunction: $(WHEELS)/.complete ## The function's package into ARTIFACTS_DIR (what `sam build` runs)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "build-RecordsFunction: set ARTIFACTS_DIR (sam build does)" >&2; exit 2; }
+	$(BUILD_PIP) install --quiet --no-index --find-links $(WHEELS) --no-compile --upgrade $(FUNCTION_WHEEL_OPTIONS) \
+	  --target "$(ARTIFACTS_DIR)" -r $(FUNCTION_REQUIREMENTS)
+	rm -rf "$(ARTIFACTS_DIR)/bin"  # the dependencies' console scripts: nothing in Lambda runs them
+	$(PYTHON) scripts/package.py copy-code "$(ARTIFACTS_DIR)"
+
+package: ## The function's package and its zip without SAM (build/function, build/function.zip), with sizes
+	rm -rf "$(PACKAGE_DIR)" "$(PACKAGE_ZIP)"
+	@$(MAKE) --no-print-directory build-RecordsFunction ARTIFACTS_DIR="$(abspath $(PACKAGE_DIR))"
+	$(PYTHON) scripts/package.py zip "$(PACKAGE_DIR)" "$(PACKAGE_ZIP)"
+	@$(PYTHON) scripts/package.py report "$(PACKAGE_DIR)" "$(PACKAGE_ZIP)"

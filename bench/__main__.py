@@ -22,6 +22,7 @@ from bench.report import Options
 SECTIONS = [
     "handler",  # the Lambda handler: cold start, warm requests, DynamoDB requests per operation
     "local_runtime",  # the local runtime (`serverless-crud serve`): written separately
+    "package",  # the deployment package: zipped, unpacked, largest parts
 ]
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
 
+from serverless_crud import snapstart  # noqa: E402, F401 (registers the SnapStart restore hook)
 from serverless_crud.api.app import resolve  # noqa: E402
 from serverless_crud.observability import logger, metrics, traced  # noqa: E402
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -209,6 +209,32 @@ class TestValidation:
         expect(page.get_by_role("alert")).to_have_count(0)
         page.get_by_label("Tags", exact=True).press("Backspace")
         expect(page.locator('[data-field="tags"] .chip')).to_have_count(0)
+
+    def test_pasted_comma_separated_tags_become_one_tag_each(self, context, api, email):
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.goto("edit.html")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Name").fill("Pasted tags")
+        page.evaluate("navigator.clipboard.writeText('alpha, beta,, gamma ')")
+        page.get_by_label("Tags", exact=True).press("Control+V")
+        expect(page.locator('[data-field="tags"] .chip-text')).to_have_text(["alpha", "beta", "gamma"])
+        expect(page.get_by_label("Tags", exact=True)).to_have_value("")
+        page.get_by_role("button", name="Create record").click()
+        expect(page.get_by_role("heading", name="Record created")).to_be_visible()
+        record_id = int(parse_qs(urlsplit(page.url).query)["id"][0])
+        assert api.get(email, record_id)[1]["tags"] == ["alpha", "beta", "gamma"]
+
+    def test_typed_text_with_commas_is_split_too(self, page: Page, api, email):
+        page.goto("edit.html")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Name").fill("Typed tags")
+        add_tags(page, "first")
+        page.get_by_label("Tags", exact=True).fill("second, third")
+        page.get_by_role("button", name="Create record").click()
+        expect(page.get_by_role("heading", name="Record created")).to_be_visible()
+        record_id = int(parse_qs(urlsplit(page.url).query)["id"][0])
+        assert api.get(email, record_id)[1]["tags"] == ["first", "second", "third"]
 
 
 class TestConflicts:

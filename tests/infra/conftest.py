@@ -47,6 +47,8 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "LogRetentionInDays": "365",
         "AllowedOrigins": "https://app.example.com,https://admin.example.com",
     },
+    "snapstart": {"SnapStart": "true"},
+    "snapstart-off": {"SnapStart": "false", "StageName": "prod", "TracingMode": "Active"},
     "everything": {
         "StageName": "prod",
         "DomainName": "api.example.com",
@@ -54,6 +56,7 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "EnableUiHosting": "true",
         "ApiKeyRequired": "true",
         "AlarmEmail": "ops@example.com",
+        "SnapStart": "true",
     },
 }
 

@@ -10,7 +10,6 @@ import ast
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -200,6 +199,50 @@ def test_tracing_switch(deployments: DeploymentOf) -> None:
     assert deployments("dev").one("AWS::ApiGateway::Stage")["TracingEnabled"] is False
 
 
+def test_snapstart_is_off_by_default(deployments: DeploymentOf) -> None:
+    assert _function(deployments("dev"))["SnapStart"] == {"ApplyOn": "None"}
+    assert _function(deployments("snapstart-off"))["SnapStart"] == {"ApplyOn": "None"}
+
+
+def test_snapstart_applies_to_the_versions_the_alias_publishes(deployments: DeploymentOf) -> None:
+    on = deployments("snapstart")
+    assert _function(on)["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    versions = on.of_type("AWS::Lambda::Version")
+    assert len(versions) == 1
+    ((version_id, version),) = versions.items()
+    # A replaced version is deleted: its snapshot would otherwise stay cached, and billed.
+    assert version["DeletionPolicy"] == "Delete"
+    alias = on.one("AWS::Lambda::Alias")
+    assert alias["Name"] == "live"
+    assert alias["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+
+
+@pytest.mark.parametrize("scenario", ["dev", "snapstart", "snapstart-off"])
+def test_the_api_invokes_the_published_alias_whatever_snapstart_says(
+    deployments: DeploymentOf, scenario: str
+) -> None:
+    # SAM cannot make AutoPublishAlias conditional: the alias exists either way, and is what runs.
+    deployment = deployments(scenario)
+    assert deployment.one("AWS::Lambda::Alias")["Name"] == "live"
+    assert len(deployment.of_type("AWS::Lambda::Version")) == 1
+    for methods in _body(deployment)["paths"].values():
+        for method in methods.values():
+            assert (
+                "${RecordsFunctionAliaslive}" in sub_text(method["x-amazon-apigateway-integration"]["uri"])[0]
+            )
+
+
+def test_sam_builds_the_function_with_the_makefile(sam_template: Template) -> None:
+    # tests/infra/test_package.py builds the package through the same target.
+    metadata = sam_template["Resources"]["RecordsFunction"]["Metadata"]
+    assert (metadata["BuildMethod"], metadata["ContextPath"], metadata["WorkingDirectory"]) == (
+        "makefile",
+        ".",
+        ".",
+    )
+    assert "build-RecordsFunction:" in (ROOT / "Makefile").read_text()
+
+
 # -- API -------------------------------------------------------------------------------------------
 def _body(deployment: Deployment) -> dict[str, Any]:
     body: dict[str, Any] = deployment.one("AWS::ApiGateway::RestApi")["Body"]
@@ -219,8 +262,12 @@ def test_proxy_integration_for_root_and_every_path(deployment: Deployment) -> No
         for method in methods.values():
             integration = method["x-amazon-apigateway-integration"]
             assert (integration["type"], integration["httpMethod"]) == ("aws_proxy", "POST")
-            assert "${RecordsFunction.Arn}" in sub_text(integration["uri"])[0]
+            # The alias: SnapStart serves published versions only, never $LATEST.
+            assert "${RecordsFunctionAliaslive}" in sub_text(integration["uri"])[0]
     permissions = deployment.of_type("AWS::Lambda::Permission")
+    assert {p["Properties"]["FunctionName"]["Ref"] for p in permissions.values()} == {
+        "RecordsFunctionAliaslive"
+    }
     arns = sorted(sub_text(p["Properties"]["SourceArn"])[0] for p in permissions.values())
     assert sorted(arn.rsplit(":", 1)[1] for arn in arns) == [
         "${__ApiId__}/${__Stage__}/*/",
@@ -552,19 +599,6 @@ def test_names_the_local_runtime_reads_are_kept(sam_template: Template) -> None:
     assert sam_template["Parameters"]["StageName"]["Default"] == "dev"
     for name in ("ExistingTableName", "DomainName", "HostedZoneId", "CertificateArn", "AlarmEmail"):
         assert sam_template["Parameters"][name]["Default"] == ""
-
-
-def _pins(path: Path) -> dict[str, str]:
-    lines = (line.strip() for line in path.read_text().splitlines())
-    pairs = (line.split("==", 1) for line in lines if line and not line.startswith("#"))
-    return {name.lower().replace("_", "-"): version for name, version in pairs}
-
-
-# What the function imports beyond the Lambda runtime's own botocore (aws-xray-sdk: TracingMode=Active).
-@pytest.mark.parametrize("requirement", ["aws-lambda-powertools", "pydantic", "aws-xray-sdk"])
-def test_deployment_package_pins_what_development_pins(requirement: str) -> None:
-    deployed = _pins(ROOT / "src/requirements.txt")
-    assert deployed[requirement] == _pins(ROOT / "requirements/lock.txt")[requirement]
 
 
 def test_every_parameter_has_a_default_and_a_description(sam_template: Template) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import ROOT, records_table
+from tests.conftest import records_table
+from tests.support.processes import last_json_line, run
 
 SCRIPT = """
 import json, sys, boto3
@@ -33,15 +33,5 @@ def test_tracing_switch(enabled, xray_loaded):
         "TABLE_NAME": definition["TableName"],
         "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
     }
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, json.dumps(definition)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome = last_json_line(run([sys.executable, "-c", SCRIPT, json.dumps(definition)], env=env))
     assert outcome == {"status": 201, "xray": xray_loaded}

@@ -73,7 +73,7 @@ function hintFor(spec) {
   const parts = [];
   if (spec.description) parts.push(spec.description.replace(/\.?$/, "."));
   if (kind === "list") {
-    parts.push("Press Enter or comma to add one.");
+    parts.push("Press Enter or comma to add one, or paste several separated by commas.");
     if (schema.maxItems !== undefined) parts.push(`Up to ${schema.maxItems}.`);
   } else if (schema.maxLength !== undefined && kind !== "email") {
     parts.push(`Up to ${schema.maxLength} characters.`);
@@ -118,6 +118,9 @@ function checkNumber(text, schema, label, integer) {
   return null;
 }
 
+/** The items of typed or pasted text: comma-separated, trimmed, empty ones dropped. */
+const listItems = (text) => text.split(",").map((item) => item.trim()).filter(Boolean);
+
 /** A list-of-strings editor: removable chips and an input that adds one on Enter or comma. */
 function listInput(spec, id, describedBy) {
   const items = [];
@@ -149,11 +152,14 @@ function listInput(spec, id, describedBy) {
     chips.hidden = items.length === 0;
   };
   const commit = () => {
-    const text = input.value.trim();
-    if (text) items.push(text);
+    items.push(...listItems(input.value));
     input.value = "";
     render();
   };
+  // Pasted (or dropped) text with commas, "alpha, beta", becomes one item per part at once.
+  input.addEventListener("input", () => {
+    if (input.value.includes(",")) commit();
+  });
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" || event.key === ",") {
       event.preventDefault();
@@ -167,10 +173,7 @@ function listInput(spec, id, describedBy) {
   return {
     element: el("div", { class: "list-input" }, chips, input),
     focus: () => input.focus(),
-    get: () => {
-      const pending = input.value.trim();
-      return pending ? [...items, pending] : [...items];
-    },
+    get: () => [...items, ...listItems(input.value)],
     set: (values) => {
       items.splice(0, items.length, ...(values || []).map(String));
       input.value = "";
