@@ -561,7 +561,10 @@ def _pins(path: Path) -> dict[str, str]:
 
 
 # What the function imports beyond the Lambda runtime's own botocore (aws-xray-sdk: TracingMode=Active).
-@pytest.mark.parametrize("requirement", ["aws-lambda-powertools", "pydantic", "aws-xray-sdk"])
+@pytest.mark.parametrize(
+    "requirement",
+    ["aws-lambda-powertools", "pydantic", "email-validator", "dnspython", "idna", "aws-xray-sdk"],
+)
 def test_deployment_package_pins_what_development_pins(requirement: str) -> None:
     deployed = _pins(ROOT / "src/requirements.txt")
     assert deployed[requirement] == _pins(ROOT / "requirements/lock.txt")[requirement]

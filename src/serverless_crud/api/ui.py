@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from serverless_crud.api.app import app, route
-from serverless_crud.api.http import header
+from serverless_crud.api.http import entity_tags, header
 from serverless_crud.api.problems import problem_response
+from serverless_crud.api.routing import Routes
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 Handler = Callable[..., Response[Any]]
+routes = Routes()
 
 #: Content types by file suffix (explicit: `mimetypes` varies by platform and reads system files).
 CONTENT_TYPES = {
@@ -100,11 +101,6 @@ class StaticFile:
             self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
         return self._gzipped
 
-    def matches(self, if_none_match: str) -> bool:
-        """Whether If-None-Match names either representation (weak comparison, RFC 9110 13.1.2)."""
-        tags = {part.strip().removeprefix("W/") for part in if_none_match.split(",")}
-        return "*" in tags or self.etag in tags or self.gzip_etag in tags
-
 
 def _static_root() -> Traversable:
     from importlib import resources  # (first UI request only)
@@ -151,8 +147,8 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
 def serve(file: StaticFile | None, cache_control: str, **extra: str) -> Response[Any]:
     """The response for one static file: 200 (gzip when accepted), 304, or a 404 problem."""
     if file is None:
-        return problem_response(404, f"nothing is at {app.current_event.path}")
-    event = app.current_event
+        return problem_response(404, f"nothing is at {routes.event.path}")
+    event = routes.event
     use_gzip = file.compressible and accepts_gzip(header(event, "accept-encoding"))
     headers = {
         "Cache-Control": cache_control,
@@ -162,8 +158,9 @@ def serve(file: StaticFile | None, cache_control: str, **extra: str) -> Response
     }
     if file.compressible:
         headers["Vary"] = "Accept-Encoding"
-    if_none_match = header(event, "if-none-match")
-    if if_none_match is not None and file.matches(if_none_match):
+    # Either representation validates (weak comparison, RFC 9110 13.1.2).
+    tags = entity_tags(header(event, "if-none-match"))
+    if tags is not None and tags.matches_weakly(file.etag, file.gzip_etag):
         return Response(status_code=304, body="", headers=headers)
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
@@ -173,20 +170,9 @@ def serve(file: StaticFile | None, cache_control: str, **extra: str) -> Response
     return Response(200, file.content_type, body, headers)
 
 
-def _get(rule: str) -> Callable[[Handler], Handler]:
-    """Register a GET route (typed wrapper over the resolver's untyped decorator)."""
-    register = route(rule, ["GET"])
-
-    def decorator(function: Handler) -> Handler:
-        register(function)
-        return function
-
-    return decorator
-
-
 def _slash_redirect() -> Response[Any] | None:
     """`https://host/stage` reaches the root route too; relative links need `https://host/stage/`."""
-    event = app.current_event
+    event = routes.event
     seen = event.request_context.path or ""
     if event.path == "/" and seen and not seen.endswith("/"):
         location = seen.rsplit("/", 1)[-1] + "/"
@@ -208,14 +194,14 @@ def _page(path: str) -> Callable[[], Response[Any]]:
 
 
 for _path in PAGES:
-    _get(_path)(_page(_path))
+    routes.route(_path, "GET")(_page(_path))
 
 
-@_get("/assets/<name>")
+@routes.route("/assets/<name>", "GET")
 def asset(name: str) -> Response[Any]:
     return serve(static_file("assets", name), CACHE_ASSET)
 
 
-@_get("/vendor/swagger-ui/<name>")
+@routes.route("/vendor/swagger-ui/<name>", "GET")
 def swagger_ui_asset(name: str) -> Response[Any]:
     return serve(static_file("vendor/swagger-ui", name), CACHE_VENDOR)
