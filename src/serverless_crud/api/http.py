@@ -92,8 +92,8 @@ class EntityTags:
 
 
 def entity_tags(raw: str | None) -> EntityTags | None:
-    """Parse an If-Match / If-None-Match value (None when the header is absent)."""
-    if raw is None:
+    """Parse an If-Match / If-None-Match value (None when the header is absent or empty)."""
+    if raw is None or not raw.strip():
         return None
     parts = [part.strip() for part in raw.split(",") if part.strip()]
     if len(parts) > MAX_ENTITY_TAGS:

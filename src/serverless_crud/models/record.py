@@ -63,7 +63,14 @@ Email = Annotated[
 RecordId = Annotated[
     int,
     BeforeValidator(_positive_id),
-    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+    WithJsonSchema(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_ID,
+            "description": "A whole number written without a fraction or exponent.",
+        }
+    ),
 ]
 ExactNumber = Annotated[
     Decimal,
