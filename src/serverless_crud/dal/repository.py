@@ -171,7 +171,12 @@ class DynamoRecordRepository:
         return {self._pk: {"S": email}, self._sk: {"N": str(record_id)}}
 
     def _to_item(self, record: Record) -> Item:
-        renamed = {self._pk if k == "email" else self._sk if k == "id" else k: v for k, v in record.items()}
+        """The record as an item; an empty (None) field is left out: reads give it back as null."""
+        renamed = {
+            self._pk if k == "email" else self._sk if k == "id" else k: v
+            for k, v in record.items()
+            if v is not None
+        }
         return serialise_item(renamed)
 
     def _from_item(self, item: Item) -> Record:
@@ -219,18 +224,23 @@ class DynamoRecordRepository:
         """Set `changes` on an existing record and bump its version, in one conditional UpdateItem
         (a missing version counts as 1, so the first write of a foreign row makes it 2)."""
         expression = _Expression()
-        assignments = [f"{expression.name(k)} = {expression.value(v)}" for k, v in changes.items()]
+        assignments = [
+            f"{expression.name(k)} = {expression.value(v)}" for k, v in changes.items() if v is not None
+        ]
         version = expression.name("version")
         assignments.append(
             f"{version} = if_not_exists({version}, {expression.value(1)}) + {expression.value(1)}"
         )
+        # An emptied field is removed, as create leaves it out: reads give it back as null.
+        removals = [expression.name(k) for k, v in changes.items() if v is None]
+        update = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removals) if removals else "")
         condition = expression.condition(self._pk, expected, well_formed=True)
         try:
             response = self._call(
                 "update_item",
                 TableName=self._table,
                 Key=self._key(email, record_id),
-                UpdateExpression="SET " + ", ".join(assignments),
+                UpdateExpression=update,
                 ConditionExpression=condition,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
