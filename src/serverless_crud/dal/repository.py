@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from serverless_crud.dal import cursor as cursors
 from serverless_crud.dal.attributes import Item, deserialise_item, serialise, serialise_item
 from serverless_crud.errors import RecordExists, RecordNotFound, StoreUnavailable
 from serverless_crud.settings import Settings
@@ -268,6 +267,8 @@ class DynamoRecordRepository:
 
     def list(self, email: str | None, limit: int, cursor: str | None) -> Page:
         """One page: a Query on the partition (ordered by id) when `email` is given, else a Scan."""
+        from serverless_crud.dal import cursor as cursors  # (listings only)
+
         scope = f"q:{email}" if email is not None else "scan"
         params: dict[str, Any] = {"TableName": self._table, "Limit": limit}
         if cursor:
