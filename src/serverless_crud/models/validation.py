@@ -61,12 +61,15 @@ class ObjectValidator:
         are returned (a merge patch)."""
         errors: list[FieldError] = []
         clean: dict[str, Any] = {}
+        fill = defaults or self.stored
         for name, check, required, default in self.properties:
             if name in body:
                 clean[name] = check(body[name], name, errors)
-            elif default is not _NO_DEFAULT and (defaults or self.stored):
+            elif not fill:
+                continue
+            elif default is not _NO_DEFAULT:
                 clean[name] = _copy(default)
-            elif required and (defaults or self.stored):
+            elif required:
                 errors.append(FieldError(name, "is missing" if self.stored else "is required"))
         if not self.stored:
             for name in body:
@@ -95,14 +98,16 @@ def _property(prop: dict[str, Any], *, stored: bool) -> Check:
     # Property-level keywords (x-trim, format) apply to the branch that holds the value.
     check = _value({**base, **{k: v for k, v in prop.items() if k.startswith("x-")}}, stored=stored)
 
-    def checked(value: Any, path: str, errors: list[FieldError]) -> Any:
+    def optional(value: Any, path: str, errors: list[FieldError]) -> Any:
+        return None if value is None else check(value, path, errors)
+
+    def required(value: Any, path: str, errors: list[FieldError]) -> Any:
         if value is None:
-            if not nullable:
-                errors.append(FieldError(path, "must not be null"))
+            errors.append(FieldError(path, "must not be null"))
             return None
         return check(value, path, errors)
 
-    return checked
+    return optional if nullable else required
 
 
 def _value(schema: dict[str, Any], *, stored: bool) -> Check:
@@ -112,7 +117,7 @@ def _value(schema: dict[str, Any], *, stored: bool) -> Check:
     if kind == "integer":
         return _integer(schema, stored=stored)
     if kind == "number":
-        return _number(schema)
+        return _stored_number if stored else _number(schema)
     if kind == "boolean":
         return _boolean
     if kind == "array":
@@ -187,6 +192,13 @@ def _number(schema: dict[str, Any]) -> Check:
     if not schema.get("x-dynamodb-number"):
         raise ValueError("numbers of the record are DynamoDB numbers (x-dynamodb-number)")
     return check
+
+
+def _stored_number(value: Any, path: str, errors: list[FieldError]) -> Any:
+    # Every number DynamoDB returns is one it stores exactly: only the type needs checking.
+    if not isinstance(value, Decimal):
+        errors.append(FieldError(path, "must be a number"))
+    return value
 
 
 def _boolean(value: Any, path: str, errors: list[FieldError]) -> Any:
