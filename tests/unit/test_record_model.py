@@ -208,3 +208,26 @@ def test_the_validator_accepts_and_rejects_exactly_what_the_model_does(name, bod
 def test_the_published_schemas_are_the_models():
     document = json.loads(SCHEMAS_FILE.read_text(encoding="utf-8"))
     assert set(document) == set(MODELS)
+
+
+def test_not_blank_is_exactly_what_str_strip_keeps():
+    import re
+
+    from serverless_crud.models.values import NOT_BLANK
+
+    pattern = re.compile(NOT_BLANK)
+    for code in range(0x110000):
+        char = chr(code)
+        assert bool(pattern.search(char)) is (not char.isspace()), hex(code)
+
+
+def test_json_schema_validators_read_not_blank_alike():
+    import jsonschema_rs
+
+    from serverless_crud.models.values import NOT_BLANK
+
+    schema = jsonschema_rs.validator_for({"type": "string", "pattern": NOT_BLANK})
+    for text in ["\x85", "\x1c", " ", "\u3000", "", " \t"]:
+        assert not schema.is_valid(text), repr(text)
+    for text in ["a", " a ", "\ufeff", "\u200b"]:
+        assert schema.is_valid(text), repr(text)

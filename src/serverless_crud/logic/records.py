@@ -30,12 +30,14 @@ from serverless_crud.errors import (
     VersionMismatch,
 )
 from serverless_crud.models.keys import key_candidates, parse_id, plain_integer
-from serverless_crud.models.validation import SERVER_FIELDS, validator
+from serverless_crud.models.validation import validator
 from serverless_crud.observability import logger, metrics
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 KEY_FIELDS = ("email", "id")
+#: The stored fields PUT keeps, which its condition requires to be well-formed.
+KEPT_BY_PUT = frozenset({"version", "created_at"})
 #: Merge patches re-read and retry when another write lands between their read and their write.
 PATCH_ATTEMPTS = 3
 T = TypeVar("T")
@@ -114,7 +116,7 @@ class RecordService:
             try:
                 return self._repository.update(key, record_key, changes, expected=expected)
             except WriteRefused as refused:
-                raise _refusal(refused.current, fields=SERVER_FIELDS) from None
+                raise _refusal(refused.current, fields=KEPT_BY_PUT) from None
 
         updated = _valid(_first_found(email, write))
         _count("RecordsUpdated")

@@ -10,8 +10,11 @@ from decimal import Decimal
 MAX_SIGNIFICANT_DIGITS = 38
 MIN_EXPONENT = -130
 MAX_EXPONENT = 125
-#: A string that is not blank: it holds a character Python's str.strip() keeps.
-NOT_BLANK = r"\S"
+#: A string that is not blank: it holds a character that str.strip() keeps. The white space of
+#: str.isspace() is spelled out rather than written `\S`, whose meaning differs between regex
+#: engines (Python's and ECMA-262's, which JSON Schema validators use, disagree on U+001C-U+001F,
+#: U+0085 and U+FEFF); a test keeps the list equal to str.isspace().
+NOT_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _NOT_BLANK = re.compile(NOT_BLANK)
 
 
