@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from serverless_crud.models.values import NOT_BLANK
 from tests.conftest import ROOT, reset_function_state
 from tests.support.events import record_path, rest_event
 
@@ -254,7 +255,7 @@ def test_openapi_states_the_limits_the_server_enforces(api):
     amount = schemas["RecordFields"]["properties"]["amount"]["anyOf"][0]
     assert amount["exclusiveMaximum"] == 1e126 and amount["exclusiveMinimum"] == -1e126
     patch = schemas["RecordPatch"]["properties"]
-    assert patch["name"]["maxLength"] == 200 and patch["name"]["pattern"] == r"\S"
+    assert patch["name"]["maxLength"] == 200 and patch["name"]["pattern"] == NOT_BLANK
     assert patch["tags"]["anyOf"][0]["maxItems"] == 20
     assert schemas["Problem"]["properties"]["type"]["examples"] == ["urn:serverless-crud:problem:not-found"]
     assert "https://example.com" not in json.dumps(document)
