@@ -294,7 +294,7 @@ def if_match_required(monkeypatch):
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
-@pytest.mark.parametrize("if_match", [None, "*"])
+@pytest.mark.parametrize("if_match", [None, "*", "", "garbage", '"1", x'])
 def test_required_if_match_missing_is_428(api, if_match_required, method, if_match):
     record = create(api)
     path = record_path(record["email"], record["id"])

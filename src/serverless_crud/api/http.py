@@ -79,6 +79,8 @@ class EntityTags:
     any: bool
     strong: frozenset[str]
     weak: frozenset[str]
+    #: Whether the value is a well-formed list of entity tags (RFC 9110 8.8.3), `*` aside.
+    well_formed: bool = True
 
     def matches_weakly(self, *tags: str) -> bool:
         """Weak comparison (RFC 9110 8.8.3.2): GET's If-None-Match."""
@@ -95,12 +97,18 @@ def entity_tags(raw: str | None) -> EntityTags | None:
     """Parse an If-Match / If-None-Match value (None when the header is absent or empty)."""
     if raw is None or not raw.strip():
         return None
-    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    pieces = [part.strip(" \t") for part in raw.split(",")]
+    parts = [part for part in pieces if part]
     if len(parts) > MAX_ENTITY_TAGS:
         raise ApiProblem(400, f"a precondition header may list at most {MAX_ENTITY_TAGS} entity tags")
-    strong = {p for p in parts if len(p) >= 2 and p[0] == p[-1] == '"'}
-    weak = {p[2:] for p in parts if p.startswith("W/") and len(p) >= 4 and p[2] == p[-1] == '"'}
-    return EntityTags("*" in parts, frozenset(strong), frozenset(weak))
+    strong = {p for p in parts if _quoted(p)}
+    weak = {p[2:] for p in parts if p.startswith("W/") and _quoted(p[2:])}
+    well_formed = all(_quoted(p) or (p.startswith("W/") and _quoted(p[2:])) for p in pieces)
+    return EntityTags("*" in parts, frozenset(strong), frozenset(weak), well_formed)
+
+
+def _quoted(tag: str) -> bool:
+    return len(tag) >= 2 and tag[0] == tag[-1] == '"' and '"' not in tag[1:-1] and "," not in tag
 
 
 def preconditions(event: APIGatewayProxyEvent, *, require_if_match: bool) -> Expected:
@@ -111,7 +119,7 @@ def preconditions(event: APIGatewayProxyEvent, *, require_if_match: bool) -> Exp
     """
     if_match = entity_tags(header(event, "if-match"))
     if_none_match = entity_tags(header(event, "if-none-match"))
-    if require_if_match and (if_match is None or if_match.any):
+    if require_if_match and (if_match is None or if_match.any or not if_match.well_formed):
         raise ApiProblem(
             428, "this API requires If-Match with the record's ETag (read it with GET) on every change"
         )

@@ -25,6 +25,8 @@ _ERRORS = {
     "503": "DynamoDB throttled or unreachable; see Retry-After",
 }
 _STRING = {"schema": {"type": "string"}}
+#: RFC 9110 8.8.3: `entity-tag *( "," entity-tag )`, optional white space around the commas.
+ENTITY_TAG_LIST = r'^[ \t]*(W/)?"[^",]*"([ \t]*,[ \t]*(W/)?"[^",]*")*[ \t]*$'
 
 
 def _json(schema: dict[str, Any], *media_types: str) -> dict[str, Any]:
@@ -71,7 +73,8 @@ def _preconditions(required: bool) -> list[dict[str, Any]]:
             "name": "If-Match",
             "in": "header",
             "required": required,
-            "schema": {"type": "string"},
+            # Required: a list of entity tags; anything else (`*`, empty, malformed) is 428.
+            "schema": {"type": "string", "pattern": ENTITY_TAG_LIST} if required else {"type": "string"},
             "description": "The ETag read earlier: the change happens only if the record is still at it"
             + (" (required by this API)." if required else "."),
         },
