@@ -11,16 +11,20 @@ STATE_DIR ?= .local
 PYTEST := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install chromium run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench lock clean package build-RecordsFunction
+.PHONY: help install chromium tools run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package build-RecordsFunction
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: $(STAMP) chromium ## Set up .venv with the pinned dependencies, and Chromium (idempotent)
+install: $(STAMP) chromium tools ## Set up .venv with the pinned dependencies, Chromium and jq (idempotent)
 
 chromium: ## Install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium) \
 	  || echo "!!! Could not install Chromium: the browser tests will be SKIPPED until it is installed !!!" >&2
+
+tools: ## Install curl and jq (the README's examples use them) when missing
+	@command -v jq >/dev/null && command -v curl >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q && apt-get install -y -q jq curl) || echo "!!! Could not install jq/curl: the README test will fail !!!" >&2
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +66,9 @@ screenshots: install ## Re-take docs/screenshots/*.png: every page, desktop and 
 
 bench: install ## Benchmarks: ratios against baselines measured in the same run
 	$(BIN)/python -m bench
+
+schemas: install ## Regenerate src/serverless_crud/models/schemas.json from the record model
+	$(BIN)/python scripts/generate_schemas.py
 
 lock: ## Re-resolve requirements/dev.in into requirements/lock.txt
 	rm -rf /tmp/serverless-crud-lock && $(PYTHON) -m venv /tmp/serverless-crud-lock

@@ -40,6 +40,11 @@ class CallCounter:
         self.sends = 0
 
 
+#: A merge patch reads the record, then writes conditionally on the version it read: the merged
+#: record must pass PUT's rules, and a row written by another tool may not (decision 39).
+PATCH_CALLS = {"patch": 2, "patch, stale If-Match (412)": 1}
+
+
 def scenarios() -> list[tuple[str, dict[str, Any], int]]:
     """Each API operation as (label, event, expected status), in an order where each one succeeds."""
     path = f"/records/{EMAIL}/{RECORD_ID}"
@@ -92,14 +97,15 @@ def run() -> Table:
                 counter.reset()
                 response = handler(event, context)
                 calls = ", ".join(f"{n} x{c}" if c > 1 else n for n, c in counter.calls.items()) or "none"
-                ok = response["statusCode"] == status and sum(counter.calls.values()) == EXPECTED_CALLS
+                expected = PATCH_CALLS.get(label, EXPECTED_CALLS)
+                ok = response["statusCode"] == status and sum(counter.calls.values()) == expected
                 table.rows.append(
                     [
                         label,
                         str(response["statusCode"]),
                         calls,
                         str(counter.sends),
-                        str(EXPECTED_CALLS),
+                        str(expected),
                         "yes" if ok else "NO",
                     ]
                 )
@@ -109,6 +115,7 @@ def run() -> Table:
                     "sends": counter.sends,
                 }
     table.notes.append(
-        "expected: every operation is one DynamoDB request (conditional writes, no read-before-write)."
+        "expected: one DynamoDB request per operation (conditional writes, no read-before-write), except "
+        "PATCH: GetItem, then UpdateItem conditional on the version read (the merged record is validated)."
     )
     return table

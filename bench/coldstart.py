@@ -35,6 +35,8 @@ from bench.report import Check, Table, median, ms, percentile, ratio
 HERE = Path(__file__).resolve().parent
 SOURCE = aws.ROOT / "src" / "serverless_crud"
 TARGET_RATIO = 1.10
+#: The write path (issue 8): the first POST, which validates and stores a record.
+POST_TARGET_RATIO = 1.15
 MARKER = "BENCH-RESULT "
 
 EMAIL = "ann@example.com"
@@ -249,6 +251,12 @@ def _table(chosen: list[Variant], samples: dict[str, list[dict[str, Any]]], repe
         table.data[variant.label] = runs
     get_app, get_base = chosen[0].label, chosen[1].label
     table.checks.append(Check("cold start, GET (CPU time)", cpu[get_app] / cpu[get_base], TARGET_RATIO))
+    post_app, post_base = chosen[2].label, chosen[3].label
+    table.checks.append(
+        Check(
+            "cold start, POST: the write path (CPU time)", cpu[post_app] / cpu[post_base], POST_TARGET_RATIO
+        )
+    )
     busy = max(wall[label] / cpu[label] for label in wall)
     table.notes += [
         "ratio = median app / median baseline (the baseline row it is compared with: same request, same code "

@@ -22,6 +22,7 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "CURSOR_SECRET": "test-cursor-secret",
+        "TABLE_NAME": "records",  # each test's table fixture names its own
         "ALLOWED_ORIGINS": "https://app.example.com,https://admin.example.com",
         "POWERTOOLS_METRICS_NAMESPACE": "ServerlessCrudTests",
     }
@@ -55,16 +56,14 @@ def records_table(sort_key_name: str | None) -> dict[str, Any]:
 
 
 def reset_function_state() -> None:
-    """Forget cached settings and the service, as a new Lambda instance would.
+    """Forget the settings and everything built from them, as a new Lambda instance would.
 
     The botocore client is kept: moto intercepts it whichever mock is active, and creating one
     costs more than the rest of a test.
     """
-    from serverless_crud.logic.service import record_service
-    from serverless_crud.settings import get_settings
+    from serverless_crud import settings
 
-    get_settings.cache_clear()
-    record_service.cache_clear()
+    settings.reset()
 
 
 @pytest.fixture(scope="session")

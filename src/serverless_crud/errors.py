@@ -37,6 +37,19 @@ class RecordNotFound(DomainError):
     """No record has that key (HTTP 404)."""
 
 
+class InvalidStoredRecord(DomainError):
+    """The stored row breaks the record's rules (written by another tool) in a way the request
+    cannot get past (HTTP 409): the errors name the fields."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+class RecordBusy(DomainError):
+    """The record kept changing while a merge patch was applied (HTTP 409: retry)."""
+
+
 class RecordExists(DomainError):
     """A record with that key exists already (HTTP 409)."""
 

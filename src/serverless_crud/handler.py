@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
 
 from serverless_crud import snapstart  # noqa: E402, F401 (registers the SnapStart restore hook)
-from serverless_crud.api.app import resolve  # noqa: E402
-from serverless_crud.observability import logger, metrics, traced  # noqa: E402
+from serverless_crud.api.app import resolve, resolver  # noqa: E402
+from serverless_crud.observability import configure, logger, metrics, traced  # noqa: E402
 
 if TYPE_CHECKING:  # an annotation only: no import at cold start
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Cold start: importing `observability` read and validated the settings (a bad value stops the
+# instance here, naming the variable); the routes are assembled once.
+resolver()
 
 
 @traced
@@ -25,6 +29,7 @@ if TYPE_CHECKING:  # an annotation only: no import at cold start
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one API Gateway REST proxy event (v1.0) to its proxy response."""
     try:
+        configure()  # (a no-op until the settings are reset)
         return resolve(event, context)
     finally:
         if metrics.metric_set:

@@ -1,47 +1,186 @@
-"""Configuration from the function's environment (set by template.yaml).
+"""The function's configuration: every environment variable it reads, read and validated here only.
 
 Shared infrastructure: every layer may import this module; it imports nothing of the package.
+
+A setting is one field of `Settings` declared with `setting(...)`: its variable, how its text is
+read, its default (none: the variable is required) and a sentence for the documentation. Reading
+happens once per instance, at cold start (`current()`); a bad value stops the instance with one
+sentence per bad variable instead of running with a guess. `reset()` forgets the values, as a new
+instance would (tests); everything built from them is rebuilt through `per_settings`.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, TypeVar
 
-DEFAULT_MAX_BODY_BYTES = 64 * 1024
+T = TypeVar("T")
+
+MIN_BODY_BYTES = 1024
+#: API Gateway passes binary bodies base64-encoded (4/3 larger) within Lambda's 6 MB payload limit.
+MAX_BODY_BYTES = 4_000_000
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigurationError(Exception):
+    """One or more environment variables hold values the function cannot run with."""
+
+
+def text(raw: str) -> str:
+    """A non-empty string, spaces around it removed."""
+    value = raw.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def optional_text(raw: str) -> str:
+    """Any string, spaces around it removed (empty allowed)."""
+    return raw.strip()
+
+
+def flag(raw: str) -> bool:
+    """`true` or `false` (any case)."""
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return value == "true"
+
+
+def body_bytes(raw: str) -> int:
+    """A whole number of bytes within what API Gateway and Lambda can pass."""
+    value = raw.strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 8) or not (
+        MIN_BODY_BYTES <= int(value) <= MAX_BODY_BYTES
+    ):
+        raise ValueError(f"must be a whole number of bytes from {MIN_BODY_BYTES} to {MAX_BODY_BYTES}")
+    return int(value)
+
+
+def origins(raw: str) -> tuple[str, ...]:
+    """Comma-separated origins (`https://app.example.com`), or `*` for any."""
+    values = tuple(origin.strip() for origin in raw.split(",") if origin.strip())
+    if not values:
+        raise ValueError("must name at least one origin, or *")
+    for origin in values:
+        scheme, _, host = origin.partition("://")
+        if origin != "*" and (scheme not in ("http", "https") or not host or "/" in host):
+            raise ValueError(f"{origin} is not an origin such as https://app.example.com (or *)")
+    return values
+
+
+def log_level(raw: str) -> str:
+    """One of Python's log level names."""
+    value = raw.strip().upper()
+    if value not in LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+    return value
+
+
+def setting(variable: str, parse: Callable[[str], Any], doc: str, default: str | None = None) -> Any:
+    """Declare a field of Settings read from `variable` (required when `default` is None)."""
+    return field(metadata={"variable": variable, "parse": parse, "doc": doc, "default": default})
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The function's configuration, read once per cold start."""
+    """The function's configuration (template.yaml sets every variable)."""
 
-    table_name: str
-    partition_key: str
-    sort_key: str
-    allowed_origins: tuple[str, ...]
-    cursor_secret: bytes
-    cursor_secret_is_ephemeral: bool
-    max_body_bytes: int
-
-
-def _origins(raw: str) -> tuple[str, ...]:
-    return tuple(origin.strip() for origin in raw.split(",") if origin.strip())
-
-
-@cache
-def get_settings() -> Settings:
-    """Read the settings from the environment (cached; `get_settings.cache_clear()` re-reads)."""
-    env = os.environ
-    secret = env.get("CURSOR_SECRET", "")
-    return Settings(
-        table_name=env.get("TABLE_NAME", "records"),
-        partition_key=env.get("PARTITION_KEY", "email"),
-        sort_key=env.get("SORT_KEY", "id"),
-        allowed_origins=_origins(env.get("ALLOWED_ORIGINS", "*")) or ("*",),
-        # Without a configured secret, cursors stay valid within this instance only.
-        cursor_secret=secret.encode() if secret else secrets.token_bytes(32),
-        cursor_secret_is_ephemeral=not secret,
-        max_body_bytes=int(env.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+    table_name: str = setting("TABLE_NAME", text, "the DynamoDB table")
+    partition_key: str = setting("PARTITION_KEY", text, "partition key attribute of the table", "email")
+    sort_key: str = setting("SORT_KEY", text, "sort key attribute of the table", "id")
+    allowed_origins: tuple[str, ...] = setting(
+        "ALLOWED_ORIGINS", origins, "comma-separated CORS origins, `*` for any", "*"
     )
+    cursor_secret: str = setting(
+        "CURSOR_SECRET", optional_text, "HMAC key of pagination cursors (empty: random per instance)", ""
+    )
+    max_body_bytes: int = setting("MAX_BODY_BYTES", body_bytes, "largest accepted request body", "65536")
+    require_if_match: bool = setting(
+        "REQUIRE_IF_MATCH", flag, "`true`: PUT, PATCH and DELETE without If-Match are 428", "false"
+    )
+    tracing_enabled: bool = setting("TRACING_ENABLED", flag, "X-Ray tracing (Powertools Tracer)", "false")
+    service_name: str = setting("POWERTOOLS_SERVICE_NAME", text, "service name in logs", "serverless-crud")
+    metrics_namespace: str = setting(
+        "POWERTOOLS_METRICS_NAMESPACE", text, "CloudWatch metrics namespace", "ServerlessCrud"
+    )
+    log_level: str = setting("POWERTOOLS_LOG_LEVEL", log_level, "log level", "INFO")
+
+    @property
+    def cursor_key(self) -> bytes:
+        """The key cursors are signed with."""
+        return self.cursor_secret.encode() if self.cursor_secret else _instance_key[0]
+
+    @property
+    def cursor_key_is_ephemeral(self) -> bool:
+        """Whether cursors are valid within this instance only."""
+        return not self.cursor_secret
+
+
+#: Without a configured secret, cursors stay valid within this instance only.
+_instance_key = [secrets.token_bytes(32)]
+
+
+def renew_instance_key() -> None:
+    """Draw this instance's own cursor key again (after a SnapStart restore, instances share it)."""
+    _instance_key[0] = secrets.token_bytes(32)
+
+
+def variables() -> list[tuple[str, str | None, str]]:
+    """(variable, default, sentence) of every setting, in declaration order (for documentation)."""
+    return [(f.metadata["variable"], f.metadata["default"], f.metadata["doc"]) for f in fields(Settings)]
+
+
+def load(environ: Mapping[str, str]) -> Settings:
+    """Read and validate every setting; ConfigurationError names each bad variable."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for declared in fields(Settings):
+        assert declared.default is MISSING  # defaults live in the metadata, as text to parse
+        variable, default = declared.metadata["variable"], declared.metadata["default"]
+        raw = environ.get(variable, default)
+        if raw is None:
+            problems.append(f"{variable} is not set ({declared.metadata['doc']})")
+            continue
+        try:
+            values[declared.name] = declared.metadata["parse"](raw)
+        except ValueError as error:
+            shown = raw if len(raw) <= 40 else raw[:40] + "…"
+            problems.append(f"{variable} {error} (it is {shown!r})")
+    if problems:
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems))
+    return Settings(**values)
+
+
+_current: list[Settings] = []
+
+
+def current() -> Settings:
+    """The instance's settings, read from the environment on first use."""
+    if not _current:
+        _current.append(load(os.environ))
+    return _current[0]
+
+
+def reset() -> None:
+    """Forget the settings (and, through per_settings, everything built from them)."""
+    _current.clear()
+
+
+def per_settings(build: Callable[[Settings], T]) -> Callable[[], T]:
+    """`build(current())`, cached until the settings are reset."""
+    cached: list[Any] = [None, None]
+
+    def get() -> T:
+        settings = current()
+        if cached[0] is not settings:
+            cached[:] = [settings, build(settings)]
+        value: T = cached[1]
+        return value
+
+    get.__doc__ = build.__doc__
+    get.__name__ = build.__name__
+    return get

@@ -12,7 +12,7 @@ import random
 
 from snapshot_restore_py import register_after_restore
 
-from serverless_crud.settings import get_settings
+from serverless_crud.settings import renew_instance_key
 
 
 def refresh_after_restore() -> None:
@@ -20,9 +20,9 @@ def refresh_after_restore() -> None:
     # The id jitter of dal/repository.py `new_id` (and botocore's retry jitter) draw from the
     # module-level generator, seeded once at import: reseed it from the OS's entropy.
     random.seed()
-    # Without CURSOR_SECRET, settings hold a cursor key drawn at import: read them again, so that
-    # each instance draws its own (the template always sets CURSOR_SECRET).
-    get_settings.cache_clear()
+    # Without CURSOR_SECRET, cursors are signed with a key drawn at import: each instance draws its
+    # own (the template always sets CURSOR_SECRET).
+    renew_instance_key()
 
 
 register_after_restore(refresh_after_restore)

@@ -175,11 +175,11 @@ def live_stage() -> Iterator[str]:
     with mock_aws():
         import boto3
 
+        from serverless_crud import settings
         from serverless_crud.dal.dynamodb import client
         from serverless_crud.handler import lambda_handler
-        from serverless_crud.settings import get_settings
 
-        get_settings.cache_clear()
+        settings.reset()
         client.cache_clear()
         boto3.client("dynamodb").create_table(
             TableName="records-smoke",
@@ -226,7 +226,7 @@ def live_stage() -> Iterator[str]:
         finally:
             server.shutdown()
             server.server_close()
-            get_settings.cache_clear()
+            settings.reset()
             client.cache_clear()
     patch.undo()
 

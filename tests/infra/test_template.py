@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from serverless_crud.settings import variables
+
 from .conftest import ROOT, Deployment, Template, iter_statements, sub_text, substitute
 
 DeploymentOf = Callable[[str], Deployment]
@@ -26,18 +28,8 @@ TABLE_ACTIONS = {
     "dynamodb:Query",
     "dynamodb:Scan",
 }
-FUNCTION_ENVIRONMENT = {
-    "TABLE_NAME",
-    "PARTITION_KEY",
-    "SORT_KEY",
-    "ALLOWED_ORIGINS",
-    "CURSOR_SECRET",
-    "MAX_BODY_BYTES",
-    "POWERTOOLS_SERVICE_NAME",
-    "POWERTOOLS_METRICS_NAMESPACE",
-    "POWERTOOLS_LOG_LEVEL",
-    "TRACING_ENABLED",
-}
+#: Every variable the function reads (serverless_crud.settings declares them all).
+FUNCTION_ENVIRONMENT = {variable for variable, _, _ in variables()}
 
 
 def _function(deployment: Deployment) -> dict[str, Any]:
@@ -109,6 +101,7 @@ def test_function_environment_names_and_values(deployment: Deployment) -> None:
     assert env["TRACING_ENABLED"] == ("true" if traced else "false")
     assert env["MAX_BODY_BYTES"] == deployment.sam["Parameters"]["MaxBodyBytes"]["Default"]
     assert env["ALLOWED_ORIGINS"] == deployment.sam["Parameters"]["AllowedOrigins"]["Default"]
+    assert env["REQUIRE_IF_MATCH"] == deployment.sam["Parameters"]["RequireIfMatch"]["Default"] == "false"
 
 
 def test_cursor_secret_is_generated_and_passed_by_dynamic_reference(deployment: Deployment) -> None:

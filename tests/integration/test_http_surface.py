@@ -111,7 +111,7 @@ def test_openapi_document_describes_the_record_model(api):
     assert schemas["RecordFields"]["properties"]["name"]["maxLength"] == 200
     assert {"get", "post"} <= set(document["paths"]["/records"])
     assert {"get", "put", "patch", "delete"} <= set(document["paths"]["/records/{email}/{id}"])
-    refs = json.dumps(document)
+    refs = json.dumps(document, default=str)
     for name in ("Record", "RecordFields", "RecordPatch", "RecordPage", "Problem"):
         assert f"#/components/schemas/{name}" in refs and name in schemas
 

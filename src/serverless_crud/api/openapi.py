@@ -1,27 +1,38 @@
-"""The OpenAPI 3.1 document, derived from the record model (built on first request, then cached)."""
+"""The OpenAPI 3.1 document: the record's schemas as the server enforces them (models/schemas.json,
+generated from the model and read by the request validator), and every status each operation
+can answer. Built on first request for the instance's settings, then kept."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from serverless_crud import __version__
+from serverless_crud import __version__, settings
+from serverless_crud.logic.records import MAX_LIMIT
+from serverless_crud.models.keys import MAX_ID
+from serverless_crud.models.validation import schemas
 
-_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+PROBLEM_TYPE_EXAMPLE = "urn:serverless-crud:problem:not-found"
 _ERRORS = {
-    "400": "Malformed JSON, a malformed key or query parameter, or a bad cursor",
+    "400": "Malformed JSON or text that is not UTF-8, an id or query parameter that is not a whole "
+    "number in range, a bad cursor",
     "404": "No record has that key",
-    "409": "A record with that key exists",
-    "412": "If-Match did not match the record's ETag",
+    "409": "A record with that key exists, or the stored record breaks the record rules (see `errors`)",
+    "412": "If-Match did not match the record's ETag, or If-None-Match did",
     "413": "The body is over the size limit",
     "415": "Wrong Content-Type",
     "422": "Invalid fields (see `errors`)",
+    "428": "This API requires If-Match on every change",
     "503": "DynamoDB throttled or unreachable; see Retry-After",
 }
+_STRING = {"schema": {"type": "string"}}
+#: RFC 9110 8.8.3: `entity-tag *( "," entity-tag )`, optional white space around the commas.
+ENTITY_TAG_LIST = r'^[ \t]*(W/)?"[^",]*"([ \t]*,[ \t]*(W/)?"[^",]*")*[ \t]*$'
 
 
-def _json(schema: dict[str, Any], media_type: str = "application/json") -> dict[str, Any]:
-    return {"content": {media_type: {"schema": schema}}}
+def _json(schema: dict[str, Any], *media_types: str) -> dict[str, Any]:
+    return {
+        "content": {media_type: {"schema": schema} for media_type in media_types or ("application/json",)}
+    }
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -29,68 +40,77 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _errors(*codes: str) -> dict[str, Any]:
-    return {
-        code: {"description": _ERRORS[code], **_json(_PROBLEM, "application/problem+json")} for code in codes
-    }
+    responses = {}
+    for code in codes:
+        response: dict[str, Any] = {
+            "description": _ERRORS[code],
+            **_json(_ref("Problem"), "application/problem+json"),
+        }
+        if code == "412":
+            response["headers"] = {"ETag": {**_STRING, "description": "The record's current ETag."}}
+        if code == "503":
+            response["headers"] = {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+        responses[code] = response
+    return responses
 
 
-def _record_ok(description: str, status: str = "200") -> dict[str, Any]:
+def _record_ok(description: str, status: str = "200", **headers: Any) -> dict[str, Any]:
     return {
         status: {
             "description": description,
-            "headers": {"ETag": {"schema": {"type": "string"}}},
+            "headers": {
+                "ETag": {**_STRING, "description": "The record's version as an entity tag."},
+                **headers,
+            },
             **_json(_ref("Record")),
         }
     }
 
 
-_KEY_PARAMETERS = [
-    {"name": "email", "in": "path", "required": True, "schema": {"type": "string", "format": "email"}},
-    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
-]
-_IF_MATCH = {
-    "name": "If-Match",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "The ETag read earlier: the write happens only if the record is still at it.",
-}
+def _preconditions(required: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": required,
+            # Required: a list of entity tags; anything else (`*`, empty, malformed) is 428.
+            "schema": {"type": "string", "pattern": ENTITY_TAG_LIST} if required else {"type": "string"},
+            "description": "The ETag read earlier: the change happens only if the record is still at it"
+            + (" (required by this API)." if required else "."),
+        },
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "`*` or ETags: the change fails with 412 if the record exists or is at one.",
+        },
+    ]
 
 
-def _schemas() -> dict[str, Any]:
-    from pydantic.json_schema import models_json_schema
-
-    from serverless_crud.models.record import Record, RecordCreate, RecordFields, RecordPatch
-
-    _, document = models_json_schema(
-        [
-            (Record, "serialization"),
-            (RecordCreate, "validation"),
-            (RecordFields, "validation"),
-            (RecordPatch, "validation"),
-        ],
-        ref_template="#/components/schemas/{model}",
-    )
-    schemas: dict[str, Any] = document["$defs"]
-    schemas["RecordPage"] = {
+def _components() -> dict[str, Any]:
+    components: dict[str, Any] = dict(schemas())
+    components["RecordPage"] = {
         "type": "object",
+        "additionalProperties": False,
         "required": ["items", "next_cursor"],
         "properties": {
             "items": {"type": "array", "items": _ref("Record")},
             "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page."},
         },
     }
-    schemas["Problem"] = {
+    components["Problem"] = {
         "type": "object",
         "description": "RFC 9457 problem details.",
         "required": ["type", "title", "status", "detail"],
         "properties": {
-            "type": {"type": "string", "format": "uri"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
+            "type": {"type": "string", "format": "uri", "examples": [PROBLEM_TYPE_EXAMPLE]},
+            "title": {"type": "string", "examples": ["Not Found"]},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599, "examples": [404]},
+            "detail": {"type": "string", "examples": ["no record has that email and id"]},
             "errors": {
                 "type": "array",
+                "description": "The fields at fault (422, and 409 for a stored record).",
                 "items": {
                     "type": "object",
                     "required": ["field", "message"],
@@ -99,13 +119,31 @@ def _schemas() -> dict[str, Any]:
             },
         },
     }
-    return schemas
+    return components
 
 
-@cache
-def openapi() -> dict[str, Any]:
-    """The API's OpenAPI document."""
+@settings.per_settings
+def openapi(current: settings.Settings) -> dict[str, Any]:
+    """The API's OpenAPI document under these settings (REQUIRE_IF_MATCH changes it)."""
+    required = current.require_if_match
+    conditional = ("428",) if required else ()
     item = "/records/{email}/{id}"
+    key_parameters = [
+        {
+            "name": "email",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1},
+            "description": "The record's email as stored (as listed); another spelling of the same "
+            "address also finds a record the API stored.",
+        },
+        {
+            "name": "id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        },
+    ]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -119,13 +157,23 @@ def openapi() -> dict[str, Any]:
                     "summary": "List records (one partition ordered by id, or all)",
                     "operationId": "listRecords",
                     "parameters": [
-                        {"name": "email", "in": "query", "schema": {"type": "string", "format": "email"}},
+                        {
+                            "name": "email",
+                            "in": "query",
+                            "schema": {"type": "string", "minLength": 1},
+                            "description": "Only this partition (the email as stored), ordered by id.",
+                        },
                         {
                             "name": "limit",
                             "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 25},
                         },
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "`next_cursor` of the previous page of the same listing.",
+                        },
                     ],
                     "responses": {
                         "200": {"description": "A page", **_json(_ref("RecordPage"))},
@@ -137,60 +185,76 @@ def openapi() -> dict[str, Any]:
                     "operationId": "createRecord",
                     "requestBody": {"required": True, **_json(_ref("RecordCreate"))},
                     "responses": {
-                        **_record_ok("Created", "201"),
+                        **_record_ok(
+                            "Created", "201", Location={**_STRING, "description": "The record's URL."}
+                        ),
                         **_errors("400", "409", "413", "415", "422", "503"),
                     },
                 },
             },
             item: {
-                "parameters": _KEY_PARAMETERS,
+                "parameters": key_parameters,
                 "get": {
                     "summary": "Read a record",
                     "operationId": "getRecord",
                     "parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
                     "responses": {
                         **_record_ok("The record"),
-                        "304": {"description": "Not modified"},
-                        **_errors("400", "404", "503"),
+                        "304": {"description": "Not modified", "headers": {"ETag": _STRING}},
+                        **_errors("400", "404", "409", "503"),
                     },
                 },
                 "put": {
                     "summary": "Replace a record's fields (never creates)",
                     "operationId": "replaceRecord",
-                    "parameters": [_IF_MATCH],
+                    "parameters": _preconditions(required),
                     "requestBody": {"required": True, **_json(_ref("RecordFields"))},
                     "responses": {
                         **_record_ok("Replaced"),
-                        **_errors("400", "404", "412", "413", "415", "422", "503"),
+                        **_errors("400", "404", "409", "412", "413", "415", "422", *conditional, "503"),
                     },
                 },
                 "patch": {
                     "summary": "Change some fields (JSON Merge Patch, RFC 7396)",
                     "operationId": "patchRecord",
-                    "parameters": [_IF_MATCH],
+                    "parameters": _preconditions(required),
                     "requestBody": {
                         "required": True,
-                        **_json(_ref("RecordPatch"), "application/merge-patch+json"),
+                        **_json(_ref("RecordPatch"), "application/merge-patch+json", "application/json"),
                     },
                     "responses": {
                         **_record_ok("Patched"),
-                        **_errors("400", "404", "412", "413", "415", "422", "503"),
+                        **_errors("400", "404", "409", "412", "413", "415", "422", *conditional, "503"),
                     },
                 },
                 "delete": {
                     "summary": "Delete a record",
                     "operationId": "deleteRecord",
-                    "parameters": [_IF_MATCH],
-                    "responses": {"204": {"description": "Deleted"}, **_errors("400", "404", "412", "503")},
+                    "parameters": _preconditions(required),
+                    "responses": {
+                        "204": {"description": "Deleted"},
+                        **_errors("400", "404", "409", "412", *conditional, "503"),
+                    },
                 },
             },
             "/health": {
                 "get": {
                     "summary": "Liveness",
                     "operationId": "health",
-                    "responses": {"200": {"description": "Up"}},
+                    "responses": {
+                        "200": {
+                            "description": "Up",
+                            **_json(
+                                {
+                                    "type": "object",
+                                    "required": ["status"],
+                                    "properties": {"status": {"const": "ok"}},
+                                }
+                            ),
+                        }
+                    },
                 }
             },
         },
-        "components": {"schemas": _schemas()},
+        "components": {"schemas": _components()},
     }

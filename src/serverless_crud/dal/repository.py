@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from serverless_crud.dal import cursor as cursors
 from serverless_crud.dal.attributes import Item, deserialise_item, serialise, serialise_item
-from serverless_crud.errors import RecordExists, RecordNotFound, StoreUnavailable, VersionMismatch
+from serverless_crud.errors import RecordExists, RecordNotFound, StoreUnavailable
 from serverless_crud.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,29 +31,55 @@ _UNAVAILABLE_CODES = frozenset(
     }
 )
 _ID_ATTEMPTS = 5
-_INTEGER_FIELDS = ("id", "version")
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a listing and the signed cursor of the next (None on the last page)."""
+    """One page of a listing (stored values, not yet checked) and the signed cursor of the next."""
 
     items: list[Record]
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What a write requires of the stored version (all given conditions must hold).
+
+    `match`: If-Match's versions (an empty set matches nothing). `none_match`: If-None-Match's
+    versions; `none_match_any`: If-None-Match: * (the write must fail when the record exists).
+    `stored`: the exact version state a merge patch read (an int, or MISSING_VERSION).
+    A row without a version reads as version 1, so 1 also matches a missing version attribute.
+    """
+
+    match: frozenset[int] | None = None
+    none_match: frozenset[int] | None = None
+    none_match_any: bool = False
+    stored: int | None = None
+
+
+#: `Expected.stored` of a row that has no version attribute.
+MISSING_VERSION = 0
+NO_CONDITION = Expected()
+
+
+class WriteRefused(Exception):
+    """The record exists but a condition failed; `current` is what is stored (keys renamed)."""
+
+    def __init__(self, current: Record) -> None:
+        super().__init__("condition failed")
+        self.current = current
+
+
 class RecordRepository(Protocol):
-    """What the use-cases need of storage."""
+    """What the use-cases need of storage. Records are stored values keyed by field name."""
 
     def create(self, record: Record, *, assign_id: bool) -> Record: ...
 
     def get(self, email: str, record_id: int) -> Record | None: ...
 
-    def update(
-        self, email: str, record_id: int, changes: Record, *, expected_versions: Sequence[int] | None
-    ) -> Record: ...
+    def update(self, email: str, record_id: int, changes: Record, *, expected: Expected) -> Record: ...
 
-    def delete(self, email: str, record_id: int, *, expected_versions: Sequence[int] | None) -> None: ...
+    def delete(self, email: str, record_id: int, *, expected: Expected) -> None: ...
 
     def list(self, email: str | None, limit: int, cursor: str | None) -> Page: ...
 
@@ -83,12 +106,47 @@ class _Expression:
         self.values[placeholder] = serialise(value)
         return placeholder
 
-    def version_condition(self, pk: str, expected_versions: Sequence[int] | None) -> str:
-        condition = f"attribute_exists({self.name(pk)})"
-        if expected_versions is not None:
-            choices = ", ".join(self.value(v) for v in expected_versions)
-            condition += f" AND {self.name('version')} IN ({choices})"
-        return condition
+    def version_is(self, versions: frozenset[int]) -> str:
+        """The stored version is one of `versions` (a missing version attribute counts as 1)."""
+        if not versions:
+            anything = self.name("version")  # a contradiction: no item satisfies it
+            return f"(attribute_exists({anything}) AND attribute_not_exists({anything}))"
+        version = self.name("version")
+        choices = ", ".join(self.value(v) for v in sorted(versions))
+        missing = f" OR attribute_not_exists({version})" if 1 in versions else ""
+        return f"({version} IN ({choices}){missing})"
+
+    def condition(self, pk: str, expected: Expected, *, well_formed: bool) -> str:
+        """The record exists, meets `expected` and, with `well_formed`, has server fields of the
+        types the update arithmetic needs (a row written by another tool may not)."""
+        parts = [f"attribute_exists({self.name(pk)})"]
+        if well_formed:
+            version, created = self.name("version"), self.name("created_at")
+            number, text = self.value_of_type("N"), self.value_of_type("S")
+            parts.append(
+                f"(attribute_not_exists({version}) OR "
+                f"(attribute_type({version}, {number}) AND {version} >= {self.value(1)}))"
+            )
+            parts.append(f"(attribute_not_exists({created}) OR attribute_type({created}, {text}))")
+        if expected.match is not None:
+            parts.append(self.version_is(expected.match))
+        if expected.none_match_any:
+            parts.append(self.version_is(frozenset()))
+        elif expected.none_match is not None:
+            parts.append(f"NOT {self.version_is(expected.none_match)}")
+        if expected.stored is not None:
+            version = self.name("version")
+            parts.append(
+                f"attribute_not_exists({version})"
+                if expected.stored == MISSING_VERSION
+                else f"{version} = {self.value(expected.stored)}"
+            )
+        return " AND ".join(parts)
+
+    def value_of_type(self, kind: str) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = {"S": kind}
+        return placeholder
 
     def params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"ExpressionAttributeNames": self.names}
@@ -105,23 +163,31 @@ class DynamoRecordRepository:
         self._table = settings.table_name
         self._pk = settings.partition_key
         self._sk = settings.sort_key
-        self._secret = settings.cursor_secret
+        self._secret = settings.cursor_key
 
     # -- mapping between records and items -------------------------------------------------------
     def _key(self, email: str, record_id: int) -> Item:
         return {self._pk: {"S": email}, self._sk: {"N": str(record_id)}}
 
     def _to_item(self, record: Record) -> Item:
-        renamed = {self._pk if k == "email" else self._sk if k == "id" else k: v for k, v in record.items()}
+        """The record as an item; an empty (None) field is left out: reads give it back as null."""
+        renamed = {
+            self._pk if k == "email" else self._sk if k == "id" else k: v
+            for k, v in record.items()
+            if v is not None
+        }
         return serialise_item(renamed)
 
     def _from_item(self, item: Item) -> Record:
+        """The stored values keyed by field name (unchecked: `models.validation` reads them)."""
         values = deserialise_item(item)
+        # Attributes named like the key fields (an `email` attribute beside a partition key of
+        # another name) are not the record's: the keys are.
+        for field, attribute in (("email", self._pk), ("id", self._sk)):
+            if attribute != field:
+                values.pop(field, None)
         record: Record = {"email": values.pop(self._pk), "id": values.pop(self._sk)}
         record.update(values)
-        for field in _INTEGER_FIELDS:
-            if isinstance(record.get(field), Decimal):
-                record[field] = int(record[field])
         return record
 
     # -- operations --------------------------------------------------------------------------------
@@ -153,23 +219,27 @@ class DynamoRecordRepository:
         item = response.get("Item")
         return self._from_item(item) if item else None
 
-    def update(
-        self, email: str, record_id: int, changes: Record, *, expected_versions: Sequence[int] | None
-    ) -> Record:
-        """Set `changes` on an existing record and bump its version, in one conditional UpdateItem."""
+    def update(self, email: str, record_id: int, changes: Record, *, expected: Expected) -> Record:
+        """Set `changes` on an existing record and bump its version, in one conditional UpdateItem
+        (a missing version counts as 1, so the first write of a foreign row makes it 2)."""
         expression = _Expression()
-        assignments = [f"{expression.name(k)} = {expression.value(v)}" for k, v in changes.items()]
+        assignments = [
+            f"{expression.name(k)} = {expression.value(v)}" for k, v in changes.items() if v is not None
+        ]
         version = expression.name("version")
         assignments.append(
-            f"{version} = if_not_exists({version}, {expression.value(0)}) + {expression.value(1)}"
+            f"{version} = if_not_exists({version}, {expression.value(1)}) + {expression.value(1)}"
         )
-        condition = expression.version_condition(self._pk, expected_versions)
+        # An emptied field is removed, as create leaves it out: reads give it back as null.
+        removals = [expression.name(k) for k, v in changes.items() if v is None]
+        update = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removals) if removals else "")
+        condition = expression.condition(self._pk, expected, well_formed=True)
         try:
             response = self._call(
                 "update_item",
                 TableName=self._table,
                 Key=self._key(email, record_id),
-                UpdateExpression="SET " + ", ".join(assignments),
+                UpdateExpression=update,
                 ConditionExpression=condition,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -179,10 +249,10 @@ class DynamoRecordRepository:
             raise self._why(failure) from None
         return self._from_item(response["Attributes"])
 
-    def delete(self, email: str, record_id: int, *, expected_versions: Sequence[int] | None) -> None:
+    def delete(self, email: str, record_id: int, *, expected: Expected) -> None:
         """Delete an existing record, in one conditional DeleteItem."""
         expression = _Expression()
-        condition = expression.version_condition(self._pk, expected_versions)
+        condition = expression.condition(self._pk, expected, well_formed=False)
         try:
             self._call(
                 "delete_item",
@@ -197,6 +267,8 @@ class DynamoRecordRepository:
 
     def list(self, email: str | None, limit: int, cursor: str | None) -> Page:
         """One page: a Query on the partition (ordered by id) when `email` is given, else a Scan."""
+        from serverless_crud.dal import cursor as cursors  # (listings only)
+
         scope = f"q:{email}" if email is not None else "scan"
         params: dict[str, Any] = {"TableName": self._table, "Limit": limit}
         if cursor:
@@ -218,8 +290,7 @@ class DynamoRecordRepository:
     def _why(self, failure: _ConditionFailed) -> Exception:
         if failure.item is None:
             return RecordNotFound("no record has that email and id")
-        version = self._from_item(failure.item).get("version", 0)
-        return VersionMismatch(int(version))
+        return WriteRefused(self._from_item(failure.item))
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         from botocore.exceptions import ClientError, HTTPClientError

@@ -1,18 +1,47 @@
-"""Record use-cases: create, read, replace, merge-patch, delete and list."""
+"""Record use-cases: create, read, replace, merge-patch, delete and list.
+
+Every row a use-case returns has been read through the Record schema (`present`): rows written by
+other tools get the documented values for what they lack, and a row that breaks the rules is a
+clear InvalidStoredRecord naming the fields, never a raw item.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from serverless_crud.dal.repository import Page, Record, RecordRepository
-from serverless_crud.errors import FieldError, InvalidInput, InvalidParameter, RecordNotFound
-from serverless_crud.models.keys import parse_email, parse_id
-from serverless_crud.observability import metrics
+from serverless_crud.dal.repository import (
+    MISSING_VERSION,
+    Expected,
+    Page,
+    Record,
+    RecordRepository,
+    WriteRefused,
+)
+from serverless_crud.errors import (
+    FieldError,
+    InvalidCursor,
+    InvalidInput,
+    InvalidParameter,
+    InvalidStoredRecord,
+    RecordBusy,
+    RecordNotFound,
+    VersionMismatch,
+)
+from serverless_crud.models.keys import key_candidates, parse_id, plain_integer
+from serverless_crud.models.validation import validator
+from serverless_crud.observability import logger, metrics
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
+KEY_FIELDS = ("email", "id")
+#: The stored fields PUT keeps, which its condition requires to be well-formed.
+KEPT_BY_PUT = frozenset({"version", "created_at"})
+#: Merge patches re-read and retry when another write lands between their read and their write.
+PATCH_ATTEMPTS = 3
+T = TypeVar("T")
+__all__ = ["Expected", "RecordService"]
 
 
 def utc_now() -> str:
@@ -24,9 +53,23 @@ def parse_limit(raw: str | None) -> int:
     """The page size from a query string: 1 to MAX_LIMIT, DEFAULT_LIMIT when absent."""
     if raw is None:
         return DEFAULT_LIMIT
-    if raw.isdigit() and 1 <= int(raw) <= MAX_LIMIT:
-        return int(raw)
-    raise InvalidParameter(f"limit must be an integer from 1 to {MAX_LIMIT}, not {raw!r}")
+    value = plain_integer(raw, 1, MAX_LIMIT)
+    if value is None:
+        raise InvalidParameter(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return value
+
+
+def validate(schema: str, body: dict[str, Any], *, defaults: bool = True) -> dict[str, Any]:
+    """A request body's clean values under `schema`, or InvalidInput naming each bad field."""
+    values, errors = validator(schema)(body, defaults=defaults)
+    if errors:
+        raise InvalidInput(errors)
+    return values
+
+
+def present(stored: Record) -> tuple[Record, list[FieldError]]:
+    """A stored row as the API shows it, and what in it breaks the record's rules."""
+    return validator("Record", stored=True)(stored)
 
 
 def _count(metric: str) -> None:
@@ -44,9 +87,7 @@ class RecordService:
 
     def create(self, body: dict[str, Any]) -> Record:
         """Validate and store a new record; the server assigns the id when the body has none."""
-        from serverless_crud.models.record import RecordCreate, validate
-
-        values = validate(RecordCreate, body)
+        values = validate("RecordCreate", body)
         now = self._clock()
         record = {**values, "version": 1, "created_at": now, "updated_at": now}
         created = self._repository.create(record, assign_id=values["id"] is None)
@@ -54,62 +95,179 @@ class RecordService:
         return created
 
     def get(self, email: str, record_id: str) -> Record:
-        """The record with this key, or RecordNotFound."""
-        record = self._repository.get(parse_email(email), parse_id(record_id))
-        if record is None:
-            raise RecordNotFound("no record has that email and id")
-        return record
+        """The record with this key, or RecordNotFound / InvalidStoredRecord."""
+        record_key = parse_id(record_id)
 
-    def replace(
-        self, email: str, record_id: str, body: dict[str, Any], expected_versions: Sequence[int] | None
-    ) -> Record:
+        def read(key: str) -> Record:
+            stored = self._repository.get(key, record_key)
+            if stored is None:
+                raise RecordNotFound("no record has that email and id")
+            return _valid(stored)
+
+        return _first_found(email, read)
+
+    def replace(self, email: str, record_id: str, body: dict[str, Any], expected: Expected) -> Record:
         """Replace every mutable field of an existing record (never creates one)."""
-        from serverless_crud.models.record import RecordFields, validate
+        record_key = parse_id(record_id)
+        changes = validate("RecordFields", _without_key(body, email, record_key))
+        changes["updated_at"] = self._clock()
 
-        key = parse_email(email), parse_id(record_id)
-        changes = validate(RecordFields, _without_key(body, *key))
-        return self._update(key, changes, expected_versions)
+        def write(key: str) -> Record:
+            try:
+                return self._repository.update(key, record_key, changes, expected=expected)
+            except WriteRefused as refused:
+                raise _refusal(refused.current, fields=KEPT_BY_PUT) from None
 
-    def patch(
-        self, email: str, record_id: str, body: dict[str, Any], expected_versions: Sequence[int] | None
-    ) -> Record:
-        """Apply a JSON Merge Patch (RFC 7396): given fields are set, null resets a field."""
-        from serverless_crud.models.record import FIELD_DEFAULTS, REQUIRED_FIELDS, RecordPatch, validate
+        updated = _valid(_first_found(email, write))
+        _count("RecordsUpdated")
+        return updated
 
-        key = parse_email(email), parse_id(record_id)
-        changes = validate(RecordPatch, _without_key(body, *key))
-        cleared = [field for field, value in changes.items() if value is None]
-        if required := [field for field in cleared if field in REQUIRED_FIELDS]:
-            raise InvalidInput([FieldError(field, "is required and cannot be removed") for field in required])
-        changes.update({field: FIELD_DEFAULTS[field] for field in cleared})
-        return self._update(key, changes, expected_versions)
+    def patch(self, email: str, record_id: str, body: dict[str, Any], expected: Expected) -> Record:
+        """Apply a JSON Merge Patch (RFC 7396): given fields are set, null resets a field to its
+        default. The merged record must pass exactly the rules of PUT, so the stored record is
+        read first and the write is conditional on the version read."""
+        record_key = parse_id(record_id)
+        changes = validate("RecordPatch", _without_key(body, email, record_key), defaults=False)
 
-    def delete(self, email: str, record_id: str, expected_versions: Sequence[int] | None) -> None:
+        def read_merge_write(key: str) -> Record:
+            for _ in range(PATCH_ATTEMPTS):
+                stored = self._repository.get(key, record_key)
+                if stored is None:
+                    raise RecordNotFound("no record has that email and id")
+                current, problems = present(stored)
+                _check(expected, current["version"], problems)
+                # A field the patch does not set keeps its stored value, which must itself be valid.
+                if kept := [p for p in problems if p.field.split(".")[0] not in changes]:
+                    raise InvalidStoredRecord(kept)
+                merged = {
+                    name: current[name] for name in validator("RecordFields").known if name not in changes
+                }
+                merged.update({name: value for name, value in changes.items() if value is not None})
+                fields = validate("RecordFields", merged)
+                fields["updated_at"] = self._clock()
+                version_read = stored.get("version", MISSING_VERSION)
+                try:
+                    return self._repository.update(
+                        key, record_key, fields, expected=Expected(stored=int(version_read))
+                    )
+                except WriteRefused:
+                    continue  # another write landed since the read: read again
+            raise RecordBusy("the record kept changing while the patch was applied; retry")
+
+        updated = _valid(_first_found(email, read_merge_write))
+        _count("RecordsUpdated")
+        return updated
+
+    def delete(self, email: str, record_id: str, expected: Expected) -> None:
         """Delete an existing record, or RecordNotFound."""
-        self._repository.delete(parse_email(email), parse_id(record_id), expected_versions=expected_versions)
+        record_key = parse_id(record_id)
+
+        def delete(key: str) -> None:
+            try:
+                self._repository.delete(key, record_key, expected=expected)
+            except WriteRefused as refused:
+                raise _refusal(refused.current, fields=frozenset({"version"})) from None
+
+        _first_found(email, delete)
         _count("RecordsDeleted")
 
     def list(self, email: str | None, limit: str | None, cursor: str | None) -> Page:
-        """One page of records: a partition's (ordered by id) when `email` is given, else all."""
-        partition = parse_email(email) if email is not None else None
-        return self._repository.list(partition, parse_limit(limit), cursor or None)
+        """One page of records: a partition's (ordered by id) when `email` is given, else all.
 
-    def _update(
-        self, key: tuple[str, int], changes: Record, expected_versions: Sequence[int] | None
-    ) -> Record:
-        changes["updated_at"] = self._clock()
-        updated = self._repository.update(*key, changes, expected_versions=expected_versions)
-        _count("RecordsUpdated")
-        return updated
+        A row whose stored attributes break the record's rules is left out of the page (and
+        logged): GET of its key says what is wrong, PUT repairs it, DELETE removes it.
+        """
+        if email == "":
+            raise InvalidParameter("email must not be empty; leave it out to list every record")
+        page_size = parse_limit(limit)
+        page = self._page(email, page_size, cursor or None)
+        items = []
+        for stored in page.items:
+            record, problems = present(stored)
+            if problems:
+                logger.warning(
+                    "a stored row breaks the record rules; left out of the listing",
+                    extra={"key": [str(stored.get(k)) for k in KEY_FIELDS], "problems": _sentences(problems)},
+                )
+            else:
+                items.append(record)
+        return Page(items, page.next_cursor)
+
+    def _page(self, email: str | None, size: int, cursor: str | None) -> Page:
+        """A listing's page; a partition is looked up by its candidate keys (see key_candidates): the
+        first that holds records, or for a next page the one its cursor was issued for."""
+        if email is None:
+            return self._repository.list(None, size, cursor)
+        candidates = key_candidates(email)
+        for index, key in enumerate(candidates):
+            last = index == len(candidates) - 1
+            try:
+                page = self._repository.list(key, size, cursor)
+            except InvalidCursor:
+                if last:
+                    raise
+                continue
+            if page.items or cursor or last:
+                return page
+        return Page([], None)  # longer than any DynamoDB key: no row can have it
+
+
+def _first_found(email: str, operation: Callable[[str], T]) -> T:
+    """`operation` on the first of the URL email's candidate keys that names a record."""
+    candidates = key_candidates(email)
+    for index, key in enumerate(candidates):
+        try:
+            return operation(key)
+        except RecordNotFound:
+            if index == len(candidates) - 1:
+                raise
+    raise RecordNotFound("no record has that email and id")
+
+
+def _valid(stored: Record) -> Record:
+    record, problems = present(stored)
+    if problems:
+        raise InvalidStoredRecord(problems)
+    return record
+
+
+def _check(expected: Expected, version: int, problems: list[FieldError]) -> None:
+    """Raise if the preconditions fail for a record at `version` (read by a merge patch)."""
+    if any(p.field == "version" for p in problems):
+        raise InvalidStoredRecord([p for p in problems if p.field == "version"])
+    matched = expected.match is None or version in expected.match
+    none_matched = not expected.none_match_any and (
+        expected.none_match is None or version not in expected.none_match
+    )
+    if not (matched and none_matched):
+        raise VersionMismatch(version)
+
+
+def _refusal(current: Record, *, fields: frozenset[str]) -> Exception:
+    """Why a conditional write was refused: a stored server field it cannot work with (409), or
+    a precondition on the version (412)."""
+    record, problems = present(current)
+    if blocking := [p for p in problems if p.field in fields]:
+        return InvalidStoredRecord(blocking)
+    return VersionMismatch(int(record["version"]))
+
+
+def _sentences(problems: list[FieldError]) -> list[str]:
+    return [f"{p.field} {p.message}" for p in problems]
 
 
 def _without_key(body: dict[str, Any], email: str, record_id: int) -> dict[str, Any]:
     """The body less `email` and `id`, which may repeat the URL's key but never change it."""
     errors = []
-    if "email" in body and (not isinstance(body["email"], str) or body["email"].strip().lower() != email):
+    if "email" in body and not (isinstance(body["email"], str) and _same_key(body["email"], email)):
         errors.append(FieldError("email", "does not match the URL; a record's key cannot change"))
     if "id" in body and (isinstance(body["id"], bool) or body["id"] != record_id):
         errors.append(FieldError("id", "does not match the URL; a record's key cannot change"))
     if errors:
         raise InvalidInput(errors)
-    return {k: v for k, v in body.items() if k not in ("email", "id")}
+    return {k: v for k, v in body.items() if k not in KEY_FIELDS}
+
+
+def _same_key(given: str, url_email: str) -> bool:
+    """Whether the body's email names the same record as the URL's (either spelling)."""
+    return bool(set(key_candidates(given)) & set(key_candidates(url_email)))

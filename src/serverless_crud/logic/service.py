@@ -1,22 +1,19 @@
-"""Wiring: the process's RecordService over DynamoDB, built on first use."""
+"""Wiring: the instance's RecordService over DynamoDB, built on first use and again after a settings reset."""
 
 from __future__ import annotations
 
-from functools import cache
-
+from serverless_crud import settings
 from serverless_crud.logic.records import RecordService
 
 
-@cache
-def record_service() -> RecordService:
-    """The service for this process (cleared with `record_service.cache_clear()` in tests)."""
+@settings.per_settings
+def record_service(current: settings.Settings) -> RecordService:
+    """The service for this instance."""
     from serverless_crud.dal.dynamodb import client
     from serverless_crud.dal.repository import DynamoRecordRepository
-    from serverless_crud.settings import get_settings
 
-    settings = get_settings()
-    if settings.cursor_secret_is_ephemeral:
+    if current.cursor_key_is_ephemeral:
         from serverless_crud.observability import logger
 
         logger.warning("CURSOR_SECRET is not set: cursors are valid on this instance only")
-    return RecordService(DynamoRecordRepository(client(), settings))
+    return RecordService(DynamoRecordRepository(client(), current))

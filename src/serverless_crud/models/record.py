@@ -1,12 +1,19 @@
-"""The record model (pydantic): validation, the OpenAPI schema and the UI's form all derive from it.
+"""The record model (pydantic), defined once: the request validator, the OpenAPI schemas and the
+UI's form all derive from it.
 
-Add a field here and it is validated, stored, documented and shown in the edit form.
+Requests are not validated by pydantic at run time (its import would double the first write's cold
+start): `schemas()` turns these models into JSON Schemas, written to `models/schemas.json` by
+`make schemas`, and `models.validation` checks requests and stored rows against them. What JSON
+Schema cannot say (trimming, blank texts, DynamoDB's numbers, email normalisation) is marked with
+`x-` keywords whose behaviour is the functions of `models.values` and `models.keys`, which these
+models call as validators too. A test keeps the file equal to `schemas()` and another proves that
+pydantic and the validator accept and reject the same bodies.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import (
     AfterValidator,
@@ -15,42 +22,37 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     WithJsonSchema,
     create_model,
 )
+from pydantic.fields import FieldInfo
 
-from serverless_crud.errors import FieldError, InvalidInput
+from serverless_crud.models import values
 from serverless_crud.models.keys import MAX_EMAIL_LENGTH, MAX_ID, normalise_email
 
-#: DynamoDB numbers: up to 38 significant digits, magnitude between 1e-130 and 1e126.
-MAX_SIGNIFICANT_DIGITS = 38
-SERVER_FIELDS = frozenset({"version", "created_at", "updated_at"})
-
-
-def _exact_number(value: object) -> object:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError("must be a number")
-    number = Decimal(value)
-    if not number.is_finite():
-        raise ValueError("must be a finite number")
-    if number and not -130 <= number.adjusted() <= 125:
-        raise ValueError("must be between 1e-130 and 1e126 in magnitude")
-    # Not Decimal.normalize(): it rounds to the context's 28 digits.
-    significant = "".join(map(str, number.as_tuple().digits)).strip("0")
-    if len(significant) > MAX_SIGNIFICANT_DIGITS:
-        raise ValueError(f"must have at most {MAX_SIGNIFICANT_DIGITS} significant digits")
-    return number
+SERVER_FIELDS = ("version", "created_at", "updated_at")
+CONFIG = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
 
 
 def _positive_id(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise ValueError(f"must be an integer from 1 to {MAX_ID}")
+        raise ValueError(f"must be a whole number from 1 to {MAX_ID}")
     return value
 
 
-def _blank_to_none(value: str | None) -> str | None:
-    return value or None
+def _text(max_length: int, *, blank_is_none: bool = False) -> Any:
+    """A text whose limits apply to what is sent; stored without surrounding white space."""
+    checks: list[Any] = [
+        StringConstraints(max_length=max_length, pattern=values.NOT_BLANK),
+        AfterValidator(values.trim),
+    ]
+    if blank_is_none:  # a blank optional text clears the field
+        checks = [StringConstraints(max_length=max_length), AfterValidator(values.trim)]
+    return Annotated[str, *checks]
+
+
+def _extra(**keywords: Any) -> Any:
+    return Field(json_schema_extra=keywords)
 
 
 Email = Annotated[
@@ -61,37 +63,55 @@ Email = Annotated[
 RecordId = Annotated[
     int,
     BeforeValidator(_positive_id),
-    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+    WithJsonSchema(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_ID,
+            "description": "A whole number written without a fraction or exponent.",
+        }
+    ),
 ]
 ExactNumber = Annotated[
     Decimal,
-    BeforeValidator(_exact_number),
-    WithJsonSchema({"type": "number", "description": "Exact decimal, up to 38 significant digits."}),
+    BeforeValidator(values.exact_number),
+    WithJsonSchema(
+        {
+            "type": "number",
+            "exclusiveMinimum": -1e126,
+            "exclusiveMaximum": 1e126,
+            "description": "Exact decimal: at most 38 significant digits; zero or 1e-130 to 1e126 in size.",
+            "x-dynamodb-number": True,
+        }
+    ),
 ]
-
-
-Phone = Annotated[
-    Optional[Annotated[str, StringConstraints(max_length=32)]],  # noqa: UP045
-    AfterValidator(_blank_to_none),
-]
-Notes = Annotated[
-    Optional[Annotated[str, StringConstraints(max_length=4000)]],  # noqa: UP045
-    AfterValidator(_blank_to_none),
-]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 
 
 class RecordFields(BaseModel):
     """The fields a client sets: the body of PUT, and of POST with the key added."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+    model_config = CONFIG
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
-        description="Display name.", examples=["Alice Example"]
+    name: _text(200) = Field(  # type: ignore[valid-type]
+        description="Display name: 1-200 characters as sent, not blank; stored trimmed.",
+        examples=["Alice Example"],
+        json_schema_extra={"x-trim": True},
     )
-    phone: Phone = Field(default=None, description="Phone number.")
-    notes: Notes = Field(default=None, description="Free text.")
-    tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list, description="Labels.")
+    phone: Annotated[Optional[_text(32, blank_is_none=True)], AfterValidator(values.blank_to_none)] = Field(  # type: ignore[valid-type]  # noqa: UP045
+        default=None,
+        description="Phone number, at most 32 characters; blank clears it.",
+        json_schema_extra={"x-trim": True, "x-blank-is-null": True},
+    )
+    notes: Annotated[Optional[_text(4000, blank_is_none=True)], AfterValidator(values.blank_to_none)] = Field(  # type: ignore[valid-type]  # noqa: UP045
+        default=None,
+        description="Free text, at most 4000 characters; blank clears it.",
+        json_schema_extra={"x-trim": True, "x-blank-is-null": True},
+    )
+    tags: Annotated[list[_text(50)], Field(max_length=20)] = Field(  # type: ignore[valid-type]
+        default=[],  # pydantic copies it for each record; a default, unlike a factory, is in the schema
+        description="Labels: at most 20, each 1-50 characters as sent, not blank; stored trimmed.",
+        json_schema_extra={"x-trim": True},
+    )
     amount: Optional[ExactNumber] = Field(default=None, description="Exact decimal amount.")  # noqa: UP045
     active: bool = Field(default=True, description="Whether the record is active.")
 
@@ -99,60 +119,70 @@ class RecordFields(BaseModel):
 class RecordCreate(RecordFields):
     """The body of POST /records: the fields and the key (the id is assigned when absent)."""
 
-    email: Email = Field(description="Partition key; stored lower-cased.", examples=["alice@example.com"])
+    email: Email = Field(
+        description="Partition key: a valid address (checked by email-validator, no DNS lookup), "
+        "stored lower-cased.",
+        examples=["alice@example.com"],
+    )
     id: Optional[RecordId] = Field(  # noqa: UP045
         default=None, description="Sort key; assigned by the server when absent."
     )
 
 
 class Record(RecordFields):
-    """A stored record as the API returns it."""
+    """A record as the API returns it (rows written by other tools: see the README)."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    # The defaults are what a row written by another tool reads as when it lacks the field; every
+    # field is in every response.
+    model_config = ConfigDict(**CONFIG, json_schema_serialization_defaults_required=True)
 
-    email: Email
+    email: str = Field(min_length=1, description="Partition key as stored.")
     id: RecordId
-    version: int = Field(ge=1, description="Server-managed; +1 on every change; the ETag.")
-    created_at: str = Field(description="RFC 3339 UTC, server-managed.")
-    updated_at: str = Field(description="RFC 3339 UTC, server-managed.")
+    version: int = Field(default=1, ge=1, description="Server-managed; +1 on every change; the ETag.")
+    created_at: Optional[str] = Field(  # noqa: UP045
+        default=None, description="RFC 3339 UTC, server-managed; null if the row was written by another tool."
+    )
+    updated_at: Optional[str] = Field(  # noqa: UP045
+        default=None, description="RFC 3339 UTC, server-managed; null if the row was written by another tool."
+    )
 
 
-def _optional_fields(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        name: (Optional[info.annotation], Field(None, description=info.description))  # noqa: UP045
-        for name, info in model.model_fields.items()
-    }
+def _patch_field(info: FieldInfo) -> tuple[Any, Any]:
+    """A field of the merge patch: the record field's rules; null allowed where it resets a default."""
+    annotation: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    extra = dict(info.json_schema_extra or {}) if isinstance(info.json_schema_extra, dict) else {}
+    if info.is_required():  # null cannot remove a required field: not nullable in the patch
+        return annotation, Field(None, description=info.description, json_schema_extra=extra)
+    description = f"{info.description} null resets it to its default."
+    return Optional[annotation], Field(None, description=description, json_schema_extra=extra)  # noqa: UP045
 
 
-#: JSON Merge Patch body (RFC 7396): any subset of the fields; null removes an optional field.
-RecordPatch: type[BaseModel] = create_model(
-    "RecordPatch", __config__=RecordFields.model_config, **_optional_fields(RecordFields)
+#: JSON Merge Patch body (RFC 7396): any subset of the fields; null resets a field to its default.
+RecordPatch: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "RecordPatch",
+    __config__=CONFIG,
+    __doc__="The body of PATCH: JSON Merge Patch (RFC 7396) of the record's fields.",
+    **{name: _patch_field(info) for name, info in RecordFields.model_fields.items()},
 )
-REQUIRED_FIELDS = frozenset(name for name, info in RecordFields.model_fields.items() if info.is_required())
-FIELD_DEFAULTS = {
-    name: info.get_default(call_default_factory=True)
-    for name, info in RecordFields.model_fields.items()
-    if not info.is_required()
+
+MODELS: dict[str, tuple[type[BaseModel], Literal["validation", "serialization"]]] = {
+    "Record": (Record, "serialization"),
+    "RecordCreate": (RecordCreate, "validation"),
+    "RecordFields": (RecordFields, "validation"),
+    "RecordPatch": (RecordPatch, "validation"),
 }
 
 
-def _field_errors(error: ValidationError) -> list[FieldError]:
-    errors = []
-    for detail in error.errors(include_url=False):
-        field = ".".join(str(part) for part in detail["loc"]) or "body"
-        if detail["type"] == "extra_forbidden":
-            message = "is managed by the server" if field in SERVER_FIELDS else "is not a field of a record"
-        elif detail["type"] == "missing":
-            message = "is required"
-        else:
-            message = detail["msg"].removeprefix("Value error, ")
-        errors.append(FieldError(field, message))
-    return errors
+def schemas() -> dict[str, Any]:
+    """The JSON Schema of each model, as `components.schemas` of the OpenAPI document holds them."""
+    from pydantic.json_schema import models_json_schema
 
-
-def validate(model: type[BaseModel], body: dict[str, Any]) -> dict[str, Any]:
-    """Validate `body` against `model`; return the clean values or raise InvalidInput."""
-    try:
-        return model.model_validate(body).model_dump(exclude_unset=model is RecordPatch)
-    except ValidationError as error:
-        raise InvalidInput(_field_errors(error)) from None
+    _, document = models_json_schema(
+        [(model, mode) for model, mode in MODELS.values()], ref_template="#/components/schemas/{model}"
+    )
+    result: dict[str, Any] = document["$defs"]
+    for name in ("RecordPatch",):
+        for prop in result[name]["properties"].values():
+            if prop.get("default", ...) is None and "anyOf" not in prop:
+                del prop["default"]  # required fields of the record: absent, never null
+    return {name: result[name] for name in sorted(result)}

@@ -1,0 +1,86 @@
+"""The records API: routes translate HTTP to the use-cases of `logic` and back."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import Response
+
+from serverless_crud import settings
+from serverless_crud.api.http import (
+    JSON,
+    MERGE_PATCH_JSON,
+    entity_tags,
+    etag,
+    header,
+    json_body,
+    preconditions,
+    record_location,
+)
+from serverless_crud.api.responses import json_response
+from serverless_crud.api.routing import Routes
+from serverless_crud.logic.records import Expected
+from serverless_crud.logic.service import record_service
+
+routes = Routes()
+ITEM = "/records/<email>/<record_id>"
+
+
+def _record_response(status: int, record: dict[str, Any], **headers: str) -> Response[str]:
+    return json_response(
+        status, record, {"ETag": etag(record["version"]), "Cache-Control": "no-store", **headers}
+    )
+
+
+def _body(*accepted: str) -> dict[str, Any]:
+    return json_body(routes.event, accepted, settings.current().max_body_bytes)
+
+
+def _expected() -> Expected:
+    return preconditions(routes.event, require_if_match=settings.current().require_if_match)
+
+
+@routes.route("/records", "GET")
+def list_records() -> Response[str]:
+    query = routes.event.query_string_parameters or {}
+    page = record_service().list(query.get("email"), query.get("limit"), query.get("cursor"))
+    return json_response(
+        200, {"items": page.items, "next_cursor": page.next_cursor}, {"Cache-Control": "no-store"}
+    )
+
+
+@routes.route("/records", "POST")
+def create_record() -> Response[str]:
+    record = record_service().create(_body(JSON))
+    location = record_location(routes.event, record["email"], record["id"])
+    return _record_response(201, record, Location=location)
+
+
+@routes.route(ITEM, "GET")
+def get_record(email: str, record_id: str) -> Response[str]:
+    record = record_service().get(unquote(email), unquote(record_id))
+    tags = entity_tags(header(routes.event, "if-none-match"))
+    if tags is not None and tags.matches_weakly(etag(record["version"])):
+        return Response(status_code=304, body="", headers={"ETag": etag(record["version"])})
+    return _record_response(200, record)
+
+
+@routes.route(ITEM, "PUT")
+def replace_record(email: str, record_id: str) -> Response[str]:
+    expected = _expected()
+    body = _body(JSON)
+    return _record_response(200, record_service().replace(unquote(email), unquote(record_id), body, expected))
+
+
+@routes.route(ITEM, "PATCH")
+def patch_record(email: str, record_id: str) -> Response[str]:
+    expected = _expected()
+    body = _body(MERGE_PATCH_JSON, JSON)
+    return _record_response(200, record_service().patch(unquote(email), unquote(record_id), body, expected))
+
+
+@routes.route(ITEM, "DELETE")
+def delete_record(email: str, record_id: str) -> Response[str]:
+    record_service().delete(unquote(email), unquote(record_id), _expected())
+    return Response(status_code=204, body="")
