@@ -21,6 +21,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = ROOT / "src" / "serverless_crud"
+#: Source that only the build uses: the record's pydantic definition, from which `make schemas` writes
+#: models/schemas.json, the file the function validates with (pydantic is not in the package).
+BUILD_ONLY = frozenset({"models/record.py"})
 #: Lambda's limit on a zip uploaded directly is 50 MB; this project holds itself to 5 MB.
 ZIPPED_LIMIT = 5 * 1024 * 1024
 #: The zip's timestamps: fixed, so that the same files always make the same zip.
@@ -28,11 +31,18 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def copy_code(dest: Path) -> None:
-    """Copy the function's package into `dest`, leaving out bytecode caches."""
+    """Copy the function's package into `dest`, leaving out bytecode caches and build-only source."""
     target = dest / CODE.name
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(CODE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    caches = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        relative = Path(folder).relative_to(CODE)
+        build_only = {name for name in names if (relative / name).as_posix() in BUILD_ONLY}
+        return set(caches(folder, names)) | build_only
+
+    shutil.copytree(CODE, target, ignore=ignore)
 
 
 def files(directory: Path) -> list[Path]:
