@@ -15,8 +15,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve the API and UI locally: no AWS account, no Docker",
-        description="Serve the template's functions behind a local API Gateway, with its DynamoDB "
-        "tables in an embedded AWS whose data survives restarts.",
+        description="Serve the template's functions behind a local API Gateway, each in execution "
+        "environments of its own, with its tables in an embedded AWS (one endpoint for every service) "
+        "whose data survives restarts.",
     )
     serve.add_argument("--port", type=int, default=3000, help="API and UI port (default 3000)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -30,7 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--fresh", action="store_true", help="start with empty tables")
     serve.add_argument("--reload", action="store_true", help="re-import the handler when sources change")
     serve.add_argument(
-        "--dynamodb-port", type=int, default=None, help="local DynamoDB endpoint port (default: port + 1)"
+        "--aws-port",
+        "--dynamodb-port",
+        dest="aws_port",
+        type=int,
+        default=None,
+        help="the local AWS endpoint: DynamoDB and every other embedded service (default: port + 1)",
+    )
+    serve.add_argument(
+        "--concurrency",
+        type=int,
+        default=2,
+        help="warm instances each function may have at once (default 2)",
     )
     serve.add_argument(
         "--integration-timeout",
@@ -81,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             template=arguments.template,
             host=arguments.host,
             port=arguments.port,
-            dynamodb_port=arguments.dynamodb_port,
+            aws_port=arguments.aws_port,
+            concurrency=arguments.concurrency,
             state_dir=arguments.state_dir,
             fresh=arguments.fresh,
             reload=arguments.reload,

@@ -118,7 +118,10 @@ def test_context_and_environment_come_from_the_template(probe_server):
     # Values only AWS can provide get a local stand-in, and the banner says so.
     assert re.fullmatch(r"[0-9a-f]{64}", environment["CURSOR_SECRET"])
     assert "CURSOR_SECRET" in probe_server.output()
-    assert "AWS_ENDPOINT_URL" not in environment
+    # The function's SDK reaches the one local AWS endpoint; nothing of the server's own environment leaks.
+    assert environment["AWS_ENDPOINT_URL"] == probe_server.aws
+    assert environment["AWS_CONFIG_FILE"] == "/dev/null"
+    assert "HOME" not in environment
 
 
 def test_binary_media_types_arrive_base64_and_binary_responses_leave_raw(probe_server):

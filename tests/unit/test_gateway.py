@@ -4,37 +4,24 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
 
-from serverless_local.functions import Outcome
 from serverless_local.gateway import Gateway, HttpRequest, proxy_response
-from serverless_local.stack import ApiSpec, FunctionSpec, LocalStack, Route
+from serverless_local.invocation import Success
+from serverless_local.stack import ApiSpec, LocalStack, Route
 
 
-def echo(spec, event, timeout):
+def echo(function, event, deadline):
     """A function that answers with what it received and which function it was."""
-    return Outcome.OK, {"statusCode": 200, "body": json.dumps({"function": spec.logical_id, "event": event})}
+    return Success({"statusCode": 200, "body": json.dumps({"function": function, "event": event})})
 
 
 def gateway(*routes):
-    functions = {
-        name: FunctionSpec(
-            name,
-            name,
-            "m.f",
-            code_uri=Path("."),
-            timeout=3,
-            memory_mb=128,
-            environment={},
-        )
-        for name in {r[2] for r in routes}
-    }
     stack = LocalStack(
         tables={},
         ttl={},
-        functions=functions,
+        functions={},
         apis={"Api": ApiSpec("Api", "v1")},
         routes=[Route("Api", path, method, function) for path, method, function in routes],
         ignored=[],

@@ -1,0 +1,29 @@
+"""What `serverless-crud serve` was asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: API Gateway's integration timeout (REST APIs).
+INTEGRATION_TIMEOUT_SECONDS = 29.0
+
+
+@dataclass
+class ServeOptions:
+    """The local runtime's options (the CLI's flags)."""
+
+    template: Path = Path("template.yaml")
+    host: str = "127.0.0.1"
+    port: int = 3000
+    #: The one AWS endpoint; None: the API port + 1 (or a free port when the API port is 0).
+    aws_port: int | None = None
+    state_dir: Path = Path(".local")
+    fresh: bool = False
+    reload: bool = False
+    integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
+    #: Warm instances each function may have at once (Lambda scales out; locally it is capped).
+    concurrency: int = 2
+    #: fsync each journal write (off only for throw-away state).
+    sync: bool = True
+    parameter_overrides: dict[str, str] = field(default_factory=dict)

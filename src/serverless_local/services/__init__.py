@@ -1,0 +1,16 @@
+"""The local AWS services, one module each, behind one seam (`base.Service`).
+
+A new service is a module with a `Service` subclass and a line in `SERVICES`. They start in this
+order (a service may use those before it) and stop in the reverse order.
+"""
+
+from __future__ import annotations
+
+from serverless_local.services.apigateway import ApiGatewayService
+from serverless_local.services.base import Service, ServiceContext
+from serverless_local.services.dynamodb import DynamoDbService
+from serverless_local.services.lambda_ import LambdaService
+
+SERVICES: tuple[type[Service], ...] = (DynamoDbService, LambdaService, ApiGatewayService)
+
+__all__ = ["SERVICES", "Service", "ServiceContext"]
