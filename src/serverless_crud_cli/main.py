@@ -51,6 +51,18 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds before the gateway answers 504 (API Gateway: 29)",
     )
     serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=60.0,
+        help="seconds before an idle keep-alive connection is closed (default 60)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=1024,
+        help="open connections the API port accepts at once (default 1024)",
+    )
+    serve.add_argument(
         "--parameter-overrides",
         nargs="*",
         default=[],
@@ -99,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             fresh=arguments.fresh,
             reload=arguments.reload,
             integration_timeout=arguments.integration_timeout,
+            idle_timeout=arguments.idle_timeout,
+            max_connections=arguments.max_connections,
             sync=not arguments.no_fsync,
             parameter_overrides=_overrides(arguments.parameter_overrides),
         )

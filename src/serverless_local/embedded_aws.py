@@ -37,20 +37,29 @@ class Patches:
 
     def __init__(self) -> None:
         self._saved: list[tuple[Any, str, Any]] = []
+        self._inherited: set[tuple[int, str]] = set()
 
     def replace(self, owner: Any, name: str, value: Any) -> Any:
-        """Set `owner.name` to `value`; returns what it was."""
-        original = owner.__dict__[name]
+        """Set `owner.name` to `value` (its own or inherited); returns what it was."""
+        if name in vars(owner):
+            original = vars(owner)[name]
+        else:
+            original = getattr(owner, name)
+            self._inherited.add((id(owner), name))
         self._saved.append((owner, name, original))
         # setattr: patching moto's classes is the point here, and mypy rightly objects to it.
         setattr(owner, name, value)
         return original
 
     def restore(self) -> None:
-        """Put every replaced attribute back."""
+        """Put every replaced attribute back (an inherited one is inherited again)."""
         while self._saved:
             owner, name, original = self._saved.pop()
-            setattr(owner, name, original)
+            if (id(owner), name) in self._inherited:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        self._inherited.clear()
 
 
 class EmbeddedAws:

@@ -24,6 +24,10 @@ class ServeOptions:
     integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
     #: Warm instances each function may have at once (Lambda scales out; locally it is capped).
     concurrency: int = 2
+    #: Seconds a keep-alive connection may stay idle between requests before it is closed.
+    idle_timeout: float = 60.0
+    #: Open connections the API port accepts at once (one more is closed at once).
+    max_connections: int = 1024
     #: fsync each journal write (off only for throw-away state).
     sync: bool = True
     parameter_overrides: dict[str, str] = field(default_factory=dict)

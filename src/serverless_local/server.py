@@ -69,7 +69,8 @@ class LocalServer:
         if not template.events(["Api"]):
             raise StartError(f"{options.template} declares no function with an Api event to serve")
         self._prepare_state()
-        self.gateway_edge = HttpEdge("api-gateway", _not_ready, _not_ready_refusal, access_log=True)
+        limits = Limits(idle_seconds=options.idle_timeout, max_connections=options.max_connections)
+        self.gateway_edge = HttpEdge("api-gateway", _not_ready, _not_ready_refusal, limits, access_log=True)
         try:
             self.gateway_edge.bind(options.host, options.port)
         except OSError as error:

@@ -219,3 +219,24 @@ def test_one_instance_handles_one_event_at_a_time_and_every_client_is_answered(p
     assert [r.status for r in replies] == [200] * 16
     assert max(r.json()["most_in_flight"] for r in replies) == 1
     assert len({r.json()["event"]["requestContext"]["requestId"] for r in replies}) == 16
+
+
+def test_each_function_has_its_own_environment_and_modules(probe_server):
+    echo = echoed(probe_server, "GET", "/echo/env")
+    other = echoed(probe_server, "GET", "/other/env")
+
+    assert echo["environment"]["TABLE_NAME"] == "ItemsTable"
+    assert "ONLY_OTHER" not in echo["environment"]
+    assert echo["environment"]["FROM_GLOBALS"] == "global-value"
+    assert other["environment"]["ONLY_OTHER"] == "other-value"
+    assert other["environment"]["FROM_GLOBALS"] == "overridden"
+    assert "TABLE_NAME" not in other["environment"]
+    assert other["context"]["function_name"] == "OtherFunction"
+    assert other["environment"]["AWS_LAMBDA_FUNCTION_NAME"] == "OtherFunction"
+
+
+def test_a_timed_out_instance_is_replaced_by_a_fresh_one(probe_server):
+    assert probe_server.request("GET", "/behave/sleep?seconds=1.3").status == 502
+    assert "Task timed out after 1.00 seconds" in probe_server.output()
+
+    assert probe_server.request("GET", "/behave/after-a-timeout").body == b"after-a-timeout"

@@ -418,7 +418,7 @@ def _native_key(item: Any) -> tuple[Any, ...]:
 
 def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
     """Cache each table's sorted items per generation; narrow Query and Scan pages (see module doc)."""
-    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
     from moto.dynamodb.models.table import Table
 
     orders: weakref.WeakKeyDictionary[Any, tuple[int, list[Any], list[tuple[Any, ...]]]]
@@ -471,9 +471,45 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
             items[start:], original_scan, table, filters, limit, exclusive_start_key, *args, **kwargs
         )
 
+    def size(item: Any) -> int:
+        """An item's size, measured once per generation (a page measures each item twice).
+
+        Kept on the item itself (moto's Item is unhashable); its copies do not carry it.
+        """
+        cached = item.__dict__.get("_local_size")
+        if cached is None or cached[0] != service.generation:
+            cached = item.__dict__["_local_size"] = (service.generation, original_size(item))
+        return int(cached[1])
+
     original_all_items = patches.replace(Table, "all_items", all_items)
     original_query = patches.replace(Table, "query", query)
     original_scan = patches.replace(Table, "scan", scan)
+    original_size = patches.replace(Item, "size", size)
+    _install_result_conversion(patches)
+
+
+def _install_result_conversion(patches: Patches) -> None:
+    """moto's `dynamo_to_dict` with a fast path for the plain values and DynamoTypes of items."""
+    from decimal import Decimal
+
+    from moto.dynamodb import responses
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+
+    plain = (str, int, float, bool, type(None), Decimal, bytes)
+
+    def to_dict(value: Any) -> Any:
+        kind = type(value)
+        if kind is DynamoType and value.type not in ("B", "BS"):
+            return {value.type: to_dict(value.value)}
+        if kind is dict or kind is LimitedSizeDict:
+            return {name: to_dict(inner) for name, inner in value.items()}
+        if kind is list:
+            return [to_dict(inner) for inner in value]
+        if kind in plain:
+            return value
+        return original(value)  # binary values, datetimes, models: moto's own rules
+
+    original = patches.replace(responses, "dynamo_to_dict", to_dict)
 
 
 def _with_items(items: list[Any], call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
