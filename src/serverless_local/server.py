@@ -78,13 +78,16 @@ class LocalServer:
         self.aws_edge = self._bind_aws()
 
         self.aws = EmbeddedAws()
-        self.aws.start()
         context = ServiceContext(template, self.aws, options, endpoint=self.aws_edge.url)
         self.context = context
         for kind in self.service_classes:
+            if kind.uses_moto and not self.aws.running:
+                self.aws.start()
             service = kind(context)
             service.start()
             context.started[kind] = service
+        if not self.aws.running:
+            self.aws.start()
         self.notes = context.notes
 
         self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)

@@ -78,7 +78,7 @@ class QueueService(Service):
 
 def serve(tmp_path: Path) -> LocalServer:
     (tmp_path / "template.yaml").write_text(TEMPLATE)
-    services = (SERVICES[0], QueueService, *SERVICES[1:])
+    services = (QueueService, *SERVICES)
     assert services.index(QueueService) < services.index(LambdaService)
     server = LocalServer(
         ServeOptions(template=tmp_path / "template.yaml", port=0, state_dir=tmp_path / "state", sync=False),

@@ -17,6 +17,8 @@ class ApiGatewayService(Service):
     resource_types: ClassVar[frozenset[str]] = frozenset({API_TYPE})
     event_types: ClassVar[frozenset[str]] = frozenset({"Api"})
 
+    uses_moto: ClassVar[bool] = False
+
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
         self.apis, self.routes = read_apis(context.template)

@@ -60,6 +60,9 @@ class Service:
     event_types: ClassVar[frozenset[str]] = frozenset()
     #: The state directory namespace of its journal, when it holds data.
     namespace: ClassVar[str | None] = None
+    #: Whether it needs the embedded moto started (moto's import is most of start-up; a service
+    #: that does not need it, such as Lambda, starts first, in parallel with it).
+    uses_moto: ClassVar[bool] = True
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context

@@ -328,6 +328,8 @@ class LambdaService(Service):
     title: ClassVar[str] = "Lambda"
     resource_types: ClassVar[frozenset[str]] = frozenset({FUNCTION_TYPE})
 
+    uses_moto: ClassVar[bool] = False
+
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
         self.functions = read_functions(context.template)
