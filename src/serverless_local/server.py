@@ -149,11 +149,12 @@ class LocalServer:
         api = self.context.service(ApiGatewayService)
         stages = ",".join(sorted({spec.stage for spec in api.apis.values()}))
         items = self.context.service(DynamoDbService).item_count()
-        served = ", ".join(kind.title for kind in self.service_classes if kind.title)
+        served = ", ".join(kind.title for kind in self.service_classes if kind.title and kind.uses_moto)
         lines = [
             f"serverless-crud: UI {self.url}/  API {self.url}/ (stage {stages})  AWS {self.endpoint}  "
             f"state {self.options.state_dir}/ ({items} items)  ready in {self.startup_seconds * 1000:.0f} ms",
-            f"  {'AWS endpoint':<12} {self.endpoint}  ({served}; any region, any credentials)",
+            f"  {'AWS endpoint':<12} {self.endpoint}  ({served} and every other service moto embeds; "
+            "any region, any credentials)",
         ]
         for service in self.context.started.values():
             report = service.report()
