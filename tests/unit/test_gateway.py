@@ -134,3 +134,41 @@ def test_headers_and_multi_value_headers_merge_with_multi_value_winning():
         ("Content-Type", "application/json"),
     ]
     assert response.body == b"\x00\x01"
+
+
+def test_a_registered_authorizer_checks_each_route_that_names_one():
+    from serverless_local.gateway import UNAUTHORIZED, authorizer_kind
+    from serverless_local.stack import RouteAuth
+
+    stack = LocalStack(
+        tables={},
+        ttl={},
+        functions={},
+        apis={"Api": ApiSpec("Api", "v1", authorizers={"Users": {"UserPoolArn": "arn"}})},
+        routes=[
+            Route("Api", "/private", "GET", "F", RouteAuth(authorizer="Users")),
+            Route("Api", "/open", "GET", "F"),
+        ],
+        ignored=[],
+    )
+    gw = Gateway(stack, echo)
+    assert gw.unenforced() == ["Api: the COGNITO_USER_POOLS authorizer Users is not enforced locally"]
+    seen = []
+
+    def cognito(api, name, declared, request, event):
+        seen.append((name, declared))
+        token = dict(request.headers).get("Authorization")
+        if token != "good":
+            return UNAUTHORIZED
+        event["requestContext"]["authorizer"] = {"claims": {"sub": "u1"}}
+        return None
+
+    gw.authorizers[authorizer_kind(stack.apis["Api"].authorizers["Users"])] = cognito
+
+    assert send(gw, "GET", "/private") == (401, {"message": "Unauthorized"})
+    status, body = send(gw, "GET", "/private", headers=[("Authorization", "good")])
+    assert status == 200
+    assert body["event"]["requestContext"]["authorizer"] == {"claims": {"sub": "u1"}}
+    assert send(gw, "GET", "/open")[0] == 200
+    assert seen == [("Users", {"UserPoolArn": "arn"})] * 2
+    assert gw.unenforced() == []
