@@ -130,15 +130,25 @@ class HttpEdge:
 
     def stop(self) -> None:
         """Stop accepting, close the connections, let running handlers finish."""
-        loop, server = self._loop, self._server
-        if loop is not None and server is not None and loop.is_running():
-            loop.call_soon_threadsafe(server.close)
-            loop.call_soon_threadsafe(loop.stop)
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=5)
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self._socket is not None:
             self._socket.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _shutdown(self) -> None:
+        """Close the listener and every connection, then end the loop."""
+        if self._server is not None:
+            self._server.close()
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        asyncio.get_running_loop().call_soon(asyncio.get_running_loop().stop)
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
@@ -171,7 +181,7 @@ class HttpEdge:
                 await self._write(writer, request.method, response, keep_alive)
                 if not keep_alive:
                     break
-        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, OSError):
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, OSError, asyncio.CancelledError):
             pass
         finally:
             self.open_connections -= 1

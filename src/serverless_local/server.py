@@ -88,6 +88,8 @@ class LocalServer:
             context.started[kind] = service
         if not self.aws.running:
             self.aws.start()
+        for service in context.started.values():
+            service.attach()
         self.notes = context.notes
 
         self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)

@@ -240,3 +240,73 @@ def test_a_timed_out_instance_is_replaced_by_a_fresh_one(probe_server):
     assert "Task timed out after 1.00 seconds" in probe_server.output()
 
     assert probe_server.request("GET", "/behave/after-a-timeout").body == b"after-a-timeout"
+
+
+def lambda_client(server):
+    import boto3
+
+    return boto3.client(
+        "lambda",
+        endpoint_url=server.aws,
+        region_name="eu-west-1",
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    )
+
+
+def test_the_templates_functions_are_invoked_at_the_aws_endpoint(probe_server):
+    client = lambda_client(probe_server)
+    names = {f["FunctionName"] for f in client.list_functions()["Functions"]}
+    assert {"EchoFunction", "BehaviourFunction", "OtherFunction"} <= names
+
+    answer = client.invoke(FunctionName="EchoFunction", Payload=json.dumps({"queryStringParameters": None}))
+    result = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer
+    assert json.loads(result["body"])["event"] == {"queryStringParameters": None}
+
+    failed = client.invoke(
+        FunctionName="BehaviourFunction", Payload=json.dumps({"pathParameters": {"what": "raise"}})
+    )
+    assert failed["FunctionError"] == "Unhandled"
+    error = json.loads(failed["Payload"].read())
+    assert (error["errorType"], error["errorMessage"]) == ("RuntimeError", "the probe was asked to fail")
+
+
+def test_a_state_machine_task_runs_the_templates_function_and_catches_its_error(probe_server):
+    import time
+
+    import boto3
+
+    states = boto3.client(
+        "stepfunctions",
+        endpoint_url=probe_server.aws,
+        region_name="eu-west-1",
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    )
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:BehaviourFunction",
+        "Catch": [{"ErrorEquals": ["RuntimeError"], "Next": "Caught"}],
+        "End": True,
+    }
+    definition = {"StartAt": "Call", "States": {"Call": task, "Caught": {"Type": "Pass", "End": True}}}
+    machine = states.create_state_machine(
+        name="probe", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/probe"
+    )["stateMachineArn"]
+
+    def run(what):
+        execution = states.start_execution(
+            stateMachineArn=machine, name=what, input=json.dumps({"pathParameters": {"what": what}})
+        )["executionArn"]
+        deadline = time.monotonic() + 30
+        while (described := states.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        return described["status"], json.loads(described["output"])
+
+    assert run("hello") == ("SUCCEEDED", {"statusCode": 200, "body": "hello"})
+    status, caught = run("raise")
+    assert status == "SUCCEEDED"
+    assert caught["Error"] == "RuntimeError"
+    assert json.loads(caught["Cause"])["errorMessage"] == "the probe was asked to fail"

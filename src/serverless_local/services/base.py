@@ -80,6 +80,9 @@ class Service:
     def start(self) -> None:
         """Create what the template declares and restore what the state directory holds."""
 
+    def attach(self) -> None:
+        """Once moto runs (every service started): register in it what the endpoint should show."""
+
     def stop(self) -> None:
         """Stop serving; the journal is already durable."""
 

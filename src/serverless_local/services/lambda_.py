@@ -39,6 +39,13 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 #: Lambda's limit on a function's init phase.
 INIT_TIMEOUT_SECONDS = 10.0
 LOCAL_VALUES = "local-values.json"
+_LAMBDA_TRUST = {
+    "Effect": "Allow",
+    "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole",
+}
+#: The code moto keeps for each function (the real code runs from its CodeUri).
+_EMPTY_ZIP = bytes.fromhex("504b0506" + "00" * 18)
 #: Variables of the server's environment an execution environment keeps (the interpreter's needs).
 _INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONDONTWRITEBYTECODE", "TMPDIR", "SYSTEMROOT")
 
@@ -347,6 +354,47 @@ class LambdaService(Service):
         self.context.notes.extend(local_values.notes)
         for pool in self.pools.values():
             pool.warm()
+
+    def attach(self) -> None:
+        """The functions in moto's Lambda too, its Invoke answered here: `aws lambda invoke` at the
+        endpoint (and, later, a Step Functions task) runs the template's own function."""
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        trust = {"Version": "2012-10-17", "Statement": [_LAMBDA_TRUST]}
+        role = self.context.aws.client("iam").create_role(
+            RoleName="serverless-local-functions", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
+        client = self.context.aws.client("lambda")
+        for spec in self.functions.values():
+            client.create_function(
+                FunctionName=spec.name,
+                Runtime=f"python{sys.version_info.major}.{sys.version_info.minor}",
+                Role=role,
+                Handler=spec.handler,
+                Code={"ZipFile": _EMPTY_ZIP},
+                Timeout=max(1, int(spec.timeout)),
+                MemorySize=spec.memory_mb,
+                Environment={"Variables": dict(spec.environment)},
+            )
+        service = self
+
+        def invoke(
+            backend: Any, name: str, qualifier: str | None, body: Any, headers: Any, answer: Any
+        ) -> bytes:
+            return service._moto_invoke(name, body, answer)
+
+        self.context.aws.replace(LambdaSimpleBackend, "invoke", invoke)
+
+    def _moto_invoke(self, function_name: str, body: Any, answer: dict[str, Any]) -> bytes:
+        """moto's Lambda Invoke: the event to the template's function, Lambda's answer back."""
+        text = body.decode() if isinstance(body, bytes) else body
+        event = json.loads(text) if text else {}
+        spec = self.resolve(function_name)
+        outcome = self.invoke(spec.logical_id, event, time.monotonic() + spec.timeout + INIT_TIMEOUT_SECONDS)
+        if isinstance(outcome, Success):
+            return json.dumps(outcome.payload).encode()
+        answer["x-amz-function-error"] = "Unhandled"
+        return json.dumps(outcome.payload()).encode()
 
     def stop(self) -> None:
         """End every execution environment."""
