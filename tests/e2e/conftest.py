@@ -81,6 +81,15 @@ class Server:
         return self.process.wait(timeout=START_LIMIT_SECONDS)
 
 
+def aws_client(endpoint: str, service: str, region: str = "eu-west-1", key: str = "AKIDLOCAL") -> Any:
+    """A boto3 client of `service` at the local AWS endpoint (any region and credentials do)."""
+    import boto3
+
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=region, aws_access_key_id=key, aws_secret_access_key="x"
+    )
+
+
 def start_server(
     tmp_path: Path, *args: str, template: Path = APP_TEMPLATE, state: Path | None = None
 ) -> Server:

@@ -5,16 +5,13 @@ from __future__ import annotations
 import threading
 import urllib.request
 
-import boto3
 import pytest
 
-from tests.e2e.conftest import start_server
+from tests.e2e.conftest import aws_client, start_server
 
 
 def client(server, service, region="eu-west-3", key="AKIDANY"):
-    return boto3.client(
-        service, endpoint_url=server.aws, region_name=region, aws_access_key_id=key, aws_secret_access_key="x"
-    )
+    return aws_client(server.aws, service, region, key)
 
 
 @pytest.fixture(scope="module")

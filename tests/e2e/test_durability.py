@@ -6,20 +6,13 @@ import http.client
 import signal
 import threading
 
-import boto3
 import pytest
 
-from tests.e2e.conftest import PROBE_TEMPLATE, start_server
+from tests.e2e.conftest import PROBE_TEMPLATE, aws_client, start_server
 
 
 def dynamodb(server, region="eu-west-3", key="AKIDEXAMPLE1"):
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=server.dynamodb,
-        region_name=region,
-        aws_access_key_id=key,
-        aws_secret_access_key="anything",
-    )
+    return aws_client(server.dynamodb, "dynamodb", region, key)
 
 
 def create(server, name):

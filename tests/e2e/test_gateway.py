@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.e2e.conftest import aws_client
+
 SAMPLE = json.loads(
     (Path(__file__).resolve().parents[1] / "support" / "samples" / "aws_rest_proxy_event.json").read_text()
 )
@@ -242,20 +244,8 @@ def test_a_timed_out_instance_is_replaced_by_a_fresh_one(probe_server):
     assert probe_server.request("GET", "/behave/after-a-timeout").body == b"after-a-timeout"
 
 
-def lambda_client(server):
-    import boto3
-
-    return boto3.client(
-        "lambda",
-        endpoint_url=server.aws,
-        region_name="eu-west-1",
-        aws_access_key_id="a",
-        aws_secret_access_key="b",
-    )
-
-
 def test_the_templates_functions_are_invoked_at_the_aws_endpoint(probe_server):
-    client = lambda_client(probe_server)
+    client = aws_client(probe_server.aws, "lambda")
     names = {f["FunctionName"] for f in client.list_functions()["Functions"]}
     assert {"EchoFunction", "BehaviourFunction", "OtherFunction"} <= names
 
@@ -275,15 +265,7 @@ def test_the_templates_functions_are_invoked_at_the_aws_endpoint(probe_server):
 def test_a_state_machine_task_runs_the_templates_function_and_catches_its_error(probe_server):
     import time
 
-    import boto3
-
-    states = boto3.client(
-        "stepfunctions",
-        endpoint_url=probe_server.aws,
-        region_name="eu-west-1",
-        aws_access_key_id="a",
-        aws_secret_access_key="b",
-    )
+    states = aws_client(probe_server.aws, "stepfunctions")
     task = {
         "Type": "Task",
         "Resource": "arn:aws:lambda:us-east-1:123456789012:function:BehaviourFunction",

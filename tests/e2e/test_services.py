@@ -12,13 +12,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any, ClassVar
 
-import boto3
-
 from serverless_local.options import ServeOptions
 from serverless_local.server import LocalServer
 from serverless_local.services import SERVICES
 from serverless_local.services.base import Service
 from serverless_local.services.lambda_ import LambdaService
+from tests.e2e.conftest import aws_client
 
 FUNCTIONS = Path(__file__).resolve().parent / "functions"
 TEMPLATE = f"""
@@ -89,13 +88,7 @@ def serve(tmp_path: Path) -> LocalServer:
 
 
 def sqs(server: LocalServer) -> Any:
-    return boto3.client(
-        "sqs",
-        endpoint_url=server.endpoint,
-        region_name="eu-north-1",
-        aws_access_key_id="a",
-        aws_secret_access_key="b",
-    )
+    return aws_client(server.endpoint, "sqs", "eu-north-1")
 
 
 def test_a_service_registered_from_a_test_runs_its_resources_reports_and_persists(tmp_path):
