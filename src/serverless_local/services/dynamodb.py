@@ -5,16 +5,18 @@ runtime's own in-process calls pass through, under one lock: a journaled write i
 another write lands. Entries describe states, not requests (the item as it is after the write, a
 table as created), so replaying them is deterministic.
 
-Three hooks keep reads from costing O(table) each (moto sorts every item on every Scan and Query):
-the sorted order is computed once per change (with native keys, not moto's slow comparisons), a
-Query on the table reads only its partition, and a Scan page starts at its ExclusiveStartKey by
-bisection. tests/unit/test_dynamodb_service.py checks they answer exactly what moto answers.
+Hooks keep reads from costing O(table) each (moto sorts every item on every Scan and Query): the
+sorted order is computed once per change (with native keys, not moto's slow comparisons), a Query on
+the table reads only its partition, a Scan page starts at its ExclusiveStartKey by bisection, item
+sizes are measured once per change, and a page without a projection is not deep-copied (it is only
+serialised, under the lock). tests/unit/test_embedded_aws.py checks they answer exactly what moto does.
 """
 
 from __future__ import annotations
 
 import base64
 import bisect
+import copy
 import logging
 import threading
 import weakref
@@ -448,7 +450,10 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
             found = list(partition.values())
         else:
             found = [partition]
-        return _with_items(found, original_query, table, hash_key, *args, **kwargs)
+        projected = (args[5] if len(args) > 5 else kwargs.get("projection_expressions")) or None
+        return _with_items(
+            found, original_query, table, hash_key, *args, copies=projected is not None, **kwargs
+        )
 
     def scan(
         table: Any, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any
@@ -512,10 +517,28 @@ def _install_result_conversion(patches: Patches) -> None:
     original = patches.replace(responses, "dynamo_to_dict", to_dict)
 
 
-def _with_items(items: list[Any], call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+class _Uncopied:
+    """`copy` for moto's table module during a page without a projection: its results are only read
+    (serialised into new dicts), so the deep copy of each item returned is skipped."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value
+
+
+def _with_items(
+    items: list[Any], call: Callable[..., Any], *args: Any, copies: bool = True, **kwargs: Any
+) -> Any:
     """Run moto's `call` with `all_items()` answering `items` (the DynamoDB lock is held)."""
+    from moto.dynamodb.models import table as table_module
+
     _narrowed.items = items
+    if not copies:
+        setattr(table_module, "copy", _Uncopied)  # noqa: B010 (moto's module global, under the lock)
     try:
         return call(*args, **kwargs)
     finally:
         _narrowed.items = None
+        setattr(table_module, "copy", copy)  # noqa: B010
