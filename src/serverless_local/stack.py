@@ -1,6 +1,7 @@
-"""What the local runtime runs, read from the template: tables, functions, APIs and their routes.
+"""The template as the local services see it (`LocalTemplate`: resources and events by type), and
+what the Lambda and API Gateway services read from it: functions, APIs, routes and their `Auth`.
 
-Only resources the runtime runs are resolved, so anything else in the template (alarms, log groups,
+Only what a service runs is resolved, so anything else in the template (alarms, log groups,
 certificates, resources with intrinsics that have no local value) is tolerated and listed as ignored.
 """
 

@@ -211,7 +211,7 @@ def test_cors_preflight_is_answered_by_the_gateway(probe_server):
     assert "PATCH" in reply.headers["Access-Control-Allow-Methods"]
 
 
-def test_one_instance_handles_one_event_at_a_time_and_every_client_is_answered(probe_server):
+def test_each_instance_handles_one_event_at_a_time_and_every_client_is_answered(probe_server):
     def call(_):
         return probe_server.request("GET", "/echo/concurrent?hold=0.02")
 

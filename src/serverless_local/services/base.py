@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from serverless_local.embedded_aws import EmbeddedAws
@@ -89,8 +88,3 @@ class Service:
     def report(self) -> str | None:
         """The service's banner line (None: nothing to say)."""
         return None
-
-    @property
-    def data_path(self) -> Path | None:
-        """Where the service keeps its data in the state directory."""
-        return self.context.options.state_dir / self.namespace if self.namespace else None

@@ -366,6 +366,20 @@ class LambdaService(Service):
         )["Role"]["Arn"]
         client = self.context.aws.client("lambda")
         for spec in self.functions.values():
+            self._register(client, role, spec)
+        service = self
+
+        def invoke(
+            backend: Any, name: str, qualifier: str | None, body: Any, headers: Any, answer: Any
+        ) -> bytes:
+            return service._moto_invoke(name, body, answer)
+
+        self.context.aws.replace(LambdaSimpleBackend, "invoke", invoke)
+
+    def _register(self, client: Any, role: str, spec: FunctionSpec) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
             client.create_function(
                 FunctionName=spec.name,
                 Runtime=f"python{sys.version_info.major}.{sys.version_info.minor}",
@@ -376,14 +390,9 @@ class LambdaService(Service):
                 MemorySize=spec.memory_mb,
                 Environment={"Variables": dict(spec.environment)},
             )
-        service = self
-
-        def invoke(
-            backend: Any, name: str, qualifier: str | None, body: Any, headers: Any, answer: Any
-        ) -> bytes:
-            return service._moto_invoke(name, body, answer)
-
-        self.context.aws.replace(LambdaSimpleBackend, "invoke", invoke)
+        except ClientError as error:  # the gateway still serves it; only the endpoint's Lambda lacks it
+            message = error.response["Error"]["Message"]
+            self.context.notes.append(f"{spec.logical_id} is not invocable at the AWS endpoint: {message}")
 
     def _moto_invoke(self, function_name: str, body: Any, answer: dict[str, Any]) -> bytes:
         """moto's Lambda Invoke: the event to the template's function, Lambda's answer back."""
