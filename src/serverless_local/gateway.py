@@ -65,9 +65,11 @@ class GatewayError:
     """One of API Gateway's own answers: status, message, gateway response type, x-amzn-ErrorType."""
 
     status: int
-    message: str
+    message: str | None
     kind: str
     error_type: str
+    #: The body's key: API Gateway writes "Message" for an authorizer's explicit deny.
+    key: str = "message"
 
 
 MISSING_TOKEN = GatewayError(
@@ -84,6 +86,23 @@ FORBIDDEN = GatewayError(403, "Forbidden", "INVALID_API_KEY", "ForbiddenExceptio
 FAILED = GatewayError(502, "Internal server error", "DEFAULT_5XX", "InternalServerErrorException")
 TIMED_OUT = GatewayError(
     504, "Endpoint request timed out", "INTEGRATION_TIMEOUT", "InternalServerErrorException"
+)
+DENIED = GatewayError(
+    403,
+    "User is not authorized to access this resource with an explicit deny",
+    "ACCESS_DENIED",
+    "AccessDeniedException",
+    key="Message",
+)
+NOT_ALLOWED = GatewayError(
+    403,
+    "User is not authorized to access this resource",
+    "ACCESS_DENIED",
+    "AccessDeniedException",
+    key="Message",
+)
+AUTHORIZER_FAILED = GatewayError(
+    500, None, "AUTHORIZER_CONFIGURATION_ERROR", "AuthorizerConfigurationException"
 )
 
 #: A route's authorizer check: (the API, the authorizer's name and declared properties, the
@@ -285,7 +304,7 @@ class Gateway:
             family = "DEFAULT_4XX" if error.status < 500 else "DEFAULT_5XX"
             declared = api.gateway_response_headers
             headers.extend((declared.get(error.kind) or declared.get(family) or {}).items())
-        return HttpResponse(error.status, headers, json.dumps({"message": error.message}).encode())
+        return HttpResponse(error.status, headers, json.dumps({error.key: error.message}).encode())
 
 
 #: A request target API Gateway accepts: an origin-form path of RFC 3986 characters with well-formed

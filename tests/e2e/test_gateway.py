@@ -292,3 +292,48 @@ def test_a_state_machine_task_runs_the_templates_function_and_catches_its_error(
     assert status == "SUCCEEDED"
     assert caught["Error"] == "RuntimeError"
     assert json.loads(caught["Cause"])["errorMessage"] == "the probe was asked to fail"
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "body", "error_type"),
+    [
+        (None, 401, {"message": "Unauthorized"}, "UnauthorizedException"),
+        ("Not Valid!", 401, {"message": "Unauthorized"}, "UnauthorizedException"),
+        ("unauthorized", 401, {"message": "Unauthorized"}, "UnauthorizedException"),
+        (
+            "deny",
+            403,
+            {"Message": "User is not authorized to access this resource with an explicit deny"},
+            "AccessDeniedException",
+        ),
+        (
+            "elsewhere",
+            403,
+            {"Message": "User is not authorized to access this resource"},
+            "AccessDeniedException",
+        ),
+        ("garbage", 500, {"message": None}, "AuthorizerConfigurationException"),
+    ],
+)
+def test_a_lambda_authorizer_refuses_as_api_gateway_does(probe_server, token, status, body, error_type):
+    headers = {"X-Token": token} if token else {}
+
+    reply = probe_server.request("GET", "/guarded/thing", headers=headers)
+
+    assert reply.status == status, reply.body
+    assert json.loads(reply.body) == body
+    assert reply.headers["x-amzn-ErrorType"] == error_type
+    # The probe API declares DEFAULT_4XX headers only.
+    expected_origin = "https://app.example.com" if status < 500 else None
+    assert reply.headers["Access-Control-Allow-Origin"] == expected_origin
+
+
+def test_a_lambda_authorizers_principal_and_context_reach_the_function(probe_server):
+    by_token = echoed(probe_server, "GET", "/guarded/thing", [("X-Token", "allow")])["event"]
+    by_request = echoed(probe_server, "GET", "/ticketed/thing?ticket=allow")["event"]
+
+    for event, kind in ((by_token, "TOKEN"), (by_request, "REQUEST")):
+        authorizer = event["requestContext"]["authorizer"]
+        assert (authorizer["principalId"], authorizer["team"], authorizer["type"]) == ("user-1", "blue", kind)
+        assert isinstance(authorizer["integrationLatency"], int)
+    assert probe_server.request("GET", "/ticketed/thing").status == 401  # its identity source is missing

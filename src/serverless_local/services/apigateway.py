@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from serverless_local.gateway import Gateway
+from serverless_local.lambda_authorizer import LambdaAuthorizer
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.lambda_ import LambdaService
 from serverless_local.stack import API_TYPE, read_apis
@@ -28,6 +29,10 @@ class ApiGatewayService(Service):
         """Build the gateway on the Lambda service, with every authorizer registered so far."""
         functions = self.context.service(LambdaService)
         self.gateway = Gateway(self, functions.invoke, self.context.options.integration_timeout)
+        # API Gateway's own kind; services add theirs (the user pool service: COGNITO_USER_POOLS).
+        self.gateway.authorizers["LAMBDA"] = LambdaAuthorizer(
+            self.context.template.resolver, functions.invoke
+        )
         self.gateway.authorizers.update(self.context.authorizers)
         self.context.notes.extend(self.gateway.unenforced())
 
