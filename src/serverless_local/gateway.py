@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from serverless_local.invocation import DeadlineExceeded, Invoke, Success
+from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS
 from serverless_local.stack import HTTP_METHODS, ApiSpec, Route, group_name, path_pattern
 
-#: API Gateway's payload limit, Lambda's synchronous invocation limits, the integration timeout.
+#: API Gateway's payload limit (Lambda's own 6 MB limits are the Lambda service's).
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
-MAX_LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
 ACCOUNT_ID = "123456789012"
 RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
 ALL_METHODS = "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
@@ -187,10 +186,10 @@ class Gateway:
         denied = self.authorize(route, api, request, event)
         if denied is not None:
             return self.error(denied, request_id, api)
-        if len(json.dumps(event)) > MAX_LAMBDA_PAYLOAD_BYTES:
-            return self.error(TOO_LARGE, request_id, api)
         try:
             result = self.invoke(route.function, event, request.received + self.integration_timeout)
+        except PayloadTooLarge:
+            return self.error(TOO_LARGE, request_id, api)
         except DeadlineExceeded:
             return self.error(TIMED_OUT, request_id, api)
         response = proxy_response(result.payload) if isinstance(result, Success) else None
@@ -447,11 +446,6 @@ def proxy_response(result: Any) -> HttpResponse | None:
     if isinstance(status, str) and status.isdigit():
         status = int(status)
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        return None
-    try:
-        if len(json.dumps(result)) > MAX_LAMBDA_PAYLOAD_BYTES:
-            return None
-    except (TypeError, ValueError):
         return None
     single, multi = result.get("headers") or {}, result.get("multiValueHeaders") or {}
     if not isinstance(single, dict) or not isinstance(multi, dict):

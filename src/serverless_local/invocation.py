@@ -42,6 +42,10 @@ class Timeout(FunctionError):
 Result = Success | FunctionError
 
 
+class PayloadTooLarge(Exception):
+    """The event is over Lambda's 6 MB limit on a request (Lambda refuses it; nothing runs)."""
+
+
 class DeadlineExceeded(Exception):
     """The caller's deadline passed before the function answered (it runs on to its own Timeout)."""
 

@@ -25,7 +25,7 @@ from serverless_local.gateway import (
     HttpRequest,
     api_id,
 )
-from serverless_local.invocation import DeadlineExceeded, Invoke, Success
+from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.stack import ApiSpec
 from serverless_local.template import Resolver, TemplateError
 
@@ -66,7 +66,7 @@ class LambdaAuthorizer:
             outcome = self.invoke(
                 str(config.get("FunctionArn")), payload, started + AUTHORIZER_TIMEOUT_SECONDS
             )
-        except (DeadlineExceeded, LookupError):
+        except (DeadlineExceeded, PayloadTooLarge, LookupError):
             return AUTHORIZER_FAILED
         if not isinstance(outcome, Success):
             return UNAUTHORIZED if outcome.error_message == "Unauthorized" else AUTHORIZER_FAILED

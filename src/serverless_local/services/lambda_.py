@@ -30,7 +30,14 @@ from typing import IO, Any, ClassVar
 
 from serverless_local import lambda_worker
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION
-from serverless_local.invocation import DeadlineExceeded, FunctionError, Result, Success, Timeout
+from serverless_local.invocation import (
+    DeadlineExceeded,
+    FunctionError,
+    PayloadTooLarge,
+    Result,
+    Success,
+    Timeout,
+)
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.stack import FUNCTION_TYPE, FunctionSpec, read_functions
 
@@ -126,9 +133,9 @@ class Instance:
         self.end()
         return False
 
-    def send(self, request_id: str, event: Any, deadline_ms: int) -> bool:
-        """Hand the instance one event; False if it has exited."""
-        payload = json.dumps({"id": request_id, "deadline_ms": deadline_ms, "event": event}).encode()
+    def send(self, request_id: str, event: bytes, deadline_ms: int) -> bool:
+        """Hand the instance one event (its JSON); False if it has exited."""
+        payload = b'{"id":"%s","deadline_ms":%d,"event":%s}' % (request_id.encode(), deadline_ms, event)
         try:
             lambda_worker.write_frame(self._writer, lambda_worker.INVOKE, payload)  # type: ignore[arg-type]
         except OSError:
@@ -221,12 +228,15 @@ class FunctionPool:
 
     def invoke(self, event: Any, deadline: float) -> Result:
         """Run one event; `deadline` (monotonic) is when the caller stops waiting."""
+        encoded = json.dumps(event).encode()
+        if len(encoded) > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLarge(f"the event is {len(encoded)} bytes, over Lambda's {MAX_PAYLOAD_BYTES}")
         instance = self._acquire(deadline)
         if isinstance(instance, FunctionError):
             return instance
         request_id = str(uuid.uuid4())
         timeout_at = time.monotonic() + self.spec.timeout
-        if not instance.send(request_id, event, int((time.time() + self.spec.timeout) * 1000)):
+        if not instance.send(request_id, encoded, int((time.time() + self.spec.timeout) * 1000)):
             instance.end()
             self._discard()
             return FunctionError(
@@ -399,7 +409,12 @@ class LambdaService(Service):
         text = body.decode() if isinstance(body, bytes) else body
         event = json.loads(text) if text else {}
         spec = self.resolve(function_name)
-        outcome = self.invoke(spec.logical_id, event, time.monotonic() + spec.timeout + INIT_TIMEOUT_SECONDS)
+        try:
+            outcome = self.invoke(
+                spec.logical_id, event, time.monotonic() + spec.timeout + INIT_TIMEOUT_SECONDS
+            )
+        except PayloadTooLarge as error:
+            outcome = FunctionError("RequestEntityTooLargeException", str(error))
         if isinstance(outcome, Success):
             return json.dumps(outcome.payload).encode()
         answer["x-amz-function-error"] = "Unhandled"
