@@ -1,10 +1,11 @@
-"""One Lambda execution environment: `python -m serverless_local.lambda_worker REQ RESP FUNCTION`.
+"""One Lambda execution environment: `python -m serverless_local.lambda_worker REQ RESP LIFE FUNCTION`.
 
 Started by the local Lambda service with the function's own environment (its variables, Lambda's,
 and AWS_ENDPOINT_URL pointing at the local AWS). It imports the handler from the function's CodeUri
 (its init), then runs one event at a time, as a Lambda instance does. Events arrive on file
 descriptor REQ, answers leave on RESP, each a frame: 4-byte length, 1-byte kind, JSON. The handler's
-own output goes to the inherited stdout/stderr (the server's console).
+own output goes to the inherited stdout/stderr (the server's console). LIFE is a pipe only the server
+holds open: when it reads end-of-file the server is gone (however it ended) and so is this process.
 
 Only the standard library is imported here: the function's import time is its own.
 """
@@ -16,6 +17,7 @@ import json
 import os
 import struct
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -104,11 +106,19 @@ def _init_error(handler: str, error: BaseException) -> dict[str, Any]:
     return error_record(error)
 
 
+def _end_with_the_server(lifeline: int) -> None:
+    """Block on the lifeline; its end-of-file means the server has exited: exit now, mid-event or not."""
+    while os.read(lifeline, 1):
+        pass
+    os._exit(1)
+
+
 def main(argv: list[str]) -> int:
     """Init, then answer events until the server closes the pipe."""
     requests = os.fdopen(int(argv[1]), "rb")
     answers = os.fdopen(int(argv[2]), "wb")
-    function = json.loads(argv[3])
+    threading.Thread(target=_end_with_the_server, args=(int(argv[3]),), daemon=True).start()
+    function = json.loads(argv[4])
     code = function["code_uri"]
     sys.path.insert(0, code)
     os.chdir(code)

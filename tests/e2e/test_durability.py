@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import signal
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -256,3 +259,46 @@ def test_a_handler_stopped_by_its_timeout_mid_writes_leaves_memory_and_disk_agre
         assert dynamodb(again).query(**query)["Count"] == before
     finally:
         again.stop()
+
+
+def _children(pid):
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in text:
+            found.append(int(status.parent.name))
+    return found
+
+
+def test_execution_environments_end_with_a_killed_server_even_mid_event(tmp_path):
+    server = start_server(tmp_path, template=PROBE_TEMPLATE)
+    busy = threading.Thread(target=lambda: _quietly(server.request, "GET", "/patient/sleep?seconds=8"))
+    busy.start()
+    time.sleep(1)
+    workers = _children(server.process.pid)
+    assert workers  # the warm instances and the one sleeping
+
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait()
+    busy.join()
+
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _alive(pid)]  # the sleeping one did not wait out its 8 s
+
+
+def _alive(pid):
+    """Running (a zombie waiting for a reaper that never comes is not)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def _quietly(call, *args):
+    with contextlib.suppress(OSError, http.client.HTTPException):  # the server dies mid-answer
+        call(*args)

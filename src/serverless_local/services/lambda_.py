@@ -93,6 +93,8 @@ class Instance:
         self.generation = generation
         request_read, self._requests = os.pipe()
         self._answers, answer_write = os.pipe()
+        # Held open by this process only: the environment ends when the server does, even kill -9'd.
+        lifeline_read, self._lifeline = os.pipe()
         described = {
             "name": spec.name,
             "handler": spec.handler,
@@ -106,15 +108,17 @@ class Instance:
                 "serverless_local.lambda_worker",
                 str(request_read),
                 str(answer_write),
+                str(lifeline_read),
                 json.dumps(described),
             ],
             env=environment,
             stdin=subprocess.DEVNULL,
-            pass_fds=(request_read, answer_write),
+            pass_fds=(request_read, answer_write, lifeline_read),
             cwd=spec.code_uri,
         )
         os.close(request_read)
         os.close(answer_write)
+        os.close(lifeline_read)
         self._writer: IO[bytes] = os.fdopen(self._requests, "wb", buffering=0)
         self.init_error: FunctionError | None = None
 
@@ -188,8 +192,9 @@ class Instance:
         self.process.wait()
         with contextlib.suppress(OSError):
             self._writer.close()
-        with contextlib.suppress(OSError):
-            os.close(self._answers)
+        for descriptor in (self._answers, self._lifeline):
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
 
 
 class FunctionPool:
