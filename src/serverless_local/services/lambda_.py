@@ -120,6 +120,7 @@ class Instance:
         os.close(answer_write)
         os.close(lifeline_read)
         self._writer: IO[bytes] = os.fdopen(self._requests, "wb", buffering=0)
+        self._buffer = bytearray()
         self.init_error: FunctionError | None = None
 
     def wait_ready(self) -> bool:
@@ -168,22 +169,29 @@ class Instance:
         return FunctionError(record["errorType"], record["errorMessage"], record.get("stackTrace") or [])
 
     def _read(self, until: float) -> tuple[bytes, bytes] | None:
-        chunks = b""
-        needed = 4
-        while len(chunks) < needed:
+        """The next frame, or None if `until` passed first or the process exited.
+
+        A frame read in part is kept: whoever waits next (the caller, or the thread finishing an
+        invocation its caller gave up on) goes on from where the last one stopped.
+        """
+        buffer = self._buffer
+        while True:
+            if len(buffer) >= 4:
+                needed = 4 + int.from_bytes(buffer[:4], "big")
+                if len(buffer) >= needed:
+                    frame = bytes(buffer[:needed])
+                    del buffer[:needed]
+                    return frame[4:5], frame[5:]
             left = until - time.monotonic()
-            if left <= 0 or not select.select([self._answers], [], [], left)[0]:
-                if self.process.poll() is not None or left <= 0:
-                    return None
+            if left <= 0:
+                return None
+            if not select.select([self._answers], [], [], left)[0]:
                 continue
-            data = os.read(self._answers, needed - len(chunks))
+            data = os.read(self._answers, 1 << 20)
             if not data:
                 self.process.wait()
                 return None
-            chunks += data
-            if len(chunks) == 4 and needed == 4:
-                needed = 4 + int.from_bytes(chunks, "big")
-        return chunks[4:5], chunks[5:]
+            buffer += data
 
     def end(self) -> None:
         """End the environment now (a timeout, a reload, the server stopping)."""
