@@ -360,7 +360,7 @@ def _tables(quick: bool) -> list[tuple[str, list[str], list[list[str]], list[str
             "Requests through the local gateway (keep-alive clients on the same machine)",
             ["request", "clients", "requests", "req/s", "p50 ms", "p99 ms"],
             request_rows,
-            ["each instance serves one event at a time (2 warm instances per function by default)"],
+            ["one warm instance per function by default, one event at a time; 16 clients queue for it"],
             [],
         ),
         (

@@ -41,8 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--concurrency",
         type=int,
-        default=2,
-        help="warm instances each function may have at once (default 2)",
+        default=1,
+        help="warm instances each function may have at once (default 1)",
     )
     serve.add_argument(
         "--integration-timeout",

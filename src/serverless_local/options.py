@@ -22,8 +22,9 @@ class ServeOptions:
     fresh: bool = False
     reload: bool = False
     integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
-    #: Warm instances each function may have at once (Lambda scales out; locally it is capped).
-    concurrency: int = 2
+    #: Warm instances each function may have at once (Lambda scales out; locally one by default, so
+    #: responses leave in the order requests came, as before; more show races a client must handle).
+    concurrency: int = 1
     #: Seconds a keep-alive connection may stay idle between requests before it is closed.
     idle_timeout: float = 60.0
     #: Open connections the API port accepts at once (one more is closed at once).

@@ -441,7 +441,8 @@ class LambdaService(Service):
     def report(self) -> str:
         """The functions and how many instances each may have."""
         names = ", ".join(sorted(self.functions))
-        return f"{names or 'no functions'} (up to {self.context.options.concurrency} warm instances each)"
+        count = self.context.options.concurrency
+        return f"{names or 'no functions'} (up to {count} warm instance{'s' if count > 1 else ''} each)"
 
     def resolve(self, function: str) -> FunctionSpec:
         """A function by logical id, FunctionName or ARN (a qualifier such as :$LATEST is ignored)."""
