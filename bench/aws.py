@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from serverless_local.functions import LambdaContext
 from serverless_local.gateway import Gateway, HttpRequest
+from serverless_local.lambda_worker import LambdaContext
 from serverless_local.stack import LocalStack, read_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,4 +132,6 @@ def json_body(value: Any) -> str:
 def lambda_context() -> LambdaContext:
     """The context object the Lambda runtime passes, with the template's memory and timeout."""
     spec = stack().functions[FUNCTION]
-    return LambdaContext(spec, str(uuid.uuid4()), time.monotonic() + spec.timeout)
+    return LambdaContext(
+        spec.name, spec.memory_mb, str(uuid.uuid4()), int((time.time() + spec.timeout) * 1000)
+    )

@@ -15,8 +15,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve the API and UI locally: no AWS account, no Docker",
-        description="Serve the template's functions behind a local API Gateway, with its DynamoDB "
-        "tables in an embedded AWS whose data survives restarts.",
+        description="Serve the template's functions behind a local API Gateway, each in execution "
+        "environments of its own, with its tables in an embedded AWS (one endpoint for every service) "
+        "whose data survives restarts.",
     )
     serve.add_argument("--port", type=int, default=3000, help="API and UI port (default 3000)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -30,13 +31,36 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--fresh", action="store_true", help="start with empty tables")
     serve.add_argument("--reload", action="store_true", help="re-import the handler when sources change")
     serve.add_argument(
-        "--dynamodb-port", type=int, default=None, help="local DynamoDB endpoint port (default: port + 1)"
+        "--aws-port",
+        "--dynamodb-port",
+        dest="aws_port",
+        type=int,
+        default=None,
+        help="the local AWS endpoint: DynamoDB and every other embedded service (default: port + 1)",
+    )
+    serve.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="warm instances each function may have at once (default 1)",
     )
     serve.add_argument(
         "--integration-timeout",
         type=float,
         default=29.0,
         help="seconds before the gateway answers 504 (API Gateway: 29)",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=60.0,
+        help="seconds before an idle keep-alive connection is closed (default 60)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=1024,
+        help="open connections the API port accepts at once (default 1024)",
     )
     serve.add_argument(
         "--parameter-overrides",
@@ -81,11 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             template=arguments.template,
             host=arguments.host,
             port=arguments.port,
-            dynamodb_port=arguments.dynamodb_port,
+            aws_port=arguments.aws_port,
+            concurrency=arguments.concurrency,
             state_dir=arguments.state_dir,
             fresh=arguments.fresh,
             reload=arguments.reload,
             integration_timeout=arguments.integration_timeout,
+            idle_timeout=arguments.idle_timeout,
+            max_connections=arguments.max_connections,
             sync=not arguments.no_fsync,
             parameter_overrides=_overrides(arguments.parameter_overrides),
         )

@@ -1,8 +1,13 @@
-"""The local API Gateway: HTTP request -> REST API proxy event (v1.0) -> function -> HTTP response.
+"""The local API Gateway: HTTP request -> route -> authorizers -> proxy event (v1.0) -> Lambda -> response.
 
 Events are built the way API Gateway builds them for a REST API with Lambda proxy integration, and
-API Gateway's own answers are reproduced: 403 without a route, 413 over the payload limits, 502 when
-the function fails, times out or answers something malformed, 504 past the integration timeout.
+API Gateway's own answers are reproduced (JSON `{"message": ...}` with `x-amzn-ErrorType` and the
+API's GatewayResponses headers): 403 without a route, 413 over the payload limits, 502 when the
+function fails, times out or answers something malformed, 504 past the integration timeout.
+
+Each route's `Auth` (an authorizer of the API, an API key) is checked before the function runs, by
+the authorizer registered for its kind (`Gateway.authorizers`); a service that can enforce a kind
+(the user pool service: Cognito) registers it.
 """
 
 from __future__ import annotations
@@ -11,25 +16,23 @@ import base64
 import binascii
 import fnmatch
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 from urllib.parse import unquote
 
-from serverless_local.functions import Outcome
-from serverless_local.stack import ApiSpec, FunctionSpec, LocalStack, Route, group_name, path_pattern
+from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
+from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS
+from serverless_local.stack import HTTP_METHODS, ApiSpec, Route, group_name, path_pattern
 
-#: API Gateway's payload limit, Lambda's synchronous invocation limits, the integration timeout.
+#: API Gateway's payload limit (Lambda's own 6 MB limits are the Lambda service's).
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
-MAX_LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
-INTEGRATION_TIMEOUT_SECONDS = 29.0
 ACCOUNT_ID = "123456789012"
 RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
 ALL_METHODS = "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
-
-Invoke = Callable[[FunctionSpec, dict[str, Any], float], tuple[Outcome, Any]]
 
 
 @dataclass
@@ -43,6 +46,8 @@ class HttpRequest:
     source_ip: str
     protocol: str = "HTTP/1.1"
     local_port: int = 0
+    #: When the request arrived (monotonic): the integration timeout counts from here.
+    received: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -55,19 +60,66 @@ class HttpResponse:
 
 
 @dataclass(frozen=True)
-class _GatewayError:
+class GatewayError:
+    """One of API Gateway's own answers: status, message, gateway response type, x-amzn-ErrorType."""
+
     status: int
-    message: str
+    message: str | None
     kind: str
-    error_type: str | None = None
+    error_type: str
+    #: The body's key: API Gateway writes "Message" for an authorizer's explicit deny.
+    key: str = "message"
 
 
-MISSING_TOKEN = _GatewayError(
+MISSING_TOKEN = GatewayError(
     403, "Missing Authentication Token", "MISSING_AUTHENTICATION_TOKEN", "MissingAuthenticationTokenException"
 )
-TOO_LARGE = _GatewayError(413, "Request Too Long", "REQUEST_TOO_LARGE")
-FAILED = _GatewayError(502, "Internal server error", "DEFAULT_5XX", "InternalServerErrorException")
-TIMED_OUT = _GatewayError(504, "Endpoint request timed out", "INTEGRATION_TIMEOUT")
+BAD_REQUEST = GatewayError(400, "Bad Request", "DEFAULT_4XX", "BadRequestException")
+TOO_LARGE = GatewayError(413, "Request Too Long", "REQUEST_TOO_LARGE", "RequestTooLargeException")
+URI_TOO_LONG = GatewayError(414, "Request-URI Too Long", "DEFAULT_4XX", "RequestUriTooLongException")
+HEADERS_TOO_LARGE = GatewayError(
+    431, "Request Header Fields Too Large", "DEFAULT_4XX", "RequestHeaderFieldsTooLargeException"
+)
+UNAUTHORIZED = GatewayError(401, "Unauthorized", "UNAUTHORIZED", "UnauthorizedException")
+FORBIDDEN = GatewayError(403, "Forbidden", "INVALID_API_KEY", "ForbiddenException")
+FAILED = GatewayError(502, "Internal server error", "DEFAULT_5XX", "InternalServerErrorException")
+TIMED_OUT = GatewayError(
+    504, "Endpoint request timed out", "INTEGRATION_TIMEOUT", "InternalServerErrorException"
+)
+DENIED = GatewayError(
+    403,
+    "User is not authorized to access this resource with an explicit deny",
+    "ACCESS_DENIED",
+    "AccessDeniedException",
+    key="Message",
+)
+NOT_ALLOWED = GatewayError(
+    403,
+    "User is not authorized to access this resource",
+    "ACCESS_DENIED",
+    "AccessDeniedException",
+    key="Message",
+)
+AUTHORIZER_FAILED = GatewayError(
+    500, None, "AUTHORIZER_CONFIGURATION_ERROR", "AuthorizerConfigurationException"
+)
+
+#: A route's authorizer check: (the API, the authorizer's name and declared properties, the
+#: request, its event) -> None to let it through (it may add `requestContext.authorizer`), or the
+#: gateway's answer.
+Authorizer = Callable[[ApiSpec, str, Any, HttpRequest, dict[str, Any]], GatewayError | None]
+#: The kind of a SAM authorizer, from its declared properties.
+AUTHORIZER_KINDS = (("UserPoolArn", "COGNITO_USER_POOLS"), ("FunctionArn", "LAMBDA"))
+API_KEY = "API_KEY"
+
+
+def authorizer_kind(declared: Any) -> str:
+    """COGNITO_USER_POOLS, LAMBDA or UNKNOWN for one of an API's `Auth.Authorizers`."""
+    if isinstance(declared, dict):
+        for prop, kind in AUTHORIZER_KINDS:
+            if prop in declared:
+                return kind
+    return "UNKNOWN"
 
 
 @dataclass(frozen=True)
@@ -93,11 +145,18 @@ def api_id(api: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, api).hex[:10]
 
 
+class RoutingTable(Protocol):
+    """The APIs and routes a gateway serves (a LocalStack, the API Gateway service)."""
+
+    apis: dict[str, ApiSpec]
+    routes: list[Route]
+
+
 class Gateway:
     """Routes requests to functions the way a deployed REST API stage would."""
 
     def __init__(
-        self, stack: LocalStack, invoke: Invoke, integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
+        self, stack: RoutingTable, invoke: Invoke, integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
     ) -> None:
         self.stack = stack
         self.invoke = invoke
@@ -107,36 +166,71 @@ class Gateway:
             key=lambda c: c.specificity,
         )
         self._stages = {api.stage for api in stack.apis.values()}
+        #: Authorizer checks by kind (COGNITO_USER_POOLS, LAMBDA, API_KEY), registered by services.
+        self.authorizers: dict[str, Authorizer] = {}
 
-    # -- request -> function -> response ----------------------------------------------------------
+    # -- request -> route -> authorizers -> function -> response --------------------------------------
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Answer one request."""
         request_id = str(uuid.uuid4())
+        if not _valid_target(request.target):
+            return self.error(BAD_REQUEST, request_id, None)
         routed = self.event(request, request_id)
         if routed is None:
             return self.error(MISSING_TOKEN, request_id, None)
-        spec, api, event = routed
+        route, api, event = routed
         if len(request.body) > MAX_REQUEST_BYTES:
             return self.error(TOO_LARGE, request_id, api)
         if request.method == "OPTIONS" and api.cors is not None:
             return self.preflight(api, event["resource"], request_id)
-        if len(json.dumps(event)) > MAX_LAMBDA_PAYLOAD_BYTES:
+        denied = self.authorize(route, api, request, event)
+        if denied is not None:
+            return self.error(denied, request_id, api)
+        try:
+            result = self.invoke(route.function, event, request.received + self.integration_timeout)
+        except PayloadTooLarge:
             return self.error(TOO_LARGE, request_id, api)
-        outcome, result = self.invoke(spec, event, self.integration_timeout)
-        if outcome is Outcome.INTEGRATION_TIMEOUT:
+        except DeadlineExceeded:
             return self.error(TIMED_OUT, request_id, api)
-        if outcome is not Outcome.OK:
-            return self.error(FAILED, request_id, api)
-        response = proxy_response(result)
+        response = proxy_response(result.payload) if isinstance(result, Success) else None
         if response is None:
             return self.error(FAILED, request_id, api)
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
 
-    def event(
-        self, request: HttpRequest, request_id: str
-    ) -> tuple[FunctionSpec, ApiSpec, dict[str, Any]] | None:
-        """The function a request goes to and the proxy event it receives, or None when no route matches."""
+    def authorize(
+        self, route: Route, api: ApiSpec, request: HttpRequest, event: dict[str, Any]
+    ) -> GatewayError | None:
+        """The route's checks, in API Gateway's order: the API key, then the authorizer."""
+        checks: list[tuple[str, str, Any]] = []
+        if route.auth.api_key_required:
+            checks.append((API_KEY, API_KEY, None))
+        if route.auth.authorizer is not None:
+            declared = api.authorizers.get(route.auth.authorizer)
+            checks.append((authorizer_kind(declared), route.auth.authorizer, declared))
+        for kind, name, declared in checks:
+            check = self.authorizers.get(kind)
+            if check is not None and (denied := check(api, name, declared, request, event)) is not None:
+                return denied
+        return None
+
+    def unenforced(self) -> list[str]:
+        """Route checks no registered authorizer enforces (for the banner)."""
+        missing = set()
+        for route in self.stack.routes:
+            api = self.stack.apis[route.api]
+            if route.auth.api_key_required and API_KEY not in self.authorizers:
+                missing.add(f"{route.api}: API keys are not checked locally")
+            if route.auth.authorizer is not None:
+                kind = authorizer_kind(api.authorizers.get(route.auth.authorizer))
+                if kind not in self.authorizers:
+                    missing.add(
+                        f"{route.api}: the {kind} authorizer {route.auth.authorizer} is not enforced locally"
+                    )
+        return sorted(missing)
+
+    def event(self, request: HttpRequest, request_id: str) -> tuple[Route, ApiSpec, dict[str, Any]] | None:
+        """The route a request takes and the proxy event its function receives, or None without one."""
         raw_path, _, raw_query = request.target.partition("?")
         path = self._without_stage(raw_path or "/")
         match = self.match(request.method, path)
@@ -144,8 +238,11 @@ class Gateway:
             return None
         compiled, parameters = match
         api = self.stack.apis[compiled.route.api]
-        spec = self.stack.functions[compiled.route.function]
-        return spec, api, build_event(request, path, raw_query, compiled.route, api, parameters, request_id)
+        return (
+            compiled.route,
+            api,
+            build_event(request, path, raw_query, compiled.route, api, parameters, request_id),
+        )
 
     def _without_stage(self, path: str) -> str:
         """The stage prefix is optional locally: /dev/records and /records are the same resource."""
@@ -160,6 +257,8 @@ class Gateway:
         best = resources[0][0].specificity
         candidates = [(c, m) for c, m in resources if c.specificity == best]
         for wanted in (method, "ANY"):
+            if wanted == "ANY" and method not in HTTP_METHODS:
+                break  # ANY is API Gateway's seven methods, not any token a client sends
             for compiled, found in candidates:
                 if compiled.route.method == wanted:
                     parameters = {group_name(k): unquote(v) for k, v in found.groupdict().items()}
@@ -191,18 +290,30 @@ class Gateway:
         headers.append(("x-amzn-RequestId", request_id))
         return HttpResponse(200, headers, b"")
 
-    def error(self, error: _GatewayError, request_id: str, api: ApiSpec | None) -> HttpResponse:
-        """An API Gateway error: JSON `{"message": ...}`, with the API's GatewayResponses headers."""
-        headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
-        if error.error_type:
-            headers.append(("x-amzn-ErrorType", error.error_type))
+    def error(self, error: GatewayError, request_id: str, api: ApiSpec | None) -> HttpResponse:
+        """API Gateway's own answer: JSON `{"message": ...}`, x-amzn-ErrorType, GatewayResponses headers."""
+        headers = [
+            ("Content-Type", "application/json"),
+            ("x-amzn-RequestId", request_id),
+            ("x-amzn-ErrorType", error.error_type),
+        ]
         if api is None and len(self.stack.apis) == 1:
             api = next(iter(self.stack.apis.values()))
         if api is not None:
             family = "DEFAULT_4XX" if error.status < 500 else "DEFAULT_5XX"
             declared = api.gateway_response_headers
             headers.extend((declared.get(error.kind) or declared.get(family) or {}).items())
-        return HttpResponse(error.status, headers, json.dumps({"message": error.message}).encode())
+        return HttpResponse(error.status, headers, json.dumps({error.key: error.message}).encode())
+
+
+#: A request target API Gateway accepts: an origin-form path of RFC 3986 characters with well-formed
+#: %-escapes (no backslash, no raw bytes beyond ASCII), then any visible query.
+_TARGET = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*(?:\?[\x21-\x7e]*)?")
+
+
+def _valid_target(target: str) -> bool:
+    """Whether a request target is a path (and query) of RFC 3986 characters, escapes well formed."""
+    return _TARGET.fullmatch(target) is not None
 
 
 def _headers(request: HttpRequest) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -335,11 +446,6 @@ def proxy_response(result: Any) -> HttpResponse | None:
     if isinstance(status, str) and status.isdigit():
         status = int(status)
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        return None
-    try:
-        if len(json.dumps(result)) > MAX_LAMBDA_PAYLOAD_BYTES:
-            return None
-    except (TypeError, ValueError):
         return None
     single, multi = result.get("headers") or {}, result.get("multiValueHeaders") or {}
     if not isinstance(single, dict) or not isinstance(multi, dict):

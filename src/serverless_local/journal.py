@@ -1,20 +1,23 @@
-"""Durable local data: an append-only journal of DynamoDB changes and snapshots in DynamoDB's export format.
+"""Durable local data: per service, an append-only journal of changes and snapshots that fold it in.
 
-The journal holds one JSON entry per line, each prefixed by its CRC-32, so a torn or corrupted tail
-is detected and everything before it is kept. Entries describe states, not requests (the item as it
-is after the write, a table as created), so replaying them is deterministic.
+Each service that holds data has its own namespace, a directory of the state directory
+(`dynamodb/`, later `cognito-idp/`, `s3/`...), and a `Store` there. The journal holds one JSON entry
+per line, each prefixed by its own CRC-32, so each entry is checked alone: a damaged line (a flipped
+byte, a write torn by a crash) is set aside and every other entry is replayed. A flipped newline
+that merges two lines is recognised and both entries are kept.
 
 The journal is a series of numbered segments. Compaction rotates to a new segment (under the
 caller's lock, with the state captured at that instant), then writes the snapshot while appends go
-on, makes it current with an atomic rename, and deletes the segments the snapshot covers. A crash at
-any point leaves a current snapshot plus the segments after it.
+on, makes it current with an atomic rename, and deletes the segments it covers. A crash at any point
+leaves a current snapshot plus the segments after it.
 
-Layout of the state directory::
+Layout of a namespace::
 
-    dynamodb/journal-<n>.log                 <crc32 hex> <json entry>\\n ...
-    dynamodb/CURRENT                         name of the current snapshot directory
-    dynamodb/snapshot-<n>/manifest.json      tables (CreateTable parameters, TTL); first segment after it
-    dynamodb/snapshot-<n>/data/<k>.json      one {"Item": {...}} per line (DynamoDB JSON export)
+    journal-<n>.log                 <crc32 hex> <json entry>\\n ...
+    journal-<n>.log.damaged         lines set aside at start-up, as they were, for inspection
+    CURRENT                         name of the current snapshot directory
+    snapshot-<n>/manifest.json      the service's own description; "journal": first segment after it
+    snapshot-<n>/data/<name>.json   one JSON object per line (DynamoDB: its export format)
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import re
 import shutil
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,25 +37,36 @@ from typing import Any, BinaryIO
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 SEGMENT = re.compile(r"journal-(\d{6})\.log")
+#: Where a line merged with the next by a damaged newline may have its second entry.
+_ENTRY_START = re.compile(rb"[0-9a-f]{8} [{]")
 
 
 @dataclass
-class TableImage:
-    """One table in a snapshot: how to create it, its TTL setting, and its items (DynamoDB JSON)."""
+class Damage:
+    """One line of a journal that could not be read, and why."""
 
-    create: dict[str, Any]
-    ttl: dict[str, Any] | None = None
-    items: list[dict[str, Any]] = field(default_factory=list)
+    file: Path
+    line: int
+    problem: str
 
 
 @dataclass
 class JournalContents:
-    """The entries read back, and where the first damaged line was, if any."""
+    """The entries read back, in order, and the lines that were set aside."""
 
     entries: list[dict[str, Any]]
-    damaged_file: Path | None = None
-    damaged_at_line: int | None = None
-    problem: str | None = None
+    damaged: list[Damage] = field(default_factory=list)
+
+    def describe_damage(self) -> str:
+        """One sentence on what was set aside (empty when nothing was)."""
+        if not self.damaged:
+            return ""
+        where = ", ".join(f"{d.file.name} line {d.line} ({d.problem})" for d in self.damaged[:3])
+        more = f" and {len(self.damaged) - 3} more" if len(self.damaged) > 3 else ""
+        return (
+            f"{len(self.damaged)} damaged journal line(s) set aside: {where}{more}; "
+            f"the other {len(self.entries)} entries are kept"
+        )
 
 
 def encode_line(entry: dict[str, Any]) -> bytes:
@@ -64,7 +78,7 @@ def encode_line(entry: dict[str, Any]) -> bytes:
 def decode_line(line: bytes) -> dict[str, Any]:
     """The entry of one line; ValueError if the line is torn or does not match its checksum."""
     if not line.endswith(b"\n"):
-        raise ValueError("the line is incomplete (the write was cut short)")
+        raise ValueError("incomplete: the write was cut short")
     checksum, _, payload = line.rstrip(b"\n").partition(b" ")
     try:
         valid = len(checksum) == 8 and int(checksum, 16) == zlib.crc32(payload)
@@ -78,6 +92,21 @@ def decode_line(line: bytes) -> dict[str, Any]:
     return entry
 
 
+def decode_lines(line: bytes) -> list[dict[str, Any]]:
+    """The entries of a line, which may be two lines whose newline was damaged; ValueError otherwise."""
+    try:
+        return [decode_line(line)]
+    except ValueError as error:
+        for match in _ENTRY_START.finditer(line, 1):
+            start = match.start()
+            try:
+                first = decode_line(line[: start - 1] + b"\n")
+                return [first, *decode_lines(line[start:])]
+            except ValueError:
+                continue
+        raise error from None
+
+
 def _fsync_directory(directory: Path) -> None:
     descriptor = os.open(directory, os.O_RDONLY)
     try:
@@ -86,8 +115,21 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+@dataclass
+class Snapshot:
+    """The current snapshot: the service's manifest and its data files."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    def read(self, name: str) -> list[dict[str, Any]]:
+        """The objects of data file `name`."""
+        with _readable(self.path), (self.path / "data" / f"{name}.json").open("rb") as data:
+            return [json.loads(line) for line in data if line.strip()]
+
+
 class Store:
-    """The state directory's DynamoDB part: journal appends, reads, snapshots and compaction."""
+    """One namespace of the state directory: journal appends, reads, snapshots and compaction."""
 
     def __init__(self, directory: Path, *, sync: bool = True) -> None:
         self.directory = directory
@@ -142,7 +184,7 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------------
     def read_journal(self) -> JournalContents:
-        """The entries of the segments after the snapshot; reading stops at the first damaged line."""
+        """Every valid entry of the segments after the snapshot; damaged lines are listed, not read."""
         contents = JournalContents(entries=[])
         first = self._snapshot_covers()
         for number in sorted(n for n in self._segments() if n >= first):
@@ -150,45 +192,54 @@ class Store:
             with path.open("rb") as journal:
                 for line_number, line in enumerate(journal, start=1):
                     try:
-                        contents.entries.append(decode_line(line))
+                        contents.entries.extend(decode_lines(line))
                     except ValueError as error:
-                        contents.damaged_file, contents.damaged_at_line = path, line_number
-                        contents.problem = str(error)
-                        return contents
+                        contents.damaged.append(Damage(path, line_number, str(error)))
         return contents
 
-    def set_aside_damaged(self, contents: JournalContents) -> None:
-        """Rename the damaged segment and any after it to *.damaged, for inspection, out of replay."""
-        if contents.damaged_file is None:
-            return
-        self.close()
-        damaged = int(SEGMENT.fullmatch(contents.damaged_file.name).group(1))  # type: ignore[union-attr]
-        for number in self._segments():
-            if number >= damaged:
-                path = self.segment_path(number)
-                os.replace(path, path.with_name(path.name + ".damaged"))
+    def set_aside(self, contents: JournalContents) -> None:
+        """Copy the damaged lines to `<segment>.damaged` and append to a new segment from now on.
 
-    def read_snapshot(self) -> dict[str, TableImage]:
-        """The tables of the current snapshot (none yet: empty); SnapshotError if it is unreadable."""
-        snapshot = self._current_snapshot()
-        if snapshot is None:
-            return {}
-        tables: dict[str, TableImage] = {}
-        with _readable(snapshot):
-            for name, table in self._manifest(snapshot)["tables"].items():
-                image = TableImage(create=table["create"], ttl=table.get("ttl"))
-                with (snapshot / table["data"]).open("rb") as data:
-                    image.items = [json.loads(line)["Item"] for line in data if line.strip()]
-                tables[name] = image
-        return tables
+        The damaged segments stay in place until a snapshot covers them (their valid entries are
+        replayed until then); a new segment keeps appends away from a torn last line.
+        """
+        if not contents.damaged:
+            return
+        by_file: dict[Path, set[int]] = {}
+        for damage in contents.damaged:
+            by_file.setdefault(damage.file, set()).add(damage.line)
+        for path, numbers in by_file.items():
+            with path.open("rb") as journal, path.with_name(path.name + ".damaged").open("ab") as aside:
+                aside.writelines(line for n, line in enumerate(journal, start=1) if n in numbers)
+        self.rotate()
+
+    def read_snapshot(self) -> Snapshot | None:
+        """The current snapshot, or None; SnapshotError if it cannot be read."""
+        path = self._current_snapshot()
+        if path is None:
+            return None
+        with _readable(path):
+            return Snapshot(path, self._manifest(path))
 
     # -- compaction ------------------------------------------------------------------------------
-    def write_snapshot(self, tables: dict[str, TableImage], covers: int) -> Path:
+    def write_snapshot(
+        self, manifest: dict[str, Any], data: dict[str, Iterable[dict[str, Any]]], covers: int
+    ) -> Path:
         """Write a snapshot of the state before segment `covers`, make it current, drop what it covers."""
         name = f"snapshot-{covers:06d}"
         target = self.directory / name
         shutil.rmtree(target, ignore_errors=True)  # a snapshot left half-written by a crash
-        self._write_snapshot(target, tables, covers)
+        (target / "data").mkdir(parents=True)
+        for file_name, objects in data.items():
+            with (target / "data" / f"{file_name}.json").open("wb") as out:
+                out.writelines(_lines(objects))
+                out.flush()
+                if self.sync:
+                    os.fsync(out.fileno())
+        self._replace(target / MANIFEST, json.dumps({**manifest, "journal": covers}, indent=1).encode())
+        if self.sync:
+            _fsync_directory(target / "data")
+            _fsync_directory(target)
         self._replace(self.directory / CURRENT, name.encode())
         for number in self._segments():
             if number < covers:
@@ -219,22 +270,6 @@ class Store:
             raise ValueError("the manifest is not an object")
         return manifest
 
-    def _write_snapshot(self, target: Path, tables: dict[str, TableImage], covers: int) -> None:
-        (target / "data").mkdir(parents=True)
-        manifest: dict[str, Any] = {"format": "DYNAMODB_JSON", "journal": covers, "tables": {}}
-        for number, (name, image) in enumerate(sorted(tables.items())):
-            relative = f"data/{number:04d}.json"
-            with (target / relative).open("wb") as data:
-                data.writelines(_export_lines(image.items))
-                data.flush()
-                if self.sync:
-                    os.fsync(data.fileno())
-            manifest["tables"][name] = {"create": image.create, "ttl": image.ttl, "data": relative}
-        self._replace(target / MANIFEST, json.dumps(manifest, indent=1).encode())
-        if self.sync:
-            _fsync_directory(target / "data")
-            _fsync_directory(target)
-
     def _replace(self, path: Path, data: bytes) -> None:
         temporary = path.with_name(path.name + ".tmp")
         with temporary.open("wb") as file:
@@ -263,6 +298,6 @@ def _readable(snapshot: Path) -> Iterator[None]:
         ) from None
 
 
-def _export_lines(items: list[dict[str, Any]]) -> Iterator[bytes]:
-    for item in items:
-        yield json.dumps({"Item": item}, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+def _lines(objects: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    for value in objects:
+        yield json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"

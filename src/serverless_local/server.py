@@ -1,103 +1,56 @@
-"""`serverless-crud serve`: the template's tables in an embedded AWS, its functions behind a local gateway.
+"""`serverless-crud serve`: one local AWS for every service the template declares.
 
-One process: a threaded HTTP server (the gateway) in front of one warm Lambda instance, moto's
-DynamoDB in-process and on a local endpoint, and a journal that keeps every acknowledged write.
+The runtime binds two ports (the API Gateway, and the AWS endpoint that serves every embedded service
+as moto's server does), starts moto in-process, then starts the services of `SERVICES` in order, each
+built from the template's resources of its types, and serves. Each service that holds data journals
+it under its own namespace of the state directory.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
-import secrets
 import shutil
 import signal
 import sys
 import threading
 import time
-import traceback
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
-from serverless_local.embedded_aws import REGION, EmbeddedAws
-from serverless_local.functions import Instance
-from serverless_local.gateway import (
-    FAILED,
-    INTEGRATION_TIMEOUT_SECONDS,
-    MAX_REQUEST_BYTES,
-    TOO_LARGE,
-    Gateway,
-    HttpRequest,
-    HttpResponse,
-)
-from serverless_local.journal import Store
-from serverless_local.stack import FunctionSpec, LocalStack, read_stack
+from serverless_local.embedded_aws import EmbeddedAws
+from serverless_local.gateway import HttpResponse
+from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
+from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, ServeOptions
+from serverless_local.services import SERVICES, Service, ServiceContext
+from serverless_local.services.apigateway import ApiGatewayService
+from serverless_local.services.dynamodb import DynamoDbService
+from serverless_local.services.lambda_ import LOCAL_VALUES, LambdaService
+from serverless_local.stack import LocalTemplate, read_apis, read_functions
 
-LOCAL_VALUES = "local-values.json"
+__all__ = ["INTEGRATION_TIMEOUT_SECONDS", "LocalServer", "ServeOptions", "StartError", "run"]
+
 LOCK = "LOCK"
-DYNAMODB_DIR = "dynamodb"
 RELOAD_POLL_SECONDS = 0.5
-
-
-@dataclass
-class ServeOptions:
-    """What `serverless-crud serve` was asked for."""
-
-    template: Path = Path("template.yaml")
-    host: str = "127.0.0.1"
-    port: int = 3000
-    #: None: the API port + 1 (or a free port when the API port is 0).
-    dynamodb_port: int | None = None
-    state_dir: Path = Path(".local")
-    fresh: bool = False
-    reload: bool = False
-    integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
-    #: fsync each journal write (off only for throw-away state).
-    sync: bool = True
-    parameter_overrides: dict[str, str] = field(default_factory=dict)
+#: The AWS endpoint's handlers wait on moto's locks only, never on a function: a small pool does.
+AWS_LIMITS = Limits(max_body_bytes=64 * 1024 * 1024, workers=16)
 
 
 class StartError(Exception):
     """The server cannot start; the message says why in one sentence."""
 
 
-class LocalValues:
-    """Stand-ins for values only AWS can provide (e.g. a secret), generated once, kept in the state dir."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-        self.notes: list[str] = []
-
-    def for_function(self, spec: FunctionSpec) -> dict[str, str]:
-        """A local value for each variable of `spec` the template cannot resolve here."""
-        values = {}
-        for name, reason in spec.unresolved.items():
-            key = f"{spec.logical_id}.{name}"
-            if key not in self.values:
-                self.values[key] = secrets.token_hex(32)
-                self.path.write_text(json.dumps(self.values, indent=1))
-                self.path.chmod(0o600)
-            values[name] = self.values[key]
-            self.notes.append(
-                f"{spec.logical_id} {name}: a random local value kept in {self.path} ({reason})"
-            )
-        return values
-
-
 class LocalServer:
     """The whole local runtime; `start` binds and loads, `serve_forever` answers, `stop` ends it."""
 
-    def __init__(self, options: ServeOptions) -> None:
+    def __init__(self, options: ServeOptions, services: tuple[type[Service], ...] = SERVICES) -> None:
         self.options = options
-        self.stack: LocalStack | None = None
+        self.service_classes = services
+        self.context: ServiceContext | None = None
         self.aws: EmbeddedAws | None = None
-        self.instance: Instance | None = None
-        self.httpd: ThreadingHTTPServer | None = None
-        self.dynamodb_endpoint = ""
+        self.gateway_edge: HttpEdge | None = None
+        self.aws_edge: HttpEdge | None = None
         self.notes: list[str] = []
         self.startup_seconds = 0.0
         self._stopping = threading.Event()
@@ -105,148 +58,155 @@ class LocalServer:
 
     # -- start -------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Read the template, rebuild the state, bind both ports. Raises StartError or TemplateError."""
+        """Read the template, bind both ports, start every service. Raises StartError or TemplateError."""
         began = time.perf_counter()
         options = self.options
         if not options.template.is_file():
             raise StartError(f"no template at {options.template}")
-        stack = read_stack(options.template, options.parameter_overrides)
-        if not stack.routes:
+        template = LocalTemplate(options.template, options.parameter_overrides)
+        read_functions(template)  # a template it cannot run fails here, before anything is bound
+        read_apis(template)
+        if not template.events(["Api"]):
             raise StartError(f"{options.template} declares no function with an Api event to serve")
-        self.stack = stack
-        state = options.state_dir
+        self._prepare_state()
+        limits = Limits(idle_seconds=options.idle_timeout, max_connections=options.max_connections)
+        self.gateway_edge = HttpEdge("api-gateway", _not_ready, _not_ready_refusal, limits, access_log=True)
+        try:
+            self.gateway_edge.bind(options.host, options.port)
+        except OSError as error:
+            raise StartError(f"cannot listen on {options.host}:{options.port}: {error.strerror}") from None
+        self.aws_edge = self._bind_aws()
+
+        self.aws = EmbeddedAws()
+        context = ServiceContext(template, self.aws, options, endpoint=self.aws_edge.url)
+        self.context = context
+        for kind in self.service_classes:
+            if kind.uses_moto and not self.aws.running:
+                self.aws.start()
+            service = kind(context)
+            service.start()
+            context.started[kind] = service
+        if not self.aws.running:
+            self.aws.start()
+        for service in context.started.values():
+            service.attach()
+        self.notes = context.notes
+
+        self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
+        self.aws_edge.start()
+        api = context.service(ApiGatewayService)
+        assert api.gateway is not None
+        self.gateway_edge.handler = api.gateway.handle
+        self.gateway_edge.refusal = api.refuse
+        self.gateway_edge.start()
+        self.startup_seconds = time.perf_counter() - began
+
+    def _prepare_state(self) -> None:
+        state = self.options.state_dir
         try:
             state.mkdir(parents=True, exist_ok=True)
             self._state_lock = _lock(state)
-            if options.fresh:
-                shutil.rmtree(state / DYNAMODB_DIR, ignore_errors=True)
+            if self.options.fresh:
+                for kind in self.service_classes:
+                    if kind.namespace:
+                        shutil.rmtree(state / kind.namespace, ignore_errors=True)
                 with contextlib.suppress(FileNotFoundError):
                     (state / LOCAL_VALUES).unlink()
-            store = Store(state / DYNAMODB_DIR, sync=options.sync)
         except OSError as error:
             raise StartError(f"cannot use the state directory {state}: {error.strerror}") from None
-        local_values = LocalValues(state / LOCAL_VALUES)
-        environments = {name: local_values.for_function(spec) for name, spec in stack.functions.items()}
-        self.notes.extend(local_values.notes)
 
-        self.httpd = self._bind_gateway()
-        aws = EmbeddedAws(store)
-        aws.start()
-        self.aws = aws
-        report = aws.load()
-        if (damaged := report.damaged) is not None:
-            self.notes.append(
-                f"the journal {damaged.damaged_file} is damaged at line {damaged.damaged_at_line} "
-                f"({damaged.problem}): the {report.journal_entries} entries before it are kept, "
-                "the rest is set aside as *.damaged"
-            )
-        self.notes.extend(aws.ensure_tables(stack.tables, stack.ttl))
-        if report.journal_entries or report.damaged is not None:
-            aws.compact_in_background()
-        self.dynamodb_endpoint = self._bind_endpoint(aws)
-        self.instance = Instance(
-            lambda spec: self._runtime_environment(spec, environments[spec.logical_id]),
-            busy_thread=lambda: aws.busy_thread,
-        )
-        aws.after_request = self.instance.deliver_pending
-        for spec in stack.functions.values():
-            if any(route.function == spec.logical_id for route in stack.routes):
-                self.instance.warm(spec)
-        self.httpd.gateway = Gateway(  # type: ignore[attr-defined]
-            stack, self.instance.invoke, options.integration_timeout
-        )
-        self.items_loaded = aws.item_count()
-        self.startup_seconds = time.perf_counter() - began
-
-    def _bind_gateway(self) -> ThreadingHTTPServer:
+    def _bind_aws(self) -> HttpEdge:
+        assert self.gateway_edge is not None
+        edge = HttpEdge("aws-endpoint", _not_ready, _aws_refusal, AWS_LIMITS)
+        wanted = self.options.aws_port
+        api_port = self.gateway_edge.address[1]
+        port = wanted if wanted is not None else (api_port + 1 if self.options.port else 0)
         try:
-            httpd = _Server((self.options.host, self.options.port), _Handler)
-        except OSError as error:
-            raise StartError(
-                f"cannot listen on {self.options.host}:{self.options.port}: {error.strerror}"
-            ) from None
-        return httpd
-
-    def _bind_endpoint(self, aws: EmbeddedAws) -> str:
-        assert self.httpd is not None
-        wanted = self.options.dynamodb_port
-        port = wanted if wanted is not None else (self.httpd.server_port + 1 if self.options.port else 0)
-        try:
-            return aws.serve_endpoint(self.options.host, port)
+            edge.bind(self.options.host, port)
         except OSError as error:
             if wanted is not None:
-                raise StartError(f"cannot serve DynamoDB on port {wanted}: {error.strerror}") from None
-            self.notes.append(f"port {port} is taken, so the DynamoDB endpoint is on a free port")
-            return aws.serve_endpoint(self.options.host, 0)
-
-    def _runtime_environment(self, spec: FunctionSpec, local_values: dict[str, str]) -> dict[str, str]:
-        """What Lambda's runtime adds to the function's own variables (and the local stand-ins)."""
-        return {
-            **local_values,
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "LAMBDA_TASK_ROOT": str(spec.code_uri),
-            "_HANDLER": spec.handler,
-            # What `sam local` sets: Powertools and the X-Ray SDK stay quiet without a daemon.
-            "AWS_SAM_LOCAL": "true",
-        }
+                raise StartError(
+                    f"cannot serve the AWS endpoint on port {wanted}: {error.strerror}"
+                ) from None
+            self.notes.append(f"port {port} is taken, so the AWS endpoint is on a free port")
+            edge.bind(self.options.host, 0)
+        return edge
 
     # -- serve -------------------------------------------------------------------------------------
     @property
     def url(self) -> str:
         """The gateway's base URL."""
-        assert self.httpd is not None
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        assert self.gateway_edge is not None
+        return self.gateway_edge.url
+
+    @property
+    def endpoint(self) -> str:
+        """The AWS endpoint's URL."""
+        assert self.aws_edge is not None
+        return self.aws_edge.url
 
     def banner(self) -> str:
-        """One line with the URLs, then notes (local stand-ins, damaged journal), one per line."""
-        assert self.stack is not None
-        stages = ",".join(sorted({api.stage for api in self.stack.apis.values()}))
+        """A summary line (the URLs), a line per service, then notes."""
+        assert self.context is not None
+        api = self.context.service(ApiGatewayService)
+        stages = ",".join(sorted({spec.stage for spec in api.apis.values()}))
+        items = self.context.service(DynamoDbService).item_count()
+        served = ", ".join(kind.title for kind in self.service_classes if kind.title and kind.uses_moto)
         lines = [
-            f"serverless-crud: UI {self.url}/  API {self.url}/ (stage {stages})  "
-            f"DynamoDB {self.dynamodb_endpoint}  state {self.options.state_dir}/ "
-            f"({self.items_loaded} items)  ready in {self.startup_seconds * 1000:.0f} ms"
+            f"serverless-crud: UI {self.url}/  API {self.url}/ (stage {stages})  AWS {self.endpoint}  "
+            f"state {self.options.state_dir}/ ({items} items)  ready in {self.startup_seconds * 1000:.0f} ms",
+            f"  {'AWS endpoint':<12} {self.endpoint}  ({served} and every other service moto embeds; "
+            "any region, any credentials)",
         ]
+        for service in self.context.started.values():
+            report = service.report()
+            if report and service.title:
+                lines.append(f"  {service.title:<12} {report}")
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
 
     def serve_forever(self) -> None:
         """Answer requests until `stop` (or Ctrl-C / SIGTERM in the main thread)."""
-        assert self.httpd is not None
         if self.options.reload:
             threading.Thread(target=self._watch_sources, name="reload", daemon=True).start()
-        self.httpd.serve_forever(poll_interval=0.2)
+        while not self._stopping.wait(0.2):
+            pass
 
     def stop(self) -> None:
-        """Stop answering, stop the instance and the embedded AWS, close the journal."""
+        """Stop answering, stop every service in reverse order, then the embedded AWS."""
         self._stopping.set()
-        if self.httpd is not None:
-            self.httpd.server_close()
-        if self.instance is not None:
-            self.instance.stop()
+        if self.gateway_edge is not None:
+            self.gateway_edge.stop()
+        if self.context is not None:
+            for service in reversed(list(self.context.started.values())):
+                service.stop()
+        if self.aws_edge is not None:
+            self.aws_edge.stop()
         if self.aws is not None:
             self.aws.stop()
-            self.aws.store.close()
         if self._state_lock is not None:
             self._state_lock.close()
 
     def _watch_sources(self) -> None:
-        assert self.stack is not None
-        assert self.instance is not None
-        directories = {spec.code_uri for spec in self.stack.functions.values()}
+        assert self.context is not None
+        functions = self.context.service(LambdaService)
+        directories = {spec.code_uri for spec in functions.functions.values()}
         seen = _mtimes(directories)
         while not self._stopping.wait(RELOAD_POLL_SECONDS):
             now = _mtimes(directories)
             if now != seen:
                 changed = sorted(set(now.items()) ^ set(seen.items()))
                 seen = now
-                self.instance.mark_stale()
+                functions.recycle()
                 print(f"serverless-crud: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
+
+
+def _not_ready(request: Any) -> HttpResponse:
+    return HttpResponse(503, [("Content-Type", "application/json")], b'{"message": "starting"}')
+
+
+def _not_ready_refusal(error: Any) -> HttpResponse:
+    return _not_ready(None)
 
 
 def _mtimes(directories: set[Path]) -> dict[str, float]:
@@ -278,93 +238,6 @@ def _lock(state: Path) -> IO[str]:
     return handle  # the lock lasts as long as the file stays open: until this process ends
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    #: Room for many clients connecting at once (the default, 5, drops SYNs: 1 s retransmits).
-    request_queue_size = 128
-    gateway: Gateway
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """HTTP/1.1 with keep-alive; every method goes to the gateway."""
-
-    protocol_version = "HTTP/1.1"
-    #: Headers and body leave in separate writes; Nagle + delayed ACK would add 40 ms to each.
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def _answer(self) -> None:
-        started = time.perf_counter()
-        gateway = self.server.gateway
-        body, too_large = self._read_body()
-        request = HttpRequest(
-            method=self.command,
-            target=self.path,
-            headers=list(self.headers.items()),
-            body=body,
-            source_ip=self.client_address[0],
-            protocol=self.request_version,
-            local_port=self.server.server_port,
-        )
-        try:
-            response = gateway.error(TOO_LARGE, "-", None) if too_large else gateway.handle(request)
-        except Exception:  # a fault of the runtime itself: answered as API Gateway would
-            traceback.print_exc()
-            response = gateway.error(FAILED, "-", None)
-        self._write(response)
-        elapsed = (time.perf_counter() - started) * 1000
-        print(f"{self.command} {self.path} {response.status} {elapsed:.1f} ms", file=sys.stderr, flush=True)
-
-    def _read_body(self) -> tuple[bytes, bool]:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            # Read it all anyway, so the client gets its 413 instead of a broken pipe.
-            while length > 0:
-                chunk = self.rfile.read(min(length, 1 << 20))
-                if not chunk:
-                    break
-                length -= len(chunk)
-            return b"", True
-        return self.rfile.read(length) if length else b"", False
-
-    def _read_chunked(self) -> tuple[bytes, bool]:
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return (b"", True) if total > MAX_REQUEST_BYTES else (b"".join(chunks), False)
-            total += size
-            chunk = self.rfile.read(size)
-            if total <= MAX_REQUEST_BYTES:
-                chunks.append(chunk)
-            self.rfile.readline()
-
-    def _write(self, response: HttpResponse) -> None:
-        self.send_response_only(response.status)
-        self.send_header("Date", self.date_time_string())
-        for name, value in response.headers:
-            if name.lower() not in ("content-length", "connection", "transfer-encoding", "date"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Access lines are printed by `_answer`, with the time taken."""
-
-    # BaseHTTPRequestHandler dispatches on these names.
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _answer  # noqa: N815
-
-
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -389,3 +262,13 @@ def run(options: ServeOptions) -> None:
     finally:
         server.stop()
         print("serverless-crud: stopped", file=sys.stderr, flush=True)
+
+
+def _aws_refusal(error: Any) -> HttpResponse:
+    """The AWS endpoint's answer to a request it refuses or fails on, in the AWS JSON error shape."""
+    import json
+
+    body = json.dumps({"__type": error.error_type, "message": error.message}).encode()
+    return HttpResponse(
+        error.status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", error.error_type)], body
+    )

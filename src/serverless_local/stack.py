@@ -1,6 +1,7 @@
-"""What the local runtime runs, read from the template: tables, functions, APIs and their routes.
+"""The template as the local services see it (`LocalTemplate`: resources and events by type), and
+what the Lambda and API Gateway services read from it: functions, APIs, routes and their `Auth`.
 
-Only resources the runtime runs are resolved, so anything else in the template (alarms, log groups,
+Only what a service runs is resolved, so anything else in the template (alarms, log groups,
 certificates, resources with intrinsics that have no local value) is tolerated and listed as ignored.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,20 @@ class ApiSpec:
     stage_variables: dict[str, str] | None = None
     #: GatewayResponses: response type -> headers added to the gateway's own errors.
     gateway_response_headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: SAM `Auth`: the Authorizers by name (as declared), the default one, the API key default.
+    authorizers: dict[str, Any] = field(default_factory=dict)
+    default_authorizer: str | None = None
+    api_key_required: bool = False
+    authorize_preflight: bool = True
+
+
+@dataclass(frozen=True)
+class RouteAuth:
+    """What the gateway checks before a route's function runs (SAM `Auth` of the API and the event)."""
+
+    #: The name of one of the API's Authorizers, or None (open).
+    authorizer: str | None = None
+    api_key_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,11 +97,86 @@ class Route:
     path: str
     method: str
     function: str
+    auth: RouteAuth = RouteAuth()
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One enabled resource of the template: its type and its properties (SAM Globals merged in)."""
+
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a function's (or state machine's) `Events`: its type and raw properties."""
+
+    owner: str
+    event_id: str
+    type: str
+    properties: dict[str, Any]
+
+
+#: SAM's Globals sections by resource type.
+_GLOBALS = {
+    "AWS::Serverless::Function": "Function",
+    "AWS::Serverless::Api": "Api",
+    "AWS::Serverless::HttpApi": "HttpApi",
+    "AWS::Serverless::SimpleTable": "SimpleTable",
+    "AWS::Serverless::StateMachine": "StateMachine",
+}
+
+
+class LocalTemplate:
+    """A template as every service sees it: resources by type, events by type, one resolver."""
+
+    def __init__(self, path: str | Path, overrides: Mapping[str, Any] | None = None) -> None:
+        self.path = Path(path)
+        self.base = self.path.resolve().parent
+        self.document = load_template(path)
+        self.resolver = Resolver.for_template(self.document, overrides)
+        self.resources: dict[str, Resource] = {}
+        for logical_id, resource in self.document["Resources"].items():
+            if not isinstance(resource, dict) or not _enabled(self.resolver, logical_id):
+                continue
+            kind = str(resource.get("Type"))
+            properties = resource.get("Properties") or {}
+            if kind in _GLOBALS:
+                properties = _with_globals(self.document, _GLOBALS[kind], properties)
+            self.resources[logical_id] = Resource(logical_id, kind, properties)
+
+    def of_type(self, types: Iterable[str]) -> list[Resource]:
+        """The enabled resources of these types, in template order."""
+        wanted = set(types)
+        return [r for r in self.resources.values() if r.type in wanted]
+
+    def events(self, types: Iterable[str] | None = None) -> list[Event]:
+        """Every event of every resource with `Events` (functions, state machines), or those of `types`."""
+        found = []
+        for resource in self.resources.values():
+            events = resource.properties.get("Events") or {}
+            if not isinstance(events, dict):
+                continue
+            for event_id, event in events.items():
+                kind = str(event.get("Type")) if isinstance(event, dict) else str(event)
+                if types is None or kind in types:
+                    properties = (event.get("Properties") or {}) if isinstance(event, dict) else {}
+                    found.append(Event(resource.logical_id, event_id, kind, properties))
+        return found
+
+    def resolve(self, value: Any, where: str) -> Any:
+        """Resolve `value`; a TemplateError names `where` it came from."""
+        try:
+            return self.resolver.resolve(value)
+        except TemplateError as error:
+            raise TemplateError(f"{where}: {error}") from None
 
 
 @dataclass
 class LocalStack:
-    """Everything the local runtime runs, read from one template."""
+    """What the functions and the gateway of one template are (tests and the bench build events with it)."""
 
     tables: dict[str, dict[str, Any]]
     ttl: dict[str, dict[str, Any]]
@@ -98,31 +188,44 @@ class LocalStack:
 
 def read_stack(path: str | Path, overrides: Mapping[str, Any] | None = None) -> LocalStack:
     """Read a SAM template into what runs locally; a TemplateError names the resource it cannot run."""
-    template = load_template(path)
-    resolver = Resolver.for_template(template, overrides)
-    base = Path(path).resolve().parent
-    tables = table_definitions(template, overrides)
-    functions: dict[str, FunctionSpec] = {}
-    routes: list[Route] = []
-    api_ids: set[str] = set()
-    ignored: list[str] = []
-    for logical_id, resource in template["Resources"].items():
-        kind = resource.get("Type") if isinstance(resource, dict) else None
-        if kind in TABLE_TYPES or kind == API_TYPE:
-            continue
-        if kind != FUNCTION_TYPE:
-            ignored.append(f"{logical_id} ({kind})")
-            continue
-        if not _enabled(resolver, logical_id):
-            continue
-        properties = _with_globals(template, "Function", resource.get("Properties") or {})
-        function, function_routes, skipped = _function(resolver, base, logical_id, properties)
-        functions[logical_id] = function
-        routes.extend(function_routes)
-        api_ids.update(route.api for route in function_routes)
-        ignored.extend(skipped)
-    apis = {api_id: _api(template, resolver, api_id) for api_id in sorted(api_ids)}
-    return LocalStack(tables, _ttls(template, resolver), functions, apis, routes, ignored)
+    template = LocalTemplate(path, overrides)
+    functions = read_functions(template)
+    apis, routes = read_apis(template)
+    handled = {FUNCTION_TYPE, API_TYPE, *TABLE_TYPES}
+    ignored = [f"{r.logical_id} ({r.type})" for r in template.resources.values() if r.type not in handled]
+    ignored += [
+        f"{e.owner}.Events.{e.event_id} ({e.type} events are not run locally)"
+        for e in template.events()
+        if e.type != "Api"
+    ]
+    return LocalStack(
+        table_definitions(template.document, overrides),
+        _ttls(template.document, template.resolver),
+        functions,
+        apis,
+        routes,
+        ignored,
+    )
+
+
+def read_functions(template: LocalTemplate) -> dict[str, FunctionSpec]:
+    """Every `AWS::Serverless::Function` of the template, as the local Lambda runs it."""
+    return {
+        resource.logical_id: _function(
+            template.resolver, template.base, resource.logical_id, resource.properties
+        )
+        for resource in template.of_type([FUNCTION_TYPE])
+    }
+
+
+def read_apis(template: LocalTemplate) -> tuple[dict[str, ApiSpec], list[Route]]:
+    """The REST APIs the template's `Api` events use, and those routes (most specific first)."""
+    routes = []
+    for event in template.events(["Api"]):
+        routes.append(_route(template, event))
+    api_ids = sorted({route.api for route in routes})
+    apis = {api_id: _api(template.document, template.resolver, api_id) for api_id in api_ids}
+    return apis, [_with_default_auth(route, apis[route.api]) for route in routes]
 
 
 def _enabled(resolver: Resolver, logical_id: str) -> bool:
@@ -147,9 +250,7 @@ def _with_globals(template: Mapping[str, Any], kind: str, properties: dict[str, 
     return dict(_merge(copy.deepcopy(defaults), properties))
 
 
-def _function(
-    resolver: Resolver, base: Path, logical_id: str, properties: dict[str, Any]
-) -> tuple[FunctionSpec, list[Route], list[str]]:
+def _function(resolver: Resolver, base: Path, logical_id: str, properties: dict[str, Any]) -> FunctionSpec:
     def value(name: str, default: Any = None) -> Any:
         try:
             resolved = resolver.resolve(properties.get(name, default))
@@ -169,7 +270,7 @@ def _function(
         timeout, memory = float(value("Timeout", DEFAULT_TIMEOUT)), int(value("MemorySize", DEFAULT_MEMORY))
     except (TypeError, ValueError):
         raise TemplateError(f"function {logical_id}: Timeout and MemorySize must be numbers") from None
-    spec = FunctionSpec(
+    return FunctionSpec(
         logical_id=logical_id,
         name=str(value("FunctionName", logical_id)),
         handler=handler,
@@ -179,8 +280,6 @@ def _function(
         environment=environment,
         unresolved=unresolved,
     )
-    routes, skipped = _routes(resolver, logical_id, properties.get("Events") or {})
-    return spec, routes, skipped
 
 
 def _environment(
@@ -211,36 +310,51 @@ def _env_text(value: Any) -> str:
     return str(value)
 
 
-def _routes(resolver: Resolver, logical_id: str, events: dict[str, Any]) -> tuple[list[Route], list[str]]:
-    routes: list[Route] = []
-    skipped: list[str] = []
-    for event_id, event in events.items():
-        if not isinstance(event, dict) or event.get("Type") != "Api":
-            kind = event.get("Type") if isinstance(event, dict) else event
-            skipped.append(f"{logical_id}.Events.{event_id} ({kind} events are not run locally)")
-            continue
-        declared = event.get("Properties") or {}
-        try:
-            properties = {
-                k: resolver.resolve(declared[k]) for k in ("Path", "Method", "RestApiId") if k in declared
-            }
-            path, method = str(properties["Path"]), str(properties["Method"]).upper()
-        except (TemplateError, KeyError) as error:
-            raise TemplateError(
-                f"function {logical_id}: event {event_id}: cannot read it ({error})"
-            ) from None
-        if method not in (*HTTP_METHODS, "ANY"):
-            raise TemplateError(f"function {logical_id}: event {event_id}: unknown method {method}")
-        if not path.startswith("/"):
-            raise TemplateError(f"function {logical_id}: event {event_id}: Path must start with /")
-        api = properties.get("RestApiId") or IMPLICIT_API
-        routes.append(Route(str(api), posixpath.normpath(path) if path != "/" else "/", method, logical_id))
-    return routes, skipped
+def _route(template: LocalTemplate, event: Event) -> Route:
+    """An `Api` event as a route; only the properties the gateway uses are resolved."""
+    where = f"function {event.owner}: event {event.event_id}"
+    declared = event.properties
+    properties = {
+        k: template.resolve(declared[k], where) for k in ("Path", "Method", "RestApiId") if k in declared
+    }
+    try:
+        path, method = str(properties["Path"]), str(properties["Method"]).upper()
+    except KeyError as error:
+        raise TemplateError(f"{where}: cannot read it ({error})") from None
+    if method not in (*HTTP_METHODS, "ANY"):
+        raise TemplateError(f"{where}: unknown method {method}")
+    if not path.startswith("/"):
+        raise TemplateError(f"{where}: Path must start with /")
+    api = str(properties.get("RestApiId") or IMPLICIT_API)
+    auth = _auth(template.resolver, declared.get("Auth"), ("Authorizer", "ApiKeyRequired"), where)
+    route_auth = RouteAuth(auth.get("Authorizer"), bool(auth.get("ApiKeyRequired")))
+    return Route(api, posixpath.normpath(path) if path != "/" else "/", method, event.owner, route_auth)
+
+
+def _with_default_auth(route: Route, api: ApiSpec) -> Route:
+    """The API's DefaultAuthorizer (and ApiKeyRequired) apply where the event names none; NONE opens."""
+    authorizer = route.auth.authorizer or api.default_authorizer
+    if authorizer == "NONE" or (route.method == "OPTIONS" and not api.authorize_preflight):
+        authorizer = None
+    auth = RouteAuth(authorizer, route.auth.api_key_required or api.api_key_required)
+    return Route(route.api, route.path, route.method, route.function, auth)
 
 
 #: The API properties the local gateway uses; the rest (DefinitionBody, access logs, method
 #: settings...) may refer to resources that exist only in AWS, so they are never resolved.
 API_PROPERTIES = ("StageName", "BinaryMediaTypes", "Variables", "Cors", "GatewayResponses")
+#: Of `Auth`, what routing needs; each authorizer's own properties are resolved by its implementation
+#: when it starts (a user pool's ARN exists only once the pool does).
+_AUTH_PROPERTIES = ("DefaultAuthorizer", "ApiKeyRequired", "AddDefaultAuthorizerToCorsPreflight")
+
+
+def _auth(resolver: Resolver, auth: Any, names: tuple[str, ...], where: str) -> dict[str, Any]:
+    if not isinstance(auth, dict):
+        return {}
+    try:
+        return {name: resolver.resolve(auth[name]) for name in names if name in auth}
+    except TemplateError as error:
+        raise TemplateError(f"{where}: Auth: {error}") from None
 
 
 def _api(template: Mapping[str, Any], resolver: Resolver, api_id: str) -> ApiSpec:
@@ -259,6 +373,8 @@ def _api(template: Mapping[str, Any], resolver: Resolver, api_id: str) -> ApiSpe
         raise TemplateError(f"API {api_id}: StageName is required")
     binary = tuple(str(t).replace("~1", "/") for t in properties.get("BinaryMediaTypes") or ())
     variables = properties.get("Variables")
+    raw_auth: dict[str, Any] = declared["Auth"] if isinstance(declared.get("Auth"), dict) else {}
+    auth = _auth(resolver, raw_auth, _AUTH_PROPERTIES, f"API {api_id}")
     return ApiSpec(
         logical_id=api_id,
         stage=stage,
@@ -266,6 +382,10 @@ def _api(template: Mapping[str, Any], resolver: Resolver, api_id: str) -> ApiSpe
         binary_media_types=binary,
         stage_variables={k: str(v) for k, v in variables.items()} if variables else None,
         gateway_response_headers=_gateway_responses(properties.get("GatewayResponses") or {}),
+        authorizers=dict(raw_auth.get("Authorizers") or {}),
+        default_authorizer=auth.get("DefaultAuthorizer"),
+        api_key_required=bool(auth.get("ApiKeyRequired")),
+        authorize_preflight=bool(auth.get("AddDefaultAuthorizerToCorsPreflight", True)),
     )
 
 

@@ -22,7 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 APP_TEMPLATE = ROOT / "template.yaml"
 PROBE_TEMPLATE = Path(__file__).resolve().parent / "template.yaml"
-BANNER = re.compile(r"API (http://[\d.]+:\d+)/ .*DynamoDB (http://[\d.]+:\d+)")
+BANNER = re.compile(r"API (http://[\d.]+:\d+)/ .*AWS (http://[\d.]+:\d+)")
 START_LIMIT_SECONDS = 60  # a guard against a hung start, not a performance assertion
 
 
@@ -45,8 +45,14 @@ class Server:
     process: subprocess.Popen[bytes]
     log: Path
     url: str = ""
-    dynamodb: str = ""
+    #: The one local AWS endpoint (every embedded service); `dynamodb` is the same URL.
+    aws: str = ""
     args: list[str] = field(default_factory=list)
+
+    @property
+    def dynamodb(self) -> str:
+        """The DynamoDB endpoint: the local AWS endpoint."""
+        return self.aws
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -75,6 +81,15 @@ class Server:
         return self.process.wait(timeout=START_LIMIT_SECONDS)
 
 
+def aws_client(endpoint: str, service: str, region: str = "eu-west-1", key: str = "AKIDLOCAL") -> Any:
+    """A boto3 client of `service` at the local AWS endpoint (any region and credentials do)."""
+    import boto3
+
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=region, aws_access_key_id=key, aws_secret_access_key="x"
+    )
+
+
 def start_server(
     tmp_path: Path, *args: str, template: Path = APP_TEMPLATE, state: Path | None = None
 ) -> Server:
@@ -100,7 +115,7 @@ def start_server(
     while time.monotonic() < deadline:
         match = BANNER.search(server.output())
         if match:
-            server.url, server.dynamodb = match.groups()
+            server.url, server.aws = match.groups()
             return server
         if process.poll() is not None:
             raise AssertionError(f"the server exited with {process.returncode}:\n{server.output()}")

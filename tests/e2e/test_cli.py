@@ -68,6 +68,19 @@ def test_a_port_in_use_is_a_clear_error(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("flag", ["--aws-port", "--dynamodb-port"])
+def test_an_aws_port_in_use_is_a_clear_error_under_either_name(tmp_path, flag):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve("--port", "0", flag, str(port), "--state-dir", str(tmp_path / "state"))
+
+    assert result.returncode == 1
+    assert f"cannot serve the AWS endpoint on port {port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_ctrl_c_stops_cleanly(tmp_path):
     server = start_server(tmp_path)
 

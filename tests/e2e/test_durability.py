@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import signal
 import threading
+import time
+from pathlib import Path
 
-import boto3
 import pytest
 
-from tests.e2e.conftest import PROBE_TEMPLATE, start_server
+from tests.e2e.conftest import PROBE_TEMPLATE, aws_client, start_server
 
 
 def dynamodb(server, region="eu-west-3", key="AKIDEXAMPLE1"):
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=server.dynamodb,
-        region_name=region,
-        aws_access_key_id=key,
-        aws_secret_access_key="anything",
-    )
+    return aws_client(server.dynamodb, "dynamodb", region, key)
 
 
 def create(server, name):
@@ -168,8 +164,52 @@ def test_a_damaged_journal_tail_is_reported_and_what_precedes_it_kept(tmp_path):
     again = start_server(tmp_path)
     try:
         assert names(again) == ["before"]
-        assert f"damaged at line {len(lines) + 1}" in again.output()
-        assert journal.with_name(journal.name + ".damaged").exists()
+        assert f"{journal.name} line {len(lines) + 1} (the checksum does not match)" in again.output()
+        assert f"line {len(lines) + 2} (incomplete" in again.output()
+        assert journal.with_name(journal.name + ".damaged").read_bytes() == b'0badc0de {"op":"put"}\n' + torn
+    finally:
+        again.stop()
+
+
+def _acknowledged_journal(tmp_path, count):
+    server = start_server(tmp_path)
+    for number in range(count):
+        create(server, f"r{number:02d}")
+    server.stop(signal.SIGKILL)
+    journal = max((tmp_path / "state" / "dynamodb").glob("journal-*.log"))
+    return journal, journal.read_bytes().splitlines(keepends=True)
+
+
+def test_one_flipped_byte_mid_journal_sets_aside_only_that_entry(tmp_path):
+    journal, lines = _acknowledged_journal(tmp_path, 30)
+    middle = len(lines) // 2
+    hit = lines[middle]
+    assert b'"name":{"S":"r' in hit
+    position = hit.index(b'"name"') + 3
+    lines[middle] = hit[:position] + bytes([hit[position] ^ 0x01]) + hit[position + 1 :]
+    journal.write_bytes(b"".join(lines))
+    lost = hit.split(b'"name":{"S":"', 1)[1].split(b'"', 1)[0].decode()
+
+    again = start_server(tmp_path)
+    try:
+        kept = names(again)
+        assert kept == sorted(f"r{n:02d}" for n in range(30) if f"r{n:02d}" != lost)
+        assert "1 damaged journal line(s) set aside" in again.output()
+        assert f"{journal.name} line {middle + 1} (the checksum does not match)" in again.output()
+    finally:
+        again.stop()
+
+
+def test_a_flipped_newline_merging_two_entries_loses_neither(tmp_path):
+    journal, lines = _acknowledged_journal(tmp_path, 10)
+    middle = len(lines) // 2
+    lines[middle] = lines[middle][:-1] + bytes([ord("\n") ^ 0x20])  # "\n" became "*"
+    journal.write_bytes(b"".join(lines))
+
+    again = start_server(tmp_path)
+    try:
+        assert names(again) == [f"r{n:02d}" for n in range(10)]
+        assert "damaged" not in again.output()
     finally:
         again.stop()
 
@@ -219,3 +259,46 @@ def test_a_handler_stopped_by_its_timeout_mid_writes_leaves_memory_and_disk_agre
         assert dynamodb(again).query(**query)["Count"] == before
     finally:
         again.stop()
+
+
+def _children(pid):
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in text:
+            found.append(int(status.parent.name))
+    return found
+
+
+def test_execution_environments_end_with_a_killed_server_even_mid_event(tmp_path):
+    server = start_server(tmp_path, template=PROBE_TEMPLATE)
+    busy = threading.Thread(target=lambda: _quietly(server.request, "GET", "/patient/sleep?seconds=8"))
+    busy.start()
+    time.sleep(1)
+    workers = _children(server.process.pid)
+    assert workers  # the warm instances and the one sleeping
+
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait()
+    busy.join()
+
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _alive(pid)]  # the sleeping one did not wait out its 8 s
+
+
+def _alive(pid):
+    """Running (a zombie waiting for a reaper that never comes is not)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def _quietly(call, *args):
+    with contextlib.suppress(OSError, http.client.HTTPException):  # the server dies mid-answer
+        call(*args)

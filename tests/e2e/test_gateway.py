@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.e2e.conftest import aws_client
+
 SAMPLE = json.loads(
     (Path(__file__).resolve().parents[1] / "support" / "samples" / "aws_rest_proxy_event.json").read_text()
 )
@@ -118,7 +120,10 @@ def test_context_and_environment_come_from_the_template(probe_server):
     # Values only AWS can provide get a local stand-in, and the banner says so.
     assert re.fullmatch(r"[0-9a-f]{64}", environment["CURSOR_SECRET"])
     assert "CURSOR_SECRET" in probe_server.output()
-    assert "AWS_ENDPOINT_URL" not in environment
+    # The function's SDK reaches the one local AWS endpoint; nothing of the server's own environment leaks.
+    assert environment["AWS_ENDPOINT_URL"] == probe_server.aws
+    assert environment["AWS_CONFIG_FILE"] == "/dev/null"
+    assert "HOME" not in environment
 
 
 def test_binary_media_types_arrive_base64_and_binary_responses_leave_raw(probe_server):
@@ -206,7 +211,7 @@ def test_cors_preflight_is_answered_by_the_gateway(probe_server):
     assert "PATCH" in reply.headers["Access-Control-Allow-Methods"]
 
 
-def test_one_instance_handles_one_event_at_a_time_and_every_client_is_answered(probe_server):
+def test_each_instance_handles_one_event_at_a_time_and_every_client_is_answered(probe_server):
     def call(_):
         return probe_server.request("GET", "/echo/concurrent?hold=0.02")
 
@@ -216,3 +221,119 @@ def test_one_instance_handles_one_event_at_a_time_and_every_client_is_answered(p
     assert [r.status for r in replies] == [200] * 16
     assert max(r.json()["most_in_flight"] for r in replies) == 1
     assert len({r.json()["event"]["requestContext"]["requestId"] for r in replies}) == 16
+
+
+def test_each_function_has_its_own_environment_and_modules(probe_server):
+    echo = echoed(probe_server, "GET", "/echo/env")
+    other = echoed(probe_server, "GET", "/other/env")
+
+    assert echo["environment"]["TABLE_NAME"] == "ItemsTable"
+    assert "ONLY_OTHER" not in echo["environment"]
+    assert echo["environment"]["FROM_GLOBALS"] == "global-value"
+    assert other["environment"]["ONLY_OTHER"] == "other-value"
+    assert other["environment"]["FROM_GLOBALS"] == "overridden"
+    assert "TABLE_NAME" not in other["environment"]
+    assert other["context"]["function_name"] == "OtherFunction"
+    assert other["environment"]["AWS_LAMBDA_FUNCTION_NAME"] == "OtherFunction"
+
+
+def test_a_timed_out_instance_is_replaced_by_a_fresh_one(probe_server):
+    assert probe_server.request("GET", "/behave/sleep?seconds=1.3").status == 502
+    assert "Task timed out after 1.00 seconds" in probe_server.output()
+
+    assert probe_server.request("GET", "/behave/after-a-timeout").body == b"after-a-timeout"
+
+
+def test_the_templates_functions_are_invoked_at_the_aws_endpoint(probe_server):
+    client = aws_client(probe_server.aws, "lambda")
+    names = {f["FunctionName"] for f in client.list_functions()["Functions"]}
+    assert {"EchoFunction", "BehaviourFunction", "OtherFunction"} <= names
+
+    answer = client.invoke(FunctionName="EchoFunction", Payload=json.dumps({"queryStringParameters": None}))
+    result = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer
+    assert json.loads(result["body"])["event"] == {"queryStringParameters": None}
+
+    failed = client.invoke(
+        FunctionName="BehaviourFunction", Payload=json.dumps({"pathParameters": {"what": "raise"}})
+    )
+    assert failed["FunctionError"] == "Unhandled"
+    error = json.loads(failed["Payload"].read())
+    assert (error["errorType"], error["errorMessage"]) == ("RuntimeError", "the probe was asked to fail")
+
+
+def test_a_state_machine_task_runs_the_templates_function_and_catches_its_error(probe_server):
+    import time
+
+    states = aws_client(probe_server.aws, "stepfunctions")
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:BehaviourFunction",
+        "Catch": [{"ErrorEquals": ["RuntimeError"], "Next": "Caught"}],
+        "End": True,
+    }
+    definition = {"StartAt": "Call", "States": {"Call": task, "Caught": {"Type": "Pass", "End": True}}}
+    machine = states.create_state_machine(
+        name="probe", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/probe"
+    )["stateMachineArn"]
+
+    def run(what):
+        execution = states.start_execution(
+            stateMachineArn=machine, name=what, input=json.dumps({"pathParameters": {"what": what}})
+        )["executionArn"]
+        deadline = time.monotonic() + 30
+        while (described := states.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        return described["status"], json.loads(described["output"])
+
+    assert run("hello") == ("SUCCEEDED", {"statusCode": 200, "body": "hello"})
+    status, caught = run("raise")
+    assert status == "SUCCEEDED"
+    assert caught["Error"] == "RuntimeError"
+    assert json.loads(caught["Cause"])["errorMessage"] == "the probe was asked to fail"
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "body", "error_type"),
+    [
+        (None, 401, {"message": "Unauthorized"}, "UnauthorizedException"),
+        ("Not Valid!", 401, {"message": "Unauthorized"}, "UnauthorizedException"),
+        ("unauthorized", 401, {"message": "Unauthorized"}, "UnauthorizedException"),
+        (
+            "deny",
+            403,
+            {"Message": "User is not authorized to access this resource with an explicit deny"},
+            "AccessDeniedException",
+        ),
+        (
+            "elsewhere",
+            403,
+            {"Message": "User is not authorized to access this resource"},
+            "AccessDeniedException",
+        ),
+        ("garbage", 500, {"message": None}, "AuthorizerConfigurationException"),
+    ],
+)
+def test_a_lambda_authorizer_refuses_as_api_gateway_does(probe_server, token, status, body, error_type):
+    headers = {"X-Token": token} if token else {}
+
+    reply = probe_server.request("GET", "/guarded/thing", headers=headers)
+
+    assert reply.status == status, reply.body
+    assert json.loads(reply.body) == body
+    assert reply.headers["x-amzn-ErrorType"] == error_type
+    # The probe API declares DEFAULT_4XX headers only.
+    expected_origin = "https://app.example.com" if status < 500 else None
+    assert reply.headers["Access-Control-Allow-Origin"] == expected_origin
+
+
+def test_a_lambda_authorizers_principal_and_context_reach_the_function(probe_server):
+    by_token = echoed(probe_server, "GET", "/guarded/thing", [("X-Token", "allow")])["event"]
+    by_request = echoed(probe_server, "GET", "/ticketed/thing?ticket=allow")["event"]
+
+    for event, kind in ((by_token, "TOKEN"), (by_request, "REQUEST")):
+        authorizer = event["requestContext"]["authorizer"]
+        assert (authorizer["principalId"], authorizer["team"], authorizer["type"]) == ("user-1", "blue", kind)
+        assert isinstance(authorizer["integrationLatency"], int)
+    assert probe_server.request("GET", "/ticketed/thing").status == 401  # its identity source is missing

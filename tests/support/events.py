@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from serverless_local.functions import LambdaContext as RuntimeContext
 from serverless_local.gateway import Gateway, HttpRequest
+from serverless_local.lambda_worker import LambdaContext as RuntimeContext
 from serverless_local.stack import LocalStack, read_stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -73,4 +73,6 @@ def record_path(email: str, record_id: int | str) -> str:
 def lambda_context() -> RuntimeContext:
     """The Lambda context the runtime passes, with the template's memory and timeout."""
     spec = stack().functions[FUNCTION]
-    return RuntimeContext(spec, str(uuid.uuid4()), time.monotonic() + spec.timeout)
+    return RuntimeContext(
+        spec.name, spec.memory_mb, str(uuid.uuid4()), int((time.time() + spec.timeout) * 1000)
+    )

@@ -4,37 +4,24 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
 
-from serverless_local.functions import Outcome
 from serverless_local.gateway import Gateway, HttpRequest, proxy_response
-from serverless_local.stack import ApiSpec, FunctionSpec, LocalStack, Route
+from serverless_local.invocation import Success
+from serverless_local.stack import ApiSpec, LocalStack, Route
 
 
-def echo(spec, event, timeout):
+def echo(function, event, deadline):
     """A function that answers with what it received and which function it was."""
-    return Outcome.OK, {"statusCode": 200, "body": json.dumps({"function": spec.logical_id, "event": event})}
+    return Success({"statusCode": 200, "body": json.dumps({"function": function, "event": event})})
 
 
 def gateway(*routes):
-    functions = {
-        name: FunctionSpec(
-            name,
-            name,
-            "m.f",
-            code_uri=Path("."),
-            timeout=3,
-            memory_mb=128,
-            environment={},
-        )
-        for name in {r[2] for r in routes}
-    }
     stack = LocalStack(
         tables={},
         ttl={},
-        functions=functions,
+        functions={},
         apis={"Api": ApiSpec("Api", "v1")},
         routes=[Route("Api", path, method, function) for path, method, function in routes],
         ignored=[],
@@ -147,3 +134,41 @@ def test_headers_and_multi_value_headers_merge_with_multi_value_winning():
         ("Content-Type", "application/json"),
     ]
     assert response.body == b"\x00\x01"
+
+
+def test_a_registered_authorizer_checks_each_route_that_names_one():
+    from serverless_local.gateway import UNAUTHORIZED, authorizer_kind
+    from serverless_local.stack import RouteAuth
+
+    stack = LocalStack(
+        tables={},
+        ttl={},
+        functions={},
+        apis={"Api": ApiSpec("Api", "v1", authorizers={"Users": {"UserPoolArn": "arn"}})},
+        routes=[
+            Route("Api", "/private", "GET", "F", RouteAuth(authorizer="Users")),
+            Route("Api", "/open", "GET", "F"),
+        ],
+        ignored=[],
+    )
+    gw = Gateway(stack, echo)
+    assert gw.unenforced() == ["Api: the COGNITO_USER_POOLS authorizer Users is not enforced locally"]
+    seen = []
+
+    def cognito(api, name, declared, request, event):
+        seen.append((name, declared))
+        token = dict(request.headers).get("Authorization")
+        if token != "good":
+            return UNAUTHORIZED
+        event["requestContext"]["authorizer"] = {"claims": {"sub": "u1"}}
+        return None
+
+    gw.authorizers[authorizer_kind(stack.apis["Api"].authorizers["Users"])] = cognito
+
+    assert send(gw, "GET", "/private") == (401, {"message": "Unauthorized"})
+    status, body = send(gw, "GET", "/private", headers=[("Authorization", "good")])
+    assert status == 200
+    assert body["event"]["requestContext"]["authorizer"] == {"claims": {"sub": "u1"}}
+    assert send(gw, "GET", "/open")[0] == 200
+    assert seen == [("Users", {"UserPoolArn": "arn"})] * 2
+    assert gw.unenforced() == []

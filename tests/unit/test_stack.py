@@ -105,3 +105,79 @@ def test_resource_paths_match_like_api_gateway(resource, matches, misses):
 
     assert all(pattern.match(path) for path in matches)
     assert not any(pattern.match(path) for path in misses)
+
+
+AUTH_TEMPLATE = """
+Resources:
+  Pool:
+    Type: AWS::Cognito::UserPool
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      Auth:
+        DefaultAuthorizer: Users
+        ApiKeyRequired: false
+        Authorizers:
+          Users: {UserPoolArn: !GetAtt Pool.Arn}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: m.f
+      Environment: {Variables: {POOL: !Ref Pool}}
+      Events:
+        Private: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /private, Method: GET}}
+        Open:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /open, Method: GET, Auth: {Authorizer: NONE}}
+        Keyed:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /keyed, Method: GET, Auth: {ApiKeyRequired: true}}
+        Preflight: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /private, Method: OPTIONS}}
+        Nightly: {Type: Schedule, Properties: {Schedule: rate(1 day)}}
+"""
+
+
+def test_every_service_is_handed_the_resources_and_events_of_its_types(tmp_path):
+    from serverless_local.stack import LocalTemplate
+
+    path = tmp_path / "template.yaml"
+    path.write_text(AUTH_TEMPLATE)
+    template = LocalTemplate(path)
+
+    assert [r.logical_id for r in template.of_type(["AWS::Cognito::UserPool"])] == ["Pool"]
+    assert {e.event_id for e in template.events()} == {"Private", "Open", "Keyed", "Preflight", "Nightly"}
+    assert [e.event_id for e in template.events(["Schedule"])] == ["Nightly"]
+
+
+def test_routes_carry_the_apis_default_authorizer_unless_the_event_opts_out(tmp_path):
+    from serverless_local.stack import LocalTemplate, read_apis
+
+    path = tmp_path / "template.yaml"
+    path.write_text(AUTH_TEMPLATE)
+    apis, routes = read_apis(LocalTemplate(path))
+    auth = {(r.path, r.method): r.auth for r in routes}
+
+    assert auth["/private", "GET"].authorizer == "Users"
+    assert auth["/open", "GET"].authorizer is None
+    assert auth["/keyed", "GET"].api_key_required is True
+    assert auth["/keyed", "GET"].authorizer == "Users"
+    assert auth["/private", "OPTIONS"].authorizer == "Users"  # SAM's AddDefaultAuthorizerToCorsPreflight
+    # The authorizer's own properties are resolved by its implementation, once the pool exists.
+    assert apis["Api"].authorizers["Users"] == {"UserPoolArn": {"Fn::GetAtt": ["Pool", "Arn"]}}
+
+
+def test_a_service_provides_the_run_time_value_of_its_resources(tmp_path):
+    from serverless_local.stack import LocalTemplate, read_functions
+
+    path = tmp_path / "template.yaml"
+    path.write_text(AUTH_TEMPLATE)
+    template = LocalTemplate(path)
+    assert read_functions(template)["Fn"].environment["POOL"] == "Pool"  # no provider: the logical id
+
+    template.resolver.providers["AWS::Cognito::UserPool"] = lambda logical_id, resource, attribute: (
+        "us-east-1_abc" if attribute is None else f"arn:pool/{logical_id}"
+    )
+
+    assert read_functions(template)["Fn"].environment["POOL"] == "us-east-1_abc"
+    assert template.resolve({"Fn::GetAtt": ["Pool", "Arn"]}, "test") == "arn:pool/Pool"

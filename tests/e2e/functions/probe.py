@@ -78,3 +78,22 @@ def behave(event, context):
     if what == "unavailable":
         return {"statusCode": 503, "headers": {"Retry-After": "2"}, "body": '{"title": "busy"}'}
     return {"statusCode": 200, "body": what}
+
+
+def authorize(event, context):
+    """A Lambda authorizer: the token (or the `ticket` query value) says what to answer."""
+    verdict = event.get("authorizationToken") or (event.get("queryStringParameters") or {}).get("ticket")
+    if verdict == "unauthorized":
+        raise Exception("Unauthorized")  # API Gateway's convention for a 401
+    if verdict not in ("allow", "deny", "elsewhere"):
+        return "not a policy"
+    resource = "arn:aws:execute-api:*:*:*/*/GET/nowhere" if verdict == "elsewhere" else event["methodArn"]
+    verdict = "allow" if verdict == "elsewhere" else verdict
+    return {
+        "principalId": "user-1",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": verdict.title(), "Resource": resource}],
+        },
+        "context": {"team": "blue", "type": event["type"]},
+    }

@@ -1,0 +1,34 @@
+"""What `serverless-crud serve` was asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: API Gateway's integration timeout (REST APIs).
+INTEGRATION_TIMEOUT_SECONDS = 29.0
+
+
+@dataclass
+class ServeOptions:
+    """The local runtime's options (the CLI's flags)."""
+
+    template: Path = Path("template.yaml")
+    host: str = "127.0.0.1"
+    port: int = 3000
+    #: The one AWS endpoint; None: the API port + 1 (or a free port when the API port is 0).
+    aws_port: int | None = None
+    state_dir: Path = Path(".local")
+    fresh: bool = False
+    reload: bool = False
+    integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
+    #: Warm instances each function may have at once (Lambda scales out; locally one by default, so
+    #: responses leave in the order requests came, as before; more show races a client must handle).
+    concurrency: int = 1
+    #: Seconds a keep-alive connection may stay idle between requests before it is closed.
+    idle_timeout: float = 60.0
+    #: Open connections the API port accepts at once (one more is closed at once).
+    max_connections: int = 1024
+    #: fsync each journal write (off only for throw-away state).
+    sync: bool = True
+    parameter_overrides: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,18 @@
+"""The local AWS services, one module each, behind one seam (`base.Service`).
+
+A new service is a module with a `Service` subclass and a line in `SERVICES`. They start in this
+order (a service may use those before it; one whose values a function's environment names, such as a
+user pool's id, comes before Lambda) and stop in the reverse order. Lambda comes first here so that its
+instances initialise while moto loads.
+"""
+
+from __future__ import annotations
+
+from serverless_local.services.apigateway import ApiGatewayService
+from serverless_local.services.base import Service, ServiceContext
+from serverless_local.services.dynamodb import DynamoDbService
+from serverless_local.services.lambda_ import LambdaService
+
+SERVICES: tuple[type[Service], ...] = (LambdaService, DynamoDbService, ApiGatewayService)
+
+__all__ = ["SERVICES", "Service", "ServiceContext"]

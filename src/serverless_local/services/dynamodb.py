@@ -1,0 +1,544 @@
+"""DynamoDB: the template's tables in moto, every successful write journaled, reads kept fast.
+
+The journal hook runs inside moto's `DynamoHandler.call_action`, the one place the endpoint and the
+runtime's own in-process calls pass through, under one lock: a journaled write is read back before
+another write lands. Entries describe states, not requests (the item as it is after the write, a
+table as created), so replaying them is deterministic.
+
+Hooks keep reads from costing O(table) each (moto sorts every item on every Scan and Query): the
+sorted order is computed once per change (with native keys, not moto's slow comparisons), a Query on
+the table reads only its partition, a Scan page starts at its ExclusiveStartKey by bisection, item
+sizes are measured once per change, and a page without a projection is not deep-copied (it is only
+serialised, under the lock). tests/unit/test_embedded_aws.py checks they answer exactly what moto does.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import copy
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
+from serverless_local.journal import JournalContents
+from serverless_local.services.base import Service, ServiceContext
+from serverless_local.stack import _ttls
+from serverless_local.template import TABLE_TYPES, table_definitions
+
+#: A journal segment this large is folded into a new snapshot (replaying it would slow start-up).
+COMPACT_AFTER_BYTES = 16 * 1024 * 1024
+
+#: Writes whose effect is known item by item; everything else that writes is journaled as an image.
+ITEM_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+READ_PREFIXES = ("Get", "BatchGet", "Describe", "List", "Query", "Scan", "TransactGet")
+PARTIQL = frozenset({"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})
+#: Accepted by the endpoint but not kept across restarts (documented in README).
+NOT_KEPT = frozenset(
+    {
+        "TagResource",
+        "UntagResource",
+        "CreateBackup",
+        "DeleteBackup",
+        "UpdateContinuousBackups",
+        "UpdateContributorInsights",
+        "PutResourcePolicy",
+        "DeleteResourcePolicy",
+        "ExportTableToPointInTime",
+        "EnableKinesisStreamingDestination",
+        "DisableKinesisStreamingDestination",
+    }
+)
+
+log = logging.getLogger("serverless_local")
+
+
+# -- DynamoDB JSON with binary values as base64 (the export format) ---------------------------------
+def _convert(value: dict[str, Any], binary: Callable[[Any], Any]) -> dict[str, Any]:
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return {"B": binary(inner)}
+    if kind == "BS":
+        return {"BS": [binary(v) for v in inner]}
+    if kind == "M":
+        return {"M": {k: _convert(v, binary) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [_convert(v, binary) for v in inner]}
+    return value
+
+
+def _to_text(raw: Any) -> str:
+    return base64.b64encode(raw).decode() if isinstance(raw, bytes) else str(raw)
+
+
+def to_export(item: dict[str, Any]) -> dict[str, Any]:
+    """An item as moto holds it (binary as bytes) in DynamoDB's export JSON (binary as base64)."""
+    return {name: _convert(value, _to_text) for name, value in item.items()}
+
+
+def from_export(item: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of `to_export`."""
+    return {name: _convert(value, base64.b64decode) for name, value in item.items()}
+
+
+def create_params(description: dict[str, Any]) -> dict[str, Any]:
+    """CreateTable parameters that rebuild a table from its DescribeTable description."""
+    billing = (description.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    params: dict[str, Any] = {
+        "TableName": description["TableName"],
+        "KeySchema": description["KeySchema"],
+        "AttributeDefinitions": description["AttributeDefinitions"],
+        "BillingMode": billing,
+    }
+
+    def throughput(source: dict[str, Any]) -> dict[str, int]:
+        given = source.get("ProvisionedThroughput") or {}
+        return {
+            "ReadCapacityUnits": int(given.get("ReadCapacityUnits") or 1),
+            "WriteCapacityUnits": int(given.get("WriteCapacityUnits") or 1),
+        }
+
+    if billing == "PROVISIONED":
+        params["ProvisionedThroughput"] = throughput(description)
+    gsis = [
+        {
+            "IndexName": index["IndexName"],
+            "KeySchema": index["KeySchema"],
+            "Projection": index["Projection"],
+            **({"ProvisionedThroughput": throughput(index)} if billing == "PROVISIONED" else {}),
+        }
+        for index in description.get("GlobalSecondaryIndexes") or []
+    ]
+    lsis = [
+        {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
+        for i in description.get("LocalSecondaryIndexes") or []
+    ]
+    if gsis:
+        params["GlobalSecondaryIndexes"] = gsis
+    if lsis:
+        params["LocalSecondaryIndexes"] = lsis
+    stream = description.get("StreamSpecification")
+    if stream and stream.get("StreamEnabled"):
+        params["StreamSpecification"] = stream
+    return params
+
+
+@dataclass
+class TableImage:
+    """One table as a snapshot holds it: how to create it, its TTL setting, its items (export JSON)."""
+
+    create: dict[str, Any]
+    ttl: dict[str, Any] | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+
+class DynamoDbService(Service):
+    """The template's tables in the embedded moto DynamoDB, journaled under `dynamodb/`."""
+
+    title: ClassVar[str] = "DynamoDB"
+    resource_types: ClassVar[frozenset[str]] = frozenset(TABLE_TYPES)
+    namespace: ClassVar[str | None] = "dynamodb"
+
+    def __init__(self, context: ServiceContext) -> None:
+        super().__init__(context)
+        self.store = context.store("dynamodb")
+        #: Serialises DynamoDB operations: moto's tables are plain dicts, and a journaled write
+        #: must be read back before another write to the same item lands.
+        self.lock = threading.RLock()
+        self.recording = False
+        self.snapshot_items = 0
+        self.journal: JournalContents | None = None
+        self._compaction = threading.Lock()
+        self._patches = Patches()
+        #: Bumped by every change: the sorted order of a table is cached for one generation.
+        self.generation = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Install the hooks, rebuild the tables from disk, create the template's missing ones."""
+        from moto.dynamodb.responses import DynamoHandler
+
+        self.context.aws.on_action(DynamoHandler, self.lock, self._after_action)
+        _install_read_hooks(self._patches, self)
+        self.load()
+        template = self.context.template
+        tables = table_definitions(template.document, template.resolver.parameters)
+        self.context.notes.extend(self.ensure_tables(tables, _ttls(template.document, template.resolver)))
+        assert self.journal is not None
+        if self.journal.entries or self.journal.damaged:
+            self.compact_in_background()
+
+    def stop(self) -> None:
+        """Give moto its methods back and close the journal."""
+        with self._compaction:
+            self._patches.restore()
+            self.store.close()
+
+    def report(self) -> str:
+        """Tables and items."""
+        with self.lock:
+            tables = {name: len(table) for name, table in self.backend.tables.items()}
+        listed = ", ".join(f"{name} ({count} items)" for name, count in sorted(tables.items()))
+        return listed or "no tables"
+
+    @property
+    def backend(self) -> Any:
+        """The one DynamoDB backend every account and region sees."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        return dynamodb_backends[ACCOUNT_ID][REGION]
+
+    def client(self) -> Any:
+        """A botocore client on the in-process mock (table operations)."""
+        return self.context.aws.client("dynamodb")
+
+    def item_count(self) -> int:
+        """How many items all tables hold."""
+        with self.lock:
+            return sum(len(table) for table in self.backend.tables.values())
+
+    # -- state -------------------------------------------------------------------------------------
+    def load(self) -> None:
+        """Rebuild the tables from the snapshot and the journal (before anything is served)."""
+        with self.lock:
+            snapshot = self.store.read_snapshot()
+            images: dict[str, TableImage] = {}
+            if snapshot is not None:
+                for name, table in snapshot.manifest["tables"].items():
+                    data = str(table["data"]).rsplit("/", 1)[-1].removesuffix(".json")
+                    items = [line["Item"] for line in snapshot.read(data)]
+                    images[name] = TableImage(table["create"], table.get("ttl"), items)
+            self._apply_image(images)
+            self.snapshot_items = sum(len(image.items) for image in images.values())
+            self.journal = self.store.read_journal()
+            for entry in self.journal.entries:
+                self._replay(entry)
+            if self.journal.damaged:
+                self.store.set_aside(self.journal)
+                self.context.notes.append(f"{self.store.directory}: {self.journal.describe_damage()}")
+            self.generation += 1
+            self.recording = True
+
+    def ensure_tables(self, tables: dict[str, dict[str, Any]], ttl: dict[str, dict[str, Any]]) -> list[str]:
+        """Create the template's tables that do not exist yet; notes on those whose keys differ."""
+        notes = []
+        with self.lock:
+            for params in tables.values():
+                name = params["TableName"]
+                existing = self.backend.tables.get(name)
+                if existing is None:
+                    self.client().create_table(**params)
+                    if name in ttl:
+                        self.client().update_time_to_live(TableName=name, TimeToLiveSpecification=ttl[name])
+                elif existing.schema != params["KeySchema"]:
+                    notes.append(
+                        f"table {name} in the state directory has other keys than the template "
+                        "declares (start with --fresh to rebuild it)"
+                    )
+        return notes
+
+    def images(self) -> dict[str, TableImage]:
+        """Every table as it is now: definition, TTL and items."""
+        with self.lock:
+            return {name: self._image(table) for name, table in list(self.backend.tables.items())}
+
+    def compact(self) -> None:
+        """Snapshot the current state; only capturing it holds up DynamoDB requests, not writing it."""
+        with self._compaction:
+            with self.lock:
+                images = self.images()
+                covers = self.store.rotate()
+            manifest: dict[str, Any] = {"format": "DYNAMODB_JSON", "tables": {}}
+            data: dict[str, Any] = {}
+            for number, (name, image) in enumerate(sorted(images.items())):
+                manifest["tables"][name] = {"create": image.create, "ttl": image.ttl, "data": f"{number:04d}"}
+                data[f"{number:04d}"] = ({"Item": item} for item in image.items)
+            self.store.write_snapshot(manifest, data, covers)
+
+    def compact_in_background(self) -> None:
+        """Compact on a thread of its own, unless a compaction is already running."""
+        if not self._compaction.locked():
+            threading.Thread(target=self.compact, name="dynamodb-compaction", daemon=True).start()
+
+    # -- the journal hook ----------------------------------------------------------------------------
+    def _after_action(self, handler: Any, action: str, params: dict[str, Any]) -> None:
+        if action.startswith(READ_PREFIXES) or not self.recording:
+            return
+        self.generation += 1
+        self.store.append(self.changes(action, params))
+        if self.store.segment_bytes > COMPACT_AFTER_BYTES:
+            self.compact_in_background()
+
+    def changes(self, action: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Journal entries describing what a successful `action` changed (called under the lock)."""
+        if action in ITEM_WRITES:
+            return [self._item_state(table, key) for table, key in _written_keys(self, action, params)]
+        if action == "CreateTable":
+            return [{"op": "create_table", "params": params}]
+        if action == "DeleteTable":
+            return [{"op": "delete_table", "table": params["TableName"].rpartition("table/")[2]}]
+        if action == "UpdateTable":
+            return [{"op": "update_table", "params": params}]
+        if action == "UpdateTimeToLive":
+            return [{"op": "update_ttl", "params": params}]
+        if action in NOT_KEPT:
+            return []
+        if action in PARTIQL and all(s.lstrip().upper().startswith("SELECT") for s in _statements(params)):
+            return []
+        images = self.images()
+        tables = {n: {"create": i.create, "ttl": i.ttl, "items": i.items} for n, i in images.items()}
+        return [{"op": "image", "tables": tables}]
+
+    def _item_state(self, table_name: str, key: dict[str, Any]) -> dict[str, Any]:
+        table = self.backend.get_table(table_name)
+        item = table.get_item(*self._key_values(table, key))
+        if item is None:
+            return {"op": "delete", "table": table.name, "key": to_export(key)}
+        return {"op": "put", "table": table.name, "item": to_export(item.to_json()["Attributes"])}
+
+    @staticmethod
+    def _key_values(table: Any, key: dict[str, Any]) -> tuple[Any, Any]:
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        return DynamoType(key[table.hash_key_attr]), range_value
+
+    def key_of(self, table_name: str, item: dict[str, Any]) -> dict[str, Any]:
+        """The primary key attributes of an item."""
+        table = self.backend.get_table(table_name)
+        names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+        return {name: item[name] for name in names}
+
+    # -- replay --------------------------------------------------------------------------------------
+    def _image(self, table: Any) -> TableImage:
+        description = table.describe(base_key="Table")["Table"]
+        ttl = table.ttl if table.ttl.get("TimeToLiveStatus") == "ENABLED" else None
+        return TableImage(
+            create=create_params(description),
+            ttl={"AttributeName": ttl["AttributeName"], "Enabled": True} if ttl else None,
+            items=[to_export(item.to_json()["Attributes"]) for item in table.all_items()],
+        )
+
+    def _apply_image(self, tables: dict[str, TableImage], *, replace_all: bool = False) -> None:
+        if replace_all:
+            self.backend.tables.clear()
+        for name, image in tables.items():
+            self.backend.tables.pop(name, None)
+            self.client().create_table(**image.create)
+            if image.ttl:
+                self.client().update_time_to_live(TableName=name, TimeToLiveSpecification=image.ttl)
+            table = self.backend.get_table(name)
+            for item in image.items:
+                _restore_item(table, from_export(item))
+
+    def _replay(self, entry: dict[str, Any]) -> None:
+        op = entry.get("op")
+        try:
+            if op == "put":
+                _restore_item(self.backend.get_table(entry["table"]), from_export(entry["item"]))
+            elif op == "delete":
+                self.backend.delete_item(entry["table"], from_export(entry["key"]))
+            elif op == "create_table":
+                self.backend.tables.pop(entry["params"]["TableName"], None)
+                self.client().create_table(**entry["params"])
+            elif op == "delete_table":
+                self.backend.tables.pop(entry["table"], None)
+            elif op == "update_table":
+                self.client().update_table(**entry["params"])
+            elif op == "update_ttl":
+                self.client().update_time_to_live(**entry["params"])
+            elif op == "image":
+                images = {n: TableImage(**t) for n, t in entry["tables"].items()}
+                self._apply_image(images, replace_all=True)
+        except Exception as error:
+            log.warning("journal entry %s skipped: %s", op, error)
+
+
+def _restore_item(table: Any, attributes: dict[str, Any]) -> None:
+    """Put an item that was valid when it was written, without moto's per-write checks.
+
+    moto's Item re-measures the whole item for each attribute it sets (quadratic, ~0.2 ms for a
+    record): fine per request, too slow for 10,000 records at start-up. The size check is skipped by
+    filling its LimitedSizeDict with dict.update, which does not call the overridden __setitem__.
+    """
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    item: Any = Item.__new__(Item)
+    item.hash_key = DynamoType(attributes[table.hash_key_attr])
+    item.range_key = DynamoType(attributes[table.range_key_attr]) if table.range_key_attr else None
+    item.attrs = LimitedSizeDict()
+    item.attrs.update({name: DynamoType(value) for name, value in attributes.items()})
+    if item.range_key is not None:
+        table.items[item.hash_key][item.range_key] = item
+    else:
+        table.items[item.hash_key] = item
+
+
+def _statements(params: dict[str, Any]) -> Iterator[str]:
+    if "Statement" in params:
+        yield params["Statement"]
+    for entry in params.get("Statements") or params.get("TransactStatements") or []:
+        yield entry["Statement"]
+
+
+def _written_keys(service: DynamoDbService, action: str, params: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(table, key) of every item a successful item write touched."""
+    if action == "PutItem":
+        yield params["TableName"], service.key_of(params["TableName"], params["Item"])
+    elif action in ("UpdateItem", "DeleteItem"):
+        yield params["TableName"], params["Key"]
+    elif action == "BatchWriteItem":
+        for table, requests in params["RequestItems"].items():
+            for request in requests:
+                if "PutRequest" in request:
+                    yield table, service.key_of(table, request["PutRequest"]["Item"])
+                else:
+                    yield table, request["DeleteRequest"]["Key"]
+    elif action == "TransactWriteItems":
+        for entry in params["TransactItems"]:
+            if "Put" in entry:
+                name = entry["Put"]["TableName"]
+                yield name, service.key_of(name, entry["Put"]["Item"])
+            for kind in ("Update", "Delete"):
+                if kind in entry:
+                    yield entry[kind]["TableName"], entry[kind]["Key"]
+
+
+# -- reads in O(page), not O(table) ----------------------------------------------------------------------
+_narrowed = threading.local()
+
+
+def _native_key(item: Any) -> tuple[Any, ...]:
+    if item.range_key is None:
+        return (item.hash_key.cast_value,)
+    return (item.hash_key.cast_value, item.range_key.cast_value)
+
+
+def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
+    """Cache each table's sorted items per generation; narrow Query and Scan pages (see module doc)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.table import Table
+
+    orders: weakref.WeakKeyDictionary[Any, tuple[int, list[Any], list[tuple[Any, ...]]]]
+    orders = weakref.WeakKeyDictionary()
+
+    def ordered(table: Any) -> tuple[list[Any], list[tuple[Any, ...]]]:
+        cached = orders.get(table)
+        if cached is None or cached[0] != service.generation:
+            items = original_all_items(table)  # moto's own order, computed once per change
+            cached = orders[table] = (service.generation, items, [_native_key(item) for item in items])
+        return cached[1], cached[2]
+
+    def all_items(table: Any) -> list[Any]:
+        narrowed = getattr(_narrowed, "items", None)
+        if narrowed is not None:
+            return list(narrowed)
+        return list(ordered(table)[0])
+
+    def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name") if len(args) < 7 else args[6]
+        if index_name or hash_key is None:
+            return original_query(table, hash_key, *args, **kwargs)
+        partition = table.items.get(hash_key)
+        if partition is None:
+            found: list[Any] = []
+        elif table.range_key_attr:
+            found = list(partition.values())
+        else:
+            found = [partition]
+        projected = (args[5] if len(args) > 5 else kwargs.get("projection_expressions")) or None
+        return _with_items(
+            found, original_query, table, hash_key, *args, copies=projected is not None, **kwargs
+        )
+
+    def scan(
+        table: Any, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        index_name = args[1] if len(args) > 1 else kwargs.get("index_name")
+        segments = kwargs.get("segments", (None, None))
+        if index_name or exclusive_start_key is None or segments != (None, None):
+            return original_scan(table, filters, limit, exclusive_start_key, *args, **kwargs)
+        items, keys = ordered(table)
+        try:
+            start_key = tuple(
+                DynamoType(exclusive_start_key[name]).cast_value
+                for name in (table.hash_key_attr, table.range_key_attr)
+                if name
+            )
+            start = bisect.bisect_left(keys, start_key)
+        except (KeyError, TypeError):
+            return original_scan(table, filters, limit, exclusive_start_key, *args, **kwargs)
+        return _with_items(
+            items[start:], original_scan, table, filters, limit, exclusive_start_key, *args, **kwargs
+        )
+
+    def size(item: Any) -> int:
+        """An item's size, measured once per generation (a page measures each item twice).
+
+        Kept on the item itself (moto's Item is unhashable); its copies do not carry it.
+        """
+        cached = item.__dict__.get("_local_size")
+        if cached is None or cached[0] != service.generation:
+            cached = item.__dict__["_local_size"] = (service.generation, original_size(item))
+        return int(cached[1])
+
+    original_all_items = patches.replace(Table, "all_items", all_items)
+    original_query = patches.replace(Table, "query", query)
+    original_scan = patches.replace(Table, "scan", scan)
+    original_size = patches.replace(Item, "size", size)
+    _install_result_conversion(patches)
+
+
+def _install_result_conversion(patches: Patches) -> None:
+    """moto's `dynamo_to_dict` with a fast path for the plain values and DynamoTypes of items."""
+    from decimal import Decimal
+
+    from moto.dynamodb import responses
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+
+    plain = (str, int, float, bool, type(None), Decimal, bytes)
+
+    def to_dict(value: Any) -> Any:
+        kind = type(value)
+        if kind is DynamoType and value.type not in ("B", "BS"):
+            return {value.type: to_dict(value.value)}
+        if kind is dict or kind is LimitedSizeDict:
+            return {name: to_dict(inner) for name, inner in value.items()}
+        if kind is list:
+            return [to_dict(inner) for inner in value]
+        if kind in plain:
+            return value
+        return original(value)  # binary values, datetimes, models: moto's own rules
+
+    original = patches.replace(responses, "dynamo_to_dict", to_dict)
+
+
+class _Uncopied:
+    """`copy` for moto's table module during a page without a projection: its results are only read
+    (serialised into new dicts), so the deep copy of each item returned is skipped."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value
+
+
+def _with_items(
+    items: list[Any], call: Callable[..., Any], *args: Any, copies: bool = True, **kwargs: Any
+) -> Any:
+    """Run moto's `call` with `all_items()` answering `items` (the DynamoDB lock is held)."""
+    from moto.dynamodb.models import table as table_module
+
+    _narrowed.items = items
+    if not copies:
+        setattr(table_module, "copy", _Uncopied)  # noqa: B010 (moto's module global, under the lock)
+    try:
+        return call(*args, **kwargs)
+    finally:
+        _narrowed.items = None
+        setattr(table_module, "copy", copy)  # noqa: B010

@@ -1,0 +1,105 @@
+"""The one local AWS endpoint: every embedded service, any region or credentials, DynamoDB's promises kept."""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+
+import pytest
+
+from tests.e2e.conftest import aws_client, start_server
+
+
+def client(server, service, region="eu-west-3", key="AKIDANY"):
+    return aws_client(server.aws, service, region, key)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = start_server(tmp_path_factory.mktemp("aws"), "--concurrency", "4")
+    yield server
+    server.stop()
+
+
+def test_the_banner_names_one_endpoint_for_every_service(server):
+    assert f"AWS endpoint {server.aws}" in server.output()
+    assert server.dynamodb == server.aws
+
+
+def test_other_services_answer_there_with_any_region_and_credentials(server):
+    client(server, "s3", "eu-west-1", "AKIDONE").create_bucket(
+        Bucket="uploads", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    client(server, "s3", "ap-south-1", "AKIDTWO").put_object(Bucket="uploads", Key="a.txt", Body=b"hello")
+
+    body = client(server, "s3", "us-west-2", "AKIDTHREE").get_object(Bucket="uploads", Key="a.txt")["Body"]
+    assert body.read() == b"hello"
+    queue = client(server, "sqs", "sa-east-1").create_queue(QueueName="jobs")["QueueUrl"]
+    assert client(server, "sqs", "us-east-2").list_queues()["QueueUrls"] == [queue]
+
+
+def test_motos_own_reset_is_not_served(server):
+    created = server.request("POST", "/records", {"email": "kept@example.com", "name": "Kept"})
+    request = urllib.request.Request(server.aws + "/moto-api/reset", method="POST")
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        status = 200
+    except urllib.error.HTTPError as error:
+        status = error.code
+
+    assert status == 404
+    assert server.request("GET", created.headers["Location"]).status == 200
+
+
+def test_conditional_writes_on_one_item_have_exactly_one_winner_over_http_and_boto3(server):
+    record = server.request("POST", "/records", {"email": "race@example.com", "name": "v1"}).json()
+    path = f"/records/race%40example.com/{record['id']}"
+    key = {"email": {"S": "race@example.com"}, "id": {"N": str(record["id"])}}
+    barrier = threading.Barrier(24)
+    winners: list[str] = []
+    lock = threading.Lock()
+
+    def over_http(number):
+        barrier.wait()
+        reply = server.request(
+            "PATCH",
+            path,
+            {"name": f"http{number}"},
+            {"If-Match": '"1"', "Content-Type": "application/merge-patch+json"},
+        )
+        if reply.status == 200:
+            with lock:
+                winners.append(f"http{number}")
+        else:
+            assert reply.status == 412, reply.body
+
+    def over_boto3(number):
+        dynamodb = client(server, "dynamodb", key=f"AKID{number}")
+        barrier.wait()
+        try:
+            dynamodb.update_item(
+                TableName="RecordsTable",
+                Key=key,
+                UpdateExpression="SET #n = :n, #v = :next",
+                ConditionExpression="#v = :one",
+                ExpressionAttributeNames={"#n": "name", "#v": "version"},
+                ExpressionAttributeValues={
+                    ":n": {"S": f"boto{number}"},
+                    ":one": {"N": "1"},
+                    ":next": {"N": "2"},
+                },
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return
+        with lock:
+            winners.append(f"boto{number}")
+
+    threads = [threading.Thread(target=over_http, args=(n,)) for n in range(16)]
+    threads += [threading.Thread(target=over_boto3, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(winners) == 1, winners
+    assert server.request("GET", path).json()["name"] == winners[0]
