@@ -33,6 +33,10 @@ class InvalidCursor(DomainError):
     """A pagination cursor that this service did not issue, or that was altered (HTTP 400)."""
 
 
+class Forbidden(DomainError):
+    """The caller may not do this (HTTP 403); never raised for another owner's record (that is 404)."""
+
+
 class RecordNotFound(DomainError):
     """No record has that key (HTTP 404)."""
 

@@ -48,6 +48,11 @@ def bad_parameter(error: errors.DomainError) -> Response[str]:
     return problem_response(400, str(error))
 
 
+@routes.errors(errors.Forbidden)
+def forbidden(error: errors.Forbidden) -> Response[str]:
+    return problem_response(403, str(error))
+
+
 @routes.errors(errors.RecordNotFound)
 def record_not_found(error: errors.RecordNotFound) -> Response[str]:
     return problem_response(404, str(error))

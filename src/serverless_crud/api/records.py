@@ -18,6 +18,7 @@ from serverless_crud.api.http import (
     preconditions,
     record_location,
 )
+from serverless_crud.api.identity import caller
 from serverless_crud.api.responses import json_response
 from serverless_crud.api.routing import Routes
 from serverless_crud.logic.records import Expected
@@ -44,7 +45,9 @@ def _expected() -> Expected:
 @routes.route("/records", "GET")
 def list_records() -> Response[str]:
     query = routes.event.query_string_parameters or {}
-    page = record_service().list(query.get("email"), query.get("limit"), query.get("cursor"))
+    page = record_service().list(
+        caller(routes.event), query.get("email"), query.get("limit"), query.get("cursor")
+    )
     return json_response(
         200, {"items": page.items, "next_cursor": page.next_cursor}, {"Cache-Control": "no-store"}
     )
@@ -52,14 +55,14 @@ def list_records() -> Response[str]:
 
 @routes.route("/records", "POST")
 def create_record() -> Response[str]:
-    record = record_service().create(_body(JSON))
+    record = record_service().create(caller(routes.event), _body(JSON))
     location = record_location(routes.event, record["email"], record["id"])
     return _record_response(201, record, Location=location)
 
 
 @routes.route(ITEM, "GET")
 def get_record(email: str, record_id: str) -> Response[str]:
-    record = record_service().get(unquote(email), unquote(record_id))
+    record = record_service().get(caller(routes.event), unquote(email), unquote(record_id))
     tags = entity_tags(header(routes.event, "if-none-match"))
     if tags is not None and tags.matches_weakly(etag(record["version"])):
         return Response(status_code=304, body="", headers={"ETag": etag(record["version"])})
@@ -70,17 +73,22 @@ def get_record(email: str, record_id: str) -> Response[str]:
 def replace_record(email: str, record_id: str) -> Response[str]:
     expected = _expected()
     body = _body(JSON)
-    return _record_response(200, record_service().replace(unquote(email), unquote(record_id), body, expected))
+    return _record_response(
+        200,
+        record_service().replace(caller(routes.event), unquote(email), unquote(record_id), body, expected),
+    )
 
 
 @routes.route(ITEM, "PATCH")
 def patch_record(email: str, record_id: str) -> Response[str]:
     expected = _expected()
     body = _body(MERGE_PATCH_JSON, JSON)
-    return _record_response(200, record_service().patch(unquote(email), unquote(record_id), body, expected))
+    return _record_response(
+        200, record_service().patch(caller(routes.event), unquote(email), unquote(record_id), body, expected)
+    )
 
 
 @routes.route(ITEM, "DELETE")
 def delete_record(email: str, record_id: str) -> Response[str]:
-    record_service().delete(unquote(email), unquote(record_id), _expected())
+    record_service().delete(caller(routes.event), unquote(email), unquote(record_id), _expected())
     return Response(status_code=204, body="")

@@ -29,6 +29,7 @@ from serverless_crud.errors import (
     RecordNotFound,
     VersionMismatch,
 )
+from serverless_crud.logic.access import Caller
 from serverless_crud.models.keys import key_candidates, parse_id, plain_integer
 from serverless_crud.models.validation import validator
 from serverless_crud.observability import logger, metrics
@@ -85,16 +86,17 @@ class RecordService:
         self._repository = repository
         self._clock = clock
 
-    def create(self, body: dict[str, Any]) -> Record:
+    def create(self, caller: Caller, body: dict[str, Any]) -> Record:
         """Validate and store a new record; the server assigns the id when the body has none."""
         values = validate("RecordCreate", body)
+        caller.require_access(values["email"])
         now = self._clock()
         record = {**values, "version": 1, "created_at": now, "updated_at": now}
         created = self._repository.create(record, assign_id=values["id"] is None)
         _count("RecordsCreated")
         return created
 
-    def get(self, email: str, record_id: str) -> Record:
+    def get(self, caller: Caller, email: str, record_id: str) -> Record:
         """The record with this key, or RecordNotFound / InvalidStoredRecord."""
         record_key = parse_id(record_id)
 
@@ -104,9 +106,11 @@ class RecordService:
                 raise RecordNotFound("no record has that email and id")
             return _valid(stored)
 
-        return _first_found(email, read)
+        return _first_found(caller, email, read)
 
-    def replace(self, email: str, record_id: str, body: dict[str, Any], expected: Expected) -> Record:
+    def replace(
+        self, caller: Caller, email: str, record_id: str, body: dict[str, Any], expected: Expected
+    ) -> Record:
         """Replace every mutable field of an existing record (never creates one)."""
         record_key = parse_id(record_id)
         changes = validate("RecordFields", _without_key(body, email, record_key))
@@ -118,11 +122,13 @@ class RecordService:
             except WriteRefused as refused:
                 raise _refusal(refused.current, fields=KEPT_BY_PUT) from None
 
-        updated = _valid(_first_found(email, write))
+        updated = _valid(_first_found(caller, email, write))
         _count("RecordsUpdated")
         return updated
 
-    def patch(self, email: str, record_id: str, body: dict[str, Any], expected: Expected) -> Record:
+    def patch(
+        self, caller: Caller, email: str, record_id: str, body: dict[str, Any], expected: Expected
+    ) -> Record:
         """Apply a JSON Merge Patch (RFC 7396): given fields are set, null resets a field to its
         default. The merged record must pass exactly the rules of PUT, so the stored record is
         read first and the write is conditional on the version read."""
@@ -154,11 +160,11 @@ class RecordService:
                     continue  # another write landed since the read: read again
             raise RecordBusy("the record kept changing while the patch was applied; retry")
 
-        updated = _valid(_first_found(email, read_merge_write))
+        updated = _valid(_first_found(caller, email, read_merge_write))
         _count("RecordsUpdated")
         return updated
 
-    def delete(self, email: str, record_id: str, expected: Expected) -> None:
+    def delete(self, caller: Caller, email: str, record_id: str, expected: Expected) -> None:
         """Delete an existing record, or RecordNotFound."""
         record_key = parse_id(record_id)
 
@@ -168,17 +174,21 @@ class RecordService:
             except WriteRefused as refused:
                 raise _refusal(refused.current, fields=frozenset({"version"})) from None
 
-        _first_found(email, delete)
+        _first_found(caller, email, delete)
         _count("RecordsDeleted")
 
-    def list(self, email: str | None, limit: str | None, cursor: str | None) -> Page:
-        """One page of records: a partition's (ordered by id) when `email` is given, else all.
+    def list(self, caller: Caller, email: str | None, limit: str | None, cursor: str | None) -> Page:
+        """One page of records: a partition's (ordered by id) when `email` is given, else all; a
+        caller who does not see everything lists their own partition.
 
         A row whose stored attributes break the record's rules is left out of the page (and
         logged): GET of its key says what is wrong, PUT repairs it, DELETE removes it.
         """
         if email == "":
             raise InvalidParameter("email must not be empty; leave it out to list every record")
+        if email is not None and caller.email is not None and caller.email in key_candidates(email):
+            email = caller.email
+        email = caller.listing_partition(email)
         page_size = parse_limit(limit)
         page = self._page(email, page_size, cursor or None)
         items = []
@@ -212,9 +222,12 @@ class RecordService:
         return Page([], None)  # longer than any DynamoDB key: no row can have it
 
 
-def _first_found(email: str, operation: Callable[[str], T]) -> T:
-    """`operation` on the first of the URL email's candidate keys that names a record."""
-    candidates = key_candidates(email)
+def _first_found(caller: Caller, email: str, operation: Callable[[str], T]) -> T:
+    """`operation` on the first of the URL email's candidate keys that names a record; a partition
+    the caller may not access holds nothing for them (404: existence is not revealed)."""
+    candidates = [key for key in key_candidates(email) if caller.may_access(key)]
+    if not candidates:
+        raise RecordNotFound("no record has that email and id")
     for index, key in enumerate(candidates):
         try:
             return operation(key)
