@@ -25,6 +25,8 @@ os.environ.update(
         "TABLE_NAME": "records",  # each test's table fixture names its own
         "ALLOWED_ORIGINS": "https://app.example.com,https://admin.example.com",
         "POWERTOOLS_METRICS_NAMESPACE": "ServerlessCrudTests",
+        # The open mode, as before sign-in: the tests of identity switch to cognito themselves.
+        "AUTH_MODE": "none",
     }
 )
 

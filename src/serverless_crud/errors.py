@@ -33,6 +33,10 @@ class InvalidCursor(DomainError):
     """A pagination cursor that this service did not issue, or that was altered (HTTP 400)."""
 
 
+class Unauthenticated(DomainError):
+    """Sign-in is required and the request carries no verified identity (HTTP 401)."""
+
+
 class Forbidden(DomainError):
     """The caller may not do this (HTTP 403); never raised for another owner's record (that is 404)."""
 

@@ -80,9 +80,25 @@ def log_level(raw: str) -> str:
     return value
 
 
-def setting(variable: str, parse: Callable[[str], Any], doc: str, default: str | None = None) -> Any:
-    """Declare a field of Settings read from `variable` (required when `default` is None)."""
-    return field(metadata={"variable": variable, "parse": parse, "doc": doc, "default": default})
+AUTH_MODES = ("cognito", "none")
+
+
+def auth_mode(raw: str) -> str:
+    """`cognito` (sign-in required) or `none` (the open API)."""
+    value = raw.strip().lower()
+    if value not in AUTH_MODES:
+        raise ValueError(f"must be one of {', '.join(AUTH_MODES)}")
+    return value
+
+
+def setting(
+    variable: str, parse: Callable[[str], Any], doc: str, default: str | None = None, *, runtime: bool = False
+) -> Any:
+    """Declare a field of Settings read from `variable` (required when `default` is None); `runtime`:
+    the Lambda runtime (or the local runtime) sets it, not the template."""
+    return field(
+        metadata={"variable": variable, "parse": parse, "doc": doc, "default": default, "runtime": runtime}
+    )
 
 
 @dataclass(frozen=True)
@@ -102,12 +118,38 @@ class Settings:
     require_if_match: bool = setting(
         "REQUIRE_IF_MATCH", flag, "`true`: PUT, PATCH and DELETE without If-Match are 428", "false"
     )
+    auth_mode: str = setting(
+        "AUTH_MODE",
+        auth_mode,
+        "`cognito`: requests need the Cognito authorizer's claims (a verified email); `none`: open",
+        "cognito",
+    )
+    user_pool_id: str = setting(
+        "USER_POOL_ID", optional_text, "the Cognito user pool the UI signs in to (empty with `none`)", ""
+    )
+    user_pool_client_id: str = setting(
+        "USER_POOL_CLIENT_ID", optional_text, "the UI's app client of the user pool", ""
+    )
+    aws_region: str = setting("AWS_REGION", text, "the region", "us-east-1", runtime=True)
+    aws_endpoint_url: str = setting(
+        "AWS_ENDPOINT_URL", optional_text, "the local AWS endpoint (the UI signs in there)", "", runtime=True
+    )
     tracing_enabled: bool = setting("TRACING_ENABLED", flag, "X-Ray tracing (Powertools Tracer)", "false")
     service_name: str = setting("POWERTOOLS_SERVICE_NAME", text, "service name in logs", "serverless-crud")
     metrics_namespace: str = setting(
         "POWERTOOLS_METRICS_NAMESPACE", text, "CloudWatch metrics namespace", "ServerlessCrud"
     )
     log_level: str = setting("POWERTOOLS_LOG_LEVEL", log_level, "log level", "INFO")
+
+    @property
+    def signs_in(self) -> bool:
+        """Whether requests must carry a signed-in user (AUTH_MODE=cognito)."""
+        return self.auth_mode == "cognito"
+
+    @property
+    def cognito_endpoint(self) -> str:
+        """Where a browser calls Cognito's user pool API (InitiateAuth): the local endpoint, or AWS's."""
+        return self.aws_endpoint_url or f"https://cognito-idp.{self.aws_region}.amazonaws.com/"
 
     @property
     def cursor_key(self) -> bytes:
@@ -130,8 +172,13 @@ def renew_instance_key() -> None:
 
 
 def variables() -> list[tuple[str, str | None, str]]:
-    """(variable, default, sentence) of every setting, in declaration order (for documentation)."""
-    return [(f.metadata["variable"], f.metadata["default"], f.metadata["doc"]) for f in fields(Settings)]
+    """(variable, default, sentence) of every setting the template sets, in declaration order (for
+    documentation); the variables Lambda's runtime sets are left out."""
+    return [
+        (f.metadata["variable"], f.metadata["default"], f.metadata["doc"])
+        for f in fields(Settings)
+        if not f.metadata["runtime"]
+    ]
 
 
 def load(environ: Mapping[str, str]) -> Settings:

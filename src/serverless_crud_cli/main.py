@@ -65,9 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--parameter-overrides",
         nargs="*",
+        action="extend",
         default=[],
         metavar="NAME=VALUE",
-        help="template parameters, as sam deploy takes them",
+        help="template parameters, as sam deploy takes them (AuthMode=none: the open API, no sign-in)",
     )
     serve.add_argument(
         "--no-fsync", action="store_true", help="do not fsync journal writes (throw-away data only)"

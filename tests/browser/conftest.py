@@ -97,6 +97,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = state.parent / "serve.log"
     command = Path(sys.executable).with_name("serverless-crud")
     args = [str(command), "serve", "--port", str(port), "--state-dir", str(state), "--fresh"]
+    args += ["--parameter-overrides", "AuthMode=none"]  # the open mode; sign-in has tests of its own
     args += ["--template", str(ROOT / "template.yaml"), "--dynamodb-port", str(dynamodb_port), "--no-fsync"]
     env = {**os.environ, "ALLOWED_ORIGINS": "*"}
     with log.open("wb") as output:

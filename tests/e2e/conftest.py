@@ -90,10 +90,21 @@ def aws_client(endpoint: str, service: str, region: str = "eu-west-1", key: str 
     )
 
 
+#: The app without sign-in (AuthMode=none): what every test that is not about identity runs against.
+OPEN_MODE = ("--parameter-overrides", "AuthMode=none")
+
+
 def start_server(
-    tmp_path: Path, *args: str, template: Path = APP_TEMPLATE, state: Path | None = None
+    tmp_path: Path,
+    *args: str,
+    template: Path = APP_TEMPLATE,
+    state: Path | None = None,
+    signed_in: bool = False,
 ) -> Server:
-    """Start the server and wait for its banner (it names the ports it bound)."""
+    """Start the server and wait for its banner (it names the ports it bound). The app runs in the
+    open mode unless `signed_in` (the template's default, AuthMode=cognito)."""
+    if template == APP_TEMPLATE and not signed_in:
+        args = (*OPEN_MODE, *args)
     log = tmp_path / f"server-{time.monotonic_ns()}.log"
     command = [
         sys.executable,

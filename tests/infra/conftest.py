@@ -48,6 +48,13 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "AllowedOrigins": "https://app.example.com,https://admin.example.com",
     },
     "snapstart": {"SnapStart": "true"},
+    "open": {"AuthMode": "none"},
+    "open-with-key": {"AuthMode": "none", "ApiKeyRequired": "true"},
+    "existing-pool": {
+        "ExistingUserPoolArn": f"arn:aws:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/{REGION}_Ab12Cd34E",
+        "AdvancedSecurityMode": "ENFORCED",
+    },
+    "threat-protection": {"AdvancedSecurityMode": "AUDIT", "MfaConfiguration": "ON", "StageName": "prod"},
     "snapstart-off": {"SnapStart": "false", "StageName": "prod", "TracingMode": "Active"},
     "everything": {
         "StageName": "prod",

@@ -283,7 +283,8 @@ def test_the_routes_match_the_function_events(sam_template: Template) -> None:
 def test_api_key_is_off_by_default(deployments: DeploymentOf) -> None:
     dev = deployments("dev")
     for methods in _body(dev)["paths"].values():
-        assert all(method["security"] == [] for method in methods.values())
+        assert all({"api_key": []} not in method["security"] for method in methods.values())
+    assert "api_key" not in json.dumps(_body(deployments("open"))["paths"])
     assert dev.of_type("AWS::ApiGateway::UsagePlan") == {}
     assert dev.of_type("AWS::ApiGateway::ApiKey") == {}
 
@@ -293,8 +294,12 @@ def test_api_key_with_usage_plan_when_required(deployments: DeploymentOf) -> Non
     for path, methods in _body(prod)["paths"].items():
         # The records API needs the key; the UI's pages, /docs and /health stay loadable in a browser.
         keyed = path.startswith("/records")
-        assert methods["x-amazon-apigateway-any-method"]["security"] == ([{"api_key": []}] if keyed else [])
+        security = methods["x-amazon-apigateway-any-method"]["security"]
+        assert ({"api_key": []} in security) is keyed
         assert methods["options"]["security"] == []  # browsers send preflights without the key
+    for path, methods in _body(deployments("open-with-key"))["paths"].items():
+        expected = [{"api_key": []}] if path.startswith("/records") else []
+        assert methods["x-amazon-apigateway-any-method"]["security"] == expected
     assert _body(prod)["components"]["securitySchemes"]["api_key"] == {
         "type": "apiKey",
         "name": "x-api-key",
@@ -347,15 +352,134 @@ def test_binary_media_types_let_the_function_return_base64_bodies(deployment: De
 
 
 def test_gateway_errors_carry_the_cors_header(deployments: DeploymentOf) -> None:
+    """The authorizer's 401 and 403 too: a browser on another origin must be able to read them."""
     for name, origin in (("dev", "'*'"), ("prod", "'https://app.example.com'")):
         responses = _body(deployments(name))["x-amazon-apigateway-gateway-responses"]
-        assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+        assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX", "UNAUTHORIZED", "ACCESS_DENIED"}
+        assert (responses["UNAUTHORIZED"]["statusCode"], responses["ACCESS_DENIED"]["statusCode"]) == (
+            "401",
+            "403",
+        )
         for response in responses.values():
             header = response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
             text, variables = sub_text(header)
             allowed = deployments(name).sam["Parameters"]["AllowedOrigins"]["Default"]
             assert variables["Origin"] == {"Fn::Select": [0, {"Fn::Split": [",", allowed]}]}
             assert substitute(text, {"Origin": allowed.split(",")[0]}) == origin
+
+
+# -- sign-in ---------------------------------------------------------------------------------------
+def _guarded_methods(body: dict[str, Any]) -> dict[tuple[str, str], list[Any]]:
+    return {
+        (path, method): spec["security"]
+        for path, methods in body["paths"].items()
+        for method, spec in methods.items()
+    }
+
+
+def _raw_body(deployment: Deployment) -> dict[str, Any]:
+    """RecordsApi's DefinitionBody as written, conditions evaluated for the scenario (before SAM)."""
+    from .conftest import resolve
+
+    body: dict[str, Any] = resolve(deployment.sam)["Resources"]["RecordsApi"]["Properties"]["DefinitionBody"]
+    return body
+
+
+@pytest.mark.parametrize("scenario", ["dev", "prod", "existing-pool", "everything"])
+def test_the_cognito_authorizer_guards_every_records_method_but_options(
+    deployments: DeploymentOf, scenario: str
+) -> None:
+    """In the template as written and in what the SAM transform hands CloudFormation."""
+    deployment = deployments(scenario)
+    for body in (_raw_body(deployment), _body(deployment)):
+        for (path, method), security in _guarded_methods(body).items():
+            guarded = path.startswith("/records") and method != "options"
+            assert ({"cognito": []} in security) is guarded, (scenario, path, method)
+        scheme = body["components"]["securitySchemes"]["cognito"]
+        assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+        assert (scheme["type"], scheme["name"], scheme["in"]) == ("apiKey", "Authorization", "header")
+        assert scheme["x-amazon-apigateway-authorizer"]["type"] == "cognito_user_pools"
+        (provider,) = scheme["x-amazon-apigateway-authorizer"]["providerARNs"]
+        if scenario == "existing-pool":
+            assert provider == deployment.sam["Parameters"]["ExistingUserPoolArn"]["Default"]
+        else:
+            assert provider == {"Fn::GetAtt": ["UserPool", "Arn"]}
+
+
+def test_the_open_mode_has_no_authorizer_and_no_pool(deployments: DeploymentOf) -> None:
+    for name in ("open", "open-with-key"):
+        deployment = deployments(name)
+        for body in (_raw_body(deployment), _body(deployment)):
+            assert "cognito" not in json.dumps(body)
+        assert deployment.of_type("AWS::Cognito::UserPool") == {}
+        assert deployment.of_type("AWS::Cognito::UserPoolClient") == {}
+        env = _function(deployment)["Environment"]["Variables"]
+        assert (env["AUTH_MODE"], env["USER_POOL_ID"], env["USER_POOL_CLIENT_ID"]) == ("none", "", "")
+        assert "UserPoolId" not in deployment.resolved["Outputs"]
+
+
+def test_the_user_pool_signs_in_with_a_verified_email_and_a_strong_password(
+    deployments: DeploymentOf,
+) -> None:
+    dev = deployments("dev")
+    pool = dev.one("AWS::Cognito::UserPool")
+    assert pool["UsernameAttributes"] == ["email"]
+    assert pool["AutoVerifiedAttributes"] == ["email"]
+    assert {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True} in pool[
+        "Schema"
+    ]
+    assert pool["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    policy = pool["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12
+    assert all(
+        policy[k] is True
+        for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols")
+    )
+    assert (pool["MfaConfiguration"], pool["EnabledMfas"]) == ("OPTIONAL", ["SOFTWARE_TOKEN_MFA"])
+    # Threat protection costs money: off unless asked for.
+    assert (pool["UserPoolTier"], pool["UserPoolAddOns"]) == ("ESSENTIALS", {"AdvancedSecurityMode": "OFF"})
+    assert dev.resources["UserPool"]["DeletionPolicy"] == "Delete"
+    protected = deployments("threat-protection")
+    pool = protected.one("AWS::Cognito::UserPool")
+    assert (pool["UserPoolTier"], pool["UserPoolAddOns"]) == ("PLUS", {"AdvancedSecurityMode": "AUDIT"})
+    assert pool["MfaConfiguration"] == "ON"
+    assert (pool["DeletionProtection"], protected.resources["UserPool"]["DeletionPolicy"]) == (
+        "ACTIVE",
+        "Retain",
+    )
+
+
+def test_the_ui_client_is_public_with_the_documented_flows_and_lifetimes(deployments: DeploymentOf) -> None:
+    for name in ("dev", "existing-pool"):
+        deployment = deployments(name)
+        client = deployment.one("AWS::Cognito::UserPoolClient")
+        assert client["GenerateSecret"] is False
+        assert client["ExplicitAuthFlows"] == [
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ]
+        assert client["PreventUserExistenceErrors"] == "ENABLED"
+        assert (client["IdTokenValidity"], client["AccessTokenValidity"], client["RefreshTokenValidity"]) == (
+            60,
+            60,
+            720,
+        )
+        assert set(client["TokenValidityUnits"].values()) == {"minutes"}
+        env = _function(deployment)["Environment"]["Variables"]
+        assert env["AUTH_MODE"] == "cognito"
+        assert env["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}
+        assert "UserPoolClientId" in deployment.resolved["Outputs"]
+    assert deployments("dev").one("AWS::Cognito::UserPoolClient")["UserPoolId"] == {"Ref": "UserPool"}
+    existing = deployments("existing-pool")
+    assert existing.of_type("AWS::Cognito::UserPool") == {}
+    assert existing.of_type("AWS::Cognito::UserPoolGroup") == {}  # the existing pool brings its own
+
+
+def test_the_admin_group_is_created_with_the_pool(deployments: DeploymentOf) -> None:
+    group = deployments("dev").one("AWS::Cognito::UserPoolGroup")
+    assert (group["GroupName"], group["UserPoolId"]) == ("admin", {"Ref": "UserPool"})
+    assert deployments("dev").resolved["Outputs"]["UserPoolId"]["Value"] == {"Ref": "UserPool"}
 
 
 def test_every_stack_update_deploys_the_stage(deployment: Deployment) -> None:
@@ -590,7 +714,15 @@ def test_names_the_local_runtime_reads_are_kept(sam_template: Template) -> None:
     assert function["Properties"]["CodeUri"] == "src/"
     assert function["Properties"]["Handler"] == "serverless_crud.handler.lambda_handler"
     assert sam_template["Parameters"]["StageName"]["Default"] == "dev"
-    for name in ("ExistingTableName", "DomainName", "HostedZoneId", "CertificateArn", "AlarmEmail"):
+    assert sam_template["Parameters"]["AuthMode"]["Default"] == "cognito"  # secure by default
+    for name in (
+        "ExistingTableName",
+        "ExistingUserPoolArn",
+        "DomainName",
+        "HostedZoneId",
+        "CertificateArn",
+        "AlarmEmail",
+    ):
         assert sam_template["Parameters"][name]["Default"] == ""
 
 
@@ -618,6 +750,11 @@ def test_every_parameter_has_a_default_and_a_description(sam_template: Template)
         ("AlarmEmail", ["", "ops@example.com"], ["ops", "ops@example", "a b@example.com"]),
         ("ExistingTableName", ["", "legacy-records", "Records_2024.v1"], ["ab", "records table"]),
         ("StageName", ["dev", "prod", "v2_beta"], ["", "my-stage", "a/b"]),
+        (
+            "ExistingUserPoolArn",
+            ["", "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Ab12Cd34E"],
+            ["eu-west-1_Ab12Cd34E", "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/"],
+        ),
     ],
 )
 def test_parameter_patterns_catch_typos_before_deploying(

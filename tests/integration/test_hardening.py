@@ -171,6 +171,8 @@ def test_a_minimal_row_is_readable_editable_and_deletable(api, put_row):
         "version": 1,
         "created_at": None,
         "updated_at": None,
+        "created_by": None,
+        "updated_by": None,
     }
     patched = api.patch(path, {"notes": "seen"}, headers={"If-Match": '"1"'})
     assert patched.status == 200 and patched.json()["version"] == 2 and patched.json()["updated_at"]

@@ -45,12 +45,15 @@ class Reply:
 class HandlerClient:
     """Sends requests to `serverless_crud.handler.lambda_handler` as API Gateway would."""
 
-    def __init__(self, stage: str = "dev") -> None:
+    def __init__(self, stage: str = "dev", claims: dict[str, str] | None = None) -> None:
         self.stage = stage
+        #: The Cognito authorizer's claims every request carries (None: no authorizer ran).
+        self.claims = claims
         self.events: list[dict[str, Any]] = []
 
     def request(self, method: str, path: str, **kwargs: Any) -> Reply:
         """Send `method path` through the gateway's event builder to the handler."""
+        kwargs.setdefault("claims", self.claims)
         event = rest_event(method, path, stage=self.stage, **kwargs)
         self.events.append(event)
         return self.send(event)

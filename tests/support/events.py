@@ -47,11 +47,13 @@ def rest_event(
     headers: dict[str, str] | None = None,
     query: dict[str, list[str] | str] | None = None,
     stage: str = "dev",
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The proxy event for `method path` (`path` percent-encoded, as a client sends it).
 
     `body` may be bytes, a str (sent as UTF-8) or any JSON value (serialised, with a JSON
-    Content-Type unless `headers` name one).
+    Content-Type unless `headers` name one). `claims`: what the Cognito authorizer passes
+    (`cognito_claims`), in `requestContext.authorizer.claims`.
     """
     headers = {"Host": HOST, "User-Agent": "pytest", **(headers or {})}
     if body is not None and not isinstance(body, str | bytes):
@@ -62,7 +64,37 @@ def rest_event(
     request = HttpRequest(method, target, list(headers.items()), raw, source_ip="203.0.113.7")
     routed = gateway(stage).event(request, str(uuid.uuid4()))
     assert routed is not None, f"template.yaml routes no {method} {path}"
-    return routed[2]
+    event = routed[2]
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"claims": claims}
+    return event
+
+
+def cognito_claims(
+    email: str, *, sub: str | None = None, groups: str | None = None, verified: bool = True
+) -> dict[str, str]:
+    """An ID token's claims as API Gateway's Cognito authorizer passes them to a REST proxy
+    integration: every value a string, dates as text, groups comma-separated (`groups`: as passed)."""
+    now = time.time()
+    stamp = "%a %b %d %H:%M:%S UTC %Y"
+    claims = {
+        "sub": sub or str(uuid.uuid5(uuid.NAMESPACE_URL, email)),
+        "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Tests0001",
+        "cognito:username": sub or str(uuid.uuid5(uuid.NAMESPACE_URL, email)),
+        "origin_jti": str(uuid.uuid4()),
+        "aud": "testsclient0000000000000001",
+        "event_id": str(uuid.uuid4()),
+        "token_use": "id",
+        "auth_time": str(int(now)),
+        "exp": time.strftime(stamp, time.gmtime(now + 3600)),
+        "iat": time.strftime(stamp, time.gmtime(now)),
+        "jti": str(uuid.uuid4()),
+        "email": email,
+        "email_verified": "true" if verified else "false",
+    }
+    if groups is not None:
+        claims["cognito:groups"] = groups
+    return claims
 
 
 def record_path(email: str, record_id: int | str) -> str:

@@ -82,6 +82,8 @@ def test_stored_rows_read_with_defaults_for_what_they_lack_and_integers_from_dec
         "version": 1,
         "created_at": None,
         "updated_at": None,
+        "created_by": None,
+        "updated_by": None,
     }
 
 

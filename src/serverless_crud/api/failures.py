@@ -48,6 +48,11 @@ def bad_parameter(error: errors.DomainError) -> Response[str]:
     return problem_response(400, str(error))
 
 
+@routes.errors(errors.Unauthenticated)
+def unauthenticated(error: errors.Unauthenticated) -> Response[str]:
+    return problem_response(401, str(error), headers={"WWW-Authenticate": "Bearer"})
+
+
 @routes.errors(errors.Forbidden)
 def forbidden(error: errors.Forbidden) -> Response[str]:
     return problem_response(403, str(error))

@@ -22,6 +22,9 @@ _ERRORS = {
     "415": "Wrong Content-Type",
     "422": "Invalid fields (see `errors`)",
     "428": "This API requires If-Match on every change",
+    "401": "Sign-in required: no valid ID token of the user pool in Authorization (API Gateway answers "
+    '`{"message": ...}`), or the token carries no verified email',
+    "403": "Another owner's partition: a listing or a create with someone else's email",
     "503": "DynamoDB throttled or unreachable; see Retry-After",
 }
 _STRING = {"schema": {"type": "string"}}
@@ -144,7 +147,7 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         },
     ]
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "serverless-crud",
@@ -258,3 +261,27 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
         },
         "components": {"schemas": _components()},
     }
+    return _signed_in(document) if current.signs_in else document
+
+
+def _signed_in(document: dict[str, Any]) -> dict[str, Any]:
+    """The records operations behind the user pool (AUTH_MODE=cognito): the ID token, 401 and 403."""
+    for path, operations in document["paths"].items():
+        if not path.startswith("/records"):
+            continue
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            operation["security"] = [{"cognito": []}]
+            codes = ("401", "403") if path == "/records" else ("401",)
+            operation["responses"] = {**operation["responses"], **_errors(*codes)}
+    document["components"]["securitySchemes"] = {
+        "cognito": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "An ID token of the user pool (`serverless-crud token EMAIL`), raw or as "
+            "`Bearer <token>`.",
+        }
+    }
+    return document

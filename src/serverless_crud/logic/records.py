@@ -91,7 +91,14 @@ class RecordService:
         values = validate("RecordCreate", body)
         caller.require_access(values["email"])
         now = self._clock()
-        record = {**values, "version": 1, "created_at": now, "updated_at": now}
+        record = {
+            **values,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "created_by": caller.subject,
+            "updated_by": caller.subject,
+        }
         created = self._repository.create(record, assign_id=values["id"] is None)
         _count("RecordsCreated")
         return created
@@ -114,7 +121,7 @@ class RecordService:
         """Replace every mutable field of an existing record (never creates one)."""
         record_key = parse_id(record_id)
         changes = validate("RecordFields", _without_key(body, email, record_key))
-        changes["updated_at"] = self._clock()
+        changes.update(updated_at=self._clock(), updated_by=caller.subject)
 
         def write(key: str) -> Record:
             try:
@@ -150,7 +157,7 @@ class RecordService:
                 }
                 merged.update({name: value for name, value in changes.items() if value is not None})
                 fields = validate("RecordFields", merged)
-                fields["updated_at"] = self._clock()
+                fields.update(updated_at=self._clock(), updated_by=caller.subject)
                 version_read = stored.get("version", MISSING_VERSION)
                 try:
                     return self._repository.update(

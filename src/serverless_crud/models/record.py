@@ -30,7 +30,7 @@ from pydantic.fields import FieldInfo
 from serverless_crud.models import values
 from serverless_crud.models.keys import MAX_EMAIL_LENGTH, MAX_ID, normalise_email
 
-SERVER_FIELDS = ("version", "created_at", "updated_at")
+SERVER_FIELDS = ("version", "created_at", "updated_at", "created_by", "updated_by")
 CONFIG = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
 
 
@@ -144,6 +144,15 @@ class Record(RecordFields):
     )
     updated_at: Optional[str] = Field(  # noqa: UP045
         default=None, description="RFC 3339 UTC, server-managed; null if the row was written by another tool."
+    )
+    created_by: Optional[str] = Field(  # noqa: UP045
+        default=None,
+        description="Server-managed: the signed-in user (Cognito sub) who created it; null in the open mode "
+        "or for rows written by another tool.",
+    )
+    updated_by: Optional[str] = Field(  # noqa: UP045
+        default=None,
+        description="Server-managed: the user (Cognito sub) who changed it last; null as for created_by.",
     )
 
 

@@ -28,7 +28,7 @@ from serverless_crud.models import values
 from serverless_crud.models.keys import normalise_email
 
 SCHEMAS_FILE = Path(__file__).with_name("schemas.json")
-SERVER_FIELDS = frozenset({"version", "created_at", "updated_at"})
+SERVER_FIELDS = frozenset({"version", "created_at", "updated_at", "created_by", "updated_by"})
 _NO_DEFAULT = object()
 
 #: check(value, path, errors) -> the clean value (or anything, when it appended an error)
