@@ -1,4 +1,5 @@
-"""The `serverless-crud` command: `serve` runs the whole app locally from template.yaml."""
+"""The `serverless-crud` command: `serve` runs the whole app locally from template.yaml; `users` and
+`token` manage who signs in (serverless_crud_cli.users)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-fsync", action="store_true", help="do not fsync journal writes (throw-away data only)"
     )
+    from serverless_crud_cli import users
+
+    users.add_commands(commands)
     return parser
 
 
@@ -89,6 +93,10 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; errors are one sentence on stderr and exit status 1."""
     arguments = _parser().parse_args(argv)
+    if arguments.command in ("users", "token"):
+        from serverless_crud_cli import users
+
+        return users.run(arguments)
     try:
         from serverless_local.journal import SnapshotError
         from serverless_local.server import ServeOptions, StartError, run

@@ -114,8 +114,11 @@ API_KEY = "API_KEY"
 
 
 def authorizer_kind(declared: Any) -> str:
-    """COGNITO_USER_POOLS, LAMBDA or UNKNOWN for one of an API's `Auth.Authorizers`."""
+    """COGNITO_USER_POOLS, LAMBDA or UNKNOWN for one of an API's `Auth.Authorizers` (or a security
+    scheme of its OpenAPI body)."""
     if isinstance(declared, dict):
+        if str(declared.get("x-amazon-apigateway-authtype", "")).lower() == "cognito_user_pools":
+            return "COGNITO_USER_POOLS"
         for prop, kind in AUTHORIZER_KINDS:
             if prop in declared:
                 return kind
@@ -203,11 +206,12 @@ class Gateway:
     ) -> GatewayError | None:
         """The route's checks, in API Gateway's order: the API key, then the authorizer."""
         checks: list[tuple[str, str, Any]] = []
-        if route.auth.api_key_required:
+        auth = route.auth_for(request.method)
+        if auth.api_key_required:
             checks.append((API_KEY, API_KEY, None))
-        if route.auth.authorizer is not None:
-            declared = api.authorizers.get(route.auth.authorizer)
-            checks.append((authorizer_kind(declared), route.auth.authorizer, declared))
+        if auth.authorizer is not None:
+            declared = api.authorizers.get(auth.authorizer)
+            checks.append((authorizer_kind(declared), auth.authorizer, declared))
         for kind, name, declared in checks:
             check = self.authorizers.get(kind)
             if check is not None and (denied := check(api, name, declared, request, event)) is not None:
@@ -219,14 +223,15 @@ class Gateway:
         missing = set()
         for route in self.stack.routes:
             api = self.stack.apis[route.api]
-            if route.auth.api_key_required and API_KEY not in self.authorizers:
-                missing.add(f"{route.api}: API keys are not checked locally")
-            if route.auth.authorizer is not None:
-                kind = authorizer_kind(api.authorizers.get(route.auth.authorizer))
-                if kind not in self.authorizers:
-                    missing.add(
-                        f"{route.api}: the {kind} authorizer {route.auth.authorizer} is not enforced locally"
-                    )
+            for auth in (route.auth, *route.method_auth.values()):
+                if auth.api_key_required and API_KEY not in self.authorizers:
+                    missing.add(f"{route.api}: API keys are not checked locally")
+                if auth.authorizer is not None:
+                    kind = authorizer_kind(api.authorizers.get(auth.authorizer))
+                    if kind not in self.authorizers:
+                        missing.add(
+                            f"{route.api}: the {kind} authorizer {auth.authorizer} is not enforced locally"
+                        )
         return sorted(missing)
 
     def event(self, request: HttpRequest, request_id: str) -> tuple[Route, ApiSpec, dict[str, Any]] | None:

@@ -98,6 +98,13 @@ class Route:
     method: str
     function: str
     auth: RouteAuth = RouteAuth()
+    #: What the API's OpenAPI body (DefinitionBody) says of single methods of an ANY route (OPTIONS
+    #: left open, say): method -> its checks.
+    method_auth: dict[str, RouteAuth] = field(default_factory=dict)
+
+    def auth_for(self, method: str) -> RouteAuth:
+        """The checks of a request with this method."""
+        return self.method_auth.get(method, self.auth)
 
 
 @dataclass(frozen=True)
@@ -225,7 +232,10 @@ def read_apis(template: LocalTemplate) -> tuple[dict[str, ApiSpec], list[Route]]
         routes.append(_route(template, event))
     api_ids = sorted({route.api for route in routes})
     apis = {api_id: _api(template.document, template.resolver, api_id) for api_id in api_ids}
-    return apis, [_with_default_auth(route, apis[route.api]) for route in routes]
+    bodies = {api_id: _definition_body(template, api_id) for api_id in api_ids}
+    return apis, [
+        _from_body(_with_default_auth(route, apis[route.api]), bodies[route.api]) for route in routes
+    ]
 
 
 def _enabled(resolver: Resolver, logical_id: str) -> bool:
@@ -340,6 +350,62 @@ def _with_default_auth(route: Route, api: ApiSpec) -> Route:
     return Route(route.api, route.path, route.method, route.function, auth)
 
 
+@dataclass(frozen=True)
+class _Body:
+    """The security an API's OpenAPI body (DefinitionBody) declares: per path and method, and its schemes."""
+
+    #: path -> method (upper case, ANY for x-amazon-apigateway-any-method) -> security requirements.
+    security: dict[str, dict[str, list[Any]]]
+    #: scheme name -> the scheme as written (intrinsics in it resolved by its authorizer).
+    schemes: dict[str, Any]
+
+
+def _definition_body(template: LocalTemplate, api_id: str) -> _Body:
+    resource = template.resources.get(api_id)
+    body = resource.properties.get("DefinitionBody") if resource is not None else None
+    if not isinstance(body, dict):
+        return _Body({}, {})
+    where = f"API {api_id}: DefinitionBody"
+    try:
+        paths = template.resolver.conditional(body.get("paths") or {})
+        schemes = template.resolver.conditional((body.get("components") or {}).get("securitySchemes") or {})
+    except TemplateError as error:
+        raise TemplateError(f"{where}: {error}") from None
+    security: dict[str, dict[str, list[Any]]] = {}
+    for path, methods in (paths if isinstance(paths, dict) else {}).items():
+        for method, operation in (methods if isinstance(methods, dict) else {}).items():
+            if isinstance(operation, dict) and "security" in operation:
+                name = "ANY" if method == "x-amazon-apigateway-any-method" else str(method).upper()
+                security.setdefault(str(path), {})[name] = list(
+                    template.resolve(operation["security"], where)
+                )
+    return _Body(security, schemes if isinstance(schemes, dict) else {})
+
+
+def _from_body(route: Route, body: _Body) -> Route:
+    """The route with the checks its API's OpenAPI body declares (they are what API Gateway enforces)."""
+    declared = body.security.get(route.path)
+    if not declared:
+        return route
+    by_method = {method: _requirements(security, body.schemes) for method, security in declared.items()}
+    auth = by_method.get(route.method, route.auth)
+    others = {m: a for m, a in by_method.items() if m != route.method} if route.method == "ANY" else {}
+    return Route(route.api, route.path, route.method, route.function, auth, others)
+
+
+def _requirements(security: list[Any], schemes: dict[str, Any]) -> RouteAuth:
+    """RouteAuth of an OpenAPI security list: API Gateway's API key scheme, and at most one authorizer."""
+    authorizer, api_key = None, False
+    for requirement in security:
+        for name in requirement if isinstance(requirement, dict) else ():
+            scheme = schemes.get(name) or {}
+            if "x-amazon-apigateway-authtype" in scheme or "x-amazon-apigateway-authorizer" in scheme:
+                authorizer = name
+            elif scheme.get("type") == "apiKey" and str(scheme.get("name", "")).lower() == "x-api-key":
+                api_key = True
+    return RouteAuth(authorizer, api_key)
+
+
 #: The API properties the local gateway uses; the rest (DefinitionBody, access logs, method
 #: settings...) may refer to resources that exist only in AWS, so they are never resolved.
 API_PROPERTIES = ("StageName", "BinaryMediaTypes", "Variables", "Cors", "GatewayResponses")
@@ -382,11 +448,27 @@ def _api(template: Mapping[str, Any], resolver: Resolver, api_id: str) -> ApiSpe
         binary_media_types=binary,
         stage_variables={k: str(v) for k, v in variables.items()} if variables else None,
         gateway_response_headers=_gateway_responses(properties.get("GatewayResponses") or {}),
-        authorizers=dict(raw_auth.get("Authorizers") or {}),
+        authorizers={**_body_authorizers(template, resolver, api_id), **(raw_auth.get("Authorizers") or {})},
         default_authorizer=auth.get("DefaultAuthorizer"),
         api_key_required=bool(auth.get("ApiKeyRequired")),
         authorize_preflight=bool(auth.get("AddDefaultAuthorizerToCorsPreflight", True)),
     )
+
+
+def _body_authorizers(template: Mapping[str, Any], resolver: Resolver, api_id: str) -> dict[str, Any]:
+    """The authorizer schemes of the API's OpenAPI body, as written (their ARNs resolved when used)."""
+    body = ((template["Resources"].get(api_id) or {}).get("Properties") or {}).get("DefinitionBody")
+    if not isinstance(body, dict):
+        return {}
+    try:
+        schemes = resolver.conditional((body.get("components") or {}).get("securitySchemes") or {})
+    except TemplateError as error:
+        raise TemplateError(f"API {api_id}: DefinitionBody: {error}") from None
+    return {
+        name: scheme
+        for name, scheme in (schemes if isinstance(schemes, dict) else {}).items()
+        if isinstance(scheme, dict) and "x-amazon-apigateway-authtype" in scheme
+    }
 
 
 def _unquote(value: Any) -> str:

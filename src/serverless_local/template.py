@@ -127,6 +127,23 @@ class Resolver:
         resolved = {k: self.resolve(v) for k, v in value.items()}
         return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
 
+    def conditional(self, value: Any) -> Any:
+        """`value` with only its `Fn::If`s decided (and `AWS::NoValue` dropped): every other intrinsic is
+        kept as written, for whoever resolves it once the resources it names exist."""
+        if isinstance(value, list):
+            return [v for v in (self.conditional(item) for item in value) if v is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Fn::If":
+                name, when_true, when_false = argument
+                return self.conditional(when_true if self.condition(name) else when_false)
+            if key == "Ref" and argument == "AWS::NoValue":
+                return _NO_VALUE
+        chosen = {k: self.conditional(v) for k, v in value.items()}
+        return {k: v for k, v in chosen.items() if v is not _NO_VALUE}
+
     def _ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
             return _NO_VALUE

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from serverless_local.services.apigateway import ApiGatewayService
 from serverless_local.services.base import Service, ServiceContext
+from serverless_local.services.cognito import CognitoService
 from serverless_local.services.dynamodb import DynamoDbService
 from serverless_local.services.lambda_ import LambdaService
 
-SERVICES: tuple[type[Service], ...] = (LambdaService, DynamoDbService, ApiGatewayService)
+#: Cognito decides its ids (no moto needed) before Lambda reads the functions' environment.
+SERVICES: tuple[type[Service], ...] = (CognitoService, LambdaService, DynamoDbService, ApiGatewayService)
 
 __all__ = ["SERVICES", "Service", "ServiceContext"]

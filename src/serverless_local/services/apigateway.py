@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from typing import Any, ClassVar
 
-from serverless_local.gateway import Gateway
+from serverless_local.gateway import API_KEY, FORBIDDEN, Gateway, GatewayError, HttpRequest
 from serverless_local.lambda_authorizer import LambdaAuthorizer
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.lambda_ import LambdaService
-from serverless_local.stack import API_TYPE, read_apis
+from serverless_local.stack import API_TYPE, ApiSpec, read_apis
+
+API_KEY_FILE = "api-key"
+
+
+class ApiKeyCheck:
+    """API Gateway's API key requirement: 403 {"message":"Forbidden"} without the key in x-api-key."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __call__(
+        self, api: ApiSpec, name: str, declared: Any, request: HttpRequest, event: dict[str, Any]
+    ) -> GatewayError | None:
+        sent = next((v for k, v in (event["headers"] or {}).items() if k.lower() == "x-api-key"), "")
+        if not hmac.compare_digest(sent.encode(), self.key.encode()):
+            return FORBIDDEN
+        event["requestContext"]["identity"]["apiKey"] = sent
+        return None
 
 
 class ApiGatewayService(Service):
@@ -34,7 +54,19 @@ class ApiGatewayService(Service):
             self.context.template.resolver, functions.invoke
         )
         self.gateway.authorizers.update(self.context.authorizers)
+        if any(a.api_key_required for r in self.routes for a in (r.auth, *r.method_auth.values())):
+            self.gateway.authorizers[API_KEY] = ApiKeyCheck(self._api_key())
         self.context.notes.extend(self.gateway.unenforced())
+
+    def _api_key(self) -> str:
+        """The local value of the template's API key: generated once, kept in the state directory (0600)."""
+        path = self.context.options.state_dir / API_KEY_FILE
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(30) + "\n")
+        path.chmod(0o600)
+        self.context.notes.append(f"API key required (header x-api-key): its value is in {path}")
+        return path.read_text().strip()
 
     def report(self) -> str:
         """Each API, its stage and its number of routes."""

@@ -1,0 +1,158 @@
+"""API Gateway's Cognito user pools authorizer (REST API, no OAuth scopes), run locally.
+
+What API Gateway checks of the `Authorization` header (the raw ID token, or `Bearer <token>`): an
+RS256 signature by one of the pool's keys (its JWKS), `iss` of a pool the authorizer names, `token_use`
+`id`, `aud` one of that pool's app clients, and `exp`. A missing header or any failed check is 401
+`{"message":"Unauthorized"}`; a token that is valid but expired is 401
+`{"message":"The incoming token has expired"}`. The claims reach the integration in
+`requestContext.authorizer.claims`, every value a string as API Gateway writes them: numbers as
+digits, `exp` and `iat` as dates (`Tue Apr 04 18:39:39 UTC 2023`), booleans as `true`/`false`,
+`cognito:groups` comma-separated.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from serverless_local.gateway import UNAUTHORIZED, GatewayError, HttpRequest
+from serverless_local.stack import ApiSpec
+from serverless_local.template import Resolver, TemplateError
+
+EXPIRED = GatewayError(401, "The incoming token has expired", "EXPIRED_TOKEN", "UnauthorizedException")
+#: API Gateway's text for the date claims (Java's Date.toString in UTC).
+DATE_CLAIMS = frozenset({"exp", "iat"})
+_DATE = "%a %b %d %H:%M:%S UTC %Y"
+
+
+@dataclass(frozen=True)
+class PoolKeys:
+    """What the authorizer needs of one user pool: its issuer, its app clients, its public keys."""
+
+    issuer: str
+    clients: frozenset[str]
+    #: kid -> (modulus, exponent) of the pool's RS256 keys.
+    keys: dict[str, tuple[int, int]]
+
+
+#: A pool's keys by pool id (None: the pool does not exist here).
+PoolLookup = Callable[[str], PoolKeys | None]
+
+
+class CognitoAuthorizer:
+    """The gateway's check for routes whose authorizer is of type cognito_user_pools."""
+
+    def __init__(self, resolver: Resolver, pools: PoolLookup) -> None:
+        self.resolver = resolver
+        self.pools = pools
+
+    def __call__(
+        self, api: ApiSpec, name: str, declared: Any, request: HttpRequest, event: dict[str, Any]
+    ) -> GatewayError | None:
+        header, arns = _configuration(self.resolver, declared)
+        token = next((v for k, v in (event["headers"] or {}).items() if k.lower() == header), "")
+        if token[:7].lower() == "bearer ":
+            token = token[7:].strip()
+        claims = self.verify(token, arns)
+        if isinstance(claims, GatewayError):
+            return claims
+        event["requestContext"]["authorizer"] = {"claims": api_gateway_claims(claims)}
+        return None
+
+    def verify(self, token: str, pool_arns: list[str]) -> dict[str, Any] | GatewayError:
+        """The token's claims if it is a valid, unexpired ID token of one of the pools."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            return UNAUTHORIZED
+        header, claims = _json_part(parts[0]), _json_part(parts[1])
+        signature = _b64(parts[2])
+        if header is None or claims is None or signature is None or header.get("alg") != "RS256":
+            return UNAUTHORIZED
+        pools = [p for p in (self.pools(arn.rpartition("/")[2]) for arn in pool_arns) if p is not None]
+        pool = next((p for p in pools if p.issuer == claims.get("iss")), None)
+        key = pool.keys.get(str(header.get("kid"))) if pool is not None else None
+        if pool is None or key is None or not _signed(f"{parts[0]}.{parts[1]}".encode(), signature, key):
+            return UNAUTHORIZED
+        if claims.get("token_use") != "id" or claims.get("aud") not in pool.clients:
+            return UNAUTHORIZED
+        expires = claims.get("exp")
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
+            return UNAUTHORIZED
+        if expires <= time.time():
+            return EXPIRED
+        return claims
+
+
+def _configuration(resolver: Resolver, declared: Any) -> tuple[str, list[str]]:
+    """(the header, lower-cased; the pool ARNs) of an OpenAPI security scheme or a SAM authorizer."""
+    try:
+        config = resolver.resolve(declared) if isinstance(declared, dict) else {}
+    except TemplateError:
+        config = {}
+    if "UserPoolArn" in config:  # SAM Auth.Authorizers
+        arns = config["UserPoolArn"]
+        header = (config.get("Identity") or {}).get("Header") or "Authorization"
+    else:
+        arns = (config.get("x-amazon-apigateway-authorizer") or {}).get("providerARNs") or []
+        header = config.get("name") or "Authorization"
+    return str(header).lower(), [str(a) for a in (arns if isinstance(arns, list) else [arns])]
+
+
+def _b64(text: str) -> bytes | None:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _json_part(text: str) -> dict[str, Any] | None:
+    raw = _b64(text)
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _signed(message: bytes, signature: bytes, key: tuple[int, int]) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    modulus, exponent = key
+    try:
+        public = rsa.RSAPublicNumbers(exponent, modulus).public_key()
+        public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def api_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:
+    """The claims as API Gateway passes them to a REST integration: every value a string."""
+    passed = {}
+    for name, value in claims.items():
+        if name in DATE_CLAIMS and isinstance(value, int | float) and not isinstance(value, bool):
+            passed[name] = time.strftime(_DATE, time.gmtime(value))
+        elif isinstance(value, bool):
+            passed[name] = "true" if value else "false"
+        elif isinstance(value, list):
+            passed[name] = ",".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            passed[name] = json.dumps(value, separators=(",", ":"))
+        else:
+            passed[name] = str(value)
+    return passed
+
+
+def jwk_numbers(jwk: dict[str, Any]) -> tuple[int, int]:
+    """(modulus, exponent) of an RSA JSON Web Key."""
+    modulus, exponent = _b64(str(jwk["n"])), _b64(str(jwk["e"]))
+    if modulus is None or exponent is None:
+        raise ValueError("not an RSA key")
+    return int.from_bytes(modulus, "big"), int.from_bytes(exponent, "big")
