@@ -3,6 +3,7 @@ through the API), bytes that are not UTF-8, and the README's commands pasted in 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ from urllib.parse import quote
 import boto3
 import pytest
 
-from tests.e2e.conftest import ROOT, Server
+from tests.e2e.conftest import ROOT, Server, start_server
 
 README = ROOT / "README.md"
 
@@ -93,15 +94,31 @@ def readme_api_block() -> str:
     return match.group(1)
 
 
-def test_the_readme_commands_work_when_pasted_in_order(app_server: Server):
+@pytest.fixture(scope="module")
+def signed_in_server(tmp_path_factory: pytest.TempPathFactory):
+    """The app as `make run` serves it (AuthMode=cognito), with its own state directory."""
+    server = start_server(tmp_path_factory.mktemp("readme"), signed_in=True)
+    yield server
+    server.stop()
+
+
+def test_the_readme_commands_work_when_pasted_in_order(signed_in_server: Server):
+    """Against the server `make run` starts: signed in with the local admin's token."""
     assert shutil.which("jq") and shutil.which("curl"), "make install installs jq and curl"
-    script = readme_api_block().replace("API=http://127.0.0.1:3000", f"API={app_server.url}", 1)
+    state = signed_in_server.args[signed_in_server.args.index("--state-dir") + 1]
+    script = (
+        readme_api_block()
+        .replace("API=http://127.0.0.1:3000", f"API={signed_in_server.url}", 1)
+        .replace(" < .local/", f" < {state}/")
+    )
     done = subprocess.run(
         ["bash", "-c", "set -euo pipefail\n" + script],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        cwd=ROOT,
+        env={**os.environ, "STATE_DIR": state},  # the CLI finds the local pool where `make run` keeps it
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     statuses = re.findall(r"HTTP/1\.[01] (\d{3}) ", done.stdout)
