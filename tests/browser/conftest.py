@@ -85,27 +85,21 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes] | None, log: Path)
     pytest.fail(f"the server did not answer at {url} in {SERVER_START_SECONDS} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The UI's base URL (ending in /): a local server started for the session, or UI_BASE_URL."""
-    external = os.environ.get("UI_BASE_URL")
-    if external:
-        yield external.rstrip("/") + "/"
-        return
-    port, dynamodb_port = _free_port(), _free_port()
-    state = tmp_path_factory.mktemp("state")
-    log = state.parent / "serve.log"
+@contextmanager
+def local_server(state: Path, *extra: str) -> Iterator[tuple[str, str]]:
+    """`serverless-crud serve` on free ports with a fresh `state`: (the UI's base URL, the AWS endpoint)."""
+    port, aws_port = _free_port(), _free_port()
+    log = state.parent / f"serve-{state.name}.log"
     command = Path(sys.executable).with_name("serverless-crud")
-    args = [str(command), "serve", "--port", str(port), "--state-dir", str(state), "--fresh"]
-    args += ["--parameter-overrides", "AuthMode=none"]  # the open mode; sign-in has tests of its own
-    args += ["--template", str(ROOT / "template.yaml"), "--dynamodb-port", str(dynamodb_port), "--no-fsync"]
+    args = [str(command), "serve", "--port", str(port), "--state-dir", str(state), "--fresh", *extra]
+    args += ["--template", str(ROOT / "template.yaml"), "--dynamodb-port", str(aws_port), "--no-fsync"]
     env = {**os.environ, "ALLOWED_ORIGINS": "*"}
     with log.open("wb") as output:
         process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_up(url, process, log)
-        yield url
+        yield url, f"http://127.0.0.1:{aws_port}"
     finally:
         process.terminate()
         try:
@@ -113,6 +107,18 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The UI's base URL (ending in /): a local server started for the session, or UI_BASE_URL."""
+    external = os.environ.get("UI_BASE_URL")
+    if external:
+        yield external.rstrip("/") + "/"
+        return
+    # The open mode: sign-in has tests of its own (test_signin.py).
+    with local_server(tmp_path_factory.mktemp("state"), "--parameter-overrides", "AuthMode=none") as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")

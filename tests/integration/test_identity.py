@@ -215,3 +215,35 @@ def test_the_api_document_says_the_records_routes_need_a_token(users: Users) -> 
             guarded = path.startswith("/records")
             assert (operation.get("security") == [{"cognito": []}]) is guarded, (path, method)
             assert ("401" in operation["responses"]) is guarded
+
+
+def test_the_ui_reads_its_sign_in_configuration_from_the_function(
+    users: Users, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USER_POOL_ID", "us-east-1_Abc123456")
+    monkeypatch.setenv("USER_POOL_CLIENT_ID", "client0000000000000000000a")
+    reset_function_state()
+    config = HandlerClient().get("/config.json")
+    assert config.status == 200
+    assert config.json() == {
+        "auth_mode": "cognito",
+        "user_pool_id": "us-east-1_Abc123456",
+        "client_id": "client0000000000000000000a",
+        "cognito_endpoint": "https://cognito-idp.us-east-1.amazonaws.com/",
+    }
+    # The pages may call Cognito, and nothing else beyond their own origin.
+    policy = HandlerClient().get("/signin.html").headers["Content-Security-Policy"]
+    assert "connect-src 'self' https://cognito-idp.us-east-1.amazonaws.com;" in policy
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:3001")
+    reset_function_state()
+    assert HandlerClient().get("/config.json").json()["cognito_endpoint"] == "http://127.0.0.1:3001"
+
+
+def test_the_open_mode_tells_the_ui_there_is_no_sign_in(api: HandlerClient) -> None:
+    assert api.get("/config.json").json() == {
+        "auth_mode": "none",
+        "user_pool_id": "",
+        "client_id": "",
+        "cognito_endpoint": "",
+    }
+    assert "connect-src 'self';" in api.get("/").headers["Content-Security-Policy"]

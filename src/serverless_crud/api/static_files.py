@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from functools import cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 
+from serverless_crud import settings
 from serverless_crud.api.http import entity_tags, header
 from serverless_crud.api.problems import problem_response
 from serverless_crud.api.ui import routes
@@ -175,6 +177,9 @@ def page(path: str) -> Response[Any]:
 
     name = PAGES[path]
     csp = CSP_DOCS if name == "docs.html" else CSP_PAGE
+    if settings.current().signs_in:  # the pages call Cognito's endpoint to sign in, and nothing else
+        origin = urlsplit(settings.current().cognito_endpoint)
+        csp = csp.replace("connect-src 'self'", f"connect-src 'self' {origin.scheme}://{origin.netloc}")
     redirect = _slash_redirect() if path == "/" else None
     return redirect or serve(static_file("", name), CACHE_PAGE, **{"Content-Security-Policy": csp})
 

@@ -3,6 +3,7 @@
 // JSON.parse turns 12345678901234567890.123456789 into a double and loses digits. Responses are
 // parsed keeping each number's text where a double would change it (ExactNumber), and request
 // bodies are written by our own serialiser, which puts that text back unquoted.
+import { idToken, refresh, session, sessionEnded } from "./auth.js";
 import { API_BASE } from "./config.js";
 
 /** A JSON number kept as its text, because a JavaScript number would not hold it exactly. */
@@ -123,8 +124,12 @@ export class ApiError extends Error {
 
 const TIMEOUT_MS = 35_000;
 
-async function request(method, path, { query, body, headers = {} } = {}) {
+async function request(method, path, options = {}, retried = false) {
+  const { query, body, headers = {} } = options;
+  await session(); // signed in first (the sign-in page otherwise), unless the API is open
+  const token = idToken();
   const init = { method, headers: { Accept: "application/json", ...headers }, mode: "cors" };
+  if (token) init.headers.Authorization = token;
   if (body !== undefined) {
     init.body = stringifyJson(body);
     init.headers["Content-Type"] = "application/json";
@@ -142,6 +147,15 @@ async function request(method, path, { query, body, headers = {} } = {}) {
         ? "The server did not answer in time. Nothing you typed was lost; try again."
         : "Check your connection and try again. Nothing you typed was lost.",
     });
+  }
+  if (response.status === 401 && token && !retried) {
+    // The ID token expired or was revoked since the page got it: a fresh one, else the session ended.
+    try {
+      await refresh();
+    } catch {
+      return sessionEnded();
+    }
+    return request(method, path, options, true);
   }
   const text = response.status === 204 || response.status === 304 ? "" : await response.text();
   let data = null;

@@ -2,6 +2,7 @@
 // published schema: RecordCreate for create, RecordFields for edit. Saving sends POST, or PUT with
 // If-Match (the ETag read when the form loaded); a 412 offers to load their version or overwrite.
 import { componentSchema, createRecord, getRecord, replaceRecord, stringifyJson } from "./api.js";
+import { session } from "./auth.js";
 import { displayText } from "./format.js";
 import { fieldSpecs, schemaForm } from "./schema-form.js";
 import { announce, el, errorBox, loading, query, recordHref, setTitle, show } from "./ui.js";
@@ -197,8 +198,11 @@ async function main() {
       const [schema, fields] = await Promise.all([componentSchema("RecordCreate"), componentSchema("RecordFields")]);
       // The key (the fields a create has and an edit has not) comes first.
       const key = Object.keys(schema.properties).filter((name) => !(name in fields.properties));
-      // edit.html?email=… (from a filtered list) starts a record for that address.
-      build(fieldSpecs(schema, { first: key }), email ? { email } : null);
+      // edit.html?email=… (from a filtered list) starts a record for that address; a signed-in user
+      // who is not an admin creates under their own.
+      const user = await session().catch(() => null);
+      const start = email || (user && !user.admin ? user.email : null);
+      build(fieldSpecs(schema, { first: key }), start ? { email: start } : null);
     }
   } catch (error) {
     const title = error.status === 404 ? "This record does not exist" : "Could not load the form";

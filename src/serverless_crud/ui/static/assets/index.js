@@ -1,6 +1,7 @@
 // The records list: paging with the API's cursor (a stack of cursors for Previous), a filter by
 // email (server side), a search box (client side, over the loaded page only), counts and states.
 import { listRecords } from "./api.js";
+import { session } from "./auth.js";
 import { displayText, timeElement } from "./format.js";
 import { announce, busy, el, errorBox, loading, recordHref, query, show } from "./ui.js";
 
@@ -203,4 +204,11 @@ document.addEventListener("keydown", (event) => {
 emailInput.value = state.email;
 clearButton.hidden = !state.email;
 limitSelect.replaceChildren(...LIMITS.map((limit) => el("option", { value: String(limit), selected: limit === state.limit }, String(limit))));
-load();
+// Signed in, a user sees their own records (the API lists their partition); an admin sees everyone's.
+session()
+  .then((user) => {
+    if (!user) return;
+    document.querySelector("h1").textContent = user.admin ? "All records" : "Your records";
+    if (!user.admin) filterForm.hidden = true;
+  }, () => {})
+  .then(load);
