@@ -304,6 +304,12 @@ class CognitoService(Service):
 
         properties = self.context.template.resolve(resource.properties, resource.logical_id)
         pool_id = str(properties["UserPoolId"])
+        if pool_id not in cognitoidp_backends[ACCOUNT_ID][REGION].user_pools:
+            self.context.notes.append(
+                f"Cognito: {resource.logical_id} is a client of the pool {pool_id}, which exists only in AWS: "
+                "its tokens cannot be checked here (serve without ExistingUserPoolArn, or with AuthMode=none)"
+            )
+            return
         created = self.client.create_user_pool_client(
             UserPoolId=pool_id,
             **{name: properties[name] for name in _CLIENT_PROPERTIES if name in properties},
