@@ -37,7 +37,9 @@ PAGE = 25
 LIST_TARGET_MS = 10.0
 
 
-def _start(state: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path, int, float, float]:
+def _start(
+    state: Path, *args: str, signed_in: bool = False
+) -> tuple[subprocess.Popen[bytes], Path, int, float, float]:
     """Start the server; (process, log, port, seconds to the first answer, its own 'ready in' seconds)."""
     log = state.parent / f"serve-{time.monotonic_ns()}.log"
     began = time.perf_counter()
@@ -52,9 +54,8 @@ def _start(state: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path, int,
                 "0",
                 "--state-dir",
                 str(state),
-                # The open mode, as the figures before sign-in were measured.
-                "--parameter-overrides",
-                "AuthMode=none",
+                # The open mode, as the figures before sign-in were measured (unless `signed_in`).
+                *(() if signed_in else ("--parameter-overrides", "AuthMode=none")),
                 *args,
             ],
             stdout=sink,
@@ -83,7 +84,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _load(
-    port: int, clients: int, requests: int, make: Callable[[int, int], tuple[str, str, bytes]]
+    port: int,
+    clients: int,
+    requests: int,
+    make: Callable[[int, int], tuple[str, str, bytes]],
+    extra: dict[str, str] | None = None,
 ) -> dict[str, float]:
     """`clients` threads, each on its own connection, `requests` each; throughput and latency."""
     latencies: list[float] = []
@@ -96,7 +101,7 @@ def _load(
         barrier.wait()
         for index in range(requests):
             method, path, body = make(number, index)
-            headers = {"Content-Type": "application/json"} if body else {}
+            headers = {**({"Content-Type": "application/json"} if body else {}), **(extra or {})}
             started = time.perf_counter()
             connection.request(method, path, body=body or None, headers=headers)
             response = connection.getresponse()
@@ -168,6 +173,43 @@ def measure_requests(requests_per_client: int = 200) -> list[list[str]]:
         finally:
             _stop(process)
     return rows
+
+
+def measure_signed_in(requests: int = 200) -> list[list[str]]:
+    """GET of one record with an ID token (the local Cognito authorizer's check on every request)."""
+    import boto3
+
+    with tempfile.TemporaryDirectory() as directory:
+        state = Path(directory) / "state"
+        process, _, port, _, _ = _start(state, "--fresh", signed_in=True)
+        try:
+            local = json.loads((state / "cognito-idp" / "local.json").read_text())
+            cognito = boto3.client(
+                "cognito-idp",
+                endpoint_url=local["endpoint"],
+                region_name="us-east-1",
+                aws_access_key_id="bench",
+                aws_secret_access_key="bench",  # noqa: S106 (the local endpoint takes any)
+            )
+            password = (state / "cognito-idp" / "admin-password").read_text().strip()
+            token = cognito.initiate_auth(
+                ClientId=local["client_id"],
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": "admin@example.com", "PASSWORD": password},
+            )["AuthenticationResult"]["IdToken"]
+            auth = {"Authorization": token}
+            connection = http.client.HTTPConnection("127.0.0.1", port)
+            body = json.dumps({"email": "bench@example.com", "name": "b"})
+            connection.request("POST", "/records", body, {"Content-Type": "application/json", **auth})
+            record = json.loads(connection.getresponse().read())
+            connection.close()
+            get_path = f"/records/bench%40example.com/{record['id']}"
+            _load(port, 1, 10, lambda _c, _i: ("GET", get_path, b""), auth)  # warm-up
+            result = _load(port, 1, requests, lambda _c, _i: ("GET", get_path, b""), auth)
+        finally:
+            _stop(process)
+    cells = [f"{result['rps']:.0f}", f"{result['p50']:.1f}", f"{result['p99']:.1f}"]
+    return [["GET one record, signed in (ID token checked)", "1", str(requests), *cells]]
 
 
 def _rss_mb(pid: int) -> float:
@@ -331,7 +373,7 @@ Checks = list[tuple[str, float, float]]
 
 def _tables(quick: bool) -> list[tuple[str, list[str], list[list[str]], list[str], Checks]]:
     """(title, columns, rows, notes, targets as (name, ratio, limit)) for each table."""
-    request_rows = measure_requests(50 if quick else 400)
+    request_rows = measure_requests(50 if quick else 400) + measure_signed_in(50 if quick else 400)
     list_rows, lists = measure_lists(100 if quick else LIST_PAGES)
     pages = 100 if quick else LIST_PAGES
     startup_rows = measure_startup(STARTUP_RECORDS, 1 if quick else 3)
@@ -363,7 +405,10 @@ def _tables(quick: bool) -> list[tuple[str, list[str], list[list[str]], list[str
             "Requests through the local gateway (keep-alive clients on the same machine)",
             ["request", "clients", "requests", "req/s", "p50 ms", "p99 ms"],
             request_rows,
-            ["one warm instance per function by default, one event at a time; 16 clients queue for it"],
+            [
+                "one warm instance per function by default, one event at a time; 16 clients queue for it",
+                "open mode (AuthMode=none) but the signed-in row, which adds the Cognito authorizer's check",
+            ],
             [],
         ),
         (

@@ -130,6 +130,7 @@ class CognitoService(Service):
         self.users_restored = 0
         self.created_admin = False
         self.first_start = False
+        self._keys: dict[str, tuple[int, int]] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -260,10 +261,12 @@ class CognitoService(Service):
         pool = cognitoidp_backends[ACCOUNT_ID][REGION].user_pools.get(pool_id)
         if pool is None:
             return None
-        # The keys the pool's JWKS endpoint serves (moto signs every pool with the same pair: `iss`
-        # and `aud` tell pools apart).
-        jwks = load_resource("cognitoidp/resources/jwks-public.json")
-        keys = {str(k["kid"]): jwk_numbers(k) for k in jwks["keys"] if k.get("kty") == "RSA"}
+        if self._keys is None:
+            # The keys the pool's JWKS endpoint serves (moto signs every pool with the same pair: `iss`
+            # and `aud` tell pools apart).
+            jwks = load_resource("cognitoidp/resources/jwks-public.json")
+            self._keys = {str(k["kid"]): jwk_numbers(k) for k in jwks["keys"] if k.get("kty") == "RSA"}
+        keys = self._keys
         issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
         return PoolKeys(issuer, frozenset(pool.clients), keys)
 
@@ -306,8 +309,8 @@ class CognitoService(Service):
         pool_id = str(properties["UserPoolId"])
         if pool_id not in cognitoidp_backends[ACCOUNT_ID][REGION].user_pools:
             self.context.notes.append(
-                f"Cognito: {resource.logical_id} is a client of the pool {pool_id}, which exists only in AWS: "
-                "its tokens cannot be checked here (serve without ExistingUserPoolArn, or with AuthMode=none)"
+                f"Cognito: {resource.logical_id} is a client of the pool {pool_id}, which exists only in "
+                "AWS: its tokens cannot be checked here (serve without ExistingUserPoolArn, or AuthMode=none)"
             )
             return
         created = self.client.create_user_pool_client(
