@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Smoke test of a deployed stage: GET /health, then one record's POST -> GET -> DELETE -> GET 404.
 #
-#   scripts/smoke-test.sh https://abc123.execute-api.eu-west-1.amazonaws.com/dev/ [api-key]
+#   scripts/smoke-test.sh https://abc123.execute-api.eu-west-1.amazonaws.com/dev/ [api-key] [id-token]
+#
+# With an ID token (a stage with AuthMode=cognito), every /records request carries it, and the record
+# is created under SMOKE_EMAIL, the token's own verified email.
 #
 # Exits non-zero, saying which step failed, at the first unexpected status. The record it creates
 # has a unique e-mail address and is deleted again.
@@ -10,8 +13,9 @@ set -euo pipefail
 base="${1:?usage: smoke-test.sh BASE_URL [API_KEY]}"
 base="${base%/}"
 api_key="${2:-}"
+token="${3:-}"
 origin="$(printf '%s' "$base" | sed -E 's#^(https?://[^/]+).*#\1#')"
-email="smoke-$(date +%s)-$RANDOM@example.com"
+email="${SMOKE_EMAIL:-smoke-$(date +%s)-$RANDOM@example.com}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -22,6 +26,7 @@ request() {
   local args=(--silent --show-error --max-time 30 --request "$method" --output "$work/body"
     --dump-header "$work/headers" --write-out '%{http_code}' --header 'Accept: application/json')
   if [ -n "$api_key" ]; then args+=(--header "x-api-key: $api_key"); fi
+  if [ -n "$token" ]; then args+=(--header "Authorization: $token"); fi
   if [ -n "$body" ]; then args+=(--header 'Content-Type: application/json' --data "$body"); fi
   status="$(curl "${args[@]}" "$url")"
   if [ "$status" != "$expected" ]; then

@@ -286,6 +286,7 @@ def test_tracing_works_with_the_runtimes_botocore(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "CURSOR_SECRET": "a-test-key",
+        "AUTH_MODE": "none",  # the open mode: this is about tracing, not sign-in
     }
     # -I -S: none of this machine's site-packages; only the package and the runtime's libraries.
     script = [
