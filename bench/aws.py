@@ -120,7 +120,27 @@ def api_event(
     request = HttpRequest(method, target, list(all_headers.items()), (body or "").encode(), "203.0.113.10")
     routed = Gateway(stack(), _not_invoked).event(request, str(uuid.uuid4()))
     assert routed is not None, f"template.yaml routes no {method} {path}"
-    return routed[2]
+    event = routed[2]
+    if path.startswith("/records"):
+        # The template's default (AuthMode=cognito): the authorizer passes a signed-in admin's claims.
+        event["requestContext"]["authorizer"] = {"claims": dict(SIGNED_IN_CLAIMS)}
+    return event
+
+
+#: An ID token's claims as API Gateway's Cognito authorizer passes them (every value a string).
+SIGNED_IN_CLAIMS = {
+    "sub": "5f0c7e4a-1b2c-4d3e-8f90-0123456789ab",
+    "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Bench0001",
+    "cognito:username": "5f0c7e4a-1b2c-4d3e-8f90-0123456789ab",
+    "aud": "benchclient000000000000001",
+    "token_use": "id",
+    "auth_time": "1767225600",
+    "exp": "Thu Jan 01 01:00:00 UTC 2026",
+    "iat": "Thu Jan 01 00:00:00 UTC 2026",
+    "email": "bench@example.com",
+    "email_verified": "true",
+    "cognito:groups": "admin",
+}
 
 
 def json_body(value: Any) -> str:

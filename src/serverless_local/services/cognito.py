@@ -128,7 +128,6 @@ class CognitoService(Service):
         self.hashes: dict[str, dict[str, str]] = {}
         self.store: Any = None
         self.users_restored = 0
-        self.created_admin = False
         self.first_start = False
         self._keys: dict[str, tuple[int, int]] | None = None
 
@@ -449,7 +448,6 @@ class CognitoService(Service):
             client.admin_add_user_to_group(
                 UserPoolId=ids["user_pool_id"], Username=LOCAL_ADMIN, GroupName=self.ids[group.logical_id]
             )
-        self.created_admin = True
 
 
 _SRP_REFUSED = (
