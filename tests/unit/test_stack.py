@@ -181,3 +181,23 @@ def test_a_service_provides_the_run_time_value_of_its_resources(tmp_path):
 
     assert read_functions(template)["Fn"].environment["POOL"] == "us-east-1_abc"
     assert template.resolve({"Fn::GetAtt": ["Pool", "Arn"]}, "test") == "arn:pool/Pool"
+
+
+def test_each_methods_checks_come_from_the_openapi_body():
+    """What API Gateway enforces is the body's `security`: the authorizer on /records*, OPTIONS open."""
+    from serverless_local.stack import RouteAuth
+
+    root = ROOT / "template.yaml"
+    for overrides, records in (
+        ({}, RouteAuth("cognito", False)),
+        ({"ApiKeyRequired": "true"}, RouteAuth("cognito", True)),
+        ({"AuthMode": "none", "ApiKeyRequired": "true"}, RouteAuth(None, True)),
+        ({"AuthMode": "none"}, RouteAuth(None, False)),
+    ):
+        stack = read_stack(root, overrides)
+        for route in stack.routes:
+            expected = records if route.path.startswith("/records") else RouteAuth()
+            assert (route.auth_for("GET"), route.auth_for("DELETE")) == (expected, expected), overrides
+            assert route.auth_for("OPTIONS") == RouteAuth(), (overrides, route.path)
+        schemes = stack.apis["RecordsApi"].authorizers
+        assert ("cognito" in schemes) is (overrides.get("AuthMode") != "none")
