@@ -2,8 +2,10 @@
 
 A new service is a module with a `Service` subclass and a line in `SERVICES`. They start in this
 order (a service may use those before it; one whose values a function's environment names, such as a
-user pool's id, comes before Lambda) and stop in the reverse order. Lambda comes first here so that its
-instances initialise while moto loads.
+user pool's id, comes before Lambda) and stop in the reverse order. Lambda comes first among those that
+need moto, so that its instances initialise while moto loads; S3 and Step Functions come before it
+because a function's environment names their buckets and state machines (known without moto; they
+create them in moto in `attach`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ from serverless_local.services.apigateway import ApiGatewayService
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.dynamodb import DynamoDbService
 from serverless_local.services.lambda_ import LambdaService
+from serverless_local.services.s3 import S3Service
+from serverless_local.services.stepfunctions import StepFunctionsService
 
-SERVICES: tuple[type[Service], ...] = (LambdaService, DynamoDbService, ApiGatewayService)
+SERVICES: tuple[type[Service], ...] = (
+    S3Service,
+    StepFunctionsService,
+    LambdaService,
+    DynamoDbService,
+    ApiGatewayService,
+)
 
 __all__ = ["SERVICES", "Service", "ServiceContext"]
