@@ -47,7 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_the_banner_names_the_buckets_and_state_machines(server):
     output = server.output()
     assert "S3           filesbucket (0 objects), named-bucket (0 objects)" in output
-    assert "StepFunctions steps, WaitingMachine" in output
+    assert "States       steps, WaitingMachine" in output
 
 
 def test_functions_see_the_local_names_of_buckets_and_state_machines(server):

@@ -17,8 +17,11 @@ def test_the_apps_template_serves_every_path_with_its_function():
     stack = read_stack(ROOT / "template.yaml")
 
     assert {("/", "ANY"), ("/{proxy+}", "ANY")} <= {(r.path, r.method) for r in stack.routes}
-    (function,) = stack.functions.values()
+    assert set(stack.functions) == {"RecordsFunction", "TasksFunction"}
+    function = stack.functions["RecordsFunction"]
     assert function.handler == "serverless_crud.handler.lambda_handler"
+    assert stack.functions["TasksFunction"].handler == "serverless_crud.tasks.handler"
+    assert stack.functions["TasksFunction"].code_uri == function.code_uri
     assert function.code_uri == ROOT / "src"
     assert function.environment["TABLE_NAME"] in stack.tables
     assert stack.apis[stack.routes[0].api].stage == "dev"

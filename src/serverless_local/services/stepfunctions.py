@@ -98,7 +98,7 @@ class _Restored:
 class StepFunctionsService(Service):
     """The template's state machines in the embedded Step Functions; executions journaled."""
 
-    title: ClassVar[str] = "StepFunctions"
+    title: ClassVar[str] = "States"
     resource_types: ClassVar[frozenset[str]] = frozenset({STATE_MACHINE_TYPE})
     namespace: ClassVar[str | None] = "stepfunctions"
     #: ARNs are known without moto (registered in `start`); the machines are created in `attach`.
@@ -199,7 +199,7 @@ class StepFunctionsService(Service):
     def _restore(self) -> None:
         contents = self.store.read_journal()
         if contents.damaged:
-            self.context.notes.append(f"StepFunctions: {contents.describe_damage()}")
+            self.context.notes.append(f"Step Functions: {contents.describe_damage()}")
         executions: dict[str, dict[str, Any]] = {}
         for entry in contents.entries:
             executions.setdefault(entry["arn"], {}).update(entry)
