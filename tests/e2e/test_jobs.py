@@ -81,7 +81,9 @@ def thousand_rows() -> tuple[str, dict[int, str]]:
             bad[line] = "id"
         else:
             amount = EXACT if n == 7 else f"{n}.{n % 100:02d}"
-            lines.append(f'{email},{n},"Row {n}, quoted",{amount},a|b,{"true" if n % 2 else "false"},+1 555 {n}')
+            lines.append(
+                f'{email},{n},"Row {n}, quoted",{amount},a|b,{"true" if n % 2 else "false"},+1 555 {n}'
+            )
     return "\n".join(lines) + "\n", bad
 
 
@@ -148,7 +150,11 @@ def test_json_lines_with_exact_numbers_and_bad_lines(server):
     ]
     job = finished(server, start(server, "/imports", ("\n".join(lines) + "\n").encode(), JSONL))
     assert job["counts"] == {"rows": 5, "written": 2, "rejected": 3}
-    assert [(r["line"], r["errors"][0]["field"]) for r in job["rejected"]] == [(4, "row"), (5, "row"), (6, "colour")]
+    assert [(r["line"], r["errors"][0]["field"]) for r in job["rejected"]] == [
+        (4, "row"),
+        (5, "row"),
+        (6, "colour"),
+    ]
     assert server.request("GET", "/records/lines@example.com/2").json()["amount"] == Decimal(EXACT)
     assert b'"amount":0.1' in server.request("GET", "/records/lines@example.com/1").body
 
@@ -187,7 +193,9 @@ def test_export_and_import_into_an_empty_state_directory_gives_identical_records
 
         with urllib.request.urlopen(job["download_url"], timeout=30) as response:
             exported[fmt] = response.read()
-    assert exported["csv"].startswith(b"email,id,name,phone,notes,tags,amount,active,created_at,updated_at,version\n")
+    assert exported["csv"].startswith(
+        b"email,id,name,phone,notes,tags,amount,active,created_at,updated_at,version\n"
+    )
 
     fresh = start_server(tmp_path, *LIMIT)
     try:
@@ -258,4 +266,3 @@ def test_an_import_interrupted_by_a_restart_is_failed_and_can_run_again(tmp_path
         assert len(records(second)) == 3995
     finally:
         second.stop()
-

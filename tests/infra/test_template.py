@@ -28,12 +28,20 @@ TABLE_ACTIONS = {
     "dynamodb:Query",
     "dynamodb:Scan",
 }
+BATCH_ACTIONS = {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
 #: Every variable the function reads (serverless_crud.settings declares them all).
 FUNCTION_ENVIRONMENT = {variable for variable, _, _ in variables()}
 
 
 def _function(deployment: Deployment) -> dict[str, Any]:
-    return deployment.one("AWS::Lambda::Function")
+    properties: dict[str, Any] = deployment.resources["RecordsFunction"]["Properties"]
+    return properties
+
+
+#: The function's statements for jobs (tests/infra/test_state_machines.py).
+JOB_STATEMENTS = {"JobRecords", "ImportFiles", "ExportLinks", "StartJobs", "ReadJobExecutions"}
+#: The jobs' routes, beside the records' and the UI's.
+JOB_PATHS = {"/imports", "/exports", "/erasures", "/jobs", "/jobs/{proxy+}"}
 
 
 def _table_ref(deployment: Deployment) -> Any:
@@ -77,7 +85,7 @@ def test_table_keys_are_the_contract_keys_by_default(deployments: DeploymentOf) 
 
 def test_an_existing_table_is_used_not_created(deployments: DeploymentOf) -> None:
     existing = deployments("existing-table")
-    assert existing.of_type("AWS::DynamoDB::Table") == {}
+    assert set(existing.of_type("AWS::DynamoDB::Table")) == {"JobsTable"}  # the jobs' own table
     env = _function(existing)["Environment"]["Variables"]
     assert (env["TABLE_NAME"], env["PARTITION_KEY"], env["SORT_KEY"]) == ("legacy-records", "pk", "1")
     assert _table_ref(existing) == "legacy-records"
@@ -141,12 +149,14 @@ def test_iam_actions_are_exactly_what_the_repository_calls() -> None:
     actions = {
         "dynamodb:" + "".join(part.title() for part in op.split("_")) for op in _repository_operations()
     }
-    assert actions == TABLE_ACTIONS
+    # The batches are the jobs' (TasksFunction's role, tests/infra/test_state_machines.py).
+    assert actions == TABLE_ACTIONS | BATCH_ACTIONS
 
 
 def test_function_role_allows_only_the_table_actions_on_the_table(deployment: Deployment) -> None:
     role = deployment.resources["RecordsFunctionRole"]["Properties"]
-    statements = list(iter_statements(role))
+    # The jobs' statements (their table, files and executions) are checked by test_state_machines.
+    statements = [s for s in iter_statements(role) if s.get("Sid") not in JOB_STATEMENTS]
     assert len(statements) == 1
     (statement,) = statements
     assert statement["Effect"] == "Allow"
@@ -249,7 +259,7 @@ def test_stage_name_comes_from_the_parameter(deployments: DeploymentOf) -> None:
 
 def test_proxy_integration_for_root_and_every_path(deployment: Deployment) -> None:
     paths = _body(deployment)["paths"]
-    assert set(paths) == {"/records", "/records/{proxy+}", "/", "/{proxy+}"}
+    assert set(paths) == {"/records", "/records/{proxy+}", "/", "/{proxy+}", *JOB_PATHS}
     for methods in paths.values():
         assert set(methods) == {"x-amazon-apigateway-any-method", "options"}
         for method in methods.values():
@@ -262,12 +272,19 @@ def test_proxy_integration_for_root_and_every_path(deployment: Deployment) -> No
         "RecordsFunctionAliaslive"
     }
     arns = sorted(sub_text(p["Properties"]["SourceArn"])[0] for p in permissions.values())
-    assert sorted(arn.rsplit(":", 1)[1] for arn in arns) == [
-        "${__ApiId__}/${__Stage__}/*/",
-        "${__ApiId__}/${__Stage__}/*/*",
-        "${__ApiId__}/${__Stage__}/*/records",
-        "${__ApiId__}/${__Stage__}/*/records/*",
-    ]
+    assert sorted(arn.rsplit(":", 1)[1] for arn in arns) == sorted(
+        [
+            "${__ApiId__}/${__Stage__}/*/",
+            "${__ApiId__}/${__Stage__}/*/*",
+            "${__ApiId__}/${__Stage__}/*/records",
+            "${__ApiId__}/${__Stage__}/*/records/*",
+            "${__ApiId__}/${__Stage__}/*/imports",
+            "${__ApiId__}/${__Stage__}/*/exports",
+            "${__ApiId__}/${__Stage__}/*/erasures",
+            "${__ApiId__}/${__Stage__}/*/jobs",
+            "${__ApiId__}/${__Stage__}/*/jobs/*",
+        ]
+    )
 
 
 def test_the_routes_match_the_function_events(sam_template: Template) -> None:
@@ -275,7 +292,13 @@ def test_the_routes_match_the_function_events(sam_template: Template) -> None:
     events = sam_template["Resources"]["RecordsFunction"]["Properties"]["Events"]
     routes = {(e["Properties"]["Path"], e["Properties"]["Method"]) for e in events.values()}
     assert all(e["Type"] == "Api" for e in events.values())
-    assert routes == {("/records", "ANY"), ("/records/{proxy+}", "ANY"), ("/", "ANY"), ("/{proxy+}", "ANY")}
+    assert routes == {
+        ("/records", "ANY"),
+        ("/records/{proxy+}", "ANY"),
+        ("/", "ANY"),
+        ("/{proxy+}", "ANY"),
+        *((path, "ANY") for path in JOB_PATHS),
+    }
     paths = sam_template["Resources"]["RecordsApi"]["Properties"]["DefinitionBody"]["paths"]
     assert {path for path, _ in routes} == set(paths)
 
@@ -292,7 +315,7 @@ def test_api_key_with_usage_plan_when_required(deployments: DeploymentOf) -> Non
     prod = deployments("prod")
     for path, methods in _body(prod)["paths"].items():
         # The records API needs the key; the UI's pages, /docs and /health stay loadable in a browser.
-        keyed = path.startswith("/records")
+        keyed = path.startswith("/records") or path in JOB_PATHS
         assert methods["x-amazon-apigateway-any-method"]["security"] == ([{"api_key": []}] if keyed else [])
         assert methods["options"]["security"] == []  # browsers send preflights without the key
     assert _body(prod)["components"]["securitySchemes"]["api_key"] == {
@@ -456,6 +479,7 @@ def test_alarms_watch_the_right_metrics_and_notify_the_topic(deployment: Deploym
         "FunctionThrottlesAlarm": {("AWS/Lambda", "Throttles")},
         "TableThrottlesAlarm": {("AWS/DynamoDB", "ThrottledRequests")},
         "TableSystemErrorsAlarm": {("AWS/DynamoDB", "SystemErrors")},
+        "JobFailuresAlarm": {("AWS/States", "ExecutionsFailed")},
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
@@ -524,6 +548,7 @@ def test_dashboard_graphs_every_alarmed_metric(deployment: Deployment) -> None:
         "Duration",
         "ThrottledRequests",
         "SystemErrors",
+        "ExecutionsFailed",
     ):
         assert f'"{metric}"' in graphed or f'MetricName=\\"{metric}\\"' in graphed, metric
 
@@ -537,8 +562,8 @@ def test_outputs_name_the_url_table_and_dashboard(deployment: Deployment) -> Non
 # -- static UI hosting -----------------------------------------------------------------------------
 def test_no_ui_hosting_by_default(deployments: DeploymentOf) -> None:
     dev = deployments("dev")
+    assert set(dev.of_type("AWS::S3::Bucket")) == {"FilesBucket"}  # the jobs' files only
     for resource_type in (
-        "AWS::S3::Bucket",
         "AWS::CloudFront::Distribution",
         "AWS::CloudFront::OriginAccessControl",
     ):
@@ -548,11 +573,11 @@ def test_no_ui_hosting_by_default(deployments: DeploymentOf) -> None:
 
 def test_ui_hosting_private_bucket_cloudfront_and_api_origin(deployments: DeploymentOf) -> None:
     ui = deployments("ui")
-    bucket = ui.one("AWS::S3::Bucket")
+    bucket = ui.resources["UiBucket"]["Properties"]
     assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
     assert len(bucket["PublicAccessBlockConfiguration"]) == 4
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    policy = ui.one("AWS::S3::BucketPolicy")["PolicyDocument"]["Statement"]
+    policy = ui.resources["UiBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     (read,) = [s for s in policy if s["Effect"] == "Allow"]
     assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert read["Action"] == "s3:GetObject"
