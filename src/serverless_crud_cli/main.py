@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-fsync", action="store_true", help="do not fsync journal writes (throw-away data only)"
     )
+    serve.add_argument(
+        "--throttle-batch-writes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="every Nth DynamoDB BatchWriteItem leaves half its items unprocessed, as a throttled "
+        "table does (to watch retries work; default 0: never)",
+    )
     return parser
 
 
@@ -115,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_connections=arguments.max_connections,
             sync=not arguments.no_fsync,
             parameter_overrides=_overrides(arguments.parameter_overrides),
+            throttle_batch_writes=max(0, arguments.throttle_batch_writes),
         )
         run(options)
     except (StartError, TemplateError, SnapshotError, ValueError) as error:

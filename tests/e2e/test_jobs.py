@@ -265,3 +265,32 @@ def test_an_import_interrupted_by_a_restart_is_failed_and_can_run_again(tmp_path
         assert len(records(second)) == 3995
     finally:
         second.stop()
+
+
+def test_throttled_batch_writes_are_retried_by_the_state_machine_and_nothing_is_lost_or_doubled(tmp_path):
+    text, bad = thousand_rows()
+    throttling = start_server(tmp_path, *LIMIT, "--throttle-batch-writes", "3")
+    try:
+        assert "1 in 3 BatchWriteItem requests leaves half its items unprocessed" in throttling.output()
+        location = start(throttling, "/imports", text.encode(), CSV)
+        job = finished(throttling, location)
+        assert job["status"] == "succeeded", job
+        assert job["counts"] == {"rows": 1000, "written": 995, "rejected": 5}
+        assert {r["line"] for r in job["rejected"]} == set(bad)
+        stored = records(throttling)
+        assert len(stored) == 995
+        assert {r["version"] for r in stored} == {1}
+        # The retries were the state machine's: its history has the task failing with WriteThrottled.
+        sfn = aws_client(throttling.aws, "stepfunctions")
+        execution = next(
+            e["executionArn"]
+            for m in sfn.list_state_machines()["stateMachines"]
+            for e in sfn.list_executions(stateMachineArn=m["stateMachineArn"])["executions"]
+            if e["name"] == job["id"]
+        )
+        events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+        failures = [e for e in events if e["type"] == "TaskFailed"]
+        assert failures
+        assert {e["taskFailedEventDetails"]["error"] for e in failures} == {"WriteThrottled"}
+    finally:
+        throttling.stop()
