@@ -1,4 +1,5 @@
-"""The `serverless-crud` command: `serve` runs the whole app locally from template.yaml."""
+"""The `serverless-crud` command: `serve` runs the whole app locally from template.yaml; `import`,
+`export` and `erase` run jobs against it (or a deployed API)."""
 
 from __future__ import annotations
 
@@ -80,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         help="every Nth DynamoDB BatchWriteItem leaves half its items unprocessed, as a throttled "
         "table does (to watch retries work; default 0: never)",
     )
+    from serverless_crud_cli import jobs
+
+    jobs.register(commands)
     return parser
 
 
@@ -96,6 +100,10 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; errors are one sentence on stderr and exit status 1."""
     arguments = _parser().parse_args(argv)
+    if arguments.command != "serve":
+        from serverless_crud_cli import jobs
+
+        return jobs.run(arguments)
     try:
         from serverless_local.journal import SnapshotError
         from serverless_local.server import ServeOptions, StartError, run

@@ -35,8 +35,8 @@ def _text_member(body: dict[str, Any], name: str, choices: tuple[str, ...] | Non
     value = body.get(name)
     if value is None:
         return None
-    if not isinstance(value, str) or (choices is not None and value not in choices):
-        expected = " or ".join(f'"{c}"' for c in choices) if choices else "a string"
+    if not isinstance(value, str) or not value or (choices is not None and value not in choices):
+        expected = " or ".join(f'"{c}"' for c in choices) if choices else "a non-empty string"
         raise ApiProblem(422, f"{name} must be {expected}")
     return value
 

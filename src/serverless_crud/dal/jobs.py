@@ -73,6 +73,18 @@ class JobRepository:
             ExpressionAttributeValues=values,
         )
 
+    def add_counts(self, owner: str, job_id: str, counts: dict[str, int]) -> None:
+        """Add to the job's counts (a chunk's progress), atomically."""
+        names = {"#counts": "counts", **{f"#c{i}": name for i, name in enumerate(counts)}}
+        values = {f":v{i}": serialise(value) for i, value in enumerate(counts.values())}
+        self._client.update_item(
+            TableName=self._table,
+            Key=self._key(owner, job_id),
+            UpdateExpression="ADD " + ", ".join(f"#counts.#c{i} :v{i}" for i in range(len(counts))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
     @staticmethod
     def _key(owner: str, job_id: str) -> dict[str, Any]:
         return {"owner": {"S": owner}, "id": {"S": job_id}}

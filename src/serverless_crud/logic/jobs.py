@@ -25,7 +25,7 @@ from typing import Any
 
 from serverless_crud.dal.jobs import JOB_TTL_SECONDS, FileStore, Job, JobRepository, Workflows
 from serverless_crud.dal.repository import DynamoRecordRepository
-from serverless_crud.errors import FieldError, Forbidden, InvalidFile, RecordNotFound
+from serverless_crud.errors import FieldError, Forbidden, InvalidFile, InvalidInput, RecordNotFound
 from serverless_crud.logic import tabular
 from serverless_crud.logic.access import Caller
 from serverless_crud.logic.records import RecordService, utc_now
@@ -108,14 +108,14 @@ class JobService:
 
     def start_export(self, caller: Caller, fmt: str, email: str | None) -> Job:
         """Start an export of every record the caller may see (or of one partition)."""
-        partition = caller.listing_partition(normalise_email(email) if email else None)
+        partition = caller.listing_partition(_partition(email) if email else None)
         return self._start(
             self._new(caller, EXPORT, {"format": fmt, "email": partition}), self._machines.export_arn
         )
 
     def start_erasure(self, caller: Caller, email: str) -> Job:
         """Start erasing every record of one partition (the caller's own, or any for an admin)."""
-        partition = normalise_email(email)
+        partition = _partition(email)
         if not caller.may_access(partition):
             raise Forbidden("you may erase only your own records")
         return self._start(self._new(caller, ERASURE, {"email": partition}), self._machines.erase_arn)
@@ -184,6 +184,14 @@ class JobService:
             filename = f"records-{job['id']}.{job['format']}"
             view["download_url"] = self._files.download_url(job["download_key"], filename, DOWNLOAD_SECONDS)
         return view
+
+
+def _partition(email: str) -> str:
+    """An email key as stored, or InvalidInput naming the field."""
+    try:
+        return normalise_email(email)
+    except ValueError as error:
+        raise InvalidInput([FieldError("email", str(error))]) from None
 
 
 def _format_of(media_type: str) -> str:
@@ -320,7 +328,9 @@ class JobTasks:
         left = self._records.put_many(writes)
         if left:
             raise WriteThrottled(f"{len(left)} of {len(writes)} writes were throttled")
-        return {"written": len(writes) + mine, "rejected": len(rejected)}
+        done = {"written": len(writes) + mine, "rejected": len(rejected)}
+        self._jobs.add_counts(job["owner"], job["id"], done)  # progress (finish_import sets the totals)
+        return done
 
     def finish_import(self, job: dict[str, Any], results: list[dict[str, int]]) -> dict[str, Any]:
         """Gather the chunks' counts and rejections into the job record and a report file."""

@@ -50,7 +50,11 @@ def check_header(data: bytes, media_type: str) -> None:
     """UnreadableFile unless `data` starts like a file of records (the API checks before a job starts)."""
     text = _text(data)
     if media_type == CSV:
-        _csv_header(next(csv.reader(io.StringIO(text)), []))
+        try:
+            header = next(csv.reader(io.StringIO(text, newline="")), [])
+        except csv.Error as error:
+            raise UnreadableFile(f"the header line cannot be read as CSV: {error}") from None
+        _csv_header(header)
         return
     first = next((line for line in text.splitlines() if line.strip()), None)
     if first is None:
