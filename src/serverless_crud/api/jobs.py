@@ -32,9 +32,9 @@ def _json() -> dict[str, Any]:
 
 
 def _text_member(body: dict[str, Any], name: str, choices: tuple[str, ...] | None = None) -> str | None:
-    value = body.get(name)
-    if value is None:
+    if name not in body:
         return None
+    value = body[name]
     if not isinstance(value, str) or not value or (choices is not None and value not in choices):
         expected = " or ".join(f'"{c}"' for c in choices) if choices else "a non-empty string"
         raise ApiProblem(422, f"{name} must be {expected}")

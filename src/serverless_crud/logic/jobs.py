@@ -324,7 +324,8 @@ class JobTasks:
             writes.append(
                 {**values, "version": version, "created_at": created, "updated_at": now, IMPORT_MARK: mark}
             )
-        self._files.put(_rejected_key(job, chunk), json.dumps(rejected).encode(), "application/json")
+        if rejected:  # (the same rows are rejected on a retry: the file is rewritten as it was)
+            self._files.put(_rejected_key(job, chunk), json.dumps(rejected).encode(), "application/json")
         left = self._records.put_many(writes)
         if left:
             raise WriteThrottled(f"{len(left)} of {len(writes)} writes were throttled")

@@ -271,10 +271,38 @@ class StepFunctionsService(Service):
             )
 
         self._journaled: set[str] = set()
+        self._cache_task_clients()
         original_start = self._patches.replace(StepFunctionsParserBackend, "start_execution", start_execution)
         original_terminated = self._patches.replace(
             BaseExecutionWorkerCommunication, "terminated", terminated
         )
+
+    def _cache_task_clients(self) -> None:
+        """moto's engine builds a new boto3 client for every task it runs (~50 ms each, most of a
+        Lambda task's cost): one client per service and region serves them all (clients are
+        thread-safe), in every module that imported the builder."""
+        import importlib
+        import pkgutil
+
+        from moto.stepfunctions.parser.asl.utils import boto_client
+
+        original = boto_client.boto_client_for
+        clients: dict[tuple[str, str], Any] = {}
+        lock = threading.Lock()
+
+        def cached(region: str, service: str, state_credentials: Any = None) -> Any:
+            with lock:
+                if (region, service) not in clients:
+                    clients[(region, service)] = original(region, service, state_credentials)
+                return clients[(region, service)]
+
+        import moto.stepfunctions.parser.asl.component.state.exec as engine
+
+        self._patches.replace(boto_client, "boto_client_for", cached)
+        for found in pkgutil.walk_packages(engine.__path__, engine.__name__ + "."):
+            module = importlib.import_module(found.name)
+            if getattr(module, "boto_client_for", None) is original:
+                self._patches.replace(module, "boto_client_for", cached)
 
 
 def _now_date() -> datetime.datetime:
