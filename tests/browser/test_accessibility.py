@@ -54,6 +54,7 @@ PAGES: dict[str, tuple[Callable[[dict[str, Any]], str], str, Callable[[Page], No
     "create": (lambda r: "edit.html", "form input", None),
     "edit": (lambda r: f"edit.html?{_record_query(r)}", '[data-field="tags"] .chip', None),
     "success": (lambda r: f"success.html?{_record_query(r)}&action=created&name=Ada", "main a", None),
+    "import": (lambda r: "import.html", "form input[type=file]", None),
     "docs": (lambda r: "docs", ".opblock-summary-path", None),
     "docs-try-it-out": (lambda r: "docs", ".opblock-summary-path", _try_it_out),
 }

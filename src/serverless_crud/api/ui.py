@@ -17,6 +17,7 @@ PAGES = {
     "/view.html": "view.html",
     "/edit.html": "edit.html",
     "/success.html": "success.html",
+    "/import.html": "import.html",
     "/docs": "docs.html",
 }
 
