@@ -161,7 +161,9 @@ def test_json_lines_with_exact_numbers_and_bad_lines(server):
 @pytest.mark.parametrize(
     ("body", "headers", "status"),
     [
-        (b"email,name\na@example.com,A\n", {"Content-Type": "application/json"}, 415),
+        (b"email,name\na@example.com,A\n", {"Content-Type": "application/xml"}, 415),
+        (b"email,name\na@example.com,A\n", {"Content-Type": "application/json"}, 400),
+        (b'{"upload": "0123456789abcdef0123456789abcdef"}', {"Content-Type": "application/json"}, 422),
         (b"email,name\n" + b"a@example.com,A\n" * 260000, CSV, 413),
         (b"colour,size\nred,big\n", CSV, 422),
         (b"", CSV, 422),
@@ -294,3 +296,24 @@ def test_throttled_batch_writes_are_retried_by_the_state_machine_and_nothing_is_
         assert {e["taskFailedEventDetails"]["error"] for e in failures} == {"WriteThrottled"}
     finally:
         throttling.stop()
+
+
+def test_an_upload_is_the_callers_and_imports_like_a_body(server):
+    import urllib.request
+
+    reply = server.request("POST", "/imports/uploads", {"format": "jsonl"})
+    assert reply.status == 201
+    upload = reply.json()
+    data = (json.dumps({"email": "uploaded@example.com", "id": 1, "name": "Up"}) + "\n").encode()
+    put = urllib.request.Request(
+        upload["upload_url"], data=data, method="PUT", headers={"Content-Type": upload["content_type"]}
+    )
+    with urllib.request.urlopen(put, timeout=30) as response:
+        assert response.status == 200
+    job = finished(server, start(server, "/imports", {"upload": upload["upload"], "format": "jsonl"}))
+    assert job["counts"] == {"rows": 1, "written": 1, "rejected": 0}
+    missing = server.request("POST", "/imports", {"upload": "f" * 32, "format": "jsonl"})
+    assert missing.status == 422
+    assert missing.json()["errors"] == [
+        {"field": "upload", "message": "has no file: PUT the file to its upload_url first"}
+    ]

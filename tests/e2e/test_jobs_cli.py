@@ -110,3 +110,13 @@ def test_plain_sentences_when_it_cannot_run(server, tmp_path):
     assert unreachable.returncode == 1
     assert "cannot reach the API at http://127.0.0.1:9" in unreachable.stderr
     assert "Traceback" not in wrong.stderr + refused.stderr + unreachable.stderr
+
+
+def test_a_file_over_the_body_limit_goes_through_a_presigned_upload(server, tmp_path):
+    big = tmp_path / "big.csv"
+    rows = "".join(f"big@example.com,{n},Row {n} {'x' * 40}\n" for n in range(1, 1501))
+    big.write_text("email,id,name\n" + rows)
+    assert big.stat().st_size > 65536  # over the default MaxBodyBytes: POST /imports would be 413
+    done = cli("import", str(big), "--api", server.url, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1500 rows: 1500 written, 0 rejected" in done.stdout

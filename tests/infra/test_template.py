@@ -39,9 +39,16 @@ def _function(deployment: Deployment) -> dict[str, Any]:
 
 
 #: The function's statements for jobs (tests/infra/test_state_machines.py).
-JOB_STATEMENTS = {"JobRecords", "ImportFiles", "ExportLinks", "StartJobs", "ReadJobExecutions"}
+JOB_STATEMENTS = {
+    "JobRecords",
+    "ImportFiles",
+    "UploadedImports",
+    "ExportLinks",
+    "StartJobs",
+    "ReadJobExecutions",
+}
 #: The jobs' routes, beside the records' and the UI's.
-JOB_PATHS = {"/imports", "/exports", "/erasures", "/jobs", "/jobs/{proxy+}"}
+JOB_PATHS = {"/imports", "/imports/uploads", "/exports", "/erasures", "/jobs", "/jobs/{proxy+}"}
 
 
 def _table_ref(deployment: Deployment) -> Any:
@@ -279,6 +286,7 @@ def test_proxy_integration_for_root_and_every_path(deployment: Deployment) -> No
             "${__ApiId__}/${__Stage__}/*/records",
             "${__ApiId__}/${__Stage__}/*/records/*",
             "${__ApiId__}/${__Stage__}/*/imports",
+            "${__ApiId__}/${__Stage__}/*/imports/uploads",
             "${__ApiId__}/${__Stage__}/*/exports",
             "${__ApiId__}/${__Stage__}/*/erasures",
             "${__ApiId__}/${__Stage__}/*/jobs",

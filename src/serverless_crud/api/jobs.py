@@ -41,20 +41,40 @@ def _text_member(body: dict[str, Any], name: str, choices: tuple[str, ...] | Non
     return value
 
 
+@routes.route("/imports/uploads", "POST")
+def start_upload() -> Response[str]:
+    body = _json()
+    if set(body) - {"format"}:
+        raise ApiProblem(422, 'an upload request is {"format": "csv" | "jsonl"}')
+    fmt = _text_member(body, "format", tuple(tabular.FORMATS)) or "csv"
+    return json_response(
+        201, job_service().upload_for(caller(routes.event), fmt), {"Cache-Control": "no-store"}
+    )
+
+
 @routes.route("/imports", "POST")
 def start_import() -> Response[str]:
     limit = settings.current().max_body_bytes
+    mode = (routes.event.query_string_parameters or {}).get("mode", "create")
+    if mode not in MODES:
+        raise ApiProblem(400, 'mode must be "create" or "upsert"')
+    if media_type(routes.event) == JSON:
+        # A file uploaded to the presigned URL of POST /imports/uploads.
+        body = _json()
+        if set(body) - {"upload", "format"} or not isinstance(body.get("upload"), str):
+            raise ApiProblem(422, 'an import of an upload is {"upload": "...", "format": "csv" | "jsonl"}')
+        fmt = _text_member(body, "format", tuple(tabular.FORMATS)) or "csv"
+        return _accepted(job_service().start_uploaded_import(caller(routes.event), body["upload"], fmt, mode))
     data = body_bytes(routes.event)
     if len(data) > limit:
         raise ApiProblem(413, f"the file is {len(data)} bytes; the limit is {limit}")
     kind = media_type(routes.event)
     if kind not in FILE_TYPES:
         raise ApiProblem(
-            415, f"the file must be {' or '.join(FILE_TYPES)}", headers={"Accept-Post": ", ".join(FILE_TYPES)}
+            415,
+            f"the file must be {' or '.join(FILE_TYPES)} (or JSON naming an upload)",
+            headers={"Accept-Post": ", ".join((*FILE_TYPES, JSON))},
         )
-    mode = (routes.event.query_string_parameters or {}).get("mode", "create")
-    if mode not in MODES:
-        raise ApiProblem(400, 'mode must be "create" or "upsert"')
     return _accepted(job_service().start_import(caller(routes.event), data, kind, mode))
 
 

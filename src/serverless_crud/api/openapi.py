@@ -134,6 +134,10 @@ _JOB_ERRORS = {
 }
 
 
+#: What a job started with a JSON body may answer besides 202.
+_JSON_JOB_ERRORS = ("400", "403", "413", "415", "422", "503")
+
+
 def _job_errors(*codes: str) -> dict[str, Any]:
     return _errors(*codes, descriptions=_JOB_ERRORS)
 
@@ -181,7 +185,26 @@ def _job_paths() -> dict[str, Any]:
                     ],
                     "requestBody": {
                         "required": True,
-                        "content": {"text/csv": text, "application/x-ndjson": text},
+                        "content": {
+                            "text/csv": text,
+                            "application/x-ndjson": text,
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "description": "A file PUT to the upload_url of POST /imports/uploads.",
+                                    "additionalProperties": False,
+                                    "required": ["upload"],
+                                    "properties": {
+                                        "upload": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                                        "format": {
+                                            "type": "string",
+                                            "enum": ["csv", "jsonl"],
+                                            "default": "csv",
+                                        },
+                                    },
+                                }
+                            },
+                        },
                     },
                 },
                 "400",
@@ -190,6 +213,44 @@ def _job_paths() -> dict[str, Any]:
                 "422",
                 "503",
             )
+        },
+        "/imports/uploads": {
+            "post": {
+                "summary": "A presigned upload for a file over the body limit (then POST /imports naming it)",
+                "operationId": "startUpload",
+                "requestBody": {
+                    "required": True,
+                    **_json(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}
+                            },
+                        }
+                    ),
+                },
+                "responses": {
+                    "201": {
+                        "description": "PUT the file to upload_url with Content-Type content_type, then "
+                        'POST /imports {"upload": upload, "format": format}',
+                        **_json(
+                            {
+                                "type": "object",
+                                "required": ["upload", "format", "upload_url", "content_type", "expires_in"],
+                                "properties": {
+                                    "upload": {"type": "string"},
+                                    "format": {"type": "string", "enum": ["csv", "jsonl"]},
+                                    "upload_url": {"type": "string"},
+                                    "content_type": {"type": "string"},
+                                    "expires_in": {"type": "integer"},
+                                },
+                            }
+                        ),
+                    },
+                    **_job_errors("400", "413", "415", "422", "503"),
+                },
+            }
         },
         "/exports": _job_started(
             "Export the records the caller may see (or one partition's) to a file",
@@ -209,12 +270,7 @@ def _job_paths() -> dict[str, Any]:
                     ),
                 }
             },
-            "400",
-            "403",
-            "413",
-            "415",
-            "422",
-            "503",
+            *_JSON_JOB_ERRORS,
         ),
         "/erasures": _job_started(
             "Erase every record of one partition",
@@ -232,12 +288,7 @@ def _job_paths() -> dict[str, Any]:
                     ),
                 }
             },
-            "400",
-            "403",
-            "413",
-            "415",
-            "422",
-            "503",
+            *_JSON_JOB_ERRORS,
         ),
         "/jobs": {
             "get": {

@@ -106,6 +106,13 @@ class FileStore:
         body: bytes = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         return body
 
+    def get_head(self, key: str, size: int) -> bytes:
+        """The first `size` bytes of one object."""
+        body: bytes = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{size - 1}")[
+            "Body"
+        ].read()
+        return body
+
     def keys(self, prefix: str) -> list[str]:
         """The keys under `prefix`, in order."""
         found: list[str] = []

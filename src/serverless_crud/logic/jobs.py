@@ -106,6 +106,34 @@ class JobService:
         self._files.put(job["source_key"], data, media_type)
         return self._start(job, self._machines.import_arn)
 
+    def upload_for(self, caller: Caller, fmt: str) -> dict[str, Any]:
+        """A presigned PUT for a file too big for a request body; POST /imports names it after."""
+        token = secrets.token_hex(16)
+        url = self._files.upload_url(_upload_key(caller, token, fmt), tabular.FORMATS[fmt], UPLOAD_SECONDS)
+        return {
+            "upload": token,
+            "format": fmt,
+            "upload_url": url,
+            "content_type": tabular.FORMATS[fmt],
+            "expires_in": UPLOAD_SECONDS,
+        }
+
+    def start_uploaded_import(self, caller: Caller, token: str, fmt: str, mode: str) -> Job:
+        """Start the import of a file uploaded through `upload_for` (the caller's own upload only)."""
+        if not (len(token) == 32 and all(c in "0123456789abcdef" for c in token)):
+            raise InvalidInput([FieldError("upload", "is not an upload this API handed out")])
+        key = _upload_key(caller, token, fmt)
+        if not self._files.exists(key):
+            raise InvalidInput([FieldError("upload", "has no file: PUT the file to its upload_url first")])
+        head = self._files.get_head(key, 64 * 1024)
+        try:
+            tabular.check_header(head, tabular.FORMATS[fmt], partial=True)
+        except tabular.UnreadableFile as error:
+            raise InvalidFile(str(error)) from None
+        job = self._new(caller, IMPORT, {"mode": mode, "format": fmt})
+        job["source_key"] = key
+        return self._start(job, self._machines.import_arn)
+
     def start_export(self, caller: Caller, fmt: str, email: str | None) -> Job:
         """Start an export of every record the caller may see (or of one partition)."""
         partition = caller.listing_partition(_partition(email) if email else None)
@@ -184,6 +212,12 @@ class JobService:
             filename = f"records-{job['id']}.{job['format']}"
             view["download_url"] = self._files.download_url(job["download_key"], filename, DOWNLOAD_SECONDS)
         return view
+
+
+def _upload_key(caller: Caller, token: str, fmt: str) -> str:
+    """Where an upload goes: under its owner (another caller cannot start an import of it)."""
+    owner = hashlib.sha256(owner_of(caller).encode()).hexdigest()[:20]
+    return f"imports/uploads/{owner}/{token}.{fmt}"
 
 
 def _partition(email: str) -> str:

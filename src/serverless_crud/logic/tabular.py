@@ -46,9 +46,10 @@ def _fields() -> frozenset[str]:
     return validator("RecordCreate").known
 
 
-def check_header(data: bytes, media_type: str) -> None:
-    """UnreadableFile unless `data` starts like a file of records (the API checks before a job starts)."""
-    text = _text(data)
+def check_header(data: bytes, media_type: str, *, partial: bool = False) -> None:
+    """UnreadableFile unless `data` starts like a file of records (the API checks before a job starts);
+    `partial`: `data` is the file's beginning only (a character may be cut at its end)."""
+    text = data.decode("utf-8-sig", errors="ignore") if partial else _text(data)
     if media_type == CSV:
         try:
             header = next(csv.reader(io.StringIO(text, newline="")), [])
