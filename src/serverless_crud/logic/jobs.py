@@ -190,8 +190,9 @@ class JobService:
             # task (stopped, timed out, interrupted) is known only to Step Functions.
             state, error, cause = self._workflows.status(job["execution"])
             if state != "RUNNING":
-                fresh = self._jobs.get(job["owner"], job["id"]) or job
-                status, failure = fresh["status"], fresh.get("failure")
+                # Its last task may have finished between the two reads: the record read again.
+                job = self._jobs.get(job["owner"], job["id"]) or job
+                status, failure = job["status"], job.get("failure")
                 if status not in _FINISHED:
                     status, failure = "failed", describe_failure(error, cause)
         view: dict[str, Any] = {
