@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 PORT ?= 3000
 STATE_DIR ?= .local
 PYTEST := $(BIN)/python -m pytest
@@ -16,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## List the targets
 	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: $(STAMP) chromium tools ## Set up .venv with the pinned dependencies, Chromium and jq (idempotent)
+install: $(STAMP) $(NODE_STAMP) chromium tools ## Set up .venv with the pinned dependencies, node_modules (npm ci), Chromium and jq (idempotent)
 
 chromium: ## Install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium) \
@@ -31,6 +32,11 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
+
+# The ASL validator of statemachines/ (make test-infra), pinned by package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
 
 run: install ## Serve the app locally on http://127.0.0.1:$(PORT) (STATE_DIR keeps the data)
 	$(BIN)/serverless-crud serve --port $(PORT) --state-dir $(STATE_DIR)

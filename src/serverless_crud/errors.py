@@ -72,3 +72,7 @@ class VersionMismatch(DomainError):
 
 class StoreUnavailable(DomainError):
     """DynamoDB throttled or could not be reached after retries (HTTP 503)."""
+
+
+class InvalidFile(DomainError):
+    """A file to import cannot be read as records at all: no valid header, not text (HTTP 422)."""

@@ -134,6 +134,19 @@ class Settings:
     aws_endpoint_url: str = setting(
         "AWS_ENDPOINT_URL", optional_text, "the local AWS endpoint (the UI signs in there)", "", runtime=True
     )
+    jobs_table: str = setting("JOBS_TABLE", optional_text, "the jobs' table (imports, exports, erasures)", "")
+    files_bucket: str = setting(
+        "FILES_BUCKET", optional_text, "the S3 bucket of imported and exported files", ""
+    )
+    import_state_machine: str = setting(
+        "IMPORT_STATE_MACHINE", optional_text, "ARN of the import state machine", ""
+    )
+    export_state_machine: str = setting(
+        "EXPORT_STATE_MACHINE", optional_text, "ARN of the export state machine", ""
+    )
+    erase_state_machine: str = setting(
+        "ERASE_STATE_MACHINE", optional_text, "ARN of the erasure state machine", ""
+    )
     tracing_enabled: bool = setting("TRACING_ENABLED", flag, "X-Ray tracing (Powertools Tracer)", "false")
     service_name: str = setting("POWERTOOLS_SERVICE_NAME", text, "service name in logs", "serverless-crud")
     metrics_namespace: str = setting(

@@ -1,5 +1,6 @@
 """The `serverless-crud` command: `serve` runs the whole app locally from template.yaml; `users` and
-`token` manage who signs in (serverless_crud_cli.users)."""
+`token` manage who signs in (serverless_crud_cli.users); `import`, `export` and `erase` run jobs
+against the local server or a deployed API (serverless_crud_cli.jobs)."""
 
 from __future__ import annotations
 
@@ -74,9 +75,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-fsync", action="store_true", help="do not fsync journal writes (throw-away data only)"
     )
-    from serverless_crud_cli import users
+    serve.add_argument(
+        "--throttle-batch-writes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="every Nth DynamoDB BatchWriteItem leaves half its items unprocessed, as a throttled "
+        "table does (to watch retries work; default 0: never)",
+    )
+    from serverless_crud_cli import jobs, users
 
     users.add_commands(commands)
+
+    jobs.register(commands)
     return parser
 
 
@@ -97,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from serverless_crud_cli import users
 
         return users.run(arguments)
+    if arguments.command != "serve":
+        from serverless_crud_cli import jobs
+
+        return jobs.run(arguments)
     try:
         from serverless_local.journal import SnapshotError
         from serverless_local.server import ServeOptions, StartError, run
@@ -124,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_connections=arguments.max_connections,
             sync=not arguments.no_fsync,
             parameter_overrides=_overrides(arguments.parameter_overrides),
+            throttle_batch_writes=max(0, arguments.throttle_batch_writes),
         )
         run(options)
     except (StartError, TemplateError, SnapshotError, ValueError) as error:

@@ -32,3 +32,6 @@ class ServeOptions:
     #: fsync each journal write (off only for throw-away state).
     sync: bool = True
     parameter_overrides: dict[str, str] = field(default_factory=dict)
+    #: Every Nth BatchWriteItem leaves the second half of its items unprocessed, as DynamoDB does
+    #: when it throttles (0: never): to see a client's retries work.
+    throttle_batch_writes: int = 0

@@ -56,6 +56,7 @@ PAGES: dict[str, tuple[Callable[[dict[str, Any]], str], str, Callable[[Page], No
     "success": (lambda r: f"success.html?{_record_query(r)}&action=created&name=Ada", "main a", None),
     # In the open mode the sign-in page says there is none; tests/browser/test_signin.py checks it signed in.
     "signin": (lambda r: "signin.html", "#notice .alert", None),
+    "import": (lambda r: "import.html", "form input[type=file]", None),
     "docs": (lambda r: "docs", ".opblock-summary-path", None),
     "docs-try-it-out": (lambda r: "docs", ".opblock-summary-path", _try_it_out),
 }

@@ -88,10 +88,12 @@ def test_a_huge_limit_is_400(app_server: Server):
 
 
 def readme_api_block() -> str:
+    """README's API examples: the block that sets API, then every block that continues it, in order."""
     text = README.read_text(encoding="utf-8")
     match = re.search(r"```sh\n(API=http://127\.0\.0\.1:3000.*?)```", text, re.S)
     assert match, "README has no API example block"
-    return match.group(1)
+    continued = re.findall(r"```sh\n(# API (?:and \w+ )?(?:and \w+ )?as in the examples above.*?)```", text, re.S)
+    return "\n".join([match.group(1), *continued])
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +117,7 @@ def test_the_readme_commands_work_when_pasted_in_order(signed_in_server: Server)
         ["bash", "-c", "set -euo pipefail\n" + script],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,
         check=False,
         cwd=ROOT,
         env={**os.environ, "STATE_DIR": state},  # the CLI finds the local pool where `make run` keeps it
@@ -124,7 +126,9 @@ def test_the_readme_commands_work_when_pasted_in_order(signed_in_server: Server)
     statuses = re.findall(r"HTTP/1\.[01] (\d{3}) ", done.stdout)
     # create, read, 304, replace, patch, If-None-Match: * (412), delete, preflight
     assert statuses == ["201", "200", "304", "200", "200", "412", "204", "204"], done.stdout[-3000:]
-    assert done.stdout.rstrip().endswith("serverless-crud")
+    assert "\nserverless-crud\n" in done.stdout
+    # the jobs examples: the import reported its rejected line, the CLI's exit status said so
+    assert '"line": 3' in done.stdout and "exit status 2" in done.stdout, done.stdout[-3000:]
     assert '"next_cursor"' in done.stdout and '"status":"ok"' in done.stdout
 
 

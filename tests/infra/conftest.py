@@ -114,6 +114,10 @@ def translate(template: Template) -> Template:
     for resource in packaged["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = PACKAGED_CODE_URI
+        if resource["Type"] == "AWS::Serverless::StateMachine" and "DefinitionUri" in resource["Properties"]:
+            # `sam package` uploads the file; the transform sees its S3 location.
+            name = Path(resource["Properties"]["DefinitionUri"]).name
+            resource["Properties"]["DefinitionUri"] = f"s3://packaged-artifacts/{name}"
     values = {k: v for k, v in parameter_values(packaged).items() if not k.startswith("AWS::")}
     translator = Translator(
         get_bundled_managed_policy_map("aws"),

@@ -28,12 +28,27 @@ TABLE_ACTIONS = {
     "dynamodb:Query",
     "dynamodb:Scan",
 }
+BATCH_ACTIONS = {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
 #: Every variable the function reads (serverless_crud.settings declares them all).
 FUNCTION_ENVIRONMENT = {variable for variable, _, _ in variables()}
 
 
 def _function(deployment: Deployment) -> dict[str, Any]:
-    return deployment.one("AWS::Lambda::Function")
+    properties: dict[str, Any] = deployment.resources["RecordsFunction"]["Properties"]
+    return properties
+
+
+#: The function's statements for jobs (tests/infra/test_state_machines.py).
+JOB_STATEMENTS = {
+    "JobRecords",
+    "ImportFiles",
+    "UploadedImports",
+    "ExportLinks",
+    "StartJobs",
+    "ReadJobExecutions",
+}
+#: The jobs' routes, beside the records' and the UI's.
+JOB_PATHS = {"/imports", "/imports/uploads", "/exports", "/erasures", "/jobs", "/jobs/{proxy+}"}
 
 
 def _table_ref(deployment: Deployment) -> Any:
@@ -77,7 +92,7 @@ def test_table_keys_are_the_contract_keys_by_default(deployments: DeploymentOf) 
 
 def test_an_existing_table_is_used_not_created(deployments: DeploymentOf) -> None:
     existing = deployments("existing-table")
-    assert existing.of_type("AWS::DynamoDB::Table") == {}
+    assert set(existing.of_type("AWS::DynamoDB::Table")) == {"JobsTable"}  # the jobs' own table
     env = _function(existing)["Environment"]["Variables"]
     assert (env["TABLE_NAME"], env["PARTITION_KEY"], env["SORT_KEY"]) == ("legacy-records", "pk", "1")
     assert _table_ref(existing) == "legacy-records"
@@ -141,12 +156,14 @@ def test_iam_actions_are_exactly_what_the_repository_calls() -> None:
     actions = {
         "dynamodb:" + "".join(part.title() for part in op.split("_")) for op in _repository_operations()
     }
-    assert actions == TABLE_ACTIONS
+    # The batches are the jobs' (TasksFunction's role, tests/infra/test_state_machines.py).
+    assert actions == TABLE_ACTIONS | BATCH_ACTIONS
 
 
 def test_function_role_allows_only_the_table_actions_on_the_table(deployment: Deployment) -> None:
     role = deployment.resources["RecordsFunctionRole"]["Properties"]
-    statements = list(iter_statements(role))
+    # The jobs' statements (their table, files and executions) are checked by test_state_machines.
+    statements = [s for s in iter_statements(role) if s.get("Sid") not in JOB_STATEMENTS]
     assert len(statements) == 1
     (statement,) = statements
     assert statement["Effect"] == "Allow"
@@ -249,7 +266,7 @@ def test_stage_name_comes_from_the_parameter(deployments: DeploymentOf) -> None:
 
 def test_proxy_integration_for_root_and_every_path(deployment: Deployment) -> None:
     paths = _body(deployment)["paths"]
-    assert set(paths) == {"/records", "/records/{proxy+}", "/", "/{proxy+}"}
+    assert set(paths) == {"/records", "/records/{proxy+}", "/", "/{proxy+}", *JOB_PATHS}
     for methods in paths.values():
         assert set(methods) == {"x-amazon-apigateway-any-method", "options"}
         for method in methods.values():
@@ -262,12 +279,20 @@ def test_proxy_integration_for_root_and_every_path(deployment: Deployment) -> No
         "RecordsFunctionAliaslive"
     }
     arns = sorted(sub_text(p["Properties"]["SourceArn"])[0] for p in permissions.values())
-    assert sorted(arn.rsplit(":", 1)[1] for arn in arns) == [
-        "${__ApiId__}/${__Stage__}/*/",
-        "${__ApiId__}/${__Stage__}/*/*",
-        "${__ApiId__}/${__Stage__}/*/records",
-        "${__ApiId__}/${__Stage__}/*/records/*",
-    ]
+    assert sorted(arn.rsplit(":", 1)[1] for arn in arns) == sorted(
+        [
+            "${__ApiId__}/${__Stage__}/*/",
+            "${__ApiId__}/${__Stage__}/*/*",
+            "${__ApiId__}/${__Stage__}/*/records",
+            "${__ApiId__}/${__Stage__}/*/records/*",
+            "${__ApiId__}/${__Stage__}/*/imports",
+            "${__ApiId__}/${__Stage__}/*/imports/uploads",
+            "${__ApiId__}/${__Stage__}/*/exports",
+            "${__ApiId__}/${__Stage__}/*/erasures",
+            "${__ApiId__}/${__Stage__}/*/jobs",
+            "${__ApiId__}/${__Stage__}/*/jobs/*",
+        ]
+    )
 
 
 def test_the_routes_match_the_function_events(sam_template: Template) -> None:
@@ -275,7 +300,13 @@ def test_the_routes_match_the_function_events(sam_template: Template) -> None:
     events = sam_template["Resources"]["RecordsFunction"]["Properties"]["Events"]
     routes = {(e["Properties"]["Path"], e["Properties"]["Method"]) for e in events.values()}
     assert all(e["Type"] == "Api" for e in events.values())
-    assert routes == {("/records", "ANY"), ("/records/{proxy+}", "ANY"), ("/", "ANY"), ("/{proxy+}", "ANY")}
+    assert routes == {
+        ("/records", "ANY"),
+        ("/records/{proxy+}", "ANY"),
+        ("/", "ANY"),
+        ("/{proxy+}", "ANY"),
+        *((path, "ANY") for path in JOB_PATHS),
+    }
     paths = sam_template["Resources"]["RecordsApi"]["Properties"]["DefinitionBody"]["paths"]
     assert {path for path, _ in routes} == set(paths)
 
@@ -293,12 +324,12 @@ def test_api_key_with_usage_plan_when_required(deployments: DeploymentOf) -> Non
     prod = deployments("prod")
     for path, methods in _body(prod)["paths"].items():
         # The records API needs the key; the UI's pages, /docs and /health stay loadable in a browser.
-        keyed = path.startswith("/records")
+        keyed = path.startswith("/records") or path in JOB_PATHS
         security = methods["x-amazon-apigateway-any-method"]["security"]
         assert ({"api_key": []} in security) is keyed
         assert methods["options"]["security"] == []  # browsers send preflights without the key
     for path, methods in _body(deployments("open-with-key"))["paths"].items():
-        expected = [{"api_key": []}] if path.startswith("/records") else []
+        expected = [{"api_key": []}] if path.startswith("/records") or path in JOB_PATHS else []
         assert methods["x-amazon-apigateway-any-method"]["security"] == expected
     assert _body(prod)["components"]["securitySchemes"]["api_key"] == {
         "type": "apiKey",
@@ -393,7 +424,7 @@ def test_the_cognito_authorizer_guards_every_records_method_but_options(
     deployment = deployments(scenario)
     for body in (_raw_body(deployment), _body(deployment)):
         for (path, method), security in _guarded_methods(body).items():
-            guarded = path.startswith("/records") and method != "options"
+            guarded = (path.startswith("/records") or path in JOB_PATHS) and method != "options"
             assert ({"cognito": []} in security) is guarded, (scenario, path, method)
         scheme = body["components"]["securitySchemes"]["cognito"]
         assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
@@ -580,6 +611,7 @@ def test_alarms_watch_the_right_metrics_and_notify_the_topic(deployment: Deploym
         "FunctionThrottlesAlarm": {("AWS/Lambda", "Throttles")},
         "TableThrottlesAlarm": {("AWS/DynamoDB", "ThrottledRequests")},
         "TableSystemErrorsAlarm": {("AWS/DynamoDB", "SystemErrors")},
+        "JobFailuresAlarm": {("AWS/States", "ExecutionsFailed")},
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
@@ -648,6 +680,7 @@ def test_dashboard_graphs_every_alarmed_metric(deployment: Deployment) -> None:
         "Duration",
         "ThrottledRequests",
         "SystemErrors",
+        "ExecutionsFailed",
     ):
         assert f'"{metric}"' in graphed or f'MetricName=\\"{metric}\\"' in graphed, metric
 
@@ -661,8 +694,8 @@ def test_outputs_name_the_url_table_and_dashboard(deployment: Deployment) -> Non
 # -- static UI hosting -----------------------------------------------------------------------------
 def test_no_ui_hosting_by_default(deployments: DeploymentOf) -> None:
     dev = deployments("dev")
+    assert set(dev.of_type("AWS::S3::Bucket")) == {"FilesBucket"}  # the jobs' files only
     for resource_type in (
-        "AWS::S3::Bucket",
         "AWS::CloudFront::Distribution",
         "AWS::CloudFront::OriginAccessControl",
     ):
@@ -672,11 +705,11 @@ def test_no_ui_hosting_by_default(deployments: DeploymentOf) -> None:
 
 def test_ui_hosting_private_bucket_cloudfront_and_api_origin(deployments: DeploymentOf) -> None:
     ui = deployments("ui")
-    bucket = ui.one("AWS::S3::Bucket")
+    bucket = ui.resources["UiBucket"]["Properties"]
     assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
     assert len(bucket["PublicAccessBlockConfiguration"]) == 4
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    policy = ui.one("AWS::S3::BucketPolicy")["PolicyDocument"]["Statement"]
+    policy = ui.resources["UiBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     (read,) = [s for s in policy if s["Effect"] == "Allow"]
     assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert read["Action"] == "s3:GetObject"

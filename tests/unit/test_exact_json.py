@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from serverless_crud.api import exact_json
+from serverless_crud.models import exact_json
 
 
 @pytest.mark.parametrize("text", ["0.1", "3", "-0.5", "12345678901234567890.123456789", "1E+3", "1e-7"])

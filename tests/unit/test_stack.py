@@ -17,8 +17,11 @@ def test_the_apps_template_serves_every_path_with_its_function():
     stack = read_stack(ROOT / "template.yaml")
 
     assert {("/", "ANY"), ("/{proxy+}", "ANY")} <= {(r.path, r.method) for r in stack.routes}
-    (function,) = stack.functions.values()
+    assert set(stack.functions) == {"RecordsFunction", "TasksFunction"}
+    function = stack.functions["RecordsFunction"]
     assert function.handler == "serverless_crud.handler.lambda_handler"
+    assert stack.functions["TasksFunction"].handler == "serverless_crud.tasks.handler"
+    assert stack.functions["TasksFunction"].code_uri == function.code_uri
     assert function.code_uri == ROOT / "src"
     assert function.environment["TABLE_NAME"] in stack.tables
     assert stack.apis[stack.routes[0].api].stage == "dev"
@@ -184,7 +187,7 @@ def test_a_service_provides_the_run_time_value_of_its_resources(tmp_path):
 
 
 def test_each_methods_checks_come_from_the_openapi_body():
-    """What API Gateway enforces is the body's `security`: the authorizer on /records*, OPTIONS open."""
+    """What API Gateway enforces is the body's `security`: the authorizer on the API's routes, OPTIONS open."""
     from serverless_local.stack import RouteAuth
 
     root = ROOT / "template.yaml"
@@ -196,7 +199,8 @@ def test_each_methods_checks_come_from_the_openapi_body():
     ):
         stack = read_stack(root, overrides)
         for route in stack.routes:
-            expected = records if route.path.startswith("/records") else RouteAuth()
+            guarded = route.path.startswith(("/records", "/imports", "/exports", "/erasures", "/jobs"))
+            expected = records if guarded else RouteAuth()
             assert (route.auth_for("GET"), route.auth_for("DELETE")) == (expected, expected), overrides
             assert route.auth_for("OPTIONS") == RouteAuth(), (overrides, route.path)
         schemes = stack.apis["RecordsApi"].authorizers

@@ -18,6 +18,7 @@ from serverless_crud.api.routing import METHODS, Routes
 #: The route modules, in matching order (each holds `routes`); errors last.
 ROUTE_MODULES = (
     "serverless_crud.api.records",
+    "serverless_crud.api.jobs",
     "serverless_crud.api.meta",
     "serverless_crud.api.ui",
     "serverless_crud.api.failures",

@@ -34,6 +34,11 @@ def invalid_input(error: errors.InvalidInput) -> Response[str]:
     return problem_response(422, "the record has invalid fields", errors=_fields(error.errors))
 
 
+@routes.errors(errors.InvalidFile)
+def invalid_file(error: errors.InvalidFile) -> Response[str]:
+    return problem_response(422, str(error))
+
+
 @routes.errors(errors.InvalidStoredRecord)
 def invalid_stored_record(error: errors.InvalidStoredRecord) -> Response[str]:
     detail = (

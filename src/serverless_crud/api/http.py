@@ -10,9 +10,9 @@ from urllib.parse import quote
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from serverless_crud.api import exact_json
 from serverless_crud.api.problems import ApiProblem
 from serverless_crud.logic.records import Expected
+from serverless_crud.models import exact_json
 from serverless_crud.models.keys import MAX_ID, plain_integer
 
 JSON = "application/json"
@@ -130,8 +130,13 @@ def preconditions(event: APIGatewayProxyEvent, *, require_if_match: bool) -> Exp
     )
 
 
-def record_location(event: APIGatewayProxyEvent, email: str, record_id: int) -> str:
-    """The record's URL path as the client sees it (with the stage or base path, if any)."""
+def location(event: APIGatewayProxyEvent, path: str) -> str:
+    """`path` as the client sees it (with the stage or base path, if any)."""
     seen = event.request_context.path or event.path
     prefix = seen[: -len(event.path)] if event.path != "/" and seen.endswith(event.path) else ""
-    return f"{prefix}/records/{quote(email, safe='@+')}/{record_id}"
+    return f"{prefix}{path}"
+
+
+def record_location(event: APIGatewayProxyEvent, email: str, record_id: int) -> str:
+    """The record's URL path as the client sees it (with the stage or base path, if any)."""
+    return location(event, f"/records/{quote(email, safe='@+')}/{record_id}")

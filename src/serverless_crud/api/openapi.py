@@ -42,11 +42,11 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _errors(*codes: str) -> dict[str, Any]:
+def _errors(*codes: str, descriptions: dict[str, str] = _ERRORS) -> dict[str, Any]:
     responses = {}
     for code in codes:
         response: dict[str, Any] = {
-            "description": _ERRORS[code],
+            "description": descriptions[code],
             **_json(_ref("Problem"), "application/problem+json"),
         }
         if code == "412":
@@ -102,6 +102,7 @@ def _components() -> dict[str, Any]:
             "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page."},
         },
     }
+    components["Job"] = _job_schema()
     components["Problem"] = {
         "type": "object",
         "description": "RFC 9457 problem details.",
@@ -123,6 +124,248 @@ def _components() -> dict[str, Any]:
         },
     }
     return components
+
+
+_JOB_ERRORS = {
+    "400": "Malformed JSON, or a mode other than create or upsert",
+    "403": "The partition is not the caller's",
+    "404": "No job of the caller has that id",
+    "413": "The file or body is over the size limit (upload a bigger file with a presigned URL)",
+    "415": "Wrong Content-Type",
+    "422": "A file with no valid header or not UTF-8, or an invalid request member",
+    "503": "DynamoDB throttled or unreachable, or jobs are not configured; see Retry-After",
+}
+
+
+#: What a job started with a JSON body may answer besides 202.
+_JSON_JOB_ERRORS = ("400", "403", "413", "415", "422", "503")
+
+
+def _job_errors(*codes: str) -> dict[str, Any]:
+    return _errors(*codes, descriptions=_JOB_ERRORS)
+
+
+def _job_started(summary: str, operation: str, body: dict[str, Any], *codes: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "operationId": operation,
+            **body,
+            "responses": {
+                "202": {
+                    "description": "Started: follow Location (GET /jobs/{id}) until the status is "
+                    "succeeded or failed",
+                    "headers": {"Location": {**_STRING, "description": "The job's URL."}},
+                    **_json(_ref("Job")),
+                },
+                **_job_errors(*codes),
+            },
+        }
+    }
+
+
+def _job_paths() -> dict[str, Any]:
+    text = {"schema": {"type": "string"}}
+    email = {**schemas()["RecordCreate"]["properties"]["email"], "description": "A partition (an email key)."}
+    return {
+        "/imports": {
+            **_job_started(
+                "Import a CSV or JSON Lines file of records",
+                "startImport",
+                {
+                    "description": "CSV: a header naming record fields (email required; version, "
+                    "created_at and updated_at are ignored), one record per row; an empty cell is an "
+                    "absent field, `tags` are separated by `|`, `active` is true or false, numbers are "
+                    "exact. JSON Lines: one record object per line. A row without an id gets one "
+                    "derived from the file and its line (the same file twice writes the same keys); "
+                    "a row whose key exists is rejected as `exists` unless mode=upsert.",
+                    "parameters": [
+                        {
+                            "name": "mode",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["create", "upsert"], "default": "create"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "text/csv": text,
+                            "application/x-ndjson": text,
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "description": "A file PUT to the upload_url of POST /imports/uploads.",
+                                    "additionalProperties": False,
+                                    "required": ["upload"],
+                                    "properties": {
+                                        "upload": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                                        "format": {
+                                            "type": "string",
+                                            "enum": ["csv", "jsonl"],
+                                            "default": "csv",
+                                        },
+                                    },
+                                }
+                            },
+                        },
+                    },
+                },
+                "400",
+                "413",
+                "415",
+                "422",
+                "503",
+            )
+        },
+        "/imports/uploads": {
+            "post": {
+                "summary": "A presigned upload for a file over the body limit (then POST /imports naming it)",
+                "operationId": "startUpload",
+                "requestBody": {
+                    "required": True,
+                    **_json(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}
+                            },
+                        }
+                    ),
+                },
+                "responses": {
+                    "201": {
+                        "description": "PUT the file to upload_url with Content-Type content_type, then "
+                        'POST /imports {"upload": upload, "format": format}',
+                        **_json(
+                            {
+                                "type": "object",
+                                "required": ["upload", "format", "upload_url", "content_type", "expires_in"],
+                                "properties": {
+                                    "upload": {"type": "string"},
+                                    "format": {"type": "string", "enum": ["csv", "jsonl"]},
+                                    "upload_url": {"type": "string"},
+                                    "content_type": {"type": "string"},
+                                    "expires_in": {"type": "integer"},
+                                },
+                            }
+                        ),
+                    },
+                    **_job_errors("400", "413", "415", "422", "503"),
+                },
+            }
+        },
+        "/exports": _job_started(
+            "Export the records the caller may see (or one partition's) to a file",
+            "startExport",
+            {
+                "requestBody": {
+                    "required": True,
+                    **_json(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"},
+                                "email": email,
+                            },
+                        }
+                    ),
+                }
+            },
+            *_JSON_JOB_ERRORS,
+        ),
+        "/erasures": _job_started(
+            "Erase every record of one partition",
+            "startErasure",
+            {
+                "requestBody": {
+                    "required": True,
+                    **_json(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["email"],
+                            "properties": {"email": email},
+                        }
+                    ),
+                }
+            },
+            *_JSON_JOB_ERRORS,
+        ),
+        "/jobs": {
+            "get": {
+                "summary": "The caller's jobs, newest first",
+                "operationId": "listJobs",
+                "responses": {
+                    "200": {
+                        "description": "The jobs",
+                        **_json(
+                            {
+                                "type": "object",
+                                "required": ["items"],
+                                "properties": {"items": {"type": "array", "items": _ref("Job")}},
+                            }
+                        ),
+                    },
+                    **_job_errors("503"),
+                },
+            }
+        },
+        "/jobs/{id}": {
+            "get": {
+                "summary": "One job: its status, counts, rejected rows and (exports) download link",
+                "operationId": "getJob",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "The job", **_json(_ref("Job"))},
+                    **_job_errors("404", "503"),
+                },
+            }
+        },
+    }
+
+
+def _job_schema() -> dict[str, Any]:
+    field_error = {
+        "type": "object",
+        "required": ["field", "message"],
+        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+    }
+    return {
+        "type": "object",
+        "required": ["id", "kind", "status", "counts", "rejected", "created_at", "updated_at"],
+        "properties": {
+            "id": {"type": "string"},
+            "kind": {"type": "string", "enum": ["import", "export", "erasure"]},
+            "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+            "counts": {
+                "type": "object",
+                "description": "Imports: rows, written, rejected; exports: records; erasures: records, "
+                "erased, left.",
+                "additionalProperties": {"type": "integer", "minimum": 0},
+            },
+            "rejected": {
+                "type": "array",
+                "description": "Rejected rows by line (the first 1,000).",
+                "items": {
+                    "type": "object",
+                    "required": ["line", "errors"],
+                    "properties": {
+                        "line": {"type": "integer", "minimum": 1},
+                        "errors": {"type": "array", "items": field_error},
+                    },
+                },
+            },
+            "download_url": {"type": "string", "description": "Exports: a link valid for 15 minutes."},
+            "failure": {"type": "string", "description": "Why a failed job failed."},
+            "format": {"type": "string", "enum": ["csv", "jsonl"]},
+            "mode": {"type": "string", "enum": ["create", "upsert"]},
+            "email": {"type": "string"},
+            "created_at": {"type": "string"},
+            "updated_at": {"type": "string"},
+        },
+    }
 
 
 @settings.per_settings
@@ -240,6 +483,7 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
                     },
                 },
             },
+            **_job_paths(),
             "/health": {
                 "get": {
                     "summary": "Liveness",

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from serverless_crud.api import exact_json
+from serverless_crud.models import exact_json
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_PREFIX = "urn:serverless-crud:problem:"

@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from serverless_crud.api import exact_json
 from serverless_crud.api.http import JSON
+from serverless_crud.models import exact_json
 
 
 def json_response(status: int, value: Any, headers: dict[str, str] | None = None) -> Response[str]:

@@ -18,6 +18,7 @@ PAGES = {
     "/edit.html": "edit.html",
     "/success.html": "success.html",
     "/signin.html": "signin.html",
+    "/import.html": "import.html",
     "/docs": "docs.html",
 }
 

@@ -7,6 +7,7 @@ except through ExpressionAttributeNames.
 
 from __future__ import annotations
 
+import builtins
 import random
 import time
 from dataclasses import dataclass
@@ -286,6 +287,49 @@ class DynamoRecordRepository:
             next_cursor=cursors.encode_cursor(self._secret, scope, last_key) if last_key else None,
         )
 
+    # -- batches (the workflows: imports and erasures) ---------------------------------------------
+    def get_many(self, keys: builtins.list[tuple[str, int]]) -> dict[tuple[str, int], Record]:
+        """The stored records of up to 100 keys (one consistent BatchGetItem; keys left unprocessed
+        are asked again, then StoreUnavailable)."""
+        found: dict[tuple[str, int], Record] = {}
+        wanted = [self._key(email, record_id) for email, record_id in dict.fromkeys(keys)]
+        for _ in range(_ID_ATTEMPTS):
+            if not wanted:
+                break
+            response = self._call(
+                "batch_get_item", RequestItems={self._table: {"Keys": wanted, "ConsistentRead": True}}
+            )
+            for item in response.get("Responses", {}).get(self._table, []):
+                record = self._from_item(item)
+                found[(str(record["email"]), int(record["id"]))] = record
+            wanted = (response.get("UnprocessedKeys") or {}).get(self._table, {}).get("Keys", [])
+        if wanted:
+            raise StoreUnavailable("BatchGetItem left keys unprocessed")
+        return found
+
+    def put_many(self, records: builtins.list[Record]) -> builtins.list[Record]:
+        """Write up to 25 records in one BatchWriteItem (unconditional: the caller checked); returns
+        the records DynamoDB left unprocessed (throttled), for the caller to retry."""
+        return self._batch_write([{"PutRequest": {"Item": self._to_item(r)}} for r in records], records)
+
+    def delete_many(self, keys: builtins.list[tuple[str, int]]) -> builtins.list[tuple[str, int]]:
+        """Delete up to 25 records in one BatchWriteItem; returns the keys left unprocessed."""
+        requests = [{"DeleteRequest": {"Key": self._key(email, record_id)}} for email, record_id in keys]
+        return self._batch_write(requests, keys)
+
+    def _batch_write(
+        self, requests: builtins.list[dict[str, Any]], originals: builtins.list[Any]
+    ) -> builtins.list[Any]:
+        if not requests:
+            return []
+        response = self._call("batch_write_item", RequestItems={self._table: requests})
+        left = (response.get("UnprocessedItems") or {}).get(self._table, [])
+        if not left:
+            return []
+        pending = [_request_key(self._pk, self._sk, r) for r in left]
+        by_key = {_request_key(self._pk, self._sk, r): o for r, o in zip(requests, originals, strict=True)}
+        return [by_key[key] for key in pending]
+
     # -- errors ------------------------------------------------------------------------------------
     def _why(self, failure: _ConditionFailed) -> Exception:
         if failure.item is None:
@@ -308,6 +352,12 @@ class DynamoRecordRepository:
         except (HTTPClientError, EndpointUnreachable) as error:  # unreachable or timed out after retries
             raise StoreUnavailable(type(error).__name__) from error
         return response
+
+
+def _request_key(pk: str, sk: str, request: dict[str, Any]) -> tuple[str, str]:
+    """The key of one BatchWriteItem request (to match unprocessed requests with their records)."""
+    body = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
+    return str(body[pk]["S"]), str(body[sk]["N"])
 
 
 class _ConditionFailed(Exception):

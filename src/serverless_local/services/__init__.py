@@ -2,8 +2,10 @@
 
 A new service is a module with a `Service` subclass and a line in `SERVICES`. They start in this
 order (a service may use those before it; one whose values a function's environment names, such as a
-user pool's id, comes before Lambda) and stop in the reverse order. Lambda comes first here so that its
-instances initialise while moto loads.
+user pool's id, comes before Lambda) and stop in the reverse order. Lambda comes first among those that
+need moto, so that its instances initialise while moto loads; S3 and Step Functions come before it
+because a function's environment names their buckets and state machines (known without moto; they
+create them in moto in `attach`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,18 @@ from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.cognito import CognitoService
 from serverless_local.services.dynamodb import DynamoDbService
 from serverless_local.services.lambda_ import LambdaService
+from serverless_local.services.s3 import S3Service
+from serverless_local.services.stepfunctions import StepFunctionsService
 
-#: Cognito decides its ids (no moto needed) before Lambda reads the functions' environment.
-SERVICES: tuple[type[Service], ...] = (CognitoService, LambdaService, DynamoDbService, ApiGatewayService)
+#: Cognito decides its ids (no moto needed) and S3 and Step Functions their names before Lambda reads
+#: the functions' environment.
+SERVICES: tuple[type[Service], ...] = (
+    CognitoService,
+    S3Service,
+    StepFunctionsService,
+    LambdaService,
+    DynamoDbService,
+    ApiGatewayService,
+)
 
 __all__ = ["SERVICES", "Service", "ServiceContext"]

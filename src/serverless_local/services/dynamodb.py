@@ -164,6 +164,13 @@ class DynamoDbService(Service):
 
         self.context.aws.on_action(DynamoHandler, self.lock, self._after_action)
         _install_read_hooks(self._patches, self)
+        every = self.context.options.throttle_batch_writes
+        if every:
+            _install_throttling(self._patches, every)
+            self.context.notes.append(
+                f"1 in {every} BatchWriteItem requests leaves half its items unprocessed "
+                "(--throttle-batch-writes)"
+            )
         self.load()
         template = self.context.template
         tables = table_definitions(template.document, template.resolver.parameters)
@@ -491,6 +498,34 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
     original_scan = patches.replace(Table, "scan", scan)
     original_size = patches.replace(Item, "size", size)
     _install_result_conversion(patches)
+
+
+def _install_throttling(patches: Patches, every: int) -> None:
+    """Every `every`th BatchWriteItem writes the first half of its items and answers the rest as
+    UnprocessedItems, which is what DynamoDB does when a table throttles."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    count = [0]
+    counting = threading.Lock()
+
+    def batch_write_item(handler: Any) -> Any:
+        with counting:
+            count[0] += 1
+            throttled = count[0] % every == 0
+        if not throttled:
+            return original(handler)
+        requested = handler.body["RequestItems"]
+        kept = {table: items[: (len(items) + 1) // 2] for table, items in requested.items()}
+        held = {table: items[(len(items) + 1) // 2 :] for table, items in requested.items()}
+        handler.body["RequestItems"] = kept
+        try:
+            result = original(handler)
+        finally:
+            handler.body["RequestItems"] = requested  # the journal hook reads every key asked for
+        result.result["UnprocessedItems"] = {table: items for table, items in held.items() if items}
+        return result
+
+    original = patches.replace(DynamoHandler, "batch_write_item", batch_write_item)
 
 
 def _install_result_conversion(patches: Patches) -> None:

@@ -125,12 +125,15 @@ export class ApiError extends Error {
 const TIMEOUT_MS = 35_000;
 
 async function request(method, path, options = {}, retried = false) {
-  const { query, body, headers = {} } = options;
+  const { query, body, file, headers = {} } = options;
   await session(); // signed in first (the sign-in page otherwise), unless the API is open
   const token = idToken();
   const init = { method, headers: { Accept: "application/json", ...headers }, mode: "cors" };
   if (token) init.headers.Authorization = token;
-  if (body !== undefined) {
+  if (file !== undefined) {
+    init.body = file.data;
+    init.headers["Content-Type"] = file.type;
+  } else if (body !== undefined) {
     init.body = stringifyJson(body);
     init.headers["Content-Type"] = "application/json";
   }
@@ -241,4 +244,38 @@ export async function componentSchema(name) {
   const schema = document?.components?.schemas?.[name];
   if (!schema) throw new ApiError({ status: 0, title: "Unknown schema", detail: `${name} is not in the API document` });
   return resolve(schema);
+}
+
+/** The media type the jobs API takes for a file of records, from its name (null: not one). */
+export function recordFileType(name) {
+  const extension = name.toLowerCase().split(".").pop();
+  return { csv: "text/csv", jsonl: "application/x-ndjson", ndjson: "application/x-ndjson" }[extension] || null;
+}
+
+/** Start an import of a File (mode "create" or "upsert"); the job and its URL. */
+export async function startImport(file, mode) {
+  const type = recordFileType(file.name);
+  const { data, location } = await request("POST", "imports", { query: { mode }, file: { data: file, type } });
+  return { job: data, location };
+}
+
+/** Start an export ({format, email?}) or an erasure ({email}); the job and its URL. */
+export async function startJob(kind, body) {
+  const { data, location } = await request("POST", kind, { body });
+  return { job: data, location };
+}
+
+/** A job by its URL (the Location a start answered). */
+export async function getJob(location) {
+  return (await request("GET", location)).data;
+}
+
+/** Poll a job until it succeeds or fails, calling `onUpdate` with each reading. */
+export async function followJob(location, onUpdate = () => {}, intervalMs = 400) {
+  for (;;) {
+    const job = await getJob(location);
+    onUpdate(job);
+    if (job.status === "succeeded" || job.status === "failed") return job;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }

@@ -1,0 +1,313 @@
+"""Step Functions: the template's state machines in moto, run on moto's ASL engine, results kept.
+
+Each `AWS::Serverless::StateMachine` is created through the Step Functions API with its definition
+(`Definition`, or the file `DefinitionUri` names) and SAM's `DefinitionSubstitutions` applied, each
+substitution resolved by the runtime (`!Ref`/`!GetAtt`/`!Sub` to the local names and ARNs). moto runs
+executions when `execute_state_machine` is set (embedded_aws does); a Lambda task reaches moto's
+Lambda `invoke`, which the Lambda service answers with the template's own function (its environment,
+timeout, and errors in Lambda's shape, so `Retry` and `Catch` see what they would on AWS).
+
+The journal (`stepfunctions/`) holds each execution's start and its end (status, output or error).
+After a restart finished executions are listed and described again; one that was running when the
+server stopped cannot go on (moto keeps no checkpoint) and is recorded as FAILED, error
+`States.Runtime`, cause "interrupted by a restart" — never running forever.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
+from serverless_local.services.base import Service, ServiceContext
+from serverless_local.template import TemplateError, Unresolvable
+
+STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
+INTERRUPTED_ERROR = "States.Runtime"
+INTERRUPTED_CAUSE = "interrupted by a restart of the local runtime"
+_ROLE = "serverless-local-state-machines"
+_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+_FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    """One state machine as the local runtime creates it."""
+
+    logical_id: str
+    name: str
+    definition: str
+    type: str
+
+    @property
+    def arn(self) -> str:
+        """Its ARN (what `!Ref` gives on AWS)."""
+        return state_machine_arn(self.name)
+
+
+def state_machine_arn(name: str) -> str:
+    """The local ARN of the state machine `name`."""
+    return f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
+
+
+def substitute(definition: str, substitutions: dict[str, Any]) -> str:
+    """SAM's DefinitionSubstitutions: each `${name}` in the definition replaced by its value.
+
+    A `${name}` with no substitution is left as it is (as CloudFormation leaves it; the ASL
+    validators and moto then report it).
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return str(substitutions[name]) if name in substitutions else match.group(0)
+
+    return re.sub(r"\$\{([^}]+)\}", replace, definition)
+
+
+@dataclass
+class _Restored:
+    """A finished execution read back from the journal, as moto's responses read an execution."""
+
+    execution_arn: str
+    state_machine_arn: str
+    name: str
+    start_date: datetime.datetime
+    stop_date: datetime.datetime | None
+    status: str
+    execution_input: str
+    output: str | None
+    error: str | None
+    cause: str | None
+    output_details: Any = None
+
+    @property
+    def exec_arn(self) -> str:
+        """The attribute moto's parser names the ARN by."""
+        return self.execution_arn
+
+
+class StepFunctionsService(Service):
+    """The template's state machines in the embedded Step Functions; executions journaled."""
+
+    title: ClassVar[str] = "States"
+    resource_types: ClassVar[frozenset[str]] = frozenset({STATE_MACHINE_TYPE})
+    namespace: ClassVar[str | None] = "stepfunctions"
+    #: ARNs are known without moto (registered in `start`); the machines are created in `attach`.
+    uses_moto: ClassVar[bool] = False
+
+    def __init__(self, context: ServiceContext) -> None:
+        super().__init__(context)
+        self.store = context.store("stepfunctions")
+        self.lock = threading.Lock()
+        self.names: dict[str, str] = {}
+        self.machines: dict[str, MachineSpec] = {}
+        self.interrupted = 0
+        self._patches = Patches()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Name the state machines, so `!Ref` (the ARN) and `!GetAtt .Name` resolve for the functions."""
+        template = self.context.template
+        for resource in self.resources:
+            name = template.resolve(resource.properties.get("Name"), resource.logical_id)
+            self.names[resource.logical_id] = str(name or resource.logical_id)
+        template.resolver.providers[STATE_MACHINE_TYPE] = self.value
+
+    def value(self, logical_id: str, resource: Any, attribute: str | None) -> str:
+        """`!Ref` (the ARN), `!GetAtt .Arn` and `!GetAtt .Name` of a state machine."""
+        name = self.names[logical_id]
+        if attribute is None or attribute == "Arn":
+            return state_machine_arn(name)
+        if attribute == "Name":
+            return name
+        raise Unresolvable(f"{logical_id}.{attribute} exists only in AWS")
+
+    def attach(self) -> None:
+        """Create each state machine in moto, restore the executions, journal them from now on."""
+        for resource in self.resources:
+            self.machines[resource.logical_id] = self.read_machine(resource.logical_id, resource.properties)
+        client = self.context.aws.client("stepfunctions")
+        role = self.context.aws.client("iam").create_role(
+            RoleName=_ROLE, AssumeRolePolicyDocument=json.dumps(_TRUST)
+        )["Role"]["Arn"]
+        for spec in self.machines.values():
+            try:
+                client.create_state_machine(
+                    name=spec.name, definition=spec.definition, roleArn=role, type=spec.type
+                )
+            except client.exceptions.ClientError as error:
+                message = error.response["Error"]["Message"]
+                raise TemplateError(
+                    f"{spec.logical_id}: Step Functions refuses its definition: {message}"
+                ) from None
+        self._restore()
+        self._install_hooks()
+
+    def read_machine(self, logical_id: str, properties: dict[str, Any]) -> MachineSpec:
+        """The definition of one state machine, its file read and its substitutions applied."""
+        template = self.context.template
+        where = f"{logical_id}.DefinitionUri"
+        if "Definition" in properties:
+            text = json.dumps(template.resolve(properties["Definition"], f"{logical_id}.Definition"))
+        else:
+            uri = properties.get("DefinitionUri")
+            if not isinstance(uri, str):
+                raise TemplateError(f"{where}: only a local file can be run locally (not an S3 location)")
+            path = (template.base / uri).resolve()
+            if not path.is_file():
+                raise TemplateError(f"{where}: no file at {path}")
+            text = path.read_text()
+            if path.suffix in (".yaml", ".yml"):
+                import yaml
+
+                text = json.dumps(yaml.safe_load(text))
+        substitutions = template.resolve(
+            properties.get("DefinitionSubstitutions") or {}, f"{logical_id}.DefinitionSubstitutions"
+        )
+        kind = str(template.resolve(properties.get("Type"), logical_id) or "STANDARD")
+        return MachineSpec(logical_id, self.names[logical_id], substitute(text, substitutions), kind)
+
+    def stop(self) -> None:
+        """Give moto its methods back and close the journal."""
+        self._patches.restore()
+        self.store.close()
+
+    def report(self) -> str:
+        """The state machines, and the executions recorded as interrupted at this start."""
+        names = ", ".join(spec.name for spec in self.machines.values()) or "no state machines"
+        if self.interrupted:
+            names += f"; {self.interrupted} execution(s) interrupted by the last stop recorded as failed"
+        return names
+
+    @property
+    def backend(self) -> Any:
+        """The one Step Functions backend (moto's executing parser)."""
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        return stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+
+    # -- journal -----------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        contents = self.store.read_journal()
+        if contents.damaged:
+            self.context.notes.append(f"Step Functions: {contents.describe_damage()}")
+        executions: dict[str, dict[str, Any]] = {}
+        for entry in contents.entries:
+            executions.setdefault(entry["arn"], {}).update(entry)
+        now = _now()
+        settled = []
+        for arn, record in executions.items():
+            if record.get("status") not in _FINISHED:
+                record.update(status="FAILED", stop=now, error=INTERRUPTED_ERROR, cause=INTERRUPTED_CAUSE)
+                settled.append({k: record[k] for k in ("arn", "status", "stop", "error", "cause")})
+                self.interrupted += 1
+            machine = next((m for m in self.backend.state_machines if m.arn == record["machine"]), None)
+            if machine is None:  # the machine left the template: its executions go with it
+                continue
+            machine.executions.append(
+                _Restored(
+                    execution_arn=arn,
+                    state_machine_arn=record["machine"],
+                    name=record["name"],
+                    start_date=datetime.datetime.fromisoformat(record["start"]),
+                    stop_date=datetime.datetime.fromisoformat(record["stop"]),
+                    status=record["status"],
+                    execution_input=record.get("input") or "{}",
+                    output=record.get("output"),
+                    error=record.get("error"),
+                    cause=record.get("cause"),
+                )
+            )
+        self.store.append(settled)
+
+    def _install_hooks(self) -> None:
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+        service = self
+
+        def start_execution(backend: Any, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
+            with service.lock:
+                execution = original_start(backend, state_machine_arn, *args, **kwargs)
+                if execution.exec_arn not in service._journaled:
+                    service._journaled.add(execution.exec_arn)
+                    service.store.append(
+                        [
+                            {
+                                "arn": execution.exec_arn,
+                                "machine": state_machine_arn,
+                                "name": execution.name,
+                                "input": execution.execution_input,
+                                "start": execution.start_date.isoformat(),
+                            }
+                        ]
+                    )
+            return execution
+
+        def terminated(communication: Any) -> None:
+            original_terminated(communication)
+            execution = communication.execution
+            output = execution.output
+            service.store.append(
+                [
+                    {
+                        "arn": execution.exec_arn,
+                        "status": execution.status,
+                        "stop": (execution.stop_date or _now_date()).isoformat(),
+                        "output": None if output is None else json.dumps(output),
+                        "error": execution.error,
+                        "cause": execution.cause,
+                    }
+                ]
+            )
+
+        self._journaled: set[str] = set()
+        self._cache_task_clients()
+        original_start = self._patches.replace(StepFunctionsParserBackend, "start_execution", start_execution)
+        original_terminated = self._patches.replace(
+            BaseExecutionWorkerCommunication, "terminated", terminated
+        )
+
+    def _cache_task_clients(self) -> None:
+        """moto's engine builds a new boto3 client for every task it runs (~50 ms each, most of a
+        Lambda task's cost): one client per service and region serves them all (clients are
+        thread-safe), in every module that imported the builder."""
+        import importlib
+        import pkgutil
+
+        from moto.stepfunctions.parser.asl.utils import boto_client
+
+        original = boto_client.boto_client_for
+        clients: dict[tuple[str, str], Any] = {}
+        lock = threading.Lock()
+
+        def cached(region: str, service: str, state_credentials: Any = None) -> Any:
+            with lock:
+                if (region, service) not in clients:
+                    clients[(region, service)] = original(region, service, state_credentials)
+                return clients[(region, service)]
+
+        import moto.stepfunctions.parser.asl.component.state.exec as engine
+
+        self._patches.replace(boto_client, "boto_client_for", cached)
+        for found in pkgutil.walk_packages(engine.__path__, engine.__name__ + "."):
+            module = importlib.import_module(found.name)
+            if getattr(module, "boto_client_for", None) is original:
+                self._patches.replace(module, "boto_client_for", cached)
+
+
+def _now_date() -> datetime.datetime:
+    return datetime.datetime.now(tz=datetime.UTC)
+
+
+def _now() -> str:
+    return _now_date().isoformat()

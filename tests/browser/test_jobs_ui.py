@@ -1,0 +1,71 @@
+"""The import page, and the list's export and erase, in Chromium against `serverless-crud serve`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from playwright.sync_api import Page, expect
+
+
+def test_import_a_file_watch_progress_and_read_the_report(
+    page: Page, api: Any, email: str, tmp_path: Path
+) -> None:
+    rows = "".join(f"{email},{n},Person {n},{n}.5,a|b\n" for n in range(1, 61))
+    file = tmp_path / "people.csv"
+    file.write_text(f"email,id,name,amount,tags\n{rows}{email},61,,1,\n{email},x,Bad id,1,\n")
+    page.goto("import.html")
+    page.get_by_label("Choose a .csv or .jsonl file").set_input_files(str(file))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#progress")).to_be_visible()
+    expect(page.locator("#report-summary")).to_have_text("62 rows: 60 stored, 2 rejected.", timeout=60_000)
+    expect(page.locator("#bar")).to_have_attribute("value", "62")
+    table = page.get_by_role("table", name="Rejected rows")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    expect(table.locator("tbody tr").first).to_contain_text("62")
+    expect(table.locator("tbody tr").first).to_contain_text("name")
+    expect(table.locator("tbody tr").first).to_contain_text("is required")
+    expect(table.locator("tbody tr").nth(1)).to_contain_text("63")
+    status, record = api.get(email, 60)
+    assert status == 200
+    assert record["amount"] == record["amount"].__class__("60.5")
+
+
+def test_a_file_of_another_kind_is_refused_with_a_sentence(page: Page, tmp_path: Path, console: Any) -> None:
+    console.allow("status of 422")  # the browser logs the refused upload; the page shows why
+    file = tmp_path / "notes.csv"
+    file.write_text("colour,size\nred,big\n")
+    page.goto("import.html")
+    page.get_by_label("Choose a .csv or .jsonl file").set_input_files(str(file))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#rejected")).to_contain_text("the first line must be a header naming record fields")
+
+
+def test_export_from_the_list_downloads_the_file(page: Page, api: Any, email: str) -> None:
+    api.create_raw(
+        f'{{"email": "{email}", "name": "Exported One", "amount": 12345678901234567890.123456789}}'
+    )
+    page.goto(f"./?email={quote(email)}")
+    expect(page.locator("table tbody tr")).to_have_count(1)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Export CSV").click()
+    text = Path(download.value.path()).read_text()
+    assert text.splitlines()[0].startswith("email,id,name")
+    assert "Exported One" in text
+    assert "12345678901234567890.123456789" in text
+    assert download.value.suggested_filename.endswith(".csv")
+
+
+def test_erase_names_how_many_records_go_and_erases_them(page: Page, api: Any, email: str) -> None:
+    for n in range(3):
+        api.create(email=email, name=f"Going {n}")
+    page.goto(f"./?email={quote(email)}")
+    expect(page.locator("table tbody tr")).to_have_count(3)
+    page.get_by_role("button", name=f"Erase all records of {email}").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"This erases all 3 records of {email}")
+    dialog.get_by_role("button", name="Erase 3 records").click()
+    expect(page.locator("table tbody tr")).to_have_count(0, timeout=60_000)
+    status, listing = api.request("GET", f"records?email={quote(email)}")
+    assert (status, listing["items"]) == (200, [])
