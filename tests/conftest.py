@@ -52,6 +52,10 @@ def records_table(sort_key_name: str | None) -> dict[str, Any]:
         **definition,
         "KeySchema": rename(definition["KeySchema"]),
         "AttributeDefinitions": rename(definition["AttributeDefinitions"]),
+        "GlobalSecondaryIndexes": [
+            {**index, "KeySchema": rename(index["KeySchema"])}
+            for index in definition.get("GlobalSecondaryIndexes", [])
+        ],
     }
 
 

@@ -72,6 +72,14 @@ def origins(raw: str) -> tuple[str, ...]:
     return values
 
 
+def read_budget(raw: str) -> int:
+    """A whole number of items from 100 to 100,000."""
+    value = raw.strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 6) or not 100 <= int(value) <= 100_000:
+        raise ValueError("must be a whole number of items from 100 to 100000")
+    return int(value)
+
+
 def log_level(raw: str) -> str:
     """One of Python's log level names."""
     value = raw.strip().upper()
@@ -101,6 +109,15 @@ class Settings:
     max_body_bytes: int = setting("MAX_BODY_BYTES", body_bytes, "largest accepted request body", "65536")
     require_if_match: bool = setting(
         "REQUIRE_IF_MATCH", flag, "`true`: PUT, PATCH and DELETE without If-Match are 428", "false"
+    )
+    search_indexes: bool = setting(
+        "SEARCH_INDEXES",
+        flag,
+        "`true`: the table has the sort and search indexes of docs/access-patterns.md",
+        "true",
+    )
+    search_read_budget: int = setting(
+        "SEARCH_READ_BUDGET", read_budget, "items a listing page may evaluate before it stops early", "2000"
     )
     tracing_enabled: bool = setting("TRACING_ENABLED", flag, "X-Ray tracing (Powertools Tracer)", "false")
     service_name: str = setting("POWERTOOLS_SERVICE_NAME", text, "service name in logs", "serverless-crud")

@@ -66,7 +66,7 @@ def test_table_keys_are_the_contract_keys_by_default(deployments: DeploymentOf) 
         {"AttributeName": "email", "KeyType": "HASH"},
         {"AttributeName": "id", "KeyType": "RANGE"},
     ]
-    assert props["AttributeDefinitions"] == [
+    assert props["AttributeDefinitions"][:2] == [
         {"AttributeName": "email", "AttributeType": "S"},
         {"AttributeName": "id", "AttributeType": "N"},
     ]
@@ -138,25 +138,45 @@ def _repository_operations() -> set[str]:
 
 
 def test_iam_actions_are_exactly_what_the_repository_calls() -> None:
-    actions = {
-        "dynamodb:" + "".join(part.title() for part in op.split("_")) for op in _repository_operations()
-    }
+    from serverless_crud.dal.listing import QUERY, SCAN
+
+    operations = _repository_operations() | {QUERY, SCAN}
+    actions = {"dynamodb:" + "".join(part.title() for part in op.split("_")) for op in operations}
     assert actions == TABLE_ACTIONS
+
+
+def test_the_indexes_are_those_the_listings_read(deployments: DeploymentOf) -> None:
+    from serverless_crud.dal import derived, listing
+
+    props = deployments("dev").resources["RecordsTable"]["Properties"]
+    indexes = {
+        index["IndexName"]: [k["AttributeName"] for k in index["KeySchema"]]
+        for index in props["GlobalSecondaryIndexes"]
+    }
+    expected = {listing.OWNER_INDEXES[f]: ["email", a] for f, a in derived.SORT_ATTRIBUTES.items()}
+    expected |= {listing.SHARDED_INDEXES[f]: ["_shard", a] for f, a in derived.SORT_ATTRIBUTES.items()}
+    expected[listing.SHARDED_INDEXES["id"]] = ["_shard", "id"]
+    assert indexes == expected
+    assert {i["Projection"]["ProjectionType"] for i in props["GlobalSecondaryIndexes"]} == {"ALL"}
 
 
 def test_function_role_allows_only_the_table_actions_on_the_table(deployment: Deployment) -> None:
     role = deployment.resources["RecordsFunctionRole"]["Properties"]
     statements = list(iter_statements(role))
-    assert len(statements) == 1
-    (statement,) = statements
-    assert statement["Effect"] == "Allow"
+    assert len(statements) == 2
+    statement, indexes = statements
+    assert statement["Effect"] == indexes["Effect"] == "Allow"
     assert set(statement["Action"]) == TABLE_ACTIONS
     assert len(statement["Action"]) == len(TABLE_ACTIONS)
+    # The indexes are only ever queried.
+    assert indexes["Action"] == "dynamodb:Query"
     if deployment.name == "existing-table":
         arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ExistingTableName}"
         assert statement["Resource"] == {"Fn::Sub": arn}
+        assert indexes["Resource"] == {"Fn::Sub": arn + "/index/*"}
     else:
         assert statement["Resource"] == {"Fn::GetAtt": ["RecordsTable", "Arn"]}
+        assert indexes["Resource"] == {"Fn::Sub": "${RecordsTable.Arn}/index/*"}
 
 
 def test_function_role_managed_policies(deployments: DeploymentOf) -> None:

@@ -37,6 +37,9 @@ def test_each_operation_is_one_request(api, dynamodb_calls):
         (lambda: api.patch(path, {"notes": "n"}, headers={"If-Match": '"1"'}), 412, ["GetItem"]),
         (lambda: api.get("/records", query={"email": "a@example.com"}), 200, ["Query"]),
         (lambda: api.get("/records"), 200, ["Scan"]),
+        # Across owners, sorted: the four shards of an all_by_* index, merged (docs/access-patterns.md).
+        (lambda: api.get("/records", query={"sort": "name"}), 200, ["Query"] * 4),
+        (lambda: api.get("/records", query={"email": "a@example.com", "sort": "-amount"}), 200, ["Query"]),
         (lambda: api.delete(path), 204, ["DeleteItem"]),
         (lambda: api.delete(path), 404, ["DeleteItem"]),
     ]

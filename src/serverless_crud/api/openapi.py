@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from serverless_crud import __version__, settings
-from serverless_crud.logic.records import MAX_LIMIT
+from serverless_crud.dal.listing import SORTS
+from serverless_crud.logic.search import MAX_LIMIT, MAX_QUERY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS
 from serverless_crud.models.keys import MAX_ID
 from serverless_crud.models.validation import schemas
+from serverless_crud.models.values import NOT_BLANK
 
 PROBLEM_TYPE_EXAMPLE = "urn:serverless-crud:problem:not-found"
 _ERRORS = {
@@ -25,6 +27,7 @@ _ERRORS = {
     "503": "DynamoDB throttled or unreachable; see Retry-After",
 }
 _STRING = {"schema": {"type": "string"}}
+SORT_VALUES = [order for field in SORTS for order in (field, f"-{field}")]
 #: RFC 9110 8.8.3: `entity-tag *( "," entity-tag )`, optional white space around the commas.
 ENTITY_TAG_LIST = r'^[ \t]*(W/)?"[^",]*"([ \t]*,[ \t]*(W/)?"[^",]*")*[ \t]*$'
 
@@ -93,10 +96,15 @@ def _components() -> dict[str, Any]:
     components["RecordPage"] = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["items", "next_cursor"],
+        "required": ["items", "next_cursor", "stopped_early"],
         "properties": {
             "items": {"type": "array", "items": _ref("Record")},
             "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page."},
+            "stopped_early": {
+                "type": "boolean",
+                "description": "The page's read budget ran out before `limit` items matched: "
+                "`next_cursor` searches on.",
+            },
         },
     }
     components["Problem"] = {
@@ -154,14 +162,52 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
         "paths": {
             "/records": {
                 "get": {
-                    "summary": "List records (one partition ordered by id, or all)",
+                    "summary": "List, search, filter and sort records (one partition, or all)",
+                    "description": "Every listing is a Query on the table or an index; see "
+                    "docs/access-patterns.md for the reads each costs.",
                     "operationId": "listRecords",
                     "parameters": [
                         {
                             "name": "email",
                             "in": "query",
                             "schema": {"type": "string", "minLength": 1},
-                            "description": "Only this partition (the email as stored), ordered by id.",
+                            "description": "Only this partition (the email as stored).",
+                        },
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+                            "description": "Words that name, notes, phone or tags must all contain "
+                            "(case and accents ignored).",
+                        },
+                        {
+                            "name": "tag",
+                            "in": "query",
+                            "style": "form",
+                            "explode": True,
+                            "schema": {
+                                "type": "array",
+                                "maxItems": MAX_TAGS,
+                                "items": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": MAX_TAG_LENGTH,
+                                    "pattern": NOT_BLANK,
+                                },
+                            },
+                            "description": "Repeatable: a record has every tag given (case and accents "
+                            "ignored).",
+                        },
+                        {
+                            "name": "active",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["true", "false"]},
+                        },
+                        {
+                            "name": "sort",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": SORT_VALUES, "default": "id"},
+                            "description": "The order; `-` for descending.",
                         },
                         {
                             "name": "limit",
@@ -172,7 +218,8 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
                             "name": "cursor",
                             "in": "query",
                             "schema": {"type": "string"},
-                            "description": "`next_cursor` of the previous page of the same listing.",
+                            "description": "`next_cursor` of the previous page of the same listing (the "
+                            "same parameters but `limit`; others are 400).",
                         },
                     ],
                     "responses": {

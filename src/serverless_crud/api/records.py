@@ -44,13 +44,10 @@ def _expected() -> Expected:
 
 @routes.route("/records", "GET")
 def list_records() -> Response[str]:
-    query = routes.event.query_string_parameters or {}
-    page = record_service().list(
-        caller(routes.event), query.get("email"), query.get("limit"), query.get("cursor")
-    )
-    return json_response(
-        200, {"items": page.items, "next_cursor": page.next_cursor}, {"Cache-Control": "no-store"}
-    )
+    parameters = routes.event.multi_value_query_string_parameters or {}
+    page = record_service().list(caller(routes.event), parameters)
+    body = {"items": page.items, "next_cursor": page.next_cursor, "stopped_early": page.stopped_early}
+    return json_response(200, body, {"Cache-Control": "no-store"})
 
 
 @routes.route("/records", "POST")
