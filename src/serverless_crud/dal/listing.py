@@ -173,9 +173,11 @@ def _streams(table: Table, query: ListQuery) -> list[_Stream]:
 def _filter(expression: Any, query: ListQuery) -> str:
     parts = []
     if query.words or query.tags:
-        text, tags = expression.name("_text"), expression.name("_tags")
+        text = expression.name("_text")
         conditions = [f"contains({text}, {expression.value(w)})" for w in query.words]
-        conditions += [f"contains({tags}, {expression.value(t)})" for t in query.tags]
+        if query.tags:
+            tags = expression.name("_tags")
+            conditions += [f"contains({tags}, {expression.value(t)})" for t in query.tags]
         # An item written before the derived attributes existed passes, and is checked in the function.
         parts.append(f"(attribute_not_exists({text}) OR ({' AND '.join(conditions)}))")
     if query.active is not None:
