@@ -1,4 +1,5 @@
-"""The `serverless-crud` command: `serve` runs the whole app locally from template.yaml."""
+"""The `serverless-crud` command: `serve` runs the whole app locally from template.yaml; `backfill`
+gives existing rows their search and sort attributes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from serverless_crud_cli import backfill
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-fsync", action="store_true", help="do not fsync journal writes (throw-away data only)"
     )
+    backfill.add_parser(commands)
     return parser
 
 
@@ -88,6 +92,8 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; errors are one sentence on stderr and exit status 1."""
     arguments = _parser().parse_args(argv)
+    if arguments.command == "backfill":
+        return _backfill(arguments)
     try:
         from serverless_local.journal import SnapshotError
         from serverless_local.server import ServeOptions, StartError, run
@@ -123,5 +129,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         print(f"serverless-crud: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _backfill(arguments: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from serverless_crud.errors import StoreUnavailable
+    from serverless_crud.settings import ConfigurationError
+
+    try:
+        print(backfill.run(arguments))
+    except ClientError as error:
+        print(
+            f"serverless-crud: {error.response.get('Error', {}).get('Message', 'DynamoDB refused')}",
+            file=sys.stderr,
+        )
+        return 1
+    except (BotoCoreError, StoreUnavailable, ConfigurationError) as error:
+        print(f"serverless-crud: DynamoDB could not be used: {error}", file=sys.stderr)
         return 1
     return 0

@@ -40,8 +40,9 @@ def fold(text: str) -> str:
 
 
 def words(query: str) -> list[str]:
-    """The folded words of a search, each of which a match must contain."""
-    return sorted(set(fold(query).split()))
+    """The folded words of a search, each of which a match must contain. `+` separates words too:
+    it is a form-encoded space, which API Gateway passes on undecoded."""
+    return sorted(set(fold(query.replace("+", " ")).split()))
 
 
 def _tags(record: dict[str, Any]) -> list[str]:

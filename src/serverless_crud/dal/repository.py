@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from serverless_crud.dal.attributes import Item, deserialise_item, serialise, serialise_item
@@ -175,6 +176,10 @@ class DynamoRecordRepository:
     def _key(self, email: str, record_id: int) -> Item:
         return {self._pk: {"S": email}, self._sk: {"N": str(record_id)}}
 
+    def item_of(self, record: Record) -> Item:
+        """The item a create stores for `record` (for bulk writers: imports, seeding)."""
+        return self._to_item(record)
+
     def _to_item(self, record: Record) -> Item:
         """The record as an item, with its derived attributes (dal/derived.py); an empty (None) field
         is left out: reads give it back as null."""
@@ -291,6 +296,48 @@ class DynamoRecordRepository:
         return Page(
             [self._from_item(item) for item in listed.items], listed.next_cursor, listed.stopped_early
         )
+
+    def backfill(self, start: Item | None, page_size: int = 100) -> tuple[int, Item | None]:
+        """Give one Scan page of rows the derived attributes they lack or have stale; the number
+        written and where the next page starts (None: done). Each write is conditional on the row's
+        version being unchanged, so it never overwrites a change made meanwhile (that change wrote
+        its own derived attributes)."""
+        params: dict[str, Any] = {"TableName": self._table, "Limit": page_size}
+        if start:
+            params["ExclusiveStartKey"] = start
+        response = self._call("scan", **params)
+        written = 0
+        for item in response.get("Items", []):
+            values = deserialise_item(item)
+            if not isinstance(values.get(self._pk), str) or not isinstance(values.get(self._sk), Decimal):
+                continue  # not a row this app can key
+            record = self._from_item(item)
+            wanted = derived(record)
+            if all(values.get(k) == v for k, v in wanted.items()):
+                continue
+            expression = _Expression()
+            assignments = ", ".join(
+                f"{expression.name(k)} = {expression.value(v)}" for k, v in wanted.items()
+            )
+            version = expression.name("version")
+            unchanged = (
+                f"attribute_not_exists({version})"
+                if "version" not in item
+                else f"{version} = {expression.value(values['version'])}"
+            )
+            try:
+                self._call(
+                    "update_item",
+                    TableName=self._table,
+                    Key={self._pk: item[self._pk], self._sk: item[self._sk]},
+                    UpdateExpression=f"SET {assignments}",
+                    ConditionExpression=f"attribute_exists({expression.name(self._pk)}) AND {unchanged}",
+                    **expression.params(),
+                )
+                written += 1
+            except _ConditionFailed:
+                continue
+        return written, response.get("LastEvaluatedKey")
 
     # -- errors ------------------------------------------------------------------------------------
     def _why(self, failure: _ConditionFailed) -> Exception:
