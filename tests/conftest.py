@@ -23,6 +23,7 @@ os.environ.update(
         "AWS_REGION": "us-east-1",
         "CURSOR_SECRET": "test-cursor-secret",
         "TABLE_NAME": "records",  # each test's table fixture names its own
+        "IDEMPOTENCY_TABLE": "idempotency",
         "ALLOWED_ORIGINS": "https://app.example.com,https://admin.example.com",
         "POWERTOOLS_METRICS_NAMESPACE": "ServerlessCrudTests",
     }
@@ -59,6 +60,14 @@ def records_table(sort_key_name: str | None) -> dict[str, Any]:
     }
 
 
+def idempotency_table() -> dict[str, Any]:
+    """CreateTable parameters of the idempotency table, read from template.yaml."""
+    from serverless_local.template import load_template, table_definitions
+
+    definition: dict[str, Any] = table_definitions(load_template(TEMPLATE))["IdempotencyTable"]
+    return definition
+
+
 def reset_function_state() -> None:
     """Forget the settings and everything built from them, as a new Lambda instance would.
 
@@ -92,12 +101,16 @@ def table(
     definition["TableName"] = f"{definition['TableName']}-{next(_tables)}"
     keys = {k["KeyType"]: k["AttributeName"] for k in definition["KeySchema"]}
     aws.create_table(**definition)
+    idempotency = {**idempotency_table(), "TableName": f"idempotency-{definition['TableName']}"}
+    aws.create_table(**idempotency)
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", idempotency["TableName"])
     monkeypatch.setenv("TABLE_NAME", definition["TableName"])
     monkeypatch.setenv("PARTITION_KEY", keys["HASH"])
     monkeypatch.setenv("SORT_KEY", keys["RANGE"])
     reset_function_state()
     yield definition
     aws.delete_table(TableName=definition["TableName"])
+    aws.delete_table(TableName=idempotency["TableName"])
     reset_function_state()
 
 

@@ -119,6 +119,12 @@ class Settings:
     search_read_budget: int = setting(
         "SEARCH_READ_BUDGET", read_budget, "items a listing page may evaluate before it stops early", "2000"
     )
+    idempotency_table: str = setting(
+        "IDEMPOTENCY_TABLE",
+        optional_text,
+        "the DynamoDB table of Idempotency-Key responses (empty: the header is refused)",
+        "",
+    )
     tracing_enabled: bool = setting("TRACING_ENABLED", flag, "X-Ray tracing (Powertools Tracer)", "false")
     service_name: str = setting("POWERTOOLS_SERVICE_NAME", text, "service name in logs", "serverless-crud")
     metrics_namespace: str = setting(

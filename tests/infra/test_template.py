@@ -77,7 +77,8 @@ def test_table_keys_are_the_contract_keys_by_default(deployments: DeploymentOf) 
 
 def test_an_existing_table_is_used_not_created(deployments: DeploymentOf) -> None:
     existing = deployments("existing-table")
-    assert existing.of_type("AWS::DynamoDB::Table") == {}
+    # Only the stack's own idempotency table: the records live in the existing one.
+    assert list(existing.of_type("AWS::DynamoDB::Table")) == ["IdempotencyTable"]
     env = _function(existing)["Environment"]["Variables"]
     assert (env["TABLE_NAME"], env["PARTITION_KEY"], env["SORT_KEY"]) == ("legacy-records", "pk", "1")
     assert _table_ref(existing) == "legacy-records"
@@ -145,6 +146,14 @@ def test_iam_actions_are_exactly_what_the_repository_calls() -> None:
     assert actions == TABLE_ACTIONS
 
 
+def test_idempotency_records_expire_with_ttl(deployments: DeploymentOf) -> None:
+    props = deployments("dev").resources["IdempotencyTable"]["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    env = _function(deployments("dev"))["Environment"]["Variables"]
+    assert env["IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+
+
 def test_the_indexes_are_those_the_listings_read(deployments: DeploymentOf) -> None:
     from serverless_crud.dal import derived, listing
 
@@ -163,8 +172,16 @@ def test_the_indexes_are_those_the_listings_read(deployments: DeploymentOf) -> N
 def test_function_role_allows_only_the_table_actions_on_the_table(deployment: Deployment) -> None:
     role = deployment.resources["RecordsFunctionRole"]["Properties"]
     statements = list(iter_statements(role))
-    assert len(statements) == 2
-    statement, indexes = statements
+    assert len(statements) == 3
+    statement, indexes, idempotency = statements
+    assert idempotency["Effect"] == "Allow"
+    assert idempotency["Action"] == [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    ]
+    assert idempotency["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
     assert statement["Effect"] == indexes["Effect"] == "Allow"
     assert set(statement["Action"]) == TABLE_ACTIONS
     assert len(statement["Action"]) == len(TABLE_ACTIONS)

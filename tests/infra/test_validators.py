@@ -45,7 +45,7 @@ def _lint(text: str, *, informational: bool = False) -> list[tuple[str, str, str
 
 def _broken_for_cfn_lint(text: str) -> str:
     """Two mistakes cfn-lint must report: an invalid billing mode and a Ref to no parameter."""
-    broken = text.replace("BillingMode: PAY_PER_REQUEST", "BillingMode: ON_DEMAND")
+    broken = text.replace("BillingMode: PAY_PER_REQUEST", "BillingMode: ON_DEMAND", 1)
     broken = broken.replace(
         "RetentionInDays: !Ref LogRetentionInDays", "RetentionInDays: !Ref LogRetention", 1
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from serverless_crud import __version__, settings
+from serverless_crud.api.idempotency import KEY_PATTERN
 from serverless_crud.dal.listing import SORTS
 from serverless_crud.logic.search import MAX_LIMIT, MAX_QUERY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS
 from serverless_crud.models.keys import MAX_ID
@@ -18,11 +19,12 @@ _ERRORS = {
     "400": "Malformed JSON or text that is not UTF-8, an id or query parameter that is not a whole "
     "number in range, a bad cursor",
     "404": "No record has that key",
-    "409": "A record with that key exists, or the stored record breaks the record rules (see `errors`)",
+    "409": "A record with that key exists, the stored record breaks the record rules (see `errors`), or "
+    "a request with the same Idempotency-Key is still being processed",
     "412": "If-Match did not match the record's ETag, or If-None-Match did",
     "413": "The body is over the size limit",
     "415": "Wrong Content-Type",
-    "422": "Invalid fields (see `errors`)",
+    "422": "Invalid fields (see `errors`), or an Idempotency-Key used with another body",
     "428": "This API requires If-Match on every change",
     "503": "DynamoDB throttled or unreachable; see Retry-After",
 }
@@ -230,10 +232,29 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
                 "post": {
                     "summary": "Create a record",
                     "operationId": "createRecord",
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "schema": {"type": "string", "pattern": KEY_PATTERN},
+                            "description": "A unique key per intended create: a repeat within 24 hours "
+                            "returns the first response (with `Idempotent-Replayed: true`) instead of "
+                            "creating another record.",
+                        }
+                    ],
                     "requestBody": {"required": True, **_json(_ref("RecordCreate"))},
                     "responses": {
                         **_record_ok(
-                            "Created", "201", Location={**_STRING, "description": "The record's URL."}
+                            "Created (or its replay)",
+                            "201",
+                            Location={**_STRING, "description": "The record's URL."},
+                            **{
+                                "Idempotent-Replayed": {
+                                    "schema": {"type": "string", "const": "true"},
+                                    "description": "This is the kept response of an earlier request "
+                                    "with the same Idempotency-Key.",
+                                }
+                            },
                         ),
                         **_errors("400", "409", "413", "415", "422", "503"),
                     },

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response
 
 from serverless_crud import settings
+from serverless_crud.api import idempotency
 from serverless_crud.api.http import (
     JSON,
     MERGE_PATCH_JSON,
@@ -52,6 +53,10 @@ def list_records() -> Response[str]:
 
 @routes.route("/records", "POST")
 def create_record() -> Response[str]:
+    return idempotency.once(routes, "POST /records", _create)
+
+
+def _create() -> Response[str]:
     record = record_service().create(caller(routes.event), _body(JSON))
     location = record_location(routes.event, record["email"], record["id"])
     return _record_response(201, record, Location=location)
