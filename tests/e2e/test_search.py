@@ -198,24 +198,18 @@ def test_a_cursor_is_refused_with_another_query(app_server, seeded):
     assert "cursor" in reply.json()["detail"]
 
 
-def test_backfill_puts_old_rows_into_the_sorted_listings(app_server, seeded):
-    dynamodb = aws_client(app_server.aws, "dynamodb")
-    old = {"email": {"S": "old@example.com"}, "id": {"N": "3"}, "name": {"S": "Ölaf the Old"}}
-    dynamodb.put_item(TableName=TABLE, Item=old)
-    before = app_server.request("GET", "/records?email=old%40example.com&sort=name").json()["items"]
-    found, _ = _all_pages(app_server, q="olaf")
-    assert before == [] and [r["name"] for r in found] == ["Ölaf the Old"]
-
-    result = subprocess.run(
+def _backfill(server, table):
+    """`serverless-crud backfill` against the server's AWS endpoint, as an operator runs it."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "serverless_crud_cli",
             "backfill",
             "--table",
-            TABLE,
+            table,
             "--endpoint-url",
-            app_server.aws,
+            server.aws,
         ],
         capture_output=True,
         text=True,
@@ -229,6 +223,17 @@ def test_backfill_puts_old_rows_into_the_sorted_listings(app_server, seeded):
         },
     )
 
+
+def test_backfill_puts_old_rows_into_the_sorted_listings(app_server, seeded):
+    dynamodb = aws_client(app_server.aws, "dynamodb")
+    old = {"email": {"S": "old@example.com"}, "id": {"N": "3"}, "name": {"S": "Ölaf the Old"}}
+    dynamodb.put_item(TableName=TABLE, Item=old)
+    before = app_server.request("GET", "/records?email=old%40example.com&sort=name").json()["items"]
+    found, _ = _all_pages(app_server, q="olaf")
+    assert before == [] and [r["name"] for r in found] == ["Ölaf the Old"]
+
+    result = _backfill(app_server, TABLE)
+
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("backfill: 1 rows"), result.stdout
     after = app_server.request("GET", "/records?email=old%40example.com&sort=name").json()["items"]
@@ -237,28 +242,7 @@ def test_backfill_puts_old_rows_into_the_sorted_listings(app_server, seeded):
 
 
 def test_backfill_of_a_missing_table_is_one_sentence(app_server):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "serverless_crud_cli",
-            "backfill",
-            "--table",
-            "Nope",
-            "--endpoint-url",
-            app_server.aws,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        env={
-            "AWS_ACCESS_KEY_ID": "x",
-            "AWS_SECRET_ACCESS_KEY": "x",
-            "AWS_DEFAULT_REGION": "eu-west-1",
-            "PATH": "",
-        },
-    )
+    result = _backfill(app_server, "Nope")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
