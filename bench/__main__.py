@@ -23,6 +23,7 @@ SECTIONS = [
     "handler",  # the Lambda handler: cold start, warm requests, DynamoDB requests per operation
     "local_runtime",  # the local runtime (`serverless-crud serve`): written separately
     "package",  # the deployment package: zipped, unpacked, largest parts
+    "search",  # search, filters and sorts: DynamoDB reads per page of each access pattern
 ]
 
 

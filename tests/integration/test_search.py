@@ -123,3 +123,15 @@ def test_a_table_without_the_indexes_refuses_the_sorts_it_cannot_serve(api, monk
         assert "sort" in reply.json()["detail"]
     assert _names(api.get("/records", query={"email": "a@example.com", "sort": "-id"}))
     assert len(_names(api.get("/records", query={"q": "zoe"}))) == 2
+
+
+def test_a_record_written_without_its_empty_fields_gets_every_derived_attribute(table):
+    from serverless_crud import settings
+    from serverless_crud.dal.dynamodb import client
+    from serverless_crud.dal.repository import DynamoRecordRepository
+
+    repository = DynamoRecordRepository(client(), settings.current())
+    item = repository.item_of({"email": "bulk@example.com", "id": 1, "name": "Só Name", "updated_at": "x"})
+
+    assert {"_text", "_tags", "_name", "_updated", "_amount", "_shard"} <= set(item)
+    assert item["_text"] == {"S": "so name"}

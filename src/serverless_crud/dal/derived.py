@@ -94,7 +94,7 @@ def shard(email: str, record_id: int) -> str:
 def derived(record: dict[str, Any], given: Iterable[str] | None = None) -> dict[str, Any]:
     """The derived attributes of `record` (keyed by field name, keys included). With `given`, only
     those whose source fields are all among `given` (an update that sets some fields)."""
-    present = set(record if given is None else given) | {"email", "id"}
+    present = set(given or ()) | {"email", "id"}
     values: dict[str, Any] = {
         "_text": _text_of(record),
         "_tags": _tags(record),
@@ -105,6 +105,8 @@ def derived(record: dict[str, Any], given: Iterable[str] | None = None) -> dict[
     }
     for attribute in ("_name", "_updated", "_amount"):
         values[attribute] += _suffix(record)
+    if given is None:
+        return values  # a whole record: a missing field is an empty one
     return {k: v for k, v in values.items() if set(SOURCES[k]) <= present}
 
 

@@ -9,6 +9,7 @@ filter expression and is decided by `derived.matches`, so nothing is hidden for 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,8 +33,8 @@ SHARDED_INDEXES = {
 }
 #: The operations a listing sends (the function's role allows them, and the item operations).
 QUERY, SCAN = "query", "scan"
-#: Items a filtered read asks for at least, per request (fewer requests for sparse matches).
-MIN_FILTERED_CHUNK = 50
+#: DynamoDB reads at most 1 MB per request anyway; beyond this a larger Limit buys nothing.
+MAX_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def _read(
     key, evaluated = stream.start, 0
     while True:
         wanted = query.limit - len(stream.items)
-        chunk = max(2 * wanted, MIN_FILTERED_CHUNK) if query.filtered else wanted
+        chunk = _chunk(wanted, len(stream.items), evaluated) if query.filtered else wanted
         chunk = min(chunk, budget - evaluated)
         if chunk <= 0:
             break
@@ -226,6 +227,17 @@ def _read(
         # Matches read beyond the page stay unread: the stream resumes after the last one kept.
         del stream.items[query.limit :]
         stream.last_key = {a: stream.items[-1][a] for a in stream.key_attributes}
+
+
+def _chunk(wanted: int, matched: int, evaluated: int) -> int:
+    """How many items a filtered request evaluates: at first twice what is wanted (so a dense match
+    returns at most 2x the page), then as many as the matches seen so far say should hold the rest
+    (a sparse match takes a few large requests instead of many small ones)."""
+    first = 2 * wanted
+    if not evaluated:
+        return first
+    density = max(matched / evaluated, 1 / MAX_CHUNK)
+    return min(max(first, math.ceil(wanted / density)), MAX_CHUNK)
 
 
 def _order_key(stream: _Stream, item: Item) -> tuple[Any, ...]:
