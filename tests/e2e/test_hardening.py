@@ -105,8 +105,10 @@ def test_the_readme_commands_work_when_pasted_in_order(app_server: Server):
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     statuses = re.findall(r"HTTP/1\.[01] (\d{3}) ", done.stdout)
-    # create, read, 304, replace, patch, If-None-Match: * (412), delete, preflight
-    assert statuses == ["201", "200", "304", "200", "200", "412", "204", "204"], done.stdout[-3000:]
+    # create, idempotent create (its replay shows only the replay header), read, 304, replace,
+    # patch, If-None-Match: * (412), delete, preflight
+    assert statuses == ["201", "201", "200", "304", "200", "200", "412", "204", "204"], done.stdout[-3000:]
+    assert re.search(r"(?i)idempotent-replayed: true", done.stdout)
     assert done.stdout.rstrip().endswith("serverless-crud")
     assert '"next_cursor"' in done.stdout and '"status":"ok"' in done.stdout
 

@@ -155,8 +155,8 @@ def _streams(table: Table, query: ListQuery) -> list[_Stream]:
         conditions = [f"{expression.name(table.partition_key)} = {expression.value(query.partition)}"]
         operation, order = QUERY, order_attribute
         key_attributes = (*table_keys, *((order,) if order != table.sort_key else ()))
-    if operation == QUERY:
-        base["ScanIndexForward"] = not query.descending
+    if operation == QUERY and query.descending:
+        base["ScanIndexForward"] = False  # (ascending is DynamoDB's default: not sent)
     if filter_expression:
         base["FilterExpression"] = filter_expression
     base.update(expression.params())
