@@ -33,7 +33,7 @@ PATTERNS: list[tuple[str, dict[str, str], str | None]] = [
     ("owner, sort=name", {"email": OWNER, "sort": "name"}, "sorted"),
     ("owner, sort=-updated_at", {"email": OWNER, "sort": "-updated_at"}, "sorted"),
     ("owner, sort=amount", {"email": OWNER, "sort": "amount"}, "sorted"),
-    ("owner, q (half match)", {"email": OWNER, "q": "alpha"}, "text"),
+    ("owner, q (1 in 4 match)", {"email": OWNER, "q": "alpha"}, "text"),
     ("owner, q (every record)", {"email": OWNER, "q": "record"}, "text"),
     ("owner, q (1 in 50)", {"email": OWNER, "q": "rare"}, "text"),
     ("owner, q + tag + sort=name", {"email": OWNER, "q": "beta", "tag": "vip", "sort": "name"}, "text"),

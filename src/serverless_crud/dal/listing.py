@@ -207,10 +207,10 @@ def _read(
     table: Table, stream: _Stream, query: ListQuery, budget: int, accept: Callable[[Item], bool]
 ) -> None:
     """Read `stream` from its start until it has a page of matches, ends or spends `budget` items."""
-    key, evaluated = stream.start, 0
+    key, evaluated, chunk = stream.start, 0, 0
     while True:
         wanted = query.limit - len(stream.items)
-        chunk = _chunk(wanted, len(stream.items), evaluated) if query.filtered else wanted
+        chunk = _chunk(wanted, len(stream.items), evaluated, chunk) if query.filtered else wanted
         chunk = min(chunk, budget - evaluated)
         if chunk <= 0:
             break
@@ -229,15 +229,16 @@ def _read(
         stream.last_key = {a: stream.items[-1][a] for a in stream.key_attributes}
 
 
-def _chunk(wanted: int, matched: int, evaluated: int) -> int:
+def _chunk(wanted: int, matched: int, evaluated: int, previous: int) -> int:
     """How many items a filtered request evaluates: at first twice what is wanted (so a dense match
-    returns at most 2x the page), then as many as the matches seen so far say should hold the rest
-    (a sparse match takes a few large requests instead of many small ones)."""
+    returns at most 2x the page), then as many as the matches seen so far say should hold the rest,
+    growing at most fourfold a request (a sparse match takes a few larger requests instead of many
+    small ones, and a guess from few matches cannot overshoot by much)."""
     first = 2 * wanted
     if not evaluated:
         return first
     density = max(matched / evaluated, 1 / MAX_CHUNK)
-    return min(max(first, math.ceil(wanted / density)), MAX_CHUNK)
+    return min(max(first, math.ceil(wanted / density)), 4 * previous, MAX_CHUNK)
 
 
 def _order_key(stream: _Stream, item: Item) -> tuple[Any, ...]:
