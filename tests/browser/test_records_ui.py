@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -374,6 +375,33 @@ class TestList:
         expect(page.get_by_text("No records match.")).to_be_visible()
         page.get_by_role("button", name="Clear search and filters").click()
         expect(names).to_have_count(3)
+
+    def test_a_late_answer_to_an_older_search_never_replaces_the_newer(self, page: Page, email, three):
+        held = []
+
+        def hold_the_first_search(route):
+            if "q=zo" in route.request.url and not held:
+                held.append(route)  # answered only after the newer search has been shown
+            else:
+                route.continue_()
+
+        page.goto(f"./?email={quote(email)}")
+        names = page.locator("tbody th")
+        expect(names).to_have_count(3)
+        page.route(re.compile(r"/records\?"), hold_the_first_search)
+        search = page.get_by_label("Search", exact=True)
+        with page.expect_request(lambda request: "q=zo" in request.url):
+            search.fill("zo")
+        search.fill("charlie")
+        expect(names).to_have_text(["Charlie"])
+        expect(page).to_have_url(re.compile(r"[?&]q=charlie(&|$)"))
+        # The older request was aborted when the newer one left; if its answer still came, it
+        # would be dropped by its sequence number. Either way the newer results stay.
+        with contextlib.suppress(Exception):  # the page gave it up: nothing to answer
+            held[0].continue_()
+        page.wait_for_load_state("networkidle")
+        expect(names).to_have_text(["Charlie"])
+        expect(search).to_have_value("charlie")
 
     def test_tag_chips_and_status_filter(self, page: Page, email, three):
         page.goto(f"./?email={quote(email)}")
