@@ -103,3 +103,19 @@ def test_a_repeat_while_the_first_is_in_flight_is_409(server):
     assert reply.headers["Content-Type"] == "application/problem+json"
     assert "Idempotency-Key" in reply.json()["detail"]
     assert len(_listed(server, body["email"])) == 1
+
+
+def test_the_local_idempotency_table_is_the_template_s_with_its_ttl(server):
+    dynamodb = aws_client(server.aws, "dynamodb")
+    ttl = dynamodb.describe_time_to_live(TableName="IdempotencyTable")["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiration"}
+    indexes = dynamodb.describe_table(TableName="RecordsTable")["Table"]["GlobalSecondaryIndexes"]
+    assert {index["IndexName"] for index in indexes} == {
+        "by_name",
+        "by_updated",
+        "by_amount",
+        "all_by_id",
+        "all_by_name",
+        "all_by_updated",
+        "all_by_amount",
+    }
