@@ -24,6 +24,7 @@ SECTIONS = [
     "local_runtime",  # the local runtime (`serverless-crud serve`): written separately
     "package",  # the deployment package: zipped, unpacked, largest parts
     "jobs",  # a 10,000-row import on the local state machine vs a direct BatchWriteItem loop
+    "search",  # search, filters and sorts: DynamoDB reads per page of each access pattern
 ]
 
 

@@ -23,6 +23,7 @@ os.environ.update(
         "AWS_REGION": "us-east-1",
         "CURSOR_SECRET": "test-cursor-secret",
         "TABLE_NAME": "records",  # each test's table fixture names its own
+        "IDEMPOTENCY_TABLE": "idempotency",
         "ALLOWED_ORIGINS": "https://app.example.com,https://admin.example.com",
         "POWERTOOLS_METRICS_NAMESPACE": "ServerlessCrudTests",
         # The open mode, as before sign-in: the tests of identity switch to cognito themselves.
@@ -54,7 +55,19 @@ def records_table(sort_key_name: str | None) -> dict[str, Any]:
         **definition,
         "KeySchema": rename(definition["KeySchema"]),
         "AttributeDefinitions": rename(definition["AttributeDefinitions"]),
+        "GlobalSecondaryIndexes": [
+            {**index, "KeySchema": rename(index["KeySchema"])}
+            for index in definition.get("GlobalSecondaryIndexes", [])
+        ],
     }
+
+
+def idempotency_table() -> dict[str, Any]:
+    """CreateTable parameters of the idempotency table, read from template.yaml."""
+    from serverless_local.template import load_template, table_definitions
+
+    definition: dict[str, Any] = table_definitions(load_template(TEMPLATE))["IdempotencyTable"]
+    return definition
 
 
 def reset_function_state() -> None:
@@ -90,12 +103,16 @@ def table(
     definition["TableName"] = f"{definition['TableName']}-{next(_tables)}"
     keys = {k["KeyType"]: k["AttributeName"] for k in definition["KeySchema"]}
     aws.create_table(**definition)
+    idempotency = {**idempotency_table(), "TableName": f"idempotency-{definition['TableName']}"}
+    aws.create_table(**idempotency)
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", idempotency["TableName"])
     monkeypatch.setenv("TABLE_NAME", definition["TableName"])
     monkeypatch.setenv("PARTITION_KEY", keys["HASH"])
     monkeypatch.setenv("SORT_KEY", keys["RANGE"])
     reset_function_state()
     yield definition
     aws.delete_table(TableName=definition["TableName"])
+    aws.delete_table(TableName=idempotency["TableName"])
     reset_function_state()
 
 

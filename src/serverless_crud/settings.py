@@ -72,6 +72,14 @@ def origins(raw: str) -> tuple[str, ...]:
     return values
 
 
+def read_budget(raw: str) -> int:
+    """A whole number of items from 100 to 100,000."""
+    value = raw.strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 6) or not 100 <= int(value) <= 100_000:
+        raise ValueError("must be a whole number of items from 100 to 100000")
+    return int(value)
+
+
 def log_level(raw: str) -> str:
     """One of Python's log level names."""
     value = raw.strip().upper()
@@ -146,6 +154,21 @@ class Settings:
     )
     erase_state_machine: str = setting(
         "ERASE_STATE_MACHINE", optional_text, "ARN of the erasure state machine", ""
+    )
+    search_indexes: bool = setting(
+        "SEARCH_INDEXES",
+        flag,
+        "`true`: the table has the sort and search indexes of docs/access-patterns.md",
+        "true",
+    )
+    search_read_budget: int = setting(
+        "SEARCH_READ_BUDGET", read_budget, "items a listing page may evaluate before it stops early", "2000"
+    )
+    idempotency_table: str = setting(
+        "IDEMPOTENCY_TABLE",
+        optional_text,
+        "the DynamoDB table of Idempotency-Key responses (empty: the header is refused)",
+        "",
     )
     tracing_enabled: bool = setting("TRACING_ENABLED", flag, "X-Ray tracing (Powertools Tracer)", "false")
     service_name: str = setting("POWERTOOLS_SERVICE_NAME", text, "service name in logs", "serverless-crud")

@@ -1,6 +1,7 @@
 """The `serverless-crud` command: `serve` runs the whole app locally from template.yaml; `users` and
 `token` manage who signs in (serverless_crud_cli.users); `import`, `export` and `erase` run jobs
-against the local server or a deployed API (serverless_crud_cli.jobs)."""
+against the local server or a deployed API (serverless_crud_cli.jobs); `backfill` gives existing rows
+their search and sort attributes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from serverless_crud_cli import backfill
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,8 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     from serverless_crud_cli import jobs, users
 
     users.add_commands(commands)
-
     jobs.register(commands)
+    backfill.add_parser(commands)
     return parser
 
 
@@ -104,6 +107,8 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; errors are one sentence on stderr and exit status 1."""
     arguments = _parser().parse_args(argv)
+    if arguments.command == "backfill":
+        return _backfill(arguments)
     if arguments.command in ("users", "token"):
         from serverless_crud_cli import users
 
@@ -148,5 +153,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         print(f"serverless-crud: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _backfill(arguments: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from serverless_crud.errors import StoreUnavailable
+    from serverless_crud.settings import ConfigurationError
+
+    try:
+        print(backfill.run(arguments))
+    except ClientError as error:
+        print(
+            f"serverless-crud: {error.response.get('Error', {}).get('Message', 'DynamoDB refused')}",
+            file=sys.stderr,
+        )
+        return 1
+    except (BotoCoreError, StoreUnavailable, ConfigurationError) as error:
+        print(f"serverless-crud: DynamoDB could not be used: {error}", file=sys.stderr)
         return 1
     return 0

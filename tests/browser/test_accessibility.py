@@ -50,6 +50,12 @@ def _try_it_out(page: Page) -> None:
 #: Each page, how to reach it for a record, what shows when it has rendered, what to do then.
 PAGES: dict[str, tuple[Callable[[dict[str, Any]], str], str, Callable[[Page], None] | None]] = {
     "list": (lambda r: f"./?email={quote(r['email'])}", "table tbody tr", None),
+    # Searched, filtered by a tag (its removable chip shown) and sorted (a heading with aria-sort).
+    "list-searched": (
+        lambda r: f"./?email={quote(r['email'])}&q={quote(r['name'])}&tag={quote(r['tags'][0])}&sort=-name",
+        "table tbody tr",
+        None,
+    ),
     "view": (lambda r: f"view.html?{_record_query(r)}", '[data-field="tags"] .chip', None),
     "create": (lambda r: "edit.html", "form input", None),
     "edit": (lambda r: f"edit.html?{_record_query(r)}", '[data-field="tags"] .chip', None),

@@ -75,3 +75,21 @@ def test_on_a_phone_the_list_is_cards_and_a_record_can_be_created(mobile_context
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_role("button", name="Filter").tap()
     expect(page.locator("tbody th")).to_have_text(["Card", "Made on a phone"])
+
+
+def test_on_a_phone_search_and_sort_stay_usable(mobile_context, api, email):
+    for name in ("Béta", "alpha", "Gamma beta"):
+        api.create(email=email, name=name)
+    page = mobile_context.new_page()
+    page.goto(f"./?email={quote(email)}")
+    expect(page.locator("tbody tr")).to_have_count(3)
+    expect(page.locator("thead")).to_be_hidden()  # the cards have no header row: the Sort menu sorts
+    sort = page.get_by_label("Sort", exact=True)
+    expect(sort).to_be_visible()
+    sort.select_option("name")
+    expect(page.locator("tbody th")).to_have_text(["alpha", "Béta", "Gamma beta"])
+    search = page.get_by_label("Search", exact=True)
+    search.tap()
+    search.fill("beta")
+    expect(page.locator("tbody th")).to_have_text(["Béta", "Gamma beta"])
+    assert overflow(page) == 0

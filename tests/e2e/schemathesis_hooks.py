@@ -3,6 +3,9 @@ cannot say these rules; the document's descriptions do)."""
 
 from __future__ import annotations
 
+import itertools
+import re
+from collections.abc import MutableMapping
 from decimal import Decimal
 from typing import Any
 
@@ -42,3 +45,18 @@ def filter_body(context: Any, body: Any) -> bool:
     if isinstance(body.get("id"), float):
         return False
     return _dynamodb_number(body.get("amount"))
+
+
+_idempotency_keys = itertools.count()
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: Any) -> None:
+    """The document asks for one Idempotency-Key per intended create: each request's key is made
+    unique, in every phase (the same key with another body is 422 by design, and a repeat is a
+    replay: tests/e2e/test_idempotency.py)."""
+    headers = case.headers
+    key = headers.get("Idempotency-Key") if isinstance(headers, MutableMapping) else None
+    # Only keys the server accepts: a malformed one is refused (400) whatever it repeats.
+    if isinstance(key, str) and re.fullmatch(r'"?[\x21\x23-\x7e]{1,240}"?', key):
+        headers["Idempotency-Key"] = f"{key.strip(chr(34))}-{next(_idempotency_keys)}"

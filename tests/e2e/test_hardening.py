@@ -92,7 +92,9 @@ def readme_api_block() -> str:
     text = README.read_text(encoding="utf-8")
     match = re.search(r"```sh\n(API=http://127\.0\.0\.1:3000.*?)```", text, re.S)
     assert match, "README has no API example block"
-    continued = re.findall(r"```sh\n(# API (?:and \w+ )?(?:and \w+ )?as in the examples above.*?)```", text, re.S)
+    continued = re.findall(
+        r"```sh\n(# API (?:and \w+ )?(?:and \w+ )?as in the examples above.*?)```", text, re.S
+    )
     return "\n".join([match.group(1), *continued])
 
 
@@ -124,8 +126,10 @@ def test_the_readme_commands_work_when_pasted_in_order(signed_in_server: Server)
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     statuses = re.findall(r"HTTP/1\.[01] (\d{3}) ", done.stdout)
-    # create, read, 304, replace, patch, If-None-Match: * (412), delete, preflight
-    assert statuses == ["201", "200", "304", "200", "200", "412", "204", "204"], done.stdout[-3000:]
+    # create, idempotent create (its replay shows only the replay header), read, 304, replace,
+    # patch, If-None-Match: * (412), delete, preflight
+    assert statuses == ["201", "201", "200", "304", "200", "200", "412", "204", "204"], done.stdout[-3000:]
+    assert re.search(r"(?i)idempotent-replayed: true", done.stdout)
     assert "\nserverless-crud\n" in done.stdout
     # the jobs examples: the import reported its rejected line, the CLI's exit status said so
     assert '"line": 3' in done.stdout and "exit status 2" in done.stdout, done.stdout[-3000:]

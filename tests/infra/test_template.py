@@ -81,7 +81,7 @@ def test_table_keys_are_the_contract_keys_by_default(deployments: DeploymentOf) 
         {"AttributeName": "email", "KeyType": "HASH"},
         {"AttributeName": "id", "KeyType": "RANGE"},
     ]
-    assert props["AttributeDefinitions"] == [
+    assert props["AttributeDefinitions"][:2] == [
         {"AttributeName": "email", "AttributeType": "S"},
         {"AttributeName": "id", "AttributeType": "N"},
     ]
@@ -92,7 +92,8 @@ def test_table_keys_are_the_contract_keys_by_default(deployments: DeploymentOf) 
 
 def test_an_existing_table_is_used_not_created(deployments: DeploymentOf) -> None:
     existing = deployments("existing-table")
-    assert set(existing.of_type("AWS::DynamoDB::Table")) == {"JobsTable"}  # the jobs' own table
+    # The jobs' own table and the stack's idempotency table: the records live in the existing one.
+    assert set(existing.of_type("AWS::DynamoDB::Table")) == {"JobsTable", "IdempotencyTable"}
     env = _function(existing)["Environment"]["Variables"]
     assert (env["TABLE_NAME"], env["PARTITION_KEY"], env["SORT_KEY"]) == ("legacy-records", "pk", "1")
     assert _table_ref(existing) == "legacy-records"
@@ -153,27 +154,63 @@ def _repository_operations() -> set[str]:
 
 
 def test_iam_actions_are_exactly_what_the_repository_calls() -> None:
-    actions = {
-        "dynamodb:" + "".join(part.title() for part in op.split("_")) for op in _repository_operations()
-    }
+    from serverless_crud.dal.listing import QUERY, SCAN
+
+    operations = _repository_operations() | {QUERY, SCAN}
+    actions = {"dynamodb:" + "".join(part.title() for part in op.split("_")) for op in operations}
     # The batches are the jobs' (TasksFunction's role, tests/infra/test_state_machines.py).
     assert actions == TABLE_ACTIONS | BATCH_ACTIONS
+
+
+def test_idempotency_records_expire_with_ttl(deployments: DeploymentOf) -> None:
+    props = deployments("dev").resources["IdempotencyTable"]["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    env = _function(deployments("dev"))["Environment"]["Variables"]
+    assert env["IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+
+
+def test_the_indexes_are_those_the_listings_read(deployments: DeploymentOf) -> None:
+    from serverless_crud.dal import derived, listing
+
+    props = deployments("dev").resources["RecordsTable"]["Properties"]
+    indexes = {
+        index["IndexName"]: [k["AttributeName"] for k in index["KeySchema"]]
+        for index in props["GlobalSecondaryIndexes"]
+    }
+    expected = {listing.OWNER_INDEXES[f]: ["email", a] for f, a in derived.SORT_ATTRIBUTES.items()}
+    expected |= {listing.SHARDED_INDEXES[f]: ["_shard", a] for f, a in derived.SORT_ATTRIBUTES.items()}
+    expected[listing.SHARDED_INDEXES["id"]] = ["_shard", "id"]
+    assert indexes == expected
+    assert {i["Projection"]["ProjectionType"] for i in props["GlobalSecondaryIndexes"]} == {"ALL"}
 
 
 def test_function_role_allows_only_the_table_actions_on_the_table(deployment: Deployment) -> None:
     role = deployment.resources["RecordsFunctionRole"]["Properties"]
     # The jobs' statements (their table, files and executions) are checked by test_state_machines.
     statements = [s for s in iter_statements(role) if s.get("Sid") not in JOB_STATEMENTS]
-    assert len(statements) == 1
-    (statement,) = statements
-    assert statement["Effect"] == "Allow"
+    assert len(statements) == 3
+    statement, indexes, idempotency = statements
+    assert idempotency["Effect"] == "Allow"
+    assert idempotency["Action"] == [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    ]
+    assert idempotency["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+    assert statement["Effect"] == indexes["Effect"] == "Allow"
     assert set(statement["Action"]) == TABLE_ACTIONS
     assert len(statement["Action"]) == len(TABLE_ACTIONS)
+    # The indexes are only ever queried.
+    assert indexes["Action"] == "dynamodb:Query"
     if deployment.name == "existing-table":
         arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ExistingTableName}"
         assert statement["Resource"] == {"Fn::Sub": arn}
+        assert indexes["Resource"] == {"Fn::Sub": arn + "/index/*"}
     else:
         assert statement["Resource"] == {"Fn::GetAtt": ["RecordsTable", "Arn"]}
+        assert indexes["Resource"] == {"Fn::Sub": "${RecordsTable.Arn}/index/*"}
 
 
 def test_function_role_managed_policies(deployments: DeploymentOf) -> None:

@@ -35,7 +35,7 @@ def all_pages(api, **query: str) -> tuple[list[dict], int]:
 
 
 def test_empty_table_lists_nothing(api):
-    assert api.get("/records").json() == {"items": [], "next_cursor": None}
+    assert api.get("/records").json() == {"items": [], "next_cursor": None, "stopped_early": False}
 
 
 def test_partition_listing_is_ordered_by_id_and_holds_only_that_partition(api):
@@ -74,8 +74,16 @@ def test_empty_email_filter_is_400(api):
 
 def test_email_filter_is_a_stored_key_not_necessarily_an_address(api):
     # Rows written by other tools may have any partition key: the filter names one as stored.
-    assert api.get("/records", query={"email": "nope"}).json() == {"items": [], "next_cursor": None}
-    assert api.get("/records", query={"email": "x" * 3000}).json() == {"items": [], "next_cursor": None}
+    assert api.get("/records", query={"email": "nope"}).json() == {
+        "items": [],
+        "next_cursor": None,
+        "stopped_early": False,
+    }
+    assert api.get("/records", query={"email": "x" * 3000}).json() == {
+        "items": [],
+        "next_cursor": None,
+        "stopped_early": False,
+    }
 
 
 def test_a_case_insensitive_filter_pages_on_with_its_cursor(api):

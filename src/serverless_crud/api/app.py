@@ -23,7 +23,7 @@ ROUTE_MODULES = (
     "serverless_crud.api.ui",
     "serverless_crud.api.failures",
 )
-EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "Allow"]
+EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "Allow", "Idempotent-Replayed"]
 
 
 def _method_not_allowed(allow: str) -> Any:
@@ -46,7 +46,7 @@ def resolver(current: settings.Settings) -> APIGatewayRestResolver:
     cors = CORSConfig(
         allow_origin=first,
         extra_origins=others,
-        allow_headers=["If-Match", "If-None-Match"],
+        allow_headers=["If-Match", "If-None-Match", "Idempotency-Key"],
         expose_headers=EXPOSED_HEADERS,
         max_age=600,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from serverless_crud import settings
+from serverless_crud.api import idempotency
 from serverless_crud.api.http import JSON, body_bytes, json_body, location, media_type
 from serverless_crud.api.identity import caller
 from serverless_crud.api.problems import ApiProblem
@@ -54,6 +55,10 @@ def start_upload() -> Response[str]:
 
 @routes.route("/imports", "POST")
 def start_import() -> Response[str]:
+    return idempotency.once(routes, "POST /imports", _start_import)
+
+
+def _start_import() -> Response[str]:
     limit = settings.current().max_body_bytes
     mode = (routes.event.query_string_parameters or {}).get("mode", "create")
     if mode not in MODES:

@@ -7,27 +7,41 @@ from __future__ import annotations
 from typing import Any
 
 from serverless_crud import __version__, settings
-from serverless_crud.logic.records import MAX_LIMIT
+from serverless_crud.api.idempotency import KEY_PATTERN
+from serverless_crud.dal.listing import SORTS
+from serverless_crud.logic.search import MAX_LIMIT, MAX_QUERY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS
 from serverless_crud.models.keys import MAX_ID
 from serverless_crud.models.validation import schemas
+from serverless_crud.models.values import NOT_BLANK
 
 PROBLEM_TYPE_EXAMPLE = "urn:serverless-crud:problem:not-found"
 _ERRORS = {
     "400": "Malformed JSON or text that is not UTF-8, an id or query parameter that is not a whole "
     "number in range, a bad cursor",
     "404": "No record has that key",
-    "409": "A record with that key exists, or the stored record breaks the record rules (see `errors`)",
+    "409": "A record with that key exists, the stored record breaks the record rules (see `errors`), or "
+    "a request with the same Idempotency-Key is still being processed",
     "412": "If-Match did not match the record's ETag, or If-None-Match did",
     "413": "The body is over the size limit",
     "415": "Wrong Content-Type",
-    "422": "Invalid fields (see `errors`)",
+    "422": "Invalid fields (see `errors`), or an Idempotency-Key used with another body",
     "428": "This API requires If-Match on every change",
     "401": "Sign-in required: no valid ID token of the user pool in Authorization (API Gateway answers "
     '`{"message": ...}`), or the token carries no verified email',
     "403": "Another owner's partition: a listing or a create with someone else's email",
     "503": "DynamoDB throttled or unreachable; see Retry-After",
 }
+#: The Idempotency-Key header of the creating POSTs (api/idempotency.py).
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "schema": {"type": "string", "pattern": KEY_PATTERN},
+    "description": "A unique key per intended request: a repeat within 24 hours returns the first "
+    "response (with `Idempotent-Replayed: true`) instead of doing the work again; the same key with "
+    "another request is 422.",
+}
 _STRING = {"schema": {"type": "string"}}
+SORT_VALUES = [order for field in SORTS for order in (field, f"-{field}")]
 #: RFC 9110 8.8.3: `entity-tag *( "," entity-tag )`, optional white space around the commas.
 ENTITY_TAG_LIST = r'^[ \t]*(W/)?"[^",]*"([ \t]*,[ \t]*(W/)?"[^",]*")*[ \t]*$'
 
@@ -96,10 +110,15 @@ def _components() -> dict[str, Any]:
     components["RecordPage"] = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["items", "next_cursor"],
+        "required": ["items", "next_cursor", "stopped_early"],
         "properties": {
             "items": {"type": "array", "items": _ref("Record")},
             "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page."},
+            "stopped_early": {
+                "type": "boolean",
+                "description": "The page's read budget ran out before `limit` items matched: "
+                "`next_cursor` searches on.",
+            },
         },
     }
     components["Job"] = _job_schema()
@@ -130,9 +149,11 @@ _JOB_ERRORS = {
     "400": "Malformed JSON, or a mode other than create or upsert",
     "403": "The partition is not the caller's",
     "404": "No job of the caller has that id",
+    "409": "A request with the same Idempotency-Key is still being processed; see Retry-After",
     "413": "The file or body is over the size limit (upload a bigger file with a presigned URL)",
     "415": "Wrong Content-Type",
-    "422": "A file with no valid header or not UTF-8, or an invalid request member",
+    "422": "A file with no valid header or not UTF-8, an invalid request member, or an "
+    "Idempotency-Key used with another request",
     "503": "DynamoDB throttled or unreachable, or jobs are not configured; see Retry-After",
 }
 
@@ -184,7 +205,8 @@ def _job_paths() -> dict[str, Any]:
                             "name": "mode",
                             "in": "query",
                             "schema": {"type": "string", "enum": ["create", "upsert"], "default": "create"},
-                        }
+                        },
+                        _IDEMPOTENCY_KEY,
                     ],
                     "requestBody": {
                         "required": True,
@@ -211,6 +233,7 @@ def _job_paths() -> dict[str, Any]:
                     },
                 },
                 "400",
+                "409",
                 "413",
                 "415",
                 "422",
@@ -400,14 +423,52 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
         "paths": {
             "/records": {
                 "get": {
-                    "summary": "List records (one partition ordered by id, or all)",
+                    "summary": "List, search, filter and sort records (one partition, or all)",
+                    "description": "Every listing is a Query on the table or an index; see "
+                    "docs/access-patterns.md for the reads each costs.",
                     "operationId": "listRecords",
                     "parameters": [
                         {
                             "name": "email",
                             "in": "query",
                             "schema": {"type": "string", "minLength": 1},
-                            "description": "Only this partition (the email as stored), ordered by id.",
+                            "description": "Only this partition (the email as stored).",
+                        },
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+                            "description": "Words that name, notes, phone or tags must all contain "
+                            "(case and accents ignored).",
+                        },
+                        {
+                            "name": "tag",
+                            "in": "query",
+                            "style": "form",
+                            "explode": True,
+                            "schema": {
+                                "type": "array",
+                                "maxItems": MAX_TAGS,
+                                "items": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": MAX_TAG_LENGTH,
+                                    "pattern": NOT_BLANK,
+                                },
+                            },
+                            "description": "Repeatable: a record has every tag given (case and accents "
+                            "ignored).",
+                        },
+                        {
+                            "name": "active",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["true", "false"]},
+                        },
+                        {
+                            "name": "sort",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": SORT_VALUES, "default": "id"},
+                            "description": "The order; `-` for descending.",
                         },
                         {
                             "name": "limit",
@@ -418,7 +479,8 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
                             "name": "cursor",
                             "in": "query",
                             "schema": {"type": "string"},
-                            "description": "`next_cursor` of the previous page of the same listing.",
+                            "description": "`next_cursor` of the previous page of the same listing (the "
+                            "same parameters but `limit`; others are 400).",
                         },
                     ],
                     "responses": {
@@ -429,10 +491,20 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
                 "post": {
                     "summary": "Create a record",
                     "operationId": "createRecord",
+                    "parameters": [_IDEMPOTENCY_KEY],
                     "requestBody": {"required": True, **_json(_ref("RecordCreate"))},
                     "responses": {
                         **_record_ok(
-                            "Created", "201", Location={**_STRING, "description": "The record's URL."}
+                            "Created (or its replay)",
+                            "201",
+                            Location={**_STRING, "description": "The record's URL."},
+                            **{
+                                "Idempotent-Replayed": {
+                                    "schema": {"type": "string", "const": "true"},
+                                    "description": "This is the kept response of an earlier request "
+                                    "with the same Idempotency-Key.",
+                                }
+                            },
                         ),
                         **_errors("400", "409", "413", "415", "422", "503"),
                     },

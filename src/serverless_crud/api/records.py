@@ -8,6 +8,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response
 
 from serverless_crud import settings
+from serverless_crud.api import idempotency
 from serverless_crud.api.http import (
     JSON,
     MERGE_PATCH_JSON,
@@ -44,17 +45,18 @@ def _expected() -> Expected:
 
 @routes.route("/records", "GET")
 def list_records() -> Response[str]:
-    query = routes.event.query_string_parameters or {}
-    page = record_service().list(
-        caller(routes.event), query.get("email"), query.get("limit"), query.get("cursor")
-    )
-    return json_response(
-        200, {"items": page.items, "next_cursor": page.next_cursor}, {"Cache-Control": "no-store"}
-    )
+    parameters = routes.event.multi_value_query_string_parameters or {}
+    page = record_service().list(caller(routes.event), parameters)
+    body = {"items": page.items, "next_cursor": page.next_cursor, "stopped_early": page.stopped_early}
+    return json_response(200, body, {"Cache-Control": "no-store"})
 
 
 @routes.route("/records", "POST")
 def create_record() -> Response[str]:
+    return idempotency.once(routes, "POST /records", _create)
+
+
+def _create() -> Response[str]:
     record = record_service().create(caller(routes.event), _body(JSON))
     location = record_location(routes.event, record["email"], record["id"])
     return _record_response(201, record, Location=location)

@@ -11,9 +11,12 @@ import builtins
 import random
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from serverless_crud.dal.attributes import Item, deserialise_item, serialise, serialise_item
+from serverless_crud.dal.derived import DERIVED, derived, matches
+from serverless_crud.dal.listing import ListQuery
 from serverless_crud.errors import RecordExists, RecordNotFound, StoreUnavailable
 from serverless_crud.settings import Settings
 
@@ -40,6 +43,8 @@ class Page:
 
     items: list[Record]
     next_cursor: str | None
+    #: The read budget ran out before the page was full (`next_cursor` reads on).
+    stopped_early: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class RecordRepository(Protocol):
 
     def delete(self, email: str, record_id: int, *, expected: Expected) -> None: ...
 
-    def list(self, email: str | None, limit: int, cursor: str | None) -> Page: ...
+    def list(self, query: ListQuery) -> Page: ...
 
 
 def new_id() -> int:
@@ -165,16 +170,23 @@ class DynamoRecordRepository:
         self._pk = settings.partition_key
         self._sk = settings.sort_key
         self._secret = settings.cursor_key
+        self._indexes = settings.search_indexes
+        self._budget = settings.search_read_budget
 
     # -- mapping between records and items -------------------------------------------------------
     def _key(self, email: str, record_id: int) -> Item:
         return {self._pk: {"S": email}, self._sk: {"N": str(record_id)}}
 
+    def item_of(self, record: Record) -> Item:
+        """The item a create stores for `record` (for bulk writers: imports, seeding)."""
+        return self._to_item(record)
+
     def _to_item(self, record: Record) -> Item:
-        """The record as an item; an empty (None) field is left out: reads give it back as null."""
+        """The record as an item, with its derived attributes (dal/derived.py); an empty (None) field
+        is left out: reads give it back as null."""
         renamed = {
             self._pk if k == "email" else self._sk if k == "id" else k: v
-            for k, v in record.items()
+            for k, v in {**record, **derived(record)}.items()
             if v is not None
         }
         return serialise_item(renamed)
@@ -183,10 +195,12 @@ class DynamoRecordRepository:
         """The stored values keyed by field name (unchecked: `models.validation` reads them)."""
         values = deserialise_item(item)
         # Attributes named like the key fields (an `email` attribute beside a partition key of
-        # another name) are not the record's: the keys are.
+        # another name) are not the record's: the keys are. Derived attributes are storage's own.
         for field, attribute in (("email", self._pk), ("id", self._sk)):
             if attribute != field:
                 values.pop(field, None)
+        for attribute in DERIVED & values.keys():
+            del values[attribute]
         record: Record = {"email": values.pop(self._pk), "id": values.pop(self._sk)}
         record.update(values)
         return record
@@ -224,6 +238,8 @@ class DynamoRecordRepository:
         """Set `changes` on an existing record and bump its version, in one conditional UpdateItem
         (a missing version counts as 1, so the first write of a foreign row makes it 2)."""
         expression = _Expression()
+        # The derived attributes of the fields set (PUT and PATCH set every mutable field).
+        changes = {**changes, **derived({**changes, "email": email, "id": record_id}, given=changes)}
         assignments = [
             f"{expression.name(k)} = {expression.value(v)}" for k, v in changes.items() if v is not None
         ]
@@ -266,26 +282,63 @@ class DynamoRecordRepository:
         except _ConditionFailed as failure:
             raise self._why(failure) from None
 
-    def list(self, email: str | None, limit: int, cursor: str | None) -> Page:
-        """One page: a Query on the partition (ordered by id) when `email` is given, else a Scan."""
-        from serverless_crud.dal import cursor as cursors  # (listings only)
+    def list(self, query: ListQuery) -> Page:
+        """One page of a listing or search (the access patterns of docs/access-patterns.md)."""
+        from serverless_crud.dal import listing
 
-        scope = f"q:{email}" if email is not None else "scan"
-        params: dict[str, Any] = {"TableName": self._table, "Limit": limit}
-        if cursor:
-            params["ExclusiveStartKey"] = cursors.decode_cursor(self._secret, scope, cursor)
-        if email is not None:
-            expression = _Expression()
-            params["KeyConditionExpression"] = f"{expression.name(self._pk)} = {expression.value(email)}"
-            params.update(expression.params())
-            response = self._call("query", **params)
-        else:
-            response = self._call("scan", **params)
-        last_key = response.get("LastEvaluatedKey")
-        return Page(
-            items=[self._from_item(item) for item in response.get("Items", [])],
-            next_cursor=cursors.encode_cursor(self._secret, scope, last_key) if last_key else None,
+        table = listing.Table(
+            self._call, self._table, self._pk, self._sk, self._secret, self._indexes, self._budget
         )
+
+        def accept(item: Item) -> bool:
+            return matches(self._from_item(item), list(query.words), list(query.tags), query.active)
+
+        listed = listing.list_items(table, query, accept)
+        return Page(
+            [self._from_item(item) for item in listed.items], listed.next_cursor, listed.stopped_early
+        )
+
+    def backfill(self, start: Item | None, page_size: int = 100) -> tuple[int, Item | None]:
+        """Give one Scan page of rows the derived attributes they lack or have stale; the number
+        written and where the next page starts (None: done). Each write is conditional on the row's
+        version being unchanged, so it never overwrites a change made meanwhile (that change wrote
+        its own derived attributes)."""
+        params: dict[str, Any] = {"TableName": self._table, "Limit": page_size}
+        if start:
+            params["ExclusiveStartKey"] = start
+        response = self._call("scan", **params)
+        written = 0
+        for item in response.get("Items", []):
+            values = deserialise_item(item)
+            if not isinstance(values.get(self._pk), str) or not isinstance(values.get(self._sk), Decimal):
+                continue  # not a row this app can key
+            record = self._from_item(item)
+            wanted = derived(record)
+            if all(values.get(k) == v for k, v in wanted.items()):
+                continue
+            expression = _Expression()
+            assignments = ", ".join(
+                f"{expression.name(k)} = {expression.value(v)}" for k, v in wanted.items()
+            )
+            version = expression.name("version")
+            unchanged = (
+                f"attribute_not_exists({version})"
+                if "version" not in item
+                else f"{version} = {expression.value(values['version'])}"
+            )
+            try:
+                self._call(
+                    "update_item",
+                    TableName=self._table,
+                    Key={self._pk: item[self._pk], self._sk: item[self._sk]},
+                    UpdateExpression=f"SET {assignments}",
+                    ConditionExpression=f"attribute_exists({expression.name(self._pk)}) AND {unchanged}",
+                    **expression.params(),
+                )
+                written += 1
+            except _ConditionFailed:
+                continue
+        return written, response.get("LastEvaluatedKey")
 
     # -- batches (the workflows: imports and erasures) ---------------------------------------------
     def get_many(self, keys: builtins.list[tuple[str, int]]) -> dict[tuple[str, int], Record]:

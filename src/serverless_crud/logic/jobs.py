@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from serverless_crud.dal.jobs import JOB_TTL_SECONDS, FileStore, Job, JobRepository, Workflows
+from serverless_crud.dal.listing import ListQuery
 from serverless_crud.dal.repository import DynamoRecordRepository
 from serverless_crud.errors import FieldError, Forbidden, InvalidFile, InvalidInput, RecordNotFound
 from serverless_crud.logic import tabular
@@ -401,7 +402,8 @@ class JobTasks:
         records: list[dict[str, Any]] = []
         cursor: str | None = None
         while True:
-            page = self._service.list(caller, job.get("email"), "100", cursor)
+            parameters = {"limit": ["100"], **({"email": [job["email"]]} if job.get("email") else {})}
+            page = self._service.list(caller, {**parameters, **({"cursor": [cursor]} if cursor else {})})
             records.extend(page.items)
             cursor = page.next_cursor
             if cursor is None:
@@ -420,7 +422,7 @@ class JobTasks:
 
     def erase_batch(self, job: dict[str, Any]) -> dict[str, Any]:
         """Delete up to 25 records of the partition; `more` while some remain."""
-        page = self._records.list(job["email"], CHUNK_ROWS, None)
+        page = self._records.list(ListQuery(job["email"], CHUNK_ROWS))
         keys = [(str(r["email"]), int(r["id"])) for r in page.items]
         left = self._records.delete_many(keys)
         if left:
@@ -437,7 +439,7 @@ class JobTasks:
     def _partition_size(self, email: str) -> int:
         total, cursor = 0, None
         while True:
-            page = self._records.list(email, 100, cursor)
+            page = self._records.list(ListQuery(email, 100, cursor))
             total += len(page.items)
             cursor = page.next_cursor
             if cursor is None:

@@ -7,10 +7,12 @@ clear InvalidStoredRecord naming the fields, never a raw item.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from serverless_crud.dal.listing import ListQuery
 from serverless_crud.dal.repository import (
     MISSING_VERSION,
     Expected,
@@ -23,19 +25,17 @@ from serverless_crud.errors import (
     FieldError,
     InvalidCursor,
     InvalidInput,
-    InvalidParameter,
     InvalidStoredRecord,
     RecordBusy,
     RecordNotFound,
     VersionMismatch,
 )
 from serverless_crud.logic.access import Caller
-from serverless_crud.models.keys import key_candidates, parse_id, plain_integer
+from serverless_crud.logic.search import parse_listing
+from serverless_crud.models.keys import key_candidates, parse_id
 from serverless_crud.models.validation import validator
 from serverless_crud.observability import logger, metrics
 
-DEFAULT_LIMIT = 25
-MAX_LIMIT = 100
 KEY_FIELDS = ("email", "id")
 #: The stored fields PUT keeps, which its condition requires to be well-formed.
 KEPT_BY_PUT = frozenset({"version", "created_at"})
@@ -48,16 +48,6 @@ __all__ = ["Expected", "RecordService"]
 def utc_now() -> str:
     """The current time as RFC 3339 UTC with milliseconds."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_limit(raw: str | None) -> int:
-    """The page size from a query string: 1 to MAX_LIMIT, DEFAULT_LIMIT when absent."""
-    if raw is None:
-        return DEFAULT_LIMIT
-    value = plain_integer(raw, 1, MAX_LIMIT)
-    if value is None:
-        raise InvalidParameter(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return value
 
 
 def validate(schema: str, body: dict[str, Any], *, defaults: bool = True) -> dict[str, Any]:
@@ -184,20 +174,18 @@ class RecordService:
         _first_found(caller, email, delete)
         _count("RecordsDeleted")
 
-    def list(self, caller: Caller, email: str | None, limit: str | None, cursor: str | None) -> Page:
-        """One page of records: a partition's (ordered by id) when `email` is given, else all; a
-        caller who does not see everything lists their own partition.
+    def list(self, caller: Caller, parameters: Mapping[str, Sequence[str]]) -> Page:
+        """One page of records (the query parameters of logic/search.py): a partition's when `email`
+        is given, else all; a caller who does not see everything lists their own partition.
 
         A row whose stored attributes break the record's rules is left out of the page (and
         logged): GET of its key says what is wrong, PUT repairs it, DELETE removes it.
         """
-        if email == "":
-            raise InvalidParameter("email must not be empty; leave it out to list every record")
+        request = parse_listing(parameters)
+        email = request.email
         if email is not None and caller.email is not None and caller.email in key_candidates(email):
             email = caller.email
-        email = caller.listing_partition(email)
-        page_size = parse_limit(limit)
-        page = self._page(email, page_size, cursor or None)
+        page = self._page(replace(request.query, partition=caller.listing_partition(email)))
         items = []
         for stored in page.items:
             record, problems = present(stored)
@@ -208,23 +196,23 @@ class RecordService:
                 )
             else:
                 items.append(record)
-        return Page(items, page.next_cursor)
+        return Page(items, page.next_cursor, page.stopped_early)
 
-    def _page(self, email: str | None, size: int, cursor: str | None) -> Page:
+    def _page(self, query: ListQuery) -> Page:
         """A listing's page; a partition is looked up by its candidate keys (see key_candidates): the
         first that holds records, or for a next page the one its cursor was issued for."""
-        if email is None:
-            return self._repository.list(None, size, cursor)
-        candidates = key_candidates(email)
+        if query.partition is None:
+            return self._repository.list(query)
+        candidates = key_candidates(query.partition)
         for index, key in enumerate(candidates):
             last = index == len(candidates) - 1
             try:
-                page = self._repository.list(key, size, cursor)
+                page = self._repository.list(replace(query, partition=key))
             except InvalidCursor:
                 if last:
                     raise
                 continue
-            if page.items or cursor or last:
+            if page.items or query.cursor or last:
                 return page
         return Page([], None)  # longer than any DynamoDB key: no row can have it
 

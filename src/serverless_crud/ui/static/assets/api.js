@@ -99,8 +99,12 @@ export const apiBase = new URL(API_BASE ? API_BASE.replace(/\/?$/, "/") : ".", d
 export function apiUrl(path, query = {}) {
   const url = new URL(path, apiBase);
   for (const [name, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined && item !== null && item !== "") url.searchParams.append(name, item);
+    }
   }
+  // A space as %20, not "+": API Gateway passes "+" on as it is (a literal "+" is %2B either way).
+  url.search = url.search.replace(/\+/g, "%20");
   return url;
 }
 
@@ -125,7 +129,7 @@ export class ApiError extends Error {
 const TIMEOUT_MS = 35_000;
 
 async function request(method, path, options = {}, retried = false) {
-  const { query, body, file, headers = {} } = options;
+  const { query, body, file, headers = {}, signal } = options;
   await session(); // signed in first (the sign-in page otherwise), unless the API is open
   const token = idToken();
   const init = { method, headers: { Accept: "application/json", ...headers }, mode: "cors" };
@@ -137,11 +141,12 @@ async function request(method, path, options = {}, retried = false) {
     init.body = stringifyJson(body);
     init.headers["Content-Type"] = "application/json";
   }
-  init.signal = AbortSignal.timeout(TIMEOUT_MS);
+  init.signal = signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS);
   let response;
   try {
     response = await fetch(apiUrl(path, query), init);
   } catch (error) {
+    if (signal?.aborted) throw error; // the caller gave up on this request (a newer one replaced it)
     const timedOut = error?.name === "TimeoutError";
     throw new ApiError({
       status: 0,
@@ -192,9 +197,9 @@ export function recordPath(email, id) {
   return `records/${encodeURIComponent(email)}/${encodeURIComponent(String(id))}`;
 }
 
-/** One page of records: {items, next_cursor}. */
-export async function listRecords({ email, limit, cursor } = {}) {
-  return (await request("GET", "records", { query: { email, limit, cursor } })).data;
+/** One page of a listing or search: {items, next_cursor, stopped_early}; `signal` aborts it. */
+export async function listRecords({ email, q, tag, active, sort, limit, cursor } = {}, { signal } = {}) {
+  return (await request("GET", "records", { query: { email, q, tag, active, sort, limit, cursor }, signal })).data;
 }
 
 /** One record and its ETag: {record, etag}. */
@@ -203,8 +208,11 @@ export async function getRecord(email, id) {
   return { record: data, etag };
 }
 
-export async function createRecord(fields) {
-  const { data, etag } = await request("POST", "records", { body: fields });
+/** POST a new record. `idempotencyKey`: the same key for a retry of the same create, so that a
+ * double click or a retry after a network error creates one record (the server replays the first). */
+export async function createRecord(fields, idempotencyKey) {
+  const headers = idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {};
+  const { data, etag } = await request("POST", "records", { body: fields, headers });
   return { record: data, etag };
 }
 

@@ -18,6 +18,19 @@ let loaded = null; // the record as it was when the form loaded (or was reloaded
 let etag = null;
 let saving = false;
 let pristine = null; // the form's values when it was built or last reloaded, to tell unsaved changes
+let attempt = null; // {body, key}: the create last sent, so that its retry reuses the key
+
+/** One Idempotency-Key per create: the same while the values are the same (a retry), a new one
+ * when they changed (a new create, which the server would otherwise refuse with 422). */
+function createKey(values) {
+  const body = stringifyJson(values);
+  if (attempt?.body !== body) {
+    // getRandomValues, not randomUUID: it works on plain-HTTP pages too.
+    const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+    attempt = { body, key };
+  }
+  return attempt.key;
+}
 
 function snapshot() {
   return controller ? stringifyJson(controller.values()) : null;
@@ -173,7 +186,7 @@ function build(specs, record) {
     form.setAttribute("aria-busy", "true");
     try {
       const values = controller.values();
-      const saved = editing ? await replaceRecord(email, id, values, etag) : await createRecord(values);
+      const saved = editing ? await replaceRecord(email, id, values, etag) : await createRecord(values, createKey(values));
       const action = editing ? "updated" : "created";
       location.assign(recordHref("success.html", saved.record.email, saved.record.id, { action, name: saved.record.name }));
     } catch (error) {

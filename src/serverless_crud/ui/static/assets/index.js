@@ -1,5 +1,7 @@
-// The records list: paging with the API's cursor (a stack of cursors for Previous), a filter by
-// email (server side), a search box (client side, over the loaded page only), counts and states.
+// The records list: paging with the API's cursor (a stack of cursors for Previous); a filter by
+// email, a search box, tag and status filters and sortable columns, all answered by the server
+// (docs/access-patterns.md) and kept in the address, so that a search can be bookmarked. A late
+// answer to an older query is dropped (each load aborts the one before and carries a number).
 import { listRecords } from "./api.js";
 import { session } from "./auth.js";
 import { displayText, timeElement } from "./format.js";
@@ -13,6 +15,12 @@ const emailInput = document.getElementById("filter-email");
 const clearButton = document.getElementById("clear-filter");
 const limitSelect = document.getElementById("limit");
 const searchInput = document.getElementById("search");
+const activeSelect = document.getElementById("active");
+const sortSelect = document.getElementById("sort");
+const tagFilters = document.getElementById("tag-filters");
+const SEARCH_DELAY_MS = 300;
+// The sortable columns: heading → the API's sort field.
+const SORTABLE = { Name: "name", Id: "id", Amount: "amount", Updated: "updated_at" };
 const summary = document.getElementById("summary");
 const results = document.getElementById("results");
 const prevButton = document.getElementById("prev");
@@ -21,8 +29,13 @@ const pageLabel = document.getElementById("page-label");
 
 function initialState() {
   const limit = Number(query.get("limit"));
+  const sort = query.get("sort") || "";
   return {
     email: query.get("email") || "",
+    q: query.get("q") || "",
+    tags: query.getAll("tag").filter(Boolean),
+    active: ["true", "false"].includes(query.get("active")) ? query.get("active") : "",
+    sort: Object.values(SORTABLE).includes(sort.replace(/^-/, "")) ? sort : "",
     limit: LIMITS.includes(limit) ? limit : DEFAULT_LIMIT,
     cursors: [null],
     page: 0,
@@ -34,17 +47,24 @@ let state = history.state?.records ?? initialState();
 let items = [];
 let nextCursor = null;
 let loaded = false;
+let sequence = 0; // the number of the latest load: only its answer is shown
+let inflight = null; // the AbortController of the load under way
+let searchTimer = null;
 
 function saveState() {
   const params = new URLSearchParams();
   if (state.email) params.set("email", state.email);
+  if (state.q) params.set("q", state.q);
+  for (const tag of state.tags) params.append("tag", tag);
+  if (state.active) params.set("active", state.active);
+  if (state.sort) params.set("sort", state.sort);
   if (state.limit !== DEFAULT_LIMIT) params.set("limit", String(state.limit));
   const search = params.toString();
   history.replaceState({ records: state }, "", search ? `?${search}` : location.pathname);
 }
 
-function matches(record, needle) {
-  return Object.values(record).some((value) => displayText(value).toLowerCase().includes(needle));
+function filtering() {
+  return Boolean(state.q || state.tags.length || state.active);
 }
 
 function cell(label, content, className) {
@@ -61,7 +81,15 @@ function row(record) {
     cell("Id", el("code", {}, displayText(record.id))),
     cell(
       "Tags",
-      record.tags?.length ? el("span", { class: "chips-inline" }, record.tags.map((tag) => el("span", { class: "chip" }, tag))) : "—",
+      record.tags?.length
+        ? el(
+            "span",
+            { class: "chips-inline" },
+            record.tags.map((tag) =>
+              el("button", { type: "button", class: "chip chip-button", title: `Show only records tagged ${tag}`, onclick: () => addTag(tag) }, tag),
+            ),
+          )
+        : "—",
     ),
     cell("Amount", displayText(record.amount), "num"),
     cell("Active", el("span", { class: record.active ? "badge badge-on" : "badge" }, displayText(record.active))),
@@ -85,7 +113,7 @@ function table(records) {
         el(
           "tr",
           {},
-          headings.map((heading) => el("th", { scope: "col", class: heading === "Amount" ? "num" : null }, heading)),
+          headings.map((heading) => heading in SORTABLE ? sortableHeading(heading) : el("th", { scope: "col" }, heading)),
           el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Actions")),
         ),
       ),
@@ -94,7 +122,39 @@ function table(records) {
   );
 }
 
+/** A column heading that sorts: a button in the th, whose aria-sort says the current order. */
+function sortableHeading(heading) {
+  const field = SORTABLE[heading];
+  const current = state.sort.replace(/^-/, "") === field ? (state.sort.startsWith("-") ? "descending" : "ascending") : null;
+  const next = current === "ascending" ? `-${field}` : field;
+  const arrow = current === "ascending" ? " ▲" : current === "descending" ? " ▼" : "";
+  return el(
+    "th",
+    { scope: "col", class: heading === "Amount" ? "num" : null, "aria-sort": current ?? "none" },
+    el(
+      "button",
+      {
+        type: "button",
+        class: "sort-button",
+        "aria-label": `${heading}, sort ${next.startsWith("-") ? "descending" : "ascending"}`,
+        onclick: () => restart({ sort: next }, { focusSort: field }),
+      },
+      heading,
+      el("span", { "aria-hidden": "true", class: "sort-arrow" }, arrow),
+    ),
+  );
+}
+
 function emptyState() {
+  if (filtering() && state.page === 0) {
+    return el(
+      "div",
+      { class: "empty" },
+      el("p", { class: "empty-title" }, "No records match."),
+      el("p", {}, describeFilters()),
+      el("p", {}, el("button", { type: "button", class: "btn", onclick: clearFilters }, "Clear search and filters")),
+    );
+  }
   if (state.page > 0) {
     return el("div", { class: "empty" }, el("p", {}, "No more records."), el("p", {}, "Use Previous to go back."));
   }
@@ -115,54 +175,106 @@ function emptyState() {
   );
 }
 
-function render() {
-  const needle = searchInput.value.trim().toLowerCase();
-  const shown = needle ? items.filter((record) => matches(record, needle)) : items;
+function describeFilters() {
+  const parts = [];
+  if (state.q) parts.push(`“${state.q}”`);
+  if (state.tags.length) parts.push(`tagged ${state.tags.join(" and ")}`);
+  if (state.active) parts.push(state.active === "true" ? "active" : "inactive");
+  return parts.join(", ");
+}
+
+function renderTagFilters() {
+  tagFilters.hidden = state.tags.length === 0;
+  tagFilters.replaceChildren(
+    ...state.tags.map((tag) =>
+      el("button", { type: "button", class: "chip chip-button", "aria-label": `Remove tag filter ${tag}`, onclick: () => removeTag(tag) }, tag, " ×"),
+    ),
+  );
+}
+
+function render(stoppedEarly = false) {
   const first = state.page * state.limit + 1;
-  if (items.length === 0) {
+  if (items.length === 0 && !stoppedEarly) {
     show(results, emptyState());
     summary.textContent = state.page > 0 ? `Page ${state.page + 1}: no records` : "";
   } else {
-    const range = `Records ${first}–${first + items.length - 1}${nextCursor ? "" : ` of ${first + items.length - 1}`}`;
-    summary.textContent = needle ? `${range} · ${shown.length} of ${items.length} on this page match “${searchInput.value.trim()}”` : range;
-    show(
-      results,
-      shown.length ? table(shown) : el("div", { class: "empty" }, el("p", {}, `Nothing on this page matches “${searchInput.value.trim()}”.`)),
-    );
+    const range = items.length
+      ? `Records ${first}–${first + items.length - 1}${nextCursor ? "" : ` of ${first + items.length - 1}`}`
+      : "No matches yet";
+    const matching = filtering() ? ` matching ${describeFilters()}` : "";
+    // The server stopped reading at its budget: Next searches on.
+    const more = stoppedEarly ? " · searched part of the records; Next searches on" : "";
+    summary.textContent = `${range}${matching}${more}`;
+    show(results, items.length ? table(items) : el("div", { class: "empty" }, el("p", {}, "Nothing found in this part yet.")));
   }
   pageLabel.textContent = `Page ${state.page + 1}`;
   prevButton.disabled = state.page === 0;
   nextButton.disabled = !nextCursor;
 }
 
-async function load() {
+async function load({ focusSort } = {}) {
+  const mine = ++sequence;
+  inflight?.abort();
+  inflight = new AbortController();
   loaded = false;
   prevButton.disabled = true;
   nextButton.disabled = true;
   show(results, loading("Loading records…"));
+  renderTagFilters();
+  sortSelect.value = state.sort;
   saveState();
   try {
     const page = await busy(
       results,
-      listRecords({ email: state.email || undefined, limit: state.limit, cursor: state.cursors[state.page] ?? undefined }),
+      listRecords(
+        {
+          email: state.email || undefined,
+          q: state.q || undefined,
+          tag: state.tags,
+          active: state.active || undefined,
+          sort: state.sort || undefined,
+          limit: state.limit,
+          cursor: state.cursors[state.page] ?? undefined,
+        },
+        { signal: inflight.signal },
+      ),
     );
+    if (mine !== sequence) return; // a newer query was sent meanwhile: its answer is the one to show
     items = page.items;
     nextCursor = page.next_cursor;
     loaded = true;
-    render();
+    render(page.stopped_early);
+    if (focusSort) results.querySelector(`th[aria-sort] button[aria-label^="${Object.keys(SORTABLE).find((k) => SORTABLE[k] === focusSort)},"]`)?.focus();
   } catch (error) {
+    if (mine !== sequence) return;
     items = [];
     summary.textContent = "";
-    const actions = [el("button", { type: "button", class: "btn", onclick: load }, "Try again")];
+    const actions = [el("button", { type: "button", class: "btn", onclick: () => load() }, "Try again")];
     if (state.page > 0) actions.push(el("button", { type: "button", class: "btn", onclick: () => restart() }, "Back to the first page"));
     show(results, errorBox(error, { title: "Could not load the records", actions }));
     prevButton.disabled = state.page === 0;
   }
 }
 
-function restart(changes = {}) {
+function addTag(tag) {
+  if (!state.tags.includes(tag)) restart({ tags: [...state.tags, tag] });
+}
+
+function removeTag(tag) {
+  restart({ tags: state.tags.filter((t) => t !== tag) });
+  searchInput.focus();
+}
+
+function clearFilters() {
+  searchInput.value = "";
+  activeSelect.value = "";
+  restart({ q: "", tags: [], active: "" });
+  searchInput.focus();
+}
+
+function restart(changes = {}, options = {}) {
   state = { ...state, ...changes, cursors: [null], page: 0 };
-  return load();
+  return load(options);
 }
 
 async function turn(step) {
@@ -190,7 +302,20 @@ clearButton.addEventListener("click", () => {
   restart({ email: "" });
 });
 limitSelect.addEventListener("change", () => restart({ limit: Number(limitSelect.value) }));
-searchInput.addEventListener("input", () => loaded && render());
+searchInput.addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    const q = searchInput.value.trim();
+    if (q !== state.q) restart({ q });
+  }, SEARCH_DELAY_MS);
+});
+searchInput.closest("form")?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearTimeout(searchTimer);
+  restart({ q: searchInput.value.trim() });
+});
+activeSelect.addEventListener("change", () => restart({ active: activeSelect.value }));
+sortSelect.addEventListener("change", () => restart({ sort: sortSelect.value }));
 prevButton.addEventListener("click", () => turn(-1));
 nextButton.addEventListener("click", () => turn(1));
 document.addEventListener("keydown", (event) => {
@@ -202,6 +327,8 @@ document.addEventListener("keydown", (event) => {
 });
 
 emailInput.value = state.email;
+searchInput.value = state.q;
+activeSelect.value = state.active;
 clearButton.hidden = !state.email;
 limitSelect.replaceChildren(...LIMITS.map((limit) => el("option", { value: String(limit), selected: limit === state.limit }, String(limit))));
 // Signed in, a user sees their own records (the API lists their partition); an admin sees everyone's.
