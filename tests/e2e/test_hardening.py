@@ -92,7 +92,7 @@ def readme_api_block() -> str:
     text = README.read_text(encoding="utf-8")
     match = re.search(r"```sh\n(API=http://127\.0\.0\.1:3000.*?)```", text, re.S)
     assert match, "README has no API example block"
-    continued = re.findall(r"```sh\n(# API (?:and \w+ )?(?:and \w+ )?as in the examples above.*?)```", text, re.S)
+    continued = re.findall(r"```sh\n(# API (?:and \w+ )*as in the examples above.*?)```", text, re.S)
     return "\n".join([match.group(1), *continued])
 
 

@@ -187,7 +187,7 @@ def test_a_service_provides_the_run_time_value_of_its_resources(tmp_path):
 
 
 def test_each_methods_checks_come_from_the_openapi_body():
-    """What API Gateway enforces is the body's `security`: the authorizer on the API's routes, OPTIONS open."""
+    """What API Gateway enforces is the body's `security`: the authorizer on API routes, OPTIONS open."""
     from serverless_local.stack import RouteAuth
 
     root = ROOT / "template.yaml"
