@@ -1,10 +1,10 @@
 """Records as files: CSV and JSON Lines, read into request bodies and written from records.
 
 CSV: a header row naming record fields (any order; the server's fields, such as `version` and
-`created_at`, which exports carry, are read and ignored), one record per row. An empty cell is an absent field; `tags`
-are separated by `|`; `active` is `true` or `false`; numbers are read as exact decimals, so a value
-survives an export and an import digit for digit. JSON Lines: one record object per line, numbers
-exact. A row becomes the body a POST /records would carry, and the same rules check it.
+`created_at`, which exports carry, are read and ignored), one record per row. An empty cell is an
+absent field; `tags` are separated by `|`; `active` is `true` or `false`; numbers are read as exact
+decimals, so a value survives an export and an import digit for digit. JSON Lines: one record object
+per line, numbers exact. A row becomes the body a POST /records would carry, and the same rules check it.
 """
 
 from __future__ import annotations
