@@ -28,6 +28,7 @@ from serverless_local.services.apigateway import ApiGatewayService
 from serverless_local.services.dynamodb import DynamoDbService
 from serverless_local.services.lambda_ import LOCAL_VALUES, LambdaService
 from serverless_local.stack import LocalTemplate, read_apis, read_functions
+from serverless_local.template import TemplateError
 
 __all__ = ["INTEGRATION_TIMEOUT_SECONDS", "LocalServer", "ServeOptions", "StartError", "run"]
 
@@ -113,8 +114,10 @@ class LocalServer:
         for warmup in self.context.warming:
             with contextlib.suppress(ServiceUnavailable):
                 warmup.wait()
-            if warmup.error is not None:
+            if isinstance(warmup.error, TemplateError | StartError):
                 raise warmup.error
+            if warmup.error is not None:
+                raise StartError(f"{warmup.service.title} could not start: {warmup.error}") from warmup.error
 
     def _prepare_state(self) -> None:
         state = self.options.state_dir
