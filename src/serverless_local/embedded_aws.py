@@ -8,17 +8,22 @@ from it, each undone by `stop` and each exercised by tests/unit/test_embedded_aw
   returned by a Scan included, for its dashboard: memory grew by ~2 KB per item read);
 - DynamoDB AttributeValues are serialised directly instead of through moto's shape walker
   (about 2.5 ms per item returned otherwise);
-- services journal their successful actions through `on_action`, which runs under the service's lock.
+- services journal their successful actions through `on_action`, which runs under the service's lock;
+- a service still warming up (`hold`) has its requests held, at the endpoint and from in-process
+  clients alike, until it is ready (or answered with why it cannot be).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -28,8 +33,15 @@ _MOTO_API = ("/moto-api", "/favicon.ico")
 
 log = logging.getLogger("serverless_local")
 
+#: Waits until a held service is ready; raises ServiceUnavailable if it never will be.
+Gate = Callable[[], None]
+
 #: Called after a successful action of a hooked moto handler: (handler, action name, parameters).
 ActionHook = Callable[[Any, str, dict[str, Any]], None]
+
+
+class ServiceUnavailable(Exception):
+    """A held service failed to become ready; the message says why in one sentence."""
 
 
 class Patches:
@@ -70,6 +82,18 @@ class EmbeddedAws:
         self._patches = Patches()
         self._clients: dict[str, Any] = {}
         self._app: Any = None
+        #: Services held until ready, by the name their requests are signed with (`states`, ...).
+        self._held: dict[str, Gate] = {}
+
+    def hold(self, signing_name: str, gate: Gate) -> None:
+        """Hold every request for `signing_name` (endpoint and in-process clients) on `gate` first."""
+        self._held[signing_name] = gate
+
+    def wait_for(self, signing_name: str) -> None:
+        """Return once `signing_name` is ready (at once if it is not held)."""
+        gate = self._held.get(signing_name)
+        if gate is not None:
+            gate()
 
     def start(self) -> None:
         """Start moto for this process (dummy credentials, one region) and install the hooks."""
@@ -116,6 +140,10 @@ class EmbeddedAws:
                 aws_access_key_id="local",
                 aws_secret_access_key="local",  # noqa: S106 (the mock's dummy credentials)
             )
+            signing_name = self._clients[service].meta.service_model.signing_name
+            self._clients[service].meta.events.register(
+                "before-call", lambda **_: self.wait_for(signing_name)
+            )
         return self._clients[service]
 
     def replace(self, owner: Any, name: str, method: Callable[..., Any]) -> None:
@@ -149,6 +177,15 @@ class EmbeddedAws:
                 if str(environ.get("PATH_INFO", "")).startswith(_MOTO_API):
                     start_response("404 Not Found", [("Content-Type", "application/json")])
                     return [b'{"message": "not served by the local runtime"}']
+                try:
+                    self.wait_for(_signing_name(environ))
+                except ServiceUnavailable as error:
+                    body = json.dumps({"__type": "ServiceUnavailable", "message": str(error)}).encode()
+                    start_response(
+                        "503 Service Unavailable",
+                        [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ServiceUnavailable")],
+                    )
+                    return [body]
                 if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_DYNAMODB_TARGET):
                     return _dynamodb(environ, start_response)
                 return dispatcher(environ, start_response)  # type: ignore[no-any-return]
@@ -188,6 +225,17 @@ class EmbeddedAws:
 
 
 _running: list[EmbeddedAws] = []
+#: The service a SigV4 request is for: the fourth part of its credential scope.
+_SCOPE = re.compile(r"Credential=[^/,\s&]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+def _signing_name(environ: dict[str, Any]) -> str:
+    """The signing name of a request (its Authorization header, or a presigned URL's X-Amz-Credential)."""
+    signed = str(environ.get("HTTP_AUTHORIZATION", "")) or unquote(str(environ.get("QUERY_STRING", "")))
+    found = _SCOPE.search(signed)
+    return found.group(1) if found else ""
+
+
 #: DynamoDB's JSON protocol names its operations in X-Amz-Target.
 _DYNAMODB_TARGET = "DynamoDB_20120810."
 

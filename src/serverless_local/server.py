@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from serverless_local.embedded_aws import EmbeddedAws
+from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
 from serverless_local.gateway import HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, ServeOptions
@@ -28,6 +28,7 @@ from serverless_local.services.apigateway import ApiGatewayService
 from serverless_local.services.dynamodb import DynamoDbService
 from serverless_local.services.lambda_ import LOCAL_VALUES, LambdaService
 from serverless_local.stack import LocalTemplate, read_apis, read_functions
+from serverless_local.template import TemplateError
 
 __all__ = ["INTEGRATION_TIMEOUT_SECONDS", "LocalServer", "ServeOptions", "StartError", "run"]
 
@@ -90,6 +91,9 @@ class LocalServer:
             self.aws.start()
         for service in context.started.values():
             service.attach()
+        # Only now: with one GIL, a warm-up running beside the attaches would only slow them down.
+        for warmup in context.warming:
+            warmup.start()
         self.notes = context.notes
 
         self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
@@ -100,6 +104,20 @@ class LocalServer:
         self.gateway_edge.refusal = api.refuse
         self.gateway_edge.start()
         self.startup_seconds = time.perf_counter() - began
+
+    def wait_ready(self) -> None:
+        """Return once every service warming in the background is ready; raise its error if one failed.
+
+        `start` returns, and the server answers, before that: requests for a warming service wait.
+        """
+        assert self.context is not None
+        for warmup in self.context.warming:
+            with contextlib.suppress(ServiceUnavailable):
+                warmup.wait()
+            if isinstance(warmup.error, TemplateError | StartError):
+                raise warmup.error
+            if warmup.error is not None:
+                raise StartError(f"{warmup.service.title} could not start: {warmup.error}") from warmup.error
 
     def _prepare_state(self) -> None:
         state = self.options.state_dir
@@ -256,6 +274,10 @@ def run(options: ServeOptions) -> None:
     signal.signal(signal.SIGINT, _interrupt)
     print(server.banner(), flush=True)
     try:
+        if server.context is not None and server.context.warming:
+            server.wait_ready()
+            for warmup in server.context.warming:
+                print(f"serverless-crud: {warmup.service.title} ready: {warmup.service.report()}", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -10,6 +10,7 @@ import json
 import signal
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -317,3 +318,22 @@ def test_an_upload_is_the_callers_and_imports_like_a_body(server):
     assert missing.json()["errors"] == [
         {"field": "upload", "message": "has no file: PUT the file to its upload_url first"}
     ]
+
+
+def test_step_functions_requests_made_at_once_wait_for_the_templates_machines(tmp_path):
+    """The server answers before its state machines exist in moto (they are created in the
+    background); an import and a Step Functions call made the moment it says it is ready both see them."""
+    fresh = start_server(tmp_path)
+    try:
+        sfn = aws_client(fresh.aws, "stepfunctions")
+        with ThreadPoolExecutor(2) as pool:
+            imported = pool.submit(start, fresh, "/imports", b"email,name\nat-once@example.com,First\n", CSV)
+            listed = pool.submit(sfn.list_state_machines)
+            names = {machine["name"] for machine in listed.result()["stateMachines"]}
+            location = imported.result()
+        assert names == {f"serverless-crud-local-{kind}" for kind in ("import", "export", "erase")}
+        job = finished(fresh, location)
+        assert (job["status"], job["counts"]) == ("succeeded", {"rows": 1, "written": 1, "rejected": 0})
+        assert "States ready: serverless-crud-local-import, " in fresh.output()
+    finally:
+        fresh.stop()

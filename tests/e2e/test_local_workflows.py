@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -170,3 +172,21 @@ def test_objects_executions_and_interruptions_survive_a_restart(tmp_path):
         assert "interrupted" not in third.output()  # recorded once, not again at every start
     finally:
         third.stop()
+
+
+def test_a_definition_step_functions_refuses_ends_the_server_with_one_sentence(tmp_path):
+    """Machines are created after the server answers; one that moto refuses still ends the server, named."""
+    here = TEMPLATE.parent
+    broken = tmp_path / "template.yaml"
+    broken.write_text(
+        TEMPLATE.read_text()
+        .replace("CodeUri: ../functions/", f"CodeUri: {here.parent / 'functions'}/")
+        .replace("DefinitionUri: steps.asl.json", f"DefinitionUri: {here / 'steps.asl.json'}")
+        .replace("{ Type: Wait, Seconds: 120, End: true }", "{ Type: Nonsense, End: true }")
+    )
+    command = [sys.executable, "-m", "serverless_crud_cli", "serve", "--port", "0", "--template", str(broken)]
+    command += ["--state-dir", str(tmp_path / "state")]
+    ended = subprocess.run(command, capture_output=True, text=True, timeout=START_LIMIT_SECONDS, check=False)
+    assert ended.returncode == 1
+    assert "serverless-crud: WaitingMachine: Step Functions refuses its definition" in ended.stderr
+    assert "Traceback" not in ended.stdout + ended.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import moto
@@ -12,13 +13,15 @@ import pytest
 from moto.core.common_models import BaseModel
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
+from werkzeug.test import Client as WerkzeugClient
 
-from serverless_local.embedded_aws import HOOKED_MOTO_VERSION, EmbeddedAws
+from serverless_local.embedded_aws import HOOKED_MOTO_VERSION, EmbeddedAws, ServiceUnavailable
 from serverless_local.options import ServeOptions
 from serverless_local.services import dynamodb
-from serverless_local.services.base import ServiceContext
+from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.dynamodb import DynamoDbService
 from serverless_local.stack import LocalTemplate
+from serverless_local.template import TemplateError
 
 TEMPLATE = """
 Resources:
@@ -240,3 +243,40 @@ def original(patches, owner, name):
         if patched_owner is owner and patched_name == name:
             return saved
     raise LookupError(name)
+
+
+class Held(Service):
+    """A service whose requests (signed for SQS) are held while it warms up."""
+
+    title = "Held"
+    signing_name = "sqs"
+
+
+def test_a_warming_service_is_answered_once_its_work_has_run(table):
+    held = Held(table.context)
+    sqs = table.context.aws.client("sqs")
+    warmup = held.warm("preparing", lambda: sqs.create_queue(QueueName="made-while-warming"))
+    with ThreadPoolExecutor(1) as pool:
+        listed = pool.submit(sqs.list_queues)  # asked before the work has even started
+        warmup.start()
+        assert [url.rsplit("/", 1)[1] for url in listed.result()["QueueUrls"]] == ["made-while-warming"]
+    assert warmup.ready
+
+
+def test_a_warm_up_that_failed_is_the_answer_at_the_endpoint_and_in_process(table):
+    held = Held(table.context)
+
+    def refused() -> None:
+        raise TemplateError("Queue: refused")
+
+    warmup = held.warm("preparing", refused)
+    warmup.start()
+    warmup.end()
+    signed = "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/sqs/aws4_request, SignedHeaders=host"
+    answer = WerkzeugClient(table.context.aws.wsgi_app()).post("/", headers={"Authorization": signed})
+    assert (answer.status_code, answer.get_json()) == (
+        503,
+        {"__type": "ServiceUnavailable", "message": "Queue: refused"},
+    )
+    with pytest.raises(ServiceUnavailable, match="Queue: refused"):
+        table.context.aws.client("sqs").list_queues()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from serverless_local.embedded_aws import EmbeddedAws
+from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
 from serverless_local.journal import Store
 from serverless_local.options import ServeOptions
 from serverless_local.stack import Event, LocalTemplate, Resource
@@ -31,6 +32,9 @@ class ServiceContext:
     #: registers it (the user pool service does for Cognito); routes that name another pass, with a note.
     authorizers: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
+    #: The services still warming up in the background (see `Service.warm`).
+    warming: list[Warmup] = field(default_factory=list)
+
     def store(self, namespace: str) -> Store:
         """The journal and snapshots of `namespace` in the state directory."""
         return Store(self.options.state_dir / namespace, sync=self.options.sync)
@@ -41,6 +45,55 @@ class ServiceContext:
         if not isinstance(found, kind):
             raise LookupError(f"{kind.__name__} is not running (it must come earlier in SERVICES)")
         return found
+
+
+class Warmup:
+    """Work a service finishes in a thread after start; its requests wait for it (`EmbeddedAws.hold`).
+
+    Running `work` in the background lets the server answer its first request without paying for
+    it (the Step Functions engine's import is ~1.2 s). An error in it is kept: the holder's requests
+    are answered with it, and `wait` raises it (the CLI ends the server with it).
+    """
+
+    def __init__(self, service: Service, doing: str, work: Callable[[], None]) -> None:
+        self.service = service
+        #: What the banner says while it runs ("the state machines are being prepared").
+        self.doing = doing
+        self.error: Exception | None = None
+        self._work = work
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"warm-{service.title}", daemon=True)
+        service.context.aws.hold(service.signing_name, self.wait)
+
+    def start(self) -> None:
+        """Begin the work (the server does, once every service is attached)."""
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._work()
+        except Exception as error:  # kept for every waiter: it is the start's failure, told later
+            self.error = error
+        finally:
+            self._done.set()
+
+    def end(self) -> None:
+        """Wait for the work if it is running (a service's `stop`: it may still be using moto)."""
+        if self._thread.is_alive():
+            self._thread.join()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the work ended (successfully or not)."""
+        return self._done.is_set()
+
+    def wait(self) -> None:
+        """Return once the work succeeded; raise ServiceUnavailable with its error if it failed."""
+        if threading.current_thread() is self._thread:
+            return  # the work's own calls pass the gate
+        self._done.wait()
+        if self.error is not None:
+            raise ServiceUnavailable(str(self.error))
 
 
 class Service:
@@ -62,6 +115,8 @@ class Service:
     #: Whether it needs the embedded moto started (moto's import is most of start-up; a service
     #: that does not need it, such as Lambda, starts first, in parallel with it).
     uses_moto: ClassVar[bool] = True
+    #: The name its requests are signed with (the credential scope's service), which `warm` holds.
+    signing_name: ClassVar[str] = ""
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -81,6 +136,13 @@ class Service:
 
     def attach(self) -> None:
         """Once moto runs (every service started): register in it what the endpoint should show."""
+
+    def warm(self, doing: str, work: Callable[[], None]) -> Warmup:
+        """Run `work` in the background once every service is attached; requests for this service
+        wait until it has run (held from now on)."""
+        warmup = Warmup(self, doing, work)
+        self.context.warming.append(warmup)
+        return warmup
 
     def stop(self) -> None:
         """Stop serving; the journal is already durable."""

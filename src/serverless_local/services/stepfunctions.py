@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
-from serverless_local.services.base import Service, ServiceContext
+from serverless_local.services.base import Service, ServiceContext, Warmup
 from serverless_local.template import TemplateError, Unresolvable
 
 STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
@@ -103,6 +103,7 @@ class StepFunctionsService(Service):
     namespace: ClassVar[str | None] = "stepfunctions"
     #: ARNs are known without moto (registered in `start`); the machines are created in `attach`.
     uses_moto: ClassVar[bool] = False
+    signing_name: ClassVar[str] = "states"
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
@@ -112,6 +113,7 @@ class StepFunctionsService(Service):
         self.machines: dict[str, MachineSpec] = {}
         self.interrupted = 0
         self._patches = Patches()
+        self.warmup: Warmup | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -132,9 +134,17 @@ class StepFunctionsService(Service):
         raise Unresolvable(f"{logical_id}.{attribute} exists only in AWS")
 
     def attach(self) -> None:
-        """Create each state machine in moto, restore the executions, journal them from now on."""
+        """Read each definition (now that every name resolves), then create the machines in the background.
+
+        Creating them costs ~1.5 s (moto's ASL engine is imported by the first): the server answers
+        meanwhile, and every Step Functions request waits for them (`Service.warm`).
+        """
         for resource in self.resources:
             self.machines[resource.logical_id] = self.read_machine(resource.logical_id, resource.properties)
+        self.warmup = self.warm("the state machines are being prepared", self._create)
+
+    def _create(self) -> None:
+        """Create each state machine in moto, restore the executions, journal them from now on."""
         client = self.context.aws.client("stepfunctions")
         role = self.context.aws.client("iam").create_role(
             RoleName=_ROLE, AssumeRolePolicyDocument=json.dumps(_TRUST)
@@ -177,13 +187,19 @@ class StepFunctionsService(Service):
         return MachineSpec(logical_id, self.names[logical_id], substitute(text, substitutions), kind)
 
     def stop(self) -> None:
-        """Give moto its methods back and close the journal."""
+        """Give moto its methods back and close the journal (once the machines' creation has ended)."""
+        if self.warmup is not None:
+            self.warmup.end()
         self._patches.restore()
         self.store.close()
 
     def report(self) -> str:
         """The state machines, and the executions recorded as interrupted at this start."""
         names = ", ".join(spec.name for spec in self.machines.values()) or "no state machines"
+        if self.warmup is not None and not self.warmup.ready:
+            names += f" ({self.warmup.doing}; Step Functions requests wait for them)"
+        elif self.warmup is not None and self.warmup.error is not None:
+            names += f" (not created: {self.warmup.error})"
         if self.interrupted:
             names += f"; {self.interrupted} execution(s) interrupted by the last stop recorded as failed"
         return names
