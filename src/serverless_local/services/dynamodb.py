@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import bisect
 import copy
+import inspect
 import logging
 import threading
 import weakref
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from serverless_local.dynamodb_indexes import IndexOrders
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
 from serverless_local.journal import JournalContents
 from serverless_local.services.base import Service, ServiceContext
@@ -156,6 +158,8 @@ class DynamoDbService(Service):
         self._patches = Patches()
         #: Bumped by every change: the sorted order of a table is cached for one generation.
         self.generation = 0
+        #: GSIs in order, moved item by item by every write (dynamodb_indexes).
+        self.indexes = IndexOrders()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -228,6 +232,7 @@ class DynamoDbService(Service):
                 self.store.set_aside(self.journal)
                 self.context.notes.append(f"{self.store.directory}: {self.journal.describe_damage()}")
             self.generation += 1
+            self.indexes.clear()  # replay wrote around the hooks: the orders are rebuilt on first use
             self.recording = True
 
     def ensure_tables(self, tables: dict[str, dict[str, Any]], ttl: dict[str, dict[str, Any]]) -> list[str]:
@@ -273,12 +278,28 @@ class DynamoDbService(Service):
 
     # -- the journal hook ----------------------------------------------------------------------------
     def _after_action(self, handler: Any, action: str, params: dict[str, Any]) -> None:
-        if action.startswith(READ_PREFIXES) or not self.recording:
+        if action.startswith(READ_PREFIXES):
+            return
+        self._move_index_entries(action, params)
+        if not self.recording:
             return
         self.generation += 1
         self.store.append(self.changes(action, params))
         if self.store.segment_bytes > COMPACT_AFTER_BYTES:
             self.compact_in_background()
+
+    def _move_index_entries(self, action: str, params: dict[str, Any]) -> None:
+        """Keep the GSI orders current: item writes move their items, any other write drops them."""
+        if action in NOT_KEPT:
+            return
+        if action not in ITEM_WRITES:
+            self.indexes.clear()
+            return
+        for name, key in _written_keys(self, action, params):
+            table = self.backend.get_table(name)
+            values = self._key_values(table, key)
+            native = tuple(value.cast_value for value in values if value is not None)
+            self.indexes.written(table, native, table.get_item(*values))
 
     def changes(self, action: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Journal entries describing what a successful `action` changed (called under the lock)."""
@@ -448,7 +469,9 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
 
     def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = kwargs.get("index_name") if len(args) < 7 else args[6]
-        if index_name or hash_key is None:
+        if index_name:
+            return index_query(table, hash_key, *args, **kwargs)
+        if hash_key is None:
             return original_query(table, hash_key, *args, **kwargs)
         partition = table.items.get(hash_key)
         if partition is None:
@@ -461,6 +484,20 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
         return _with_items(
             found, original_query, table, hash_key, *args, copies=projected is not None, **kwargs
         )
+
+    def index_query(table: Any, *args: Any, **kwargs: Any) -> Any:
+        """A GSI Query on its window of the index (dynamodb_indexes); moto's own path otherwise."""
+        from moto.dynamodb.models.table import RESULT_SIZE_LIMIT
+
+        named = query_signature.bind(table, *args, **kwargs).arguments
+        order = service.indexes.get(table, named["index_name"])
+        window = None
+        if order is not None and not named.get("consistent_read") and not named.get("filter_kwargs"):
+            window = order.window(named, size, RESULT_SIZE_LIMIT)
+        if window is None:
+            return original_query(table, *args, **kwargs)
+        copies = named.get("projection_expressions") is not None
+        return _with_items(window, original_query, table, *args, copies=copies, **kwargs)
 
     def scan(
         table: Any, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any
@@ -495,6 +532,7 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
 
     original_all_items = patches.replace(Table, "all_items", all_items)
     original_query = patches.replace(Table, "query", query)
+    query_signature = inspect.signature(original_query)
     original_scan = patches.replace(Table, "scan", scan)
     original_size = patches.replace(Item, "size", size)
     _install_result_conversion(patches)
