@@ -1,4 +1,4 @@
-"""Queries on global secondary indexes at the local AWS endpoint answer exactly what moto's own Query
+"""Queries on global secondary indexes (and on tables) at the local AWS endpoint answer exactly what moto's own Query
 answers: the same writes go to the local server (its GSI fast path) and to a plain moto in this
 process, and randomized queries of every kind are compared page by page, before and after writes
 that move items between index partitions, and after a restart (the journal replayed)."""
@@ -108,12 +108,16 @@ class Pair:
 
 
 def _random_query(rng: random.Random) -> dict[str, Any]:
-    index = rng.choice(["by_r", "by_n", "h_by_r", "g_only"])
-    hash_name = "h" if index == "h_by_r" else "g"
-    hash_value = {"N": str(rng.randint(1, 3))} if hash_name == "h" else {"S": rng.choice([*GROUPS, "none"])}
+    index = rng.choice(["by_r", "by_n", "h_by_r", "g_only", None])  # None: the table itself
+    hash_name = {"h_by_r": "h", None: "pk"}.get(index, "g")
+    hash_value = {
+        "h": {"N": str(rng.randint(1, 3))},
+        "pk": {"S": f"p{rng.randint(0, 5)}"},
+        "g": {"S": rng.choice([*GROUPS, "none"])},
+    }[hash_name]
     names, values = {"#h": hash_name}, {":h": hash_value}
     condition = "#h = :h"
-    range_name = {"by_r": "r", "h_by_r": "r", "by_n": "n"}.get(index)
+    range_name = {"by_r": "r", "h_by_r": "r", "by_n": "n", None: "sk"}.get(index)
     if range_name and rng.random() < 0.8:
         names["#r"] = range_name
         kind = "S" if range_name == "r" else "N"
@@ -121,6 +125,8 @@ def _random_query(rng: random.Random) -> dict[str, Any]:
         def value() -> dict[str, str]:
             if kind == "S":
                 return {"S": rng.choice([w for w in WORDS if w]) + rng.choice(["", "x"])}
+            if range_name == "sk":
+                return {"N": str(rng.randint(-1, 151))}
             return {"N": str(rng.choice([-3, -1.5, 0, 1, 2, 5, 10, 11]))}
 
         operator = rng.choice(
@@ -141,7 +147,7 @@ def _random_query(rng: random.Random) -> dict[str, Any]:
             condition += f" AND #r {operator} :a"
     request: dict[str, Any] = {
         "TableName": TABLE["TableName"],
-        "IndexName": index,
+        **({"IndexName": index} if index else {}),
         "KeyConditionExpression": condition,
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,

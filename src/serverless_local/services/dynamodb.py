@@ -467,36 +467,28 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
             return list(narrowed)
         return list(ordered(table)[0])
 
-    def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = kwargs.get("index_name") if len(args) < 7 else args[6]
-        if index_name:
-            return index_query(table, hash_key, *args, **kwargs)
-        if hash_key is None:
-            return original_query(table, hash_key, *args, **kwargs)
-        partition = table.items.get(hash_key)
-        if partition is None:
-            found: list[Any] = []
-        elif table.range_key_attr:
-            found = list(partition.values())
-        else:
-            found = [partition]
-        projected = (args[5] if len(args) > 5 else kwargs.get("projection_expressions")) or None
-        return _with_items(
-            found, original_query, table, hash_key, *args, copies=projected is not None, **kwargs
-        )
-
-    def index_query(table: Any, *args: Any, **kwargs: Any) -> Any:
-        """A GSI Query on its window of the index (dynamodb_indexes); moto's own path otherwise."""
+    def query(table: Any, *args: Any, **kwargs: Any) -> Any:
+        """A Query on its window of the table's or the GSI's order (dynamodb_indexes); otherwise on
+        the table's partition alone, or moto's own path (an LSI, a Query it does not cover)."""
         from moto.dynamodb.models.table import RESULT_SIZE_LIMIT
 
         named = query_signature.bind(table, *args, **kwargs).arguments
-        order = service.indexes.get(table, named["index_name"])
+        index_name = named.get("index_name")
+        order = service.indexes.get(table, index_name)
         window = None
-        if order is not None and not named.get("consistent_read") and not named.get("filter_kwargs"):
+        # ConsistentRead on a GSI and the legacy QueryFilter: moto's own answer (an error, a filter)
+        plain = not named.get("filter_kwargs") and not (index_name and named.get("consistent_read"))
+        if order is not None and plain:
             window = order.window(named, size, RESULT_SIZE_LIMIT)
+        if window is None and not index_name and named.get("hash_key") is not None:
+            partition = table.items.get(named["hash_key"])
+            if partition is None:
+                window = []
+            else:
+                window = list(partition.values()) if table.range_key_attr else [partition]
         if window is None:
             return original_query(table, *args, **kwargs)
-        copies = named.get("projection_expressions") is not None
+        copies = bool(named.get("projection_expressions"))
         return _with_items(window, original_query, table, *args, copies=copies, **kwargs)
 
     def scan(
