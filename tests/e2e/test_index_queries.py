@@ -1,7 +1,8 @@
 """Queries on global secondary indexes (and on tables) at the local AWS endpoint answer exactly
 what moto's own Query answers: the same writes go to the local server (its fast path) and to a
-plain moto in this process, and randomized queries of every kind are compared page by page, before and after writes
-that move items between index partitions, and after a restart (the journal replayed)."""
+plain moto in this process, and randomized queries of every kind are compared page by page, before
+and after writes that move items between index partitions, and after a restart (the journal
+replayed)."""
 
 from __future__ import annotations
 
