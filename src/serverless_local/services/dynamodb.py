@@ -7,9 +7,11 @@ table as created), so replaying them is deterministic.
 
 Hooks keep reads from costing O(table) each (moto sorts every item on every Scan and Query): the
 sorted order is computed once per change (with native keys, not moto's slow comparisons), a Query on
-the table reads only its partition, a Scan page starts at its ExclusiveStartKey by bisection, item
+the table or a GSI reads only the window of its page in an order kept current by every item write
+(serverless_local.dynamodb_indexes), a Scan page starts at its ExclusiveStartKey by bisection, item
 sizes are measured once per change, and a page without a projection is not deep-copied (it is only
-serialised, under the lock). tests/unit/test_embedded_aws.py checks they answer exactly what moto does.
+serialised, under the lock). tests/unit/test_embedded_aws.py and tests/e2e/test_index_queries.py
+check they answer exactly what moto does.
 """
 
 from __future__ import annotations
