@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -298,10 +299,12 @@ def measure_lists(pages: int = LIST_PAGES) -> tuple[list[list[str]], dict[str, f
 
 def _journal_of(records: int, state: Path) -> None:
     """A state directory whose journal holds `records` records, written as the server writes them."""
+    from serverless_crud.dal.attributes import serialise_item
+    from serverless_crud.dal.derived import derived
     from serverless_local.journal import Store
     from serverless_local.stack import read_stack
 
-    (table,) = read_stack(ROOT / "template.yaml").tables.values()
+    table = read_stack(ROOT / "template.yaml").tables["RecordsTable"]
     store = Store(state / "dynamodb", sync=False)
     entries: list[dict[str, Any]] = [{"op": "create_table", "params": table}]
     for number in range(records):
@@ -318,6 +321,11 @@ def _journal_of(records: int, state: Path) -> None:
             "created_at": {"S": "2026-01-01T00:00:00.000Z"},
             "updated_at": {"S": "2026-01-01T00:00:00.000Z"},
         }
+        # The search and sort attributes every write stores, so the indexes are replayed too.
+        record = {"email": item["email"]["S"], "id": int(item["id"]["N"]), "name": item["name"]["S"]}
+        record.update(notes=item["notes"]["S"], tags=["alpha", "beta"], amount=Decimal("12.50"))
+        record["updated_at"] = item["updated_at"]["S"]
+        item.update(serialise_item({k: v for k, v in derived(record).items() if k not in ("email", "id")}))
         entries.append({"op": "put", "table": table["TableName"], "item": item})
     store.append(entries)
     store.close()
