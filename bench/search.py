@@ -172,6 +172,8 @@ LATENCY_PATTERNS = [
     ("owner, q=alpha", {"email": OWNER, "q": "alpha"}),
     ("owner, q=rare (1 in 50)", {"email": OWNER, "q": "rare"}),
     ("owner, q=beta + tag=vip + sort=name", {"email": OWNER, "q": "beta", "tag": "vip", "sort": "name"}),
+    ("owner, sort=name", {"email": OWNER, "sort": "name"}),
+    ("owner, sort=-updated_at", {"email": OWNER, "sort": "-updated_at"}),
     ("owner, sort=-amount", {"email": OWNER, "sort": "-amount"}),
     ("all, sort=name (4 shards)", {"sort": "name"}),
 ]

@@ -7,9 +7,11 @@ table as created), so replaying them is deterministic.
 
 Hooks keep reads from costing O(table) each (moto sorts every item on every Scan and Query): the
 sorted order is computed once per change (with native keys, not moto's slow comparisons), a Query on
-the table reads only its partition, a Scan page starts at its ExclusiveStartKey by bisection, item
+the table or a GSI reads only the window of its page in an order kept current by every item write
+(serverless_local.dynamodb_indexes), a Scan page starts at its ExclusiveStartKey by bisection, item
 sizes are measured once per change, and a page without a projection is not deep-copied (it is only
-serialised, under the lock). tests/unit/test_embedded_aws.py checks they answer exactly what moto does.
+serialised, under the lock). tests/unit/test_embedded_aws.py and tests/e2e/test_index_queries.py
+check they answer exactly what moto does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import base64
 import bisect
 import copy
+import inspect
 import logging
 import threading
 import weakref
@@ -24,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from serverless_local.dynamodb_indexes import IndexOrders
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
 from serverless_local.journal import JournalContents
 from serverless_local.services.base import Service, ServiceContext
@@ -156,6 +160,8 @@ class DynamoDbService(Service):
         self._patches = Patches()
         #: Bumped by every change: the sorted order of a table is cached for one generation.
         self.generation = 0
+        #: GSIs in order, moved item by item by every write (dynamodb_indexes).
+        self.indexes = IndexOrders()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -228,6 +234,7 @@ class DynamoDbService(Service):
                 self.store.set_aside(self.journal)
                 self.context.notes.append(f"{self.store.directory}: {self.journal.describe_damage()}")
             self.generation += 1
+            self.indexes.clear()  # replay wrote around the hooks: the orders are rebuilt on first use
             self.recording = True
 
     def ensure_tables(self, tables: dict[str, dict[str, Any]], ttl: dict[str, dict[str, Any]]) -> list[str]:
@@ -273,12 +280,28 @@ class DynamoDbService(Service):
 
     # -- the journal hook ----------------------------------------------------------------------------
     def _after_action(self, handler: Any, action: str, params: dict[str, Any]) -> None:
-        if action.startswith(READ_PREFIXES) or not self.recording:
+        if action.startswith(READ_PREFIXES):
+            return
+        self._move_index_entries(action, params)
+        if not self.recording:
             return
         self.generation += 1
         self.store.append(self.changes(action, params))
         if self.store.segment_bytes > COMPACT_AFTER_BYTES:
             self.compact_in_background()
+
+    def _move_index_entries(self, action: str, params: dict[str, Any]) -> None:
+        """Keep the GSI orders current: item writes move their items, any other write drops them."""
+        if action in NOT_KEPT:
+            return
+        if action not in ITEM_WRITES:
+            self.indexes.clear()
+            return
+        for name, key in _written_keys(self, action, params):
+            table = self.backend.get_table(name)
+            values = self._key_values(table, key)
+            native = tuple(value.cast_value for value in values if value is not None)
+            self.indexes.written(table, native, table.get_item(*values))
 
     def changes(self, action: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Journal entries describing what a successful `action` changed (called under the lock)."""
@@ -446,21 +469,29 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
             return list(narrowed)
         return list(ordered(table)[0])
 
-    def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = kwargs.get("index_name") if len(args) < 7 else args[6]
-        if index_name or hash_key is None:
-            return original_query(table, hash_key, *args, **kwargs)
-        partition = table.items.get(hash_key)
-        if partition is None:
-            found: list[Any] = []
-        elif table.range_key_attr:
-            found = list(partition.values())
-        else:
-            found = [partition]
-        projected = (args[5] if len(args) > 5 else kwargs.get("projection_expressions")) or None
-        return _with_items(
-            found, original_query, table, hash_key, *args, copies=projected is not None, **kwargs
-        )
+    def query(table: Any, *args: Any, **kwargs: Any) -> Any:
+        """A Query on its window of the table's or the GSI's order (dynamodb_indexes); otherwise on
+        the table's partition alone, or moto's own path (an LSI, a Query it does not cover)."""
+        from moto.dynamodb.models.table import RESULT_SIZE_LIMIT
+
+        named = query_signature.bind(table, *args, **kwargs).arguments
+        index_name = named.get("index_name")
+        order = service.indexes.get(table, index_name)
+        window = None
+        # ConsistentRead on a GSI and the legacy QueryFilter: moto's own answer (an error, a filter)
+        plain = not named.get("filter_kwargs") and not (index_name and named.get("consistent_read"))
+        if order is not None and plain:
+            window = order.window(named, size, RESULT_SIZE_LIMIT)
+        if window is None and not index_name and named.get("hash_key") is not None:
+            partition = table.items.get(named["hash_key"])
+            if partition is None:
+                window = []
+            else:
+                window = list(partition.values()) if table.range_key_attr else [partition]
+        if window is None:
+            return original_query(table, *args, **kwargs)
+        copies = bool(named.get("projection_expressions"))
+        return _with_items(window, original_query, table, *args, copies=copies, **kwargs)
 
     def scan(
         table: Any, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any
@@ -495,6 +526,7 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
 
     original_all_items = patches.replace(Table, "all_items", all_items)
     original_query = patches.replace(Table, "query", query)
+    query_signature = inspect.signature(original_query)
     original_scan = patches.replace(Table, "scan", scan)
     original_size = patches.replace(Item, "size", size)
     _install_result_conversion(patches)
