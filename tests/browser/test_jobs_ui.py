@@ -22,12 +22,18 @@ def small_limit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+def _people(tmp_path: Path, email: str, count: int, name: str, extra: str = "") -> Path:
+    """A CSV file of `count` valid rows of `email` (ids 1...count), then the `extra` lines."""
+    rows = "".join(f"{email},{n},{name} {n},{n}.5,a|b\n" for n in range(1, count + 1))
+    file = tmp_path / "people.csv"
+    file.write_text(f"email,id,name,amount,tags\n{rows}{extra}")
+    return file
+
+
 def test_a_file_over_the_body_limit_is_uploaded_then_imported(
     open_context: Any, small_limit: str, email: str, tmp_path: Path
 ) -> None:
-    rows = "".join(f"{email},{n},Uploaded person {n},{n}.5,a|b\n" for n in range(1, 201))
-    file = tmp_path / "big.csv"
-    file.write_text(f"email,id,name,amount,tags\n{rows}")
+    file = _people(tmp_path, email, 200, "Uploaded person")
     assert file.stat().st_size > 4 * 1024  # well over the limit
     with open_context("desktop", base_url=small_limit) as context:
         page = context.new_page()
@@ -56,9 +62,7 @@ def test_a_file_over_the_body_limit_is_uploaded_then_imported(
 def test_import_a_file_watch_progress_and_read_the_report(
     page: Page, api: Any, email: str, tmp_path: Path
 ) -> None:
-    rows = "".join(f"{email},{n},Person {n},{n}.5,a|b\n" for n in range(1, 61))
-    file = tmp_path / "people.csv"
-    file.write_text(f"email,id,name,amount,tags\n{rows}{email},61,,1,\n{email},x,Bad id,1,\n")
+    file = _people(tmp_path, email, 60, "Person", f"{email},61,,1,\n{email},x,Bad id,1,\n")
     page.goto("import.html")
     page.get_by_label("Choose a .csv or .jsonl file").set_input_files(str(file))
     page.get_by_role("button", name="Import").click()
