@@ -188,6 +188,17 @@ class Settings:
         return self.aws_endpoint_url or f"https://cognito-idp.{self.aws_region}.amazonaws.com/"
 
     @property
+    def upload_origins(self) -> tuple[str, ...]:
+        """Where a browser PUTs an upload's presigned URL: the local endpoint, or the bucket's hosts
+        (botocore names it with or without the region)."""
+        if not self.files_bucket:
+            return ()
+        if self.aws_endpoint_url:
+            return (self.aws_endpoint_url,)
+        host = f"https://{self.files_bucket}.s3"
+        return (f"{host}.amazonaws.com", f"{host}.{self.aws_region}.amazonaws.com")
+
+    @property
     def cursor_key(self) -> bytes:
         """The key cursors are signed with."""
         return self.cursor_secret.encode() if self.cursor_secret else _instance_key[0]

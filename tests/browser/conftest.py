@@ -176,7 +176,7 @@ def open_context(browser: Any, base_url: str, console: Console) -> Iterator[Any]
 
     @contextmanager
     def open_one(device: str = "desktop", **options: Any) -> Iterator[Any]:
-        context = browser.new_context(base_url=base_url, **DEVICES[device], **options)
+        context = browser.new_context(**{"base_url": base_url, **DEVICES[device], **options})
         context.set_default_timeout(15_000)
         context.on("page", console.watch)
         try:

@@ -223,3 +223,39 @@ def test_the_sign_in_pages_pass_axe(browser: Any, signed_in: SignedIn, where: st
         assert violations(page) == []
     finally:
         context.close()
+
+
+def test_a_user_may_erase_only_their_own_records(signin_page: Page, signed_in: SignedIn) -> None:
+    carol = f"carol-{uuid.uuid4().hex[:8]}@example.com"
+    signed_in.add_user(carol)
+    for n in range(2):
+        signed_in.create(carol, f"Carol's {n}")
+    signin_page.goto("signin.html")
+    sign_in(signin_page, carol)
+    expect(signin_page.locator("table tbody tr")).to_have_count(2)
+    expect(signin_page.get_by_role("button", name=re.compile("Erase all records of"))).to_have_count(0)
+    signin_page.get_by_role("button", name="Erase all my records").click()
+    dialog = signin_page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"This erases all 2 records of {carol}")
+    dialog.get_by_role("button", name="Erase 2 records").click()
+    expect(signin_page.locator("table tbody tr")).to_have_count(0, timeout=60_000)
+    # Nobody else's records went.
+    request = urllib.request.Request(
+        signed_in.url + "records", headers={"Authorization": signed_in.token(signed_in.bob)}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read())["items"] != []
+
+
+def test_the_admin_may_erase_the_filtered_email(signin_page: Page, signed_in: SignedIn) -> None:
+    signin_page.goto("signin.html")
+    sign_in(signin_page, "admin@example.com", signed_in.admin_password)
+    expect(signin_page.get_by_role("heading", name="All records")).to_be_visible()
+    # No email chosen: nothing to erase (an erasure is of one email's records).
+    expect(signin_page.get_by_role("button", name=re.compile("^Erase"))).to_be_hidden()
+    signin_page.goto(f"./?email={signed_in.bob}")
+    signin_page.get_by_role("button", name=f"Erase all records of {signed_in.bob}").click()
+    dialog = signin_page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"This erases all 1 records of {signed_in.bob}")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(signin_page.locator("table")).to_contain_text(signed_in.bob)

@@ -230,6 +230,7 @@ def test_the_ui_reads_its_sign_in_configuration_from_the_function(
         "user_pool_id": "us-east-1_Abc123456",
         "client_id": "client0000000000000000000a",
         "cognito_endpoint": "https://cognito-idp.us-east-1.amazonaws.com/",
+        "max_body_bytes": 65536,
     }
     # The pages may call Cognito, and nothing else beyond their own origin.
     policy = HandlerClient().get("/signin.html").headers["Content-Security-Policy"]
@@ -245,5 +246,6 @@ def test_the_open_mode_tells_the_ui_there_is_no_sign_in(api: HandlerClient) -> N
         "user_pool_id": "",
         "client_id": "",
         "cognito_endpoint": "",
+        "max_body_bytes": 65536,
     }
     assert "connect-src 'self';" in api.get("/").headers["Content-Security-Policy"]

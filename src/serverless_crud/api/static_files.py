@@ -177,9 +177,12 @@ def page(path: str) -> Response[Any]:
 
     name = PAGES[path]
     csp = CSP_DOCS if name == "docs.html" else CSP_PAGE
-    if settings.current().signs_in:  # the pages call Cognito's endpoint to sign in, and nothing else
-        origin = urlsplit(settings.current().cognito_endpoint)
-        csp = csp.replace("connect-src 'self'", f"connect-src 'self' {origin.scheme}://{origin.netloc}")
+    current = settings.current()
+    # The pages call Cognito's endpoint to sign in and PUT big imports to the bucket, nothing else.
+    urls = ((current.cognito_endpoint,) if current.signs_in else ()) + current.upload_origins
+    origins = " ".join(dict.fromkeys(f"{u.scheme}://{u.netloc}" for u in map(urlsplit, urls)))
+    if origins:
+        csp = csp.replace("connect-src 'self'", f"connect-src 'self' {origins}")
     redirect = _slash_redirect() if path == "/" else None
     return redirect or serve(static_file("", name), CACHE_PAGE, **{"Content-Security-Policy": csp})
 

@@ -5,12 +5,12 @@ import, and starts the job's execution, named by the job id. The state machines'
 (`JobTasks`, called by `serverless_crud.tasks`) do the work and keep the job record up to date.
 
 Import: `split` reads the file, numbers the rows and writes them to S3 in chunks of CHUNK_ROWS;
-a Map runs `write_chunk` on each (validate with the record's rules, one BatchGetItem for what
-exists, one BatchWriteItem for the rest); DynamoDB's unprocessed items raise `WriteThrottled`, which
-the state machine retries with backoff and jitter. A row without an id gets one derived from the
-file's content and its line, so the same file imported twice writes the same keys (never
-duplicates). Every record an import writes carries `import_row` (job and line): a retried chunk
-recognises its own rows and does not reject them as `exists`.
+a Map runs `write_chunk` on each (validate with the record's rules, one BatchGetItem of up to 100
+keys for what exists, BatchWriteItems of 25 for the rest); DynamoDB's unprocessed items raise
+`WriteThrottled`, which the state machine retries with backoff and jitter. A row without an id
+gets one derived from the file's content and its line, so the same file imported twice writes the
+same keys (never duplicates). Every record an import writes carries `import_row` (job and line): a
+retried chunk recognises its own rows and does not reject them as `exists`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ from serverless_crud.models.validation import validator
 
 IMPORT, EXPORT, ERASURE = "import", "export", "erasure"
 MODES = ("create", "upsert")
-CHUNK_ROWS = 25
+#: Rows per import task: one BatchGetItem's 100 keys (each task's fixed cost is shared by as many rows).
+CHUNK_ROWS = 100
+#: Items per BatchWriteItem (DynamoDB's limit).
+BATCH_WRITE = 25
 #: Rejections kept in the job record (all of them are in the report file).
 MAX_REPORTED = 1000
 DOWNLOAD_SECONDS = 900
@@ -371,8 +374,12 @@ class JobTasks:
             )
         if rejected:  # (the same rows are rejected on a retry: the file is rewritten as it was)
             self._files.put(_rejected_key(job, chunk), json.dumps(rejected).encode(), "application/json")
-        left = self._records.put_many(writes)
-        if left:
+        left = [
+            record
+            for start in range(0, len(writes), BATCH_WRITE)
+            for record in self._records.put_many(writes[start : start + BATCH_WRITE])
+        ]
+        if left:  # the retry writes only what is not yet there: the rows written carry their mark
             raise WriteThrottled(f"{len(left)} of {len(writes)} writes were throttled")
         done = {"written": len(writes) + mine, "rejected": len(rejected)}
         self._jobs.add_counts(job["owner"], job["id"], done)  # progress (finish_import sets the totals)
@@ -422,7 +429,7 @@ class JobTasks:
 
     def erase_batch(self, job: dict[str, Any]) -> dict[str, Any]:
         """Delete up to 25 records of the partition; `more` while some remain."""
-        page = self._records.list(ListQuery(job["email"], CHUNK_ROWS))
+        page = self._records.list(ListQuery(job["email"], BATCH_WRITE))
         keys = [(str(r["email"]), int(r["id"])) for r in page.items]
         left = self._records.delete_many(keys)
         if left:

@@ -71,6 +71,7 @@ class S3Service(Service):
         try:
             for bucket in self.names.values():
                 self._ensure_bucket(bucket)
+            self._apply_cors()
             contents = self.store.read_journal()
             for entry in contents.entries:
                 self._replay(entry)
@@ -103,6 +104,16 @@ class S3Service(Service):
     def _ensure_bucket(self, name: str) -> None:
         if name not in self.backend.buckets:
             self.backend.create_bucket(name, REGION)
+
+    def _apply_cors(self) -> None:
+        """Each bucket's CorsConfiguration from the template: a browser's presigned PUT is
+        preflighted, and moto's S3 answers the preflight from the bucket's rules, as S3 does."""
+        for resource in self.resources:
+            given = resource.properties.get("CorsConfiguration")
+            cors = self.context.template.resolve(given, resource.logical_id)
+            if isinstance(cors, dict) and cors.get("CorsRules"):
+                rules = [_cors_rule(rule) for rule in cors["CorsRules"]]
+                self.backend.put_bucket_cors(self.names[resource.logical_id], rules)
 
     def _replay(self, entry: dict[str, Any]) -> None:
         bucket = entry["bucket"]
@@ -148,6 +159,12 @@ class S3Service(Service):
         service = self
 
         def key_response(handler: Any, request: Any, full_url: str, headers: Any) -> Any:
+            if request.method == "OPTIONS":
+                # A browser's CORS preflight of a presigned URL: S3 answers it from the bucket's rules
+                # and never checks its signature (moto does, against OPTIONS, and refuses it).
+                handler.setup_class(request)
+                bucket = handler.parse_bucket_name_from_url(request, full_url)
+                return handler._response_options(request.headers, bucket)
             if request.method in _READS:
                 return original_key(handler, request, full_url, headers)
             with service.lock:
@@ -190,6 +207,23 @@ class S3Service(Service):
             after = self._key_names(bucket)
             return [self._object_entry(bucket, name) for name in sorted(before ^ after)]
         return []
+
+
+_CORS_NAMES = {
+    "AllowedMethods": "AllowedMethod",
+    "AllowedOrigins": "AllowedOrigin",
+    "AllowedHeaders": "AllowedHeader",
+    "ExposedHeaders": "ExposeHeader",
+    "Id": "ID",
+}
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A template's CorsRule as moto's bucket takes it (the names of S3's XML)."""
+    converted = {_CORS_NAMES[name]: value for name, value in rule.items() if name in _CORS_NAMES}
+    if "MaxAge" in rule:
+        converted["MaxAgeSeconds"] = str(rule["MaxAge"])
+    return converted
 
 
 def _write_durably(path: Path, data: bytes, *, sync: bool) -> None:

@@ -3,7 +3,7 @@
 // JSON.parse turns 12345678901234567890.123456789 into a double and loses digits. Responses are
 // parsed keeping each number's text where a double would change it (ExactNumber), and request
 // bodies are written by our own serialiser, which puts that text back unquoted.
-import { idToken, refresh, session, sessionEnded } from "./auth.js";
+import { authConfig, idToken, refresh, session, sessionEnded } from "./auth.js";
 import { API_BASE } from "./config.js";
 
 /** A JSON number kept as its text, because a JavaScript number would not hold it exactly. */
@@ -260,11 +260,48 @@ export function recordFileType(name) {
   return { csv: "text/csv", jsonl: "application/x-ndjson", ndjson: "application/x-ndjson" }[extension] || null;
 }
 
-/** Start an import of a File (mode "create" or "upsert"); the job and its URL. */
-export async function startImport(file, mode) {
+/** Start an import of a File (mode "create" or "upsert"); the job and its URL. `onUpload(loaded, total)`
+ * follows a file uploaded to the bucket (one over the API's body limit). */
+export async function startImport(file, mode, onUpload = () => {}) {
   const type = recordFileType(file.name);
-  const { data, location } = await request("POST", "imports", { query: { mode }, file: { data: file, type } });
+  const { max_body_bytes: limit } = await authConfig();
+  if (!limit || file.size <= limit) {
+    try {
+      const { data, location } = await request("POST", "imports", { query: { mode }, file: { data: file, type } });
+      return { job: data, location };
+    } catch (error) {
+      if (error.status !== 413) throw error; // a limit lower than the page knew: the upload below
+    }
+  }
+  // Over the body limit, as the CLI does: a presigned PUT to the bucket, then the import names it.
+  const format = type === "text/csv" ? "csv" : "jsonl";
+  const upload = (await request("POST", "imports/uploads", { body: { format } })).data;
+  await putFile(upload.upload_url, file, upload.content_type, onUpload);
+  const { data, location } = await request("POST", "imports", { query: { mode }, body: { upload: upload.upload, format } });
   return { job: data, location };
+}
+
+/** PUT the file to a presigned URL, reporting (loaded, total) bytes: fetch cannot report an upload's progress. */
+function putFile(url, file, contentType, onProgress) {
+  const failed = (detail) => new ApiError({ status: 0, title: "The upload failed", detail });
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", url);
+    xhr.setRequestHeader("Content-Type", contentType);
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded, event.total);
+    });
+    xhr.addEventListener("load", () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(file.size, file.size);
+        resolve();
+      } else {
+        reject(failed(`The file store answered ${xhr.status}; try again.`));
+      }
+    });
+    xhr.addEventListener("error", () => reject(failed("Could not reach the file store. Check your connection and try again.")));
+    xhr.send(file);
+  });
 }
 
 /** Start an export ({format, email?}) or an erasure ({email}); the job and its URL. */

@@ -1,14 +1,22 @@
-// The list page's bulk actions: export the records shown (all, or the filtered email's) and, with
-// an email filter, erase every record of that email after a confirmation that says how many go.
+// The list page's bulk actions: export the records shown (all, or the filtered email's) and erase
+// every record of one email after a confirmation that says how many go. Who may erase what
+// (decision 73): in the open mode and for an admin, the filtered email's records; a signed-in user
+// who is not an admin, their own records only ("Erase all my records"), whatever the address says.
 import { followJob, listRecords, startJob } from "./api.js";
+import { session } from "./auth.js";
 import { announce, confirmDialog, query } from "./ui.js";
 
 const exportButton = document.getElementById("export-csv");
 const eraseButton = document.getElementById("erase");
 const email = query.get("email") || "";
+let erasing = ""; // the partition the erase button erases ("" while it is hidden)
 
-eraseButton.hidden = !email;
-if (email) eraseButton.textContent = `Erase all records of ${email}`;
+eraseButton.hidden = true;
+session().then((user) => {
+  erasing = user && !user.admin ? user.email : email;
+  eraseButton.hidden = !erasing;
+  eraseButton.textContent = user && !user.admin ? "Erase all my records" : `Erase all records of ${erasing}`;
+}, () => {}); // no session: the list says why
 
 async function countOf(partition) {
   let count = 0;
@@ -38,20 +46,21 @@ exportButton.addEventListener("click", async () => {
 });
 
 eraseButton.addEventListener("click", async () => {
-  const count = await countOf(email);
+  const partition = erasing;
+  const count = await countOf(partition);
   const confirmed = await confirmDialog({
     title: "Erase these records?",
-    message: `This erases all ${count} records of ${email}. It cannot be undone.`,
+    message: `This erases all ${count} records of ${partition}. It cannot be undone.`,
     confirm: `Erase ${count} records`,
     danger: true,
   });
   if (!confirmed) return;
   eraseButton.disabled = true;
   try {
-    const { location } = await startJob("erasures", { email });
+    const { location } = await startJob("erasures", { email: partition });
     const job = await followJob(location);
     if (job.status !== "succeeded") throw new Error(job.failure || "the erasure failed");
-    announce(`${job.counts.erased} records of ${email} erased.`);
+    announce(`${job.counts.erased} records of ${partition} erased.`);
     window.location.reload();
   } catch (error) {
     announce(`The erasure failed: ${error.message}`, { kind: "error" });

@@ -37,6 +37,13 @@ function showProgress(job) {
   }
 }
 
+function showUpload(loaded, total) {
+  progress.hidden = false;
+  bar.max = total;
+  bar.value = loaded;
+  progressText.textContent = `Uploading: ${Math.floor((100 * loaded) / total)}% of ${total} bytes`;
+}
+
 function showReport(job) {
   const counts = job.counts || {};
   report.hidden = false;
@@ -77,7 +84,7 @@ form.addEventListener("submit", async (event) => {
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   try {
-    const { job, location } = await startImport(file, mode);
+    const { job, location } = await startImport(file, mode, showUpload);
     showProgress(job);
     const finished = await followJob(location, showProgress);
     showProgress(finished);
