@@ -7,29 +7,17 @@ makes a repeated import start one job.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
+from tests.e2e import test_identity as identity
+from tests.e2e.conftest import START_LIMIT_SECONDS, Server
+from tests.e2e.test_identity import ALICE, BOB, claims
 
-from tests.e2e.conftest import START_LIMIT_SECONDS, Server, start_server
-from tests.e2e.test_identity import ALICE, BOB, add_user, claims, sign_in
+# The signed-in server with Alice and Bob, and their tokens (module-scoped: one server for this file).
+server = identity.server
+tokens = identity.tokens
 
 CSV = "text/csv"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("jobs-signed-in"), signed_in=True)
-    add_user(running, ALICE)
-    add_user(running, BOB)
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def tokens(server: Server) -> dict[str, str]:
-    return {"alice": sign_in(server, ALICE)["IdToken"], "bob": sign_in(server, BOB)["IdToken"]}
 
 
 def _as(tokens: dict[str, str], who: str, **headers: str) -> dict[str, str]:
