@@ -184,9 +184,13 @@ class LocalServer:
         return "\n".join(lines)
 
     def serve_forever(self) -> None:
-        """Answer requests until `stop` (or Ctrl-C / SIGTERM in the main thread)."""
+        """Answer requests until `stop` (or Ctrl-C / SIGTERM in the main thread); raise a warm-up's error."""
         if self.options.reload:
             threading.Thread(target=self._watch_sources, name="reload", daemon=True).start()
+        if self.context is not None and self.context.warming:  # then say when the warm-ups are done
+            self.wait_ready()
+            for warmup in self.context.warming:
+                print(f"serverless-crud: {warmup.service.title} ready: {warmup.service.report()}", flush=True)
         while not self._stopping.wait(0.2):
             pass
 
@@ -274,10 +278,6 @@ def run(options: ServeOptions) -> None:
     signal.signal(signal.SIGINT, _interrupt)
     print(server.banner(), flush=True)
     try:
-        if server.context is not None and server.context.warming:
-            server.wait_ready()
-            for warmup in server.context.warming:
-                print(f"serverless-crud: {warmup.service.title} ready: {warmup.service.report()}", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
