@@ -56,8 +56,12 @@ test-unit: install ## Unit tests: one module at a time
 test-integration: install ## The handler driven by API Gateway events against moto
 	$(PYTEST) tests/integration -q
 
+# The end-to-end and browser tests wait on servers more than they compute: two workers, each test
+# file on one of them (its module's server started once).
+XDIST := -n 2 --dist loadfile
+
 test-e2e: install ## The local server over HTTP
-	$(PYTEST) tests/e2e -q
+	$(PYTEST) tests/e2e -q $(XDIST)
 
 test-infra: install ## template.yaml: cfn-lint, SAM transform, checkov
 	$(PYTEST) tests/infra -q
@@ -65,7 +69,7 @@ test-infra: install ## template.yaml: cfn-lint, SAM transform, checkov
 test-browser: install ## The web UI in Chromium (Playwright), against `serverless-crud serve`
 	@command -v chromium >/dev/null || test -n "$$CHROMIUM" \
 	  || echo "!!!!!!!! NO CHROMIUM FOUND: the browser tests are SKIPPED (make install installs it) !!!!!!!!" >&2
-	$(PYTEST) tests/browser -q
+	$(PYTEST) tests/browser -q $(XDIST)
 
 screenshots: install ## Re-take docs/screenshots/*.png: every page, desktop and phone
 	SCREENSHOTS_DIR=docs/screenshots $(PYTEST) tests/browser/test_screenshots.py -q
