@@ -5,7 +5,7 @@
 locals {
   # IAM role and bucket names are account-wide (or global): a short prefix, and a suffix Terraform draws.
   short_name = lower(substr(local.name, 0, 24))
-  code_hash   = filebase64sha256(var.function_zip)
+  code_hash  = filebase64sha256(var.function_zip)
 
   lambda_assume_role = jsonencode({
     Version = "2012-10-17"
