@@ -80,16 +80,16 @@ resource "aws_iam_role_policy" "records_function_jobs" {
         Sid      = "StartJobs"
         Effect   = "Allow"
         Action   = "states:StartExecution"
-        Resource = [aws_sfn_state_machine.import.arn, aws_sfn_state_machine.export.arn, aws_sfn_state_machine.erase.arn]
+        Resource = [aws_sfn_state_machine.job["import"].arn, aws_sfn_state_machine.job["export"].arn, aws_sfn_state_machine.job["erase"].arn]
       },
       {
         Sid    = "ReadJobExecutions"
         Effect = "Allow"
         Action = "states:DescribeExecution"
         Resource = [
-          "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${aws_sfn_state_machine.import.name}:*",
-          "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${aws_sfn_state_machine.export.name}:*",
-          "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${aws_sfn_state_machine.erase.name}:*",
+          "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${aws_sfn_state_machine.job["import"].name}:*",
+          "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${aws_sfn_state_machine.job["export"].name}:*",
+          "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${aws_sfn_state_machine.job["erase"].name}:*",
         ]
       },
     ]
@@ -189,9 +189,9 @@ resource "aws_lambda_function" "records" {
       TRACING_ENABLED      = tostring(local.tracing_enabled)
       JOBS_TABLE           = aws_dynamodb_table.jobs.name
       FILES_BUCKET         = aws_s3_bucket.files.bucket
-      IMPORT_STATE_MACHINE = aws_sfn_state_machine.import.arn
-      EXPORT_STATE_MACHINE = aws_sfn_state_machine.export.arn
-      ERASE_STATE_MACHINE  = aws_sfn_state_machine.erase.arn
+      IMPORT_STATE_MACHINE = aws_sfn_state_machine.job["import"].arn
+      EXPORT_STATE_MACHINE = aws_sfn_state_machine.job["export"].arn
+      ERASE_STATE_MACHINE  = aws_sfn_state_machine.job["erase"].arn
     }
   }
 

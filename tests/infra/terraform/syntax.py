@@ -409,6 +409,8 @@ class _Converter:
         """Flatten a chain of unparenthesised binary operations, then apply Terraform's precedence."""
         operands: list[Expr] = []
         operators: list[str] = []
+        # The grammar reads `a == b ? x : y` as `a == (b ? x : y)`; a conditional binds loosest.
+        branches: list[tuple[Expr, Expr]] = []
 
         def walk(node: Tree[Any]) -> None:
             left, term = node.children
@@ -418,16 +420,20 @@ class _Converter:
                 operands.append(self.expr(left))
             operator_node, right = [c for c in term.children if isinstance(c, Tree)]
             operators.append(str(operator_node.children[0]))
+            if isinstance(right, Tree) and right.data == "conditional" and not branches:
+                condition, if_true, if_false = [c for c in right.children if isinstance(c, Tree)]
+                branches.append((self.expr(if_true), self.expr(if_false)))
+                right = condition
             if isinstance(right, Tree) and right.data == "binary_op":
-                walk_right(right)
+                walk(right)
             else:
                 operands.append(self.expr(right))
 
-        def walk_right(node: Tree[Any]) -> None:
-            walk(node)
-
         walk(tree)
-        return _associate(operands, operators)
+        result = _associate(operands, operators)
+        for if_true, if_false in branches:
+            result = Conditional(result, if_true, if_false)
+        return result
 
     def e_for_tuple_expr(self, tree: Tree[Any]) -> Expr:
         return self.for_expr(tree, is_object=False)
