@@ -11,13 +11,15 @@ PORT ?= 3000
 STATE_DIR ?= .local
 PYTEST := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
+TF_SCHEMA := build/terraform/aws-provider-schema.json
+TF_MODULE := deploy/terraform
 
-.PHONY: help install chromium tools run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package build-RecordsFunction
+.PHONY: help install chromium tools run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package build-RecordsFunction terraform-fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: $(STAMP) $(NODE_STAMP) chromium tools ## Set up .venv with the pinned dependencies, node_modules (npm ci), Chromium and jq (idempotent)
+install: $(STAMP) $(NODE_STAMP) $(TF_SCHEMA) chromium tools ## Set up .venv with the pinned dependencies, node_modules (npm ci), the AWS provider's schema, Chromium and jq (idempotent)
 
 chromium: ## Install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium) \
@@ -26,6 +28,18 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing
 tools: ## Install curl and jq (the README's examples use them) when missing
 	@command -v jq >/dev/null && command -v curl >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -q && apt-get install -y -q jq curl) || echo "!!! Could not install jq/curl: the README test will fail !!!" >&2
+
+# The AWS provider's schema the Terraform module is checked against (tests/infra/test_terraform_module.py):
+# condensed from the provider's published bindings, pinned with their hash; the wheel is not kept.
+$(TF_SCHEMA): requirements/terraform-provider.txt scripts/terraform_provider_schema.py | $(STAMP)
+	rm -rf build/terraform/wheel
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
+	  --only-binary=:all: --dest build/terraform/wheel -r requirements/terraform-provider.txt
+	$(BIN)/python scripts/terraform_provider_schema.py build/terraform/wheel/*.whl $@
+	rm -rf build/terraform/wheel
+
+terraform-fmt: $(NODE_STAMP) ## Rewrite the Terraform module's files in terraform fmt's layout (hclwrite, no Terraform needed)
+	node tests/infra/terraform/hcl_tools.cjs --write $(TF_MODULE)/*.tf $(TF_MODULE)/examples/*/*.tf
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -115,6 +115,10 @@ resource "aws_api_gateway_rest_api" "records" {
   endpoint_configuration {
     types = ["REGIONAL"]
   }
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 # A new deployment whenever the document changes (what SAM's AlwaysDeploy and its hashed deployment
@@ -158,6 +162,7 @@ resource "aws_api_gateway_method_settings" "all" {
 
   settings {
     logging_level          = "ERROR"
+    cache_data_encrypted   = true
     data_trace_enabled     = false
     metrics_enabled        = true
     throttling_rate_limit  = var.throttling_rate_limit

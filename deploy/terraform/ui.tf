@@ -127,8 +127,8 @@ resource "aws_cloudfront_distribution" "ui" {
   #checkov:skip=CKV_AWS_86:CloudFront standard logs need a bucket with ACLs enabled; the API's access logs already record every data request.
   #checkov:skip=CKV_AWS_174:Served on the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes; the custom domain (TLS 1.2 minimum) is on the API.
   #checkov:skip=CKV_AWS_310:One origin per kind of content (the UI's files, the API): an origin group would fail over to a copy that does not exist.
-  #checkov:skip=CKV_AWS_374:The UI and the API are served worldwide; a geo restriction is a choice of each deployment.
   #checkov:skip=CKV2_AWS_32:The default behaviour uses the managed SecurityHeadersPolicy; the API behaviours pass the API's own security headers through.
+  #checkov:skip=CKV2_AWS_42:Served on the default *.cloudfront.net certificate, with the TLS policy CloudFront fixes; a custom domain for the UI is each deployment's choice.
   #checkov:skip=CKV2_AWS_47:No WAF by default (see CKV_AWS_68): the Log4j rule set needs a web ACL.
   comment             = "${local.name} UI"
   enabled             = true

@@ -50,6 +50,10 @@ class EvaluationError(Exception):
     """The module cannot be evaluated as written (with where)."""
 
 
+class LocatedError(EvaluationError):
+    """An EvaluationError that names the file and line of the argument it happened in."""
+
+
 class Unknown(str):
     """A value known after apply, written as the reference that yields it: `${aws_s3_bucket.x.arn}`."""
 
@@ -220,11 +224,13 @@ class Evaluation:
     def expr(self, expr: Expr, scope: dict[str, Any], where: Attribute | None = None) -> Any:
         try:
             return self._expr(expr, scope)
-        except EvaluationError:
+        except LocatedError:
             raise
         except Exception as error:
-            place = f"{where.file}:{where.line} ({where.name})" if where else "an expression"
-            raise EvaluationError(f"{place}: {type(error).__name__}: {error}") from error
+            if where is None:
+                raise
+            detail = str(error) if isinstance(error, EvaluationError) else f"{type(error).__name__}: {error}"
+            raise LocatedError(f"{where.file}:{where.line} ({where.name}): {detail}") from error
 
     def _expr(self, expr: Expr, scope: dict[str, Any]) -> Any:  # noqa: C901 - one case per kind of node
         if isinstance(expr, Literal):
