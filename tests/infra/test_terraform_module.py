@@ -184,7 +184,7 @@ def test_checkov_catches_a_broken_module(tmp_path: Path) -> None:
     tables.write_text(text)
     functions = broken / "functions.tf"
     functions.write_text(functions.read_text().replace("retention_in_days = var.log_retention_in_days", "", 1))
-    failed = {(c.check_id, c.resource) for c in _checkov(broken).failed_checks}
+    failed = {(c.check_id, re.sub(r"\[.*\]$", "", c.resource)) for c in _checkov(broken).failed_checks}
     assert ("CKV_AWS_28", "aws_dynamodb_table.records") in failed
     assert ("CKV_AWS_66", "aws_cloudwatch_log_group.records_function") in failed
 

@@ -125,6 +125,8 @@ class Evaluation:
     environment: Environment = field(default_factory=Environment)
     #: type -> readable attributes ({name: type}), per mode; from the provider schema.
     attribute_types: Callable[[str, str], dict[str, Any] | None] = lambda mode, kind: None
+    #: Overrides of path.module / path.root (a copy of the module reading the original's files).
+    paths: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         declared = self.module.variables
@@ -281,7 +283,8 @@ class Evaluation:
         if name == "local":
             return _Locals(self)
         if name == "path":
-            return {"module": str(self.module.directory), "root": str(self.module.directory), "cwd": "."}
+            here = str(self.module.directory)
+            return {"module": here, "root": here, "cwd": ".", **self.paths}
         if name == "terraform":
             return {"workspace": "default"}
         if name in ("data", "ephemeral"):

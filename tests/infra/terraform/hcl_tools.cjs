@@ -30,7 +30,8 @@ async function main(args) {
     }
   }
   if (!write) {
-    process.stdout.write(JSON.stringify(results));
+    // Exit only once the pipe has taken everything (the Go runtime keeps node alive otherwise).
+    await new Promise((resolve) => process.stdout.write(JSON.stringify(results), resolve));
   }
 }
 
