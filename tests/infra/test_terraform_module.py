@@ -140,15 +140,63 @@ def _checkov(directory: Path) -> Any:
     return Runner().run(root_folder=str(directory), runner_filter=RunnerFilter(framework=["terraform"]))
 
 
+#: Scenarios whose counts are written into the copies checkov scans: every optional resource exists
+#: in one of them (checkov silently passes over a resource whose `count` it cannot work out).
+_CHECKOV_SCENARIOS = ("everything", "open", "existing-table")
+
+
+def _rendered_copy(source: Path, evaluation: Evaluation, target: Path) -> Path:
+    """A copy of the module with each `count = <expression>` replaced by the count it evaluates to."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("examples"))
+    module = evaluation.module
+    edits: dict[str, dict[int, int]] = {}
+    for mode in ("resource", "data"):
+        for (kind, name), block in module.resources(mode).items():
+            if "count" in block.body.attributes:
+                count = len(evaluation.instances(mode, kind, name))
+                edits.setdefault(block.file, {})[block.body.attributes["count"].line] = count
+    for file, lines in edits.items():
+        path = target / file
+        text = path.read_text().splitlines(keepends=True)
+        for line, count in lines.items():
+            assert text[line - 1].lstrip().startswith("count"), (file, line)
+            text[line - 1] = f"  count = {count}\n"
+        path.write_text("".join(text))
+    return target
+
+
 @pytest.fixture(scope="module")
-def checkov_report() -> Any:
-    return _checkov(MODULE)
+def checkov_reports(tmp_path_factory: pytest.TempPathFactory, scenario_evaluations: dict[str, Evaluation]) -> dict[str, Any]:
+    """checkov over the module as written and over its copies rendered for some scenarios."""
+    reports = {"as written": _checkov(MODULE)}
+    for name in _CHECKOV_SCENARIOS:
+        folder = tmp_path_factory.mktemp(f"checkov-{name}") / "terraform"
+        reports[name] = _checkov(_rendered_copy(MODULE, scenario_evaluations[name], folder))
+    return reports
 
 
-def test_checkov_finds_no_failed_check(checkov_report: Any) -> None:
-    assert len(checkov_report.passed_checks) >= 50  # a module checkov could not read passes nothing
-    assert checkov_report.parsing_errors == []
-    assert [(c.check_id, c.resource) for c in checkov_report.failed_checks] == []
+@pytest.mark.parametrize("variant", ["as written", *_CHECKOV_SCENARIOS])
+def test_checkov_finds_no_failed_check(checkov_reports: dict[str, Any], variant: str) -> None:
+    report = checkov_reports[variant]
+    assert len(report.passed_checks) >= 50  # a module checkov could not read passes nothing
+    assert report.parsing_errors == []
+    assert [(c.check_id, c.resource) for c in report.failed_checks] == []
+
+
+@pytest.mark.parametrize("variant", _CHECKOV_SCENARIOS)
+def test_checkov_scans_every_planned_resource(
+    checkov_reports: dict[str, Any], scenario_evaluations: dict[str, Evaluation], variant: str
+) -> None:
+    report = checkov_reports[variant]
+    scanned = {re.sub(r"\[.*\]$", "", c.resource) for c in [*report.passed_checks, *report.skipped_checks]}
+    planned = {
+        f"{i.type}.{i.name}" for i in scenario_evaluations[variant].plan().values() if i.mode == "resource"
+    }
+    # Every resource of a type checkov has checks for was scanned.
+    from checkov.terraform.checks.resource.registry import resource_registry
+
+    checked = {a for a in planned if resource_registry.get_checks(a.split(".")[0])}
+    assert checked - scanned == set()
 
 
 def _declared_skips() -> dict[tuple[str, str], str]:
@@ -166,12 +214,16 @@ def _declared_skips() -> dict[tuple[str, str], str]:
     return declared
 
 
-def test_every_checkov_skip_is_justified_and_used(checkov_report: Any) -> None:
+def test_every_checkov_skip_is_justified_and_used(checkov_reports: dict[str, Any]) -> None:
     declared = _declared_skips()
     assert declared
     for (resource, check), reason in declared.items():
         assert len(reason.split()) >= 8, f"{resource} skips {check} without a real justification"
-    used = {(re.sub(r"\[.*\]$", "", c.resource), c.check_id) for c in checkov_report.skipped_checks}
+    used = {
+        (re.sub(r"\[.*\]$", "", c.resource), c.check_id)
+        for report in checkov_reports.values()
+        for c in report.skipped_checks
+    }
     assert set(declared) == used
 
 
@@ -184,7 +236,8 @@ def test_checkov_catches_a_broken_module(tmp_path: Path) -> None:
     tables.write_text(text)
     functions = broken / "functions.tf"
     functions.write_text(functions.read_text().replace("retention_in_days = var.log_retention_in_days", "", 1))
-    failed = {(c.check_id, re.sub(r"\[.*\]$", "", c.resource)) for c in _checkov(broken).failed_checks}
+    rendered = _rendered_copy(broken, Evaluation(load_module(broken), paths={"module": str(MODULE)}), tmp_path / "rendered")
+    failed = {(c.check_id, re.sub(r"\[.*\]$", "", c.resource)) for c in _checkov(rendered).failed_checks}
     assert ("CKV_AWS_28", "aws_dynamodb_table.records") in failed
     assert ("CKV_AWS_66", "aws_cloudwatch_log_group.records_function") in failed
 
