@@ -22,12 +22,12 @@ output "certificate_validation_records" {
 
 output "ui_url" {
   description = "The UI served by CloudFront"
-  value       = local.host_ui ? "https://${one(aws_cloudfront_distribution.ui[*].domain_name)}/" : null
+  value       = one(module.ui_hosting[*].url)
 }
 
 output "ui_bucket_name" {
   description = "Bucket to upload the UI's static files to"
-  value       = one(aws_s3_bucket.ui[*].bucket)
+  value       = one(module.ui_hosting[*].bucket_name)
 }
 
 output "api_key_id" {

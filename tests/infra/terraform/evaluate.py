@@ -94,9 +94,7 @@ class Instance:
     @property
     def reference(self) -> str:
         """The address expressions use for it (count indexes dropped, for_each keys kept)."""
-        prefix = "data." if self.mode == "data" else "ephemeral." if self.mode == "ephemeral" else ""
-        key = f'["{self.key}"]' if isinstance(self.key, str) else ""
-        return f"{prefix}{self.type}.{self.name}{key}"
+        return re.sub(r"\[\d+\]", "", self.address)
 
 
 @dataclass
@@ -127,6 +125,8 @@ class Evaluation:
     attribute_types: Callable[[str, str], dict[str, Any] | None] = lambda mode, kind: None
     #: Overrides of path.module / path.root (a copy of the module reading the original's files).
     paths: dict[str, str] = field(default_factory=dict)
+    #: The address of this module within the root (`module.ui_hosting[0].`), empty for the root.
+    prefix: str = ""
 
     def __post_init__(self) -> None:
         declared = self.module.variables
@@ -145,6 +145,8 @@ class Evaluation:
         self._evaluating: list[str] = []
         self._blocks = {mode: self.module.resources(mode) for mode in MODES}
         self._instances: dict[tuple[str, str, str], dict[Any, Instance]] = {}
+        self._calls = {b.labels[0]: b for b in self.module.of_type("module")}
+        self._children: dict[str, dict[Any, Evaluation]] = {}
 
     # -- the plan ----------------------------------------------------------------------------------
     def plan(self) -> dict[str, Instance]:
@@ -154,7 +156,38 @@ class Evaluation:
             for kind, name in self._blocks[mode]:
                 for instance in self.instances(mode, kind, name).values():
                     planned[instance.address] = instance
+        for name in self._calls:
+            for child in self.children(name).values():
+                planned.update(child.plan())
         return planned
+
+    def children(self, name: str) -> dict[Any, Evaluation]:
+        """The instances of a module call, each an evaluation of the called module."""
+        if name not in self._children:
+            from .syntax import load_module
+
+            call = self._calls[name]
+            source = call.body.attributes["source"].expr
+            if not (isinstance(source, Template) and source.parts and isinstance(source.parts[0], str)):
+                raise EvaluationError(f"{call.where}: module {name}: a local source path is read here")
+            directory = (self.module.directory / str(source.parts[0])).resolve()
+            self._enter(f"module.{name}", call.where)
+            try:
+                found: dict[Any, Evaluation] = {}
+                for key, scope in self._keys(call):
+                    inputs = self.body(call.body, scope, skip=META_ARGUMENTS | {"source", "providers"})
+                    suffix = "" if key is None else f"[{key}]" if isinstance(key, int) else f'["{key}"]'
+                    found[key] = Evaluation(
+                        load_module(directory),
+                        inputs,
+                        self.environment,
+                        self.attribute_types,
+                        prefix=f"{self.prefix}module.{name}{suffix}.",
+                    )
+            finally:
+                self._evaluating.pop()
+            self._children[name] = found
+        return self._children[name]
 
     def output(self, name: str) -> Any:
         block = self.module.outputs[name]
@@ -171,7 +204,7 @@ class Evaluation:
         try:
             keys = self._keys(block)
             found: dict[Any, Instance] = {}
-            prefix = "" if mode == "resource" else f"{mode}."
+            prefix = self.prefix + ("" if mode == "resource" else f"{mode}.")
             for key, scope in keys:
                 suffix = "" if key is None else f"[{key}]" if isinstance(key, int) else f'["{key}"]'
                 values = self.body(block.body, scope, skip=META_ARGUMENTS)
@@ -289,6 +322,8 @@ class Evaluation:
             return {"workspace": "default"}
         if name in ("data", "ephemeral"):
             return _Mode(self, name)
+        if name == "module":
+            return _Modules(self)
         if any(kind == name for kind, _ in self._blocks["resource"]):
             return _Type(self, "resource", name)
         raise EvaluationError(f"unknown name {name!r}")
@@ -382,7 +417,7 @@ class Evaluation:
         block = self._blocks[mode][(kind, name)]
         instances = self.instances(mode, kind, name)
         attributes = self.attribute_types(mode, kind)
-        prefix = "" if mode == "resource" else f"{mode}."
+        prefix = re.sub(r"\[\d+\]\.$", ".", self.prefix) + ("" if mode == "resource" else f"{mode}.")
 
         def ref(key: Any) -> InstanceRef:
             suffix = f'["{key}"]' if isinstance(key, str) else ""
@@ -393,6 +428,18 @@ class Evaluation:
         if "for_each" in block.body.attributes:
             return {key: ref(key) for key in instances}
         return ref(None)
+
+
+@dataclass
+class _Modules:
+    evaluation: Evaluation
+
+
+@dataclass
+class _Outputs:
+    """A module instance as an expression sees it: its outputs."""
+
+    evaluation: Evaluation
 
 
 class _Locals:
@@ -416,6 +463,20 @@ class _Type:
 def _get(target: Any, name: str, evaluation: Evaluation) -> Any:
     if isinstance(target, _Locals):
         return evaluation.local(name)
+    if isinstance(target, _Modules):
+        if name not in evaluation._calls:
+            raise EvaluationError(f"no such module: module.{name}")
+        call = evaluation._calls[name]
+        children = evaluation.children(name)
+        if "count" in call.body.attributes:
+            return [_Outputs(child) for child in children.values()]
+        if "for_each" in call.body.attributes:
+            return {key: _Outputs(child) for key, child in children.items()}
+        return _Outputs(children[None])
+    if isinstance(target, _Outputs):
+        if name not in target.evaluation.module.outputs:
+            raise EvaluationError(f"the module has no output {name!r}")
+        return target.evaluation.output(name)
     if isinstance(target, _Mode):
         return _Type(evaluation, target.mode, name)
     if isinstance(target, _Type):

@@ -62,6 +62,26 @@ def check_structure(module: Module, schema: ProviderSchema) -> list[str]:
     for block in module.of_type("provider"):
         if block.labels == ("aws",):
             problems += _check_body(block.body, schema.data["provider_config"], "provider aws", top=True)
+    for call in module.of_type("module"):
+        problems += _check_call(module, call, schema)
+    return problems
+
+
+def _check_call(module: Module, call: Block, schema: ProviderSchema) -> list[str]:
+    """A local module call: its arguments are the child's variables, and the child is checked too."""
+    from .syntax import Template, load_module
+
+    source = call.body.attributes["source"].expr
+    assert isinstance(source, Template) and isinstance(source.parts[0], str), f"{call.where}: a local source"
+    child = load_module((module.directory / source.parts[0]).resolve())
+    variables = child.variables
+    problems = [f"{child.directory.name}/{p}" for p in check_structure(child, schema)]
+    for name, attribute in call.body.attributes.items():
+        if name not in variables and name not in META_ARGUMENTS | {"source", "providers"}:
+            problems.append(f"{attribute.file}:{attribute.line}: module {call.labels[0]} has no variable {name!r}")
+    for name, variable in variables.items():
+        if "default" not in variable.body.attributes and name not in call.body.attributes:
+            problems.append(f"{call.where}: module {call.labels[0]}: the variable {name!r} is not set")
     return problems
 
 
