@@ -22,12 +22,12 @@ output "certificate_validation_records" {
 
 output "ui_url" {
   description = "The UI served by CloudFront"
-  value       = one(module.ui_hosting[*].url)
+  value       = one(module.ui[*].url)
 }
 
 output "ui_bucket_name" {
   description = "Bucket to upload the UI's static files to"
-  value       = one(module.ui_hosting[*].bucket_name)
+  value       = one(module.ui[*].bucket_name)
 }
 
 output "api_key_id" {

@@ -1,6 +1,6 @@
 # -- optional static UI hosting: a private bucket behind CloudFront (OAC), the API as second origin --
 
-module "ui_hosting" {
+module "ui" {
   source = "./modules/ui_hosting"
   count  = local.host_ui ? 1 : 0
 
