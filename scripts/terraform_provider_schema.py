@@ -33,7 +33,9 @@ from typing import Any
 
 Jsii = dict[str, Any]
 
-_LINK = re.compile(r"\{@link https://registry\.terraform\.io/providers/hashicorp/aws/([^/]+)/docs/([a-z-]+)/(\w+) (\w+)\}")
+_LINK = re.compile(
+    r"\{@link https://registry\.terraform\.io/providers/hashicorp/aws/([^/]+)/docs/([a-z-]+)/(\w+) (\w+)\}"
+)
 _ANCHOR = re.compile(r"\{@link https://registry\.terraform\.io/providers/hashicorp/aws/[^ #]+#(\w+) [^}]+\}")
 _PROVIDER_PREFIX = "@cdktn/provider-aws."
 _RESOLVABLE = "cdktn.IResolvable"
@@ -184,7 +186,11 @@ def condense(assembly: Jsii, bindings: str) -> Jsii:
         "data_sources": {},
         "ephemeral_resources": {},
     }
-    sections = {"resources": "resources", "data-sources": "data_sources", "ephemeral-resources": "ephemeral_resources"}
+    sections = {
+        "resources": "resources",
+        "data-sources": "data_sources",
+        "ephemeral-resources": "ephemeral_resources",
+    }
     for fqn, entry in sorted(types.items()):
         if entry["kind"] != "class" or entry.get("base") not in (
             "cdktn.TerraformResource",
@@ -216,7 +222,10 @@ def main(argv: list[str]) -> int:
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(schema, sort_keys=True, separators=(",", ":")))
     tmp.replace(out)
-    counts = ", ".join(f"{len(schema[s])} {s.replace('_', ' ')}" for s in ("resources", "data_sources", "ephemeral_resources"))
+    counts = ", ".join(
+        f"{len(schema[s])} {s.replace('_', ' ')}"
+        for s in ("resources", "data_sources", "ephemeral_resources")
+    )
     print(f"{out}: hashicorp/aws {schema['version']} ({bindings}): {counts}")
     return 0
 

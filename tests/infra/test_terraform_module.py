@@ -76,7 +76,9 @@ def test_every_file_parses_with_hcl2() -> None:
 
 def test_layout_is_terraform_fmts(hashicorp: dict[str, dict[str, Any]]) -> None:
     """hclwrite's layout (what `terraform fmt` writes), and fmt's own rewrites on top of it."""
-    unformatted = [path for path, outcome in hashicorp.items() if outcome["formatted"] != Path(path).read_text()]
+    unformatted = [
+        path for path, outcome in hashicorp.items() if outcome["formatted"] != Path(path).read_text()
+    ]
     assert unformatted == [], "run `make terraform-fmt`"
     for path in tf_files():
         assert fmt_rewrites(path.read_text(), path.name) == [], path
@@ -117,7 +119,11 @@ def test_the_layout_check_catches_what_fmt_would_change(tmp_path: Path) -> None:
     rewrites = fmt_rewrites(
         'variable "a" {\n  type = "string"\n}\nresource aws_sns_topic b {\n  name = "${var.a}"\n}\n', "x.tf"
     )
-    assert [re.sub(r"^x\.tf:\d+: ", "", r).split(" ")[0] for r in rewrites] == ["variable", "unquoted", "name"]
+    assert [re.sub(r"^x\.tf:\d+: ", "", r).split(" ")[0] for r in rewrites] == [
+        "variable",
+        "unquoted",
+        "name",
+    ]
 
 
 def test_hashicorps_parser_reports_a_syntax_error(tmp_path: Path) -> None:
@@ -162,7 +168,9 @@ def _rendered_copy(source: Path, evaluation: Evaluation, target: Path) -> Path:
                 edits.setdefault(block.file, {})[block.body.attributes["count"].line] = count
     for call in module.of_type("module"):
         if "count" in call.body.attributes:
-            edits.setdefault(call.file, {})[call.body.attributes["count"].line] = len(evaluation.children(call.labels[0]))
+            edits.setdefault(call.file, {})[call.body.attributes["count"].line] = len(
+                evaluation.children(call.labels[0])
+            )
     for file, lines in edits.items():
         path = target / file
         text = path.read_text().splitlines(keepends=True)
@@ -174,7 +182,9 @@ def _rendered_copy(source: Path, evaluation: Evaluation, target: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def checkov_reports(tmp_path_factory: pytest.TempPathFactory, scenario_evaluations: dict[str, Evaluation]) -> dict[str, Any]:
+def checkov_reports(
+    tmp_path_factory: pytest.TempPathFactory, scenario_evaluations: dict[str, Evaluation]
+) -> dict[str, Any]:
     """checkov over the module as written and over its copies rendered for some scenarios."""
     reports = {"as written": _checkov(MODULE)}
     for name in _CHECKOV_SCENARIOS:
@@ -250,8 +260,12 @@ def test_checkov_catches_a_broken_module(tmp_path: Path) -> None:
     text = text.replace("  point_in_time_recovery {\n    enabled = true\n  }\n", "", 1)
     tables.write_text(text)
     functions = broken / "functions.tf"
-    functions.write_text(functions.read_text().replace("retention_in_days = var.log_retention_in_days", "", 1))
-    rendered = _rendered_copy(broken, Evaluation(load_module(broken), paths={"module": str(MODULE)}), tmp_path / "rendered")
+    functions.write_text(
+        functions.read_text().replace("retention_in_days = var.log_retention_in_days", "", 1)
+    )
+    rendered = _rendered_copy(
+        broken, Evaluation(load_module(broken), paths={"module": str(MODULE)}), tmp_path / "rendered"
+    )
     failed = {(c.check_id, re.sub(r"\[.*\]$", "", c.resource)) for c in _checkov(rendered).failed_checks}
     assert ("CKV_AWS_28", "aws_dynamodb_table.records") in failed
     assert ("CKV_AWS_66", "aws_cloudwatch_log_group.records_function") in failed
@@ -267,7 +281,9 @@ def test_the_schema_is_the_pinned_providers(schema: ProviderSchema, module: Modu
     evaluation = Evaluation(module)
     aws = evaluation.expr(providers.body.attributes["aws"].expr, {})
     assert aws["source"] == "hashicorp/aws"
-    assert f">= {schema.version}," in aws["version"], "the module must require the version it is checked against"
+    assert f">= {schema.version}," in aws["version"], (
+        "the module must require the version it is checked against"
+    )
     assert len(schema.data["resources"]) > 1000 and len(schema.data["data_sources"]) > 400
 
 
@@ -282,9 +298,10 @@ def test_the_structure_check_catches_mistakes(schema: ProviderSchema) -> None:
             block
             for item in parse_text(
                 'resource "aws_dynamodb_table" "t" {\n  billing_mod = "PAY_PER_REQUEST"\n'
-                "  point_in_time_recovery = { enabled = true }\n  hash_key = \"id\"\n"
+                '  point_in_time_recovery = { enabled = true }\n  hash_key = "id"\n'
                 '  name = "t"\n  ttl = { attribute_name = "x" }\n}\n'
-                'resource "aws_lambda_function" "f" {\n  role = "r"\n  environment {\n    variable = {}\n  }\n}\n'
+                'resource "aws_lambda_function" "f" {\n  role = "r"\n'
+                "  environment {\n    variable = {}\n  }\n}\n"
                 'resource "aws_no_such_thing" "x" {}\n',
                 "broken.tf",
             )
@@ -300,7 +317,9 @@ def test_the_structure_check_catches_mistakes(schema: ProviderSchema) -> None:
     assert "aws_no_such_thing does not exist" in problems
 
 
-def test_values_have_the_types_the_schema_takes(scenario_evaluations: dict[str, Evaluation], schema: ProviderSchema) -> None:
+def test_values_have_the_types_the_schema_takes(
+    scenario_evaluations: dict[str, Evaluation], schema: ProviderSchema
+) -> None:
     for name, evaluation in scenario_evaluations.items():
         assert check_values(evaluation.plan(), schema) == [], name
 
@@ -323,6 +342,13 @@ def test_the_value_check_catches_mistakes(module: Module, schema: ProviderSchema
     assert "memory_size: 'lots' is not a number" in problems
     assert "timeout: ${aws_s3_bucket.files.arn} is a string, the argument takes a number" in problems
     assert 'architectures: "arm64" is not a list' in problems
-    functions.write_text(text.replace("log_group  = aws_cloudwatch_log_group.tasks_function.name", "log_group  = aws_cloudwatch_log_group.tasks_function.nam"))
+    functions.write_text(
+        text.replace(
+            "log_group  = aws_cloudwatch_log_group.tasks_function.name",
+            "log_group  = aws_cloudwatch_log_group.tasks_function.nam",
+        )
+    )
     with pytest.raises(EvaluationError, match="has no attribute 'nam'"):
-        Evaluation(load_module(broken), attribute_types=schema.attribute_types, paths={"module": str(MODULE)}).plan()
+        Evaluation(
+            load_module(broken), attribute_types=schema.attribute_types, paths={"module": str(MODULE)}
+        ).plan()

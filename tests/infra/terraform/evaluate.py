@@ -108,7 +108,11 @@ class Environment:
 
     def data(self, resource_type: str) -> dict[str, Any] | None:
         return {
-            "aws_partition": {"partition": self.partition, "dns_suffix": self.dns_suffix, "id": self.partition},
+            "aws_partition": {
+                "partition": self.partition,
+                "dns_suffix": self.dns_suffix,
+                "id": self.partition,
+            },
             "aws_region": {"region": self.region, "name": self.region, "id": self.region},
             "aws_caller_identity": {"account_id": self.account_id, "id": self.account_id},
         }.get(resource_type)
@@ -227,7 +231,9 @@ class Evaluation:
         return [(None, {})]
 
     # -- bodies ------------------------------------------------------------------------------------
-    def body(self, body: Body, scope: dict[str, Any], *, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def body(
+        self, body: Body, scope: dict[str, Any], *, skip: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
         """Arguments by name, and each block type's blocks as a list of their bodies."""
         values: dict[str, Any] = {}
         for name, attribute in body.attributes.items():
@@ -253,7 +259,9 @@ class Evaluation:
         # A dynamic block iterates over any collection: a list's keys are its indexes.
         pairs = enumerate(collection) if isinstance(collection, list) else _pairs(collection, block)
         (content,) = block.body.blocks_of("content")
-        return [self.body(content.body, {**scope, iterator: {"key": key, "value": value}}) for key, value in pairs]
+        return [
+            self.body(content.body, {**scope, iterator: {"key": key, "value": value}}) for key, value in pairs
+        ]
 
     # -- expressions -------------------------------------------------------------------------------
     def expr(self, expr: Expr, scope: dict[str, Any], where: Attribute | None = None) -> Any:
@@ -267,7 +275,7 @@ class Evaluation:
             detail = str(error) if isinstance(error, EvaluationError) else f"{type(error).__name__}: {error}"
             raise LocatedError(f"{where.file}:{where.line} ({where.name}): {detail}") from error
 
-    def _expr(self, expr: Expr, scope: dict[str, Any]) -> Any:  # noqa: C901 - one case per kind of node
+    def _expr(self, expr: Expr, scope: dict[str, Any]) -> Any:
         if isinstance(expr, Literal):
             return expr.value
         if isinstance(expr, Template):
@@ -522,7 +530,9 @@ def _pairs(collection: Any, block: Block) -> Iterator[tuple[Any, Any]]:
 
 def _binary(op: str, left: Any, right: Any) -> Any:
     if op in ("==", "!="):
-        equal = left == right and type(left) is type(right) or (_number(left) and _number(right) and left == right)
+        equal = (left == right and type(left) is type(right)) or (
+            _number(left) and _number(right) and left == right
+        )
         return equal if op == "==" else not equal
     if op == "&&":
         return bool(left) and bool(right)

@@ -82,6 +82,7 @@ REF_ATTRIBUTES = {
     "AWS::CloudWatch::Alarm": "alarm_name",
     "AWS::CloudWatch::Dashboard": "dashboard_name",
     "AWS::ApiGateway::RestApi": "id",
+    "AWS::ApiGateway::Deployment": "id",
     "AWS::ApiGateway::Stage": "stage_name",
     "AWS::ApiGateway::UsagePlan": "id",
     "AWS::ApiGateway::ApiKey": "id",
@@ -144,9 +145,7 @@ def pair(cfn_resources: dict[str, Any], plan: dict[str, Instance]) -> Pairing:
     resources = {k: v for k, v in plan.items() if v.mode == "resource"}
     matches: dict[str, Instance] = {}
     unmatched: list[str] = []
-    unmapped = sorted(
-        {r["Type"] for r in cfn_resources.values()} - set(TERRAFORM_TYPES) - set(FOLDED)
-    )
+    unmapped = sorted({r["Type"] for r in cfn_resources.values()} - set(TERRAFORM_TYPES) - set(FOLDED))
     taken: set[str] = set()
     for logical_id, resource in cfn_resources.items():
         tf_type = TERRAFORM_TYPES.get(resource["Type"])
@@ -155,7 +154,9 @@ def pair(cfn_resources: dict[str, Any], plan: dict[str, Instance]) -> Pairing:
         own = set(tf_type.split("_"))
         wanted = _letters([w for w in _words(logical_id) if w not in own])
         found = [
-            i for i in resources.values() if i.type == tf_type and wanted in _identities(i, own) and i.address not in taken
+            i
+            for i in resources.values()
+            if i.type == tf_type and wanted in _identities(i, own) and i.address not in taken
         ]
         if len(found) == 1:
             matches[logical_id] = found[0]
@@ -199,9 +200,12 @@ def _identities(instance: Instance, own: set[str]) -> set[str]:
 class Normaliser:
     """CloudFormation values -> the `${address.attribute}` strings and plain values of an evaluation."""
 
-    def __init__(self, pairing: Pairing, environment: Environment, stack_name: str) -> None:
+    def __init__(
+        self, pairing: Pairing, environment: Environment, stack_name: str, parameters: dict[str, Any]
+    ) -> None:
         self.pairing = pairing
         self.pseudo = {
+            **{name: spec.get("Default") for name, spec in parameters.items()},
             "AWS::Region": environment.region,
             "AWS::AccountId": environment.account_id,
             "AWS::Partition": environment.partition,
@@ -222,13 +226,17 @@ class Normaliser:
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         resource_type = self.pairing.cfn[logical_id]["Type"]
+        if resource_type == "AWS::Lambda::Version":
+            # A version the function publishes: Terraform reads it from the function.
+            function = self.pairing.cfn[logical_id]["Properties"]["FunctionName"]["Ref"]
+            return "${" + f"{self.address(function)}.{_snake(attribute)}" + "}"
         if resource_type == "AWS::Logs::LogGroup" and attribute == "Arn":
             # CloudFormation's log group ARN ends with ":*"; Terraform's stops before it.
             return "${" + f"{self.address(logical_id)}.arn" + "}:*"
         name = GETATT_ATTRIBUTES.get((resource_type, attribute), _snake(attribute))
         return "${" + f"{self.address(logical_id)}.{name}" + "}"
 
-    def cfn(self, value: Any) -> Any:  # noqa: C901 - one case per intrinsic
+    def cfn(self, value: Any) -> Any:
         """A CloudFormation value in the evaluation's vocabulary."""
         if isinstance(value, list):
             return [self.cfn(v) for v in value]
@@ -283,7 +291,8 @@ def terraform(value: Any, environment: Environment) -> Any:
     def expand(match: re.Match[str]) -> str:
         address, kind, attribute = match.group(1), match.group(2), match.group(3)
         if attribute == "invoke_arn" and kind in ("aws_lambda_alias", "aws_lambda_function"):
-            return f"arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/${{{address}.arn}}/invocations"
+            functions = f"arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions"
+            return f"{functions}/${{{address}.arn}}/invocations"
         if attribute == "execution_arn" and kind == "aws_api_gateway_rest_api":
             return f"arn:{partition}:execute-api:{region}:{account}:${{{address}.id}}"
         return "${" + f"{address}.{ALIASES.get((kind, attribute), attribute)}" + "}"

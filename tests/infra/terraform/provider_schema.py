@@ -56,7 +56,9 @@ def check_structure(module: Module, schema: ProviderSchema) -> list[str]:
         for (kind, name), block in module.resources(mode).items():
             found = schema.of(mode, kind)
             if found is None:
-                problems.append(f"{block.where}: {mode} type {kind} does not exist in hashicorp/aws {schema.version}")
+                problems.append(
+                    f"{block.where}: {mode} type {kind} does not exist in hashicorp/aws {schema.version}"
+                )
                 continue
             problems += _check_body(block.body, found, f"{kind}.{name}", top=True)
     for block in module.of_type("provider"):
@@ -78,7 +80,9 @@ def _check_call(module: Module, call: Block, schema: ProviderSchema) -> list[str
     problems = [f"{child.directory.name}/{p}" for p in check_structure(child, schema)]
     for name, attribute in call.body.attributes.items():
         if name not in variables and name not in META_ARGUMENTS | {"source", "providers"}:
-            problems.append(f"{attribute.file}:{attribute.line}: module {call.labels[0]} has no variable {name!r}")
+            problems.append(
+                f"{attribute.file}:{attribute.line}: module {call.labels[0]} has no variable {name!r}"
+            )
     for name, variable in variables.items():
         if "default" not in variable.body.attributes and name not in call.body.attributes:
             problems.append(f"{call.where}: module {call.labels[0]}: the variable {name!r} is not set")
@@ -104,7 +108,9 @@ def _check_body(body: Body, schema: Schema, path: str, *, top: bool = False) -> 
         kind = block.labels[0] if block.type == "dynamic" else block.type
         written.setdefault(kind, []).append(block)
         if kind in arguments:
-            problems.append(f"{block.where}: {path}: {kind} is an argument, not a block (write `{kind} = ...`)")
+            problems.append(
+                f"{block.where}: {path}: {kind} is an argument, not a block (write `{kind} = ...`)"
+            )
             continue
         if kind not in blocks:
             problems.append(f"{block.where}: {path}: no block {kind!r} in the provider's schema")
@@ -113,7 +119,9 @@ def _check_body(body: Body, schema: Schema, path: str, *, top: bool = False) -> 
         if block.type == "dynamic":
             contents = block.body.blocks_of("content")
             if len(contents) != 1 or "for_each" not in block.body.attributes:
-                problems.append(f"{block.where}: {path}: dynamic {kind!r} needs for_each and one content block")
+                problems.append(
+                    f"{block.where}: {path}: dynamic {kind!r} needs for_each and one content block"
+                )
                 continue
             content = contents[0]
         problems += _check_body(content.body, blocks[kind], f"{path}.{kind}")

@@ -447,7 +447,9 @@ class _Converter:
         (collection,) = [c for c in intro.children if isinstance(c, Tree) and c.data != "identifier"]
         key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
         rest = [c for c in tree.children if isinstance(c, Tree) and c.data not in ("for_intro", "for_cond")]
-        condition_node = next((c for c in tree.children if isinstance(c, Tree) and c.data == "for_cond"), None)
+        condition_node = next(
+            (c for c in tree.children if isinstance(c, Tree) and c.data == "for_cond"), None
+        )
         condition = None
         if condition_node is not None:
             (condition_tree,) = [c for c in condition_node.children if isinstance(c, Tree)]
@@ -474,7 +476,9 @@ class _Converter:
                 literal.append(text[i + 1 : i + 3])
                 i += 3
             elif text.startswith("%{", i):
-                raise HclError(f"{self.file}:{self.line(token)}: template directives (%{{...}}) are not read here")
+                raise HclError(
+                    f"{self.file}:{self.line(token)}: template directives (%{{...}}) are not read here"
+                )
             elif text.startswith("${", i):
                 end = _closing_brace(text, i + 2)
                 if end < 0:
@@ -541,43 +545,6 @@ def _associate(operands: list[Expr], operators: list[str]) -> Expr:
         reduce()
     (result,) = output
     return result
-
-
-def references(expr: Expr) -> list[tuple[str, ...]]:
-    """Every reference an expression makes, as its leading names (`("var", "x")`, `("aws_s3_bucket", "files", "arn")`)."""
-    found: list[tuple[str, ...]] = []
-
-    def chain(node: Expr) -> tuple[str, ...] | None:
-        if isinstance(node, Name):
-            return (node.name,)
-        if isinstance(node, GetAttr):
-            head = chain(node.target)
-            return None if head is None else (*head, node.name)
-        if isinstance(node, Index):
-            walk(node.key)
-            return chain(node.target)
-        if isinstance(node, Splat):
-            head = chain(node.target)
-            tail = chain(node.each)
-            return None if head is None or tail is None else (*head, *tail[1:])
-        return None
-
-    def walk(node: Expr | str) -> None:
-        if isinstance(node, Name | GetAttr | Index | Splat):
-            names = chain(node)
-            if names is not None:
-                found.append(names)
-                return
-        for value in vars(node).values() if isinstance(node, Expr) else ():
-            for child in value if isinstance(value, tuple) else (value,):
-                if isinstance(child, tuple):
-                    for grandchild in child:
-                        walk(grandchild)
-                elif isinstance(child, Expr):
-                    walk(child)
-
-    walk(expr)
-    return found
 
 
 def bare_interpolation(expr: Expr) -> bool:
