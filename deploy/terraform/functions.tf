@@ -4,8 +4,9 @@
 
 locals {
   # IAM role and bucket names are account-wide (or global): a short prefix, and a suffix Terraform draws.
-  short_name = lower(substr(local.name, 0, 24))
-  code_hash  = filebase64sha256(var.function_zip)
+  short_name   = lower(substr(local.name, 0, 24))
+  function_zip = coalesce(var.function_zip, "${path.module}/../../build/function.zip")
+  code_hash    = filebase64sha256(local.function_zip)
 
   lambda_assume_role = jsonencode({
     Version = "2012-10-17"
@@ -137,7 +138,7 @@ resource "aws_lambda_function" "records" {
   function_name    = "${local.name}-records"
   description      = "serverless-crud records API and web UI"
   role             = aws_iam_role.records_function.arn
-  filename         = var.function_zip
+  filename         = local.function_zip
   source_code_hash = local.code_hash
   handler          = "serverless_crud.handler.lambda_handler"
   runtime          = "python3.12"
@@ -286,7 +287,7 @@ resource "aws_lambda_function" "tasks" {
   function_name    = "${local.name}-tasks"
   description      = "serverless-crud jobs' tasks (import, export, erase)"
   role             = aws_iam_role.tasks_function.arn
-  filename         = var.function_zip
+  filename         = local.function_zip
   source_code_hash = local.code_hash
   handler          = "serverless_crud.tasks.handler"
   runtime          = "python3.12"

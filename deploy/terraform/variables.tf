@@ -15,8 +15,8 @@ variable "name" {
 
 variable "function_zip" {
   type        = string
-  default     = "../../build/function.zip"
-  description = "The functions' deployment package, built by `make package` (a path relative to the root module)."
+  default     = null
+  description = "Path of the functions' deployment package (null: build/function.zip of this repository, which `make package` writes)."
 }
 
 variable "tags" {

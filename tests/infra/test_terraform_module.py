@@ -245,7 +245,7 @@ def test_every_checkov_skip_is_justified_and_used(checkov_reports: dict[str, Any
     for (resource, check), reason in declared.items():
         assert len(reason.split()) >= 8, f"{resource} skips {check} without a real justification"
     used = {
-        (re.sub(r"^module\.[^.]+\.|\[.*?\]", "", c.resource), c.check_id)
+        (".".join(_unindexed(c.resource).split(".")[-2:]), c.check_id)
         for report in checkov_reports.values()
         for c in report.skipped_checks
     }
@@ -352,3 +352,25 @@ def test_the_value_check_catches_mistakes(module: Module, schema: ProviderSchema
         Evaluation(
             load_module(broken), attribute_types=schema.attribute_types, paths={"module": str(MODULE)}
         ).plan()
+
+
+# -- the example root ------------------------------------------------------------------------------
+def test_the_example_root_deploys_the_module(schema: ProviderSchema) -> None:
+    example = load_module(MODULE / "examples" / "complete")
+    assert check_structure(example, schema) == []
+    evaluation = Evaluation(example, attribute_types=schema.attribute_types)
+    plan = evaluation.plan()
+    assert "module.serverless_crud.aws_lambda_function.records" in plan
+    assert check_values(plan, schema) == []
+    assert evaluation.output("api_url").startswith(
+        "https://${module.serverless_crud.aws_api_gateway_rest_api"
+    )
+    zip_path = plan["module.serverless_crud.aws_lambda_function.records"].values["filename"]
+    assert Path(zip_path).resolve() == ROOT / "build" / "function.zip"  # what `make package` writes
+    (terraform,) = example.of_type("terraform")
+    (backend,) = terraform.body.blocks_of("backend")
+    assert backend.labels == ("s3",)
+    assert {n: Evaluation(example).expr(a.expr, {}) for n, a in backend.body.attributes.items()} == {
+        "encrypt": True,
+        "use_lockfile": True,
+    }

@@ -186,6 +186,7 @@ class Evaluation:
                         inputs,
                         self.environment,
                         self.attribute_types,
+                        paths={"root": self.name("path", {})["root"]},
                         prefix=f"{self.prefix}module.{name}{suffix}.",
                     )
             finally:
