@@ -21,6 +21,7 @@ from .conftest import ROOT, SCENARIOS, Deployment, Template
 from .terraform.evaluate import Evaluation, Instance
 from .terraform.parameters import as_variable, variable_name
 from .terraform.parity import Normaliser, Pairing, evaluate_plan, pair, same_statements
+from .terraform.syntax import snake_case
 
 STACK = "serverless-crud-dev"
 
@@ -362,7 +363,7 @@ def test_stage_logs_tracing_and_throttling(side: Side) -> None:
         "ThrottlingRateLimit",
         "ThrottlingBurstLimit",
     ):
-        assert tf_settings[re.sub(r"(?<=[a-z])([A-Z])", r"_\1", name).lower()] == cfn_settings[name], name
+        assert tf_settings[snake_case(name)] == cfn_settings[name], name
 
 
 def test_usage_plan_and_key_when_a_key_is_required(side: Side) -> None:
@@ -401,7 +402,7 @@ def test_user_pool_password_policy_mfa_tier_and_recovery(side: Side) -> None:
         cfn, tf = side.cfn(pool), side.tf(pool)
         policy = one(tf["password_policy"])
         for name, value in cfn["Policies"]["PasswordPolicy"].items():
-            assert policy[re.sub(r"(?<=[a-z])([A-Z])", r"_\1", name).lower()] == value, name
+            assert policy[snake_case(name)] == value, name
         assert tf["username_attributes"] == cfn["UsernameAttributes"]
         assert tf["auto_verified_attributes"] == cfn["AutoVerifiedAttributes"]
         assert (
@@ -538,10 +539,9 @@ def test_buckets_private_encrypted_expiring_and_tls_only(side: Side) -> None:
 
         block = companion("aws_s3_bucket_public_access_block")
         assert block is not None
-        assert {
-            k: block[re.sub(r"(?<=[a-z])([A-Z])", r"_\1", k).lower()]
-            for k in cfn["PublicAccessBlockConfiguration"]
-        } == cfn["PublicAccessBlockConfiguration"]
+        assert {k: block[snake_case(k)] for k in cfn["PublicAccessBlockConfiguration"]} == cfn[
+            "PublicAccessBlockConfiguration"
+        ]
         ownership = companion("aws_s3_bucket_ownership_controls")
         assert (
             ownership

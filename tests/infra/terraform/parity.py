@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .evaluate import Environment, Evaluation, Instance
+from .syntax import snake_case
 
 #: The Terraform type of each CloudFormation type the template creates.
 TERRAFORM_TYPES = {
@@ -229,11 +230,11 @@ class Normaliser:
         if resource_type == "AWS::Lambda::Version":
             # A version the function publishes: Terraform reads it from the function.
             function = self.pairing.cfn[logical_id]["Properties"]["FunctionName"]["Ref"]
-            return "${" + f"{self.address(function)}.{_snake(attribute)}" + "}"
+            return "${" + f"{self.address(function)}.{snake_case(attribute)}" + "}"
         if resource_type == "AWS::Logs::LogGroup" and attribute == "Arn":
             # CloudFormation's log group ARN ends with ":*"; Terraform's stops before it.
             return "${" + f"{self.address(logical_id)}.arn" + "}:*"
-        name = GETATT_ATTRIBUTES.get((resource_type, attribute), _snake(attribute))
+        name = GETATT_ATTRIBUTES.get((resource_type, attribute), snake_case(attribute))
         return "${" + f"{self.address(logical_id)}.{name}" + "}"
 
     def cfn(self, value: Any) -> Any:
@@ -298,10 +299,6 @@ def terraform(value: Any, environment: Environment) -> Any:
         return "${" + f"{address}.{ALIASES.get((kind, attribute), attribute)}" + "}"
 
     return re.sub(r"\$\{((?:module\.\w+\.)?(?:data\.)?(\w+)\.\w+(?:\[\"[^\"]*\"\])?)\.(\w+)\}", expand, value)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
 def same_statements(statements: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
