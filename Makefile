@@ -41,7 +41,7 @@ $(TF_SCHEMA): requirements/terraform-provider.txt scripts/terraform_provider_sch
 	rm -rf build/terraform/wheel
 
 terraform-fmt: $(NODE_STAMP) ## Rewrite the Terraform module's files in terraform fmt's layout (hclwrite, no Terraform needed)
-	node tests/infra/terraform/hcl_tools.cjs --write $(TF_MODULE)/*.tf $(TF_MODULE)/examples/*/*.tf
+	node tests/infra/terraform/hcl_tools.cjs --write $(TF_MODULE)/*.tf $(TF_MODULE)/modules/*/*.tf $(TF_MODULE)/examples/*/*.tf
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -374,3 +374,16 @@ def test_the_example_root_deploys_the_module(schema: ProviderSchema) -> None:
         "encrypt": True,
         "use_lockfile": True,
     }
+
+
+@pytest.mark.parametrize("directory", [MODULE, *sorted(MODULE.glob("modules/*"))], ids=lambda p: p.name)
+def test_every_variable_and_output_is_typed_and_described(directory: Path) -> None:
+    from .terraform.syntax import Template
+
+    module = load_module(directory)
+    for name, variable in module.variables.items():
+        assert "type" in variable.body.attributes, f"variable {name} has no type"
+        description = variable.body.attributes["description"].expr
+        assert isinstance(description, Template) and len(str(description.parts[0]).split()) >= 3, name
+    for name, output in module.outputs.items():
+        assert "description" in output.body.attributes, f"output {name} has no description"
