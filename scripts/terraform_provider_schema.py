@@ -33,10 +33,8 @@ from typing import Any
 
 Jsii = dict[str, Any]
 
-_LINK = re.compile(
-    r"\{@link https://registry\.terraform\.io/providers/hashicorp/aws/([^/]+)/docs/([a-z-]+)/(\w+) (\w+)\}"
-)
-_ANCHOR = re.compile(r"\{@link https://registry\.terraform\.io/providers/hashicorp/aws/[^ #]+#(\w+) [^}]+\}")
+_LINK = re.compile(r"\{@link https://[^/]+/providers/hashicorp/aws/([^/]+)/docs/([a-z-]+)/(\w+) (\w+)\}")
+_ANCHOR = re.compile(r"\{@link https://[^/]+/providers/hashicorp/aws/[^ #]+#(\w+) [^}]+\}")
 _PROVIDER_PREFIX = "@cdktn/provider-aws."
 _RESOLVABLE = "cdktn.IResolvable"
 
