@@ -26,7 +26,6 @@ from .terraform.syntax import (
 )
 
 MODULE = ROOT / "deploy" / "terraform"
-SCHEMA = ROOT / "build" / "terraform" / "aws-provider-schema.json"
 HCL_TOOLS = ROOT / "tests" / "infra" / "terraform" / "hcl_tools.cjs"
 
 
@@ -55,9 +54,9 @@ def module() -> Module:
 
 
 @pytest.fixture(scope="module")
-def schema() -> ProviderSchema:
-    assert SCHEMA.exists(), "make install builds the provider's schema (build/terraform/)"
-    return ProviderSchema.load(SCHEMA)
+def schema(terraform_schema: ProviderSchema) -> ProviderSchema:
+    """The AWS provider's schema (conftest: built by make install)."""
+    return terraform_schema
 
 
 # -- syntax and layout -----------------------------------------------------------------------------
