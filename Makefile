@@ -97,8 +97,10 @@ XDIST := -n 2 --dist loadfile
 test-e2e: install ## The local server over HTTP
 	$(PYTEST) tests/e2e -q $(XDIST)
 
-test-infra: install ## template.yaml: cfn-lint, SAM transform, checkov
-	$(PYTEST) tests/infra -q
+# The infrastructure checks are mostly CPU (cfn-lint, checkov, the SAM transform, the Terraform
+# module's checks): two workers, each file on one.
+test-infra: install ## template.yaml and the Terraform module: cfn-lint, SAM transform, checkov, provider schema, parity
+	$(PYTEST) tests/infra -q $(XDIST)
 
 test-browser: install ## The web UI in Chromium (Playwright), against `serverless-crud serve`
 	@command -v chromium >/dev/null || test -n "$$CHROMIUM" \
