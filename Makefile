@@ -13,13 +13,15 @@ PORT ?= 3000
 STATE_DIR ?= .local
 PYTEST := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
+TF_SCHEMA := build/terraform/aws-provider-schema.json
+TF_MODULE := deploy/terraform
 
-.PHONY: lock-aws-tools help install chromium tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package deploy build-RecordsFunction
+.PHONY: lock-aws-tools help install chromium tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package deploy build-RecordsFunction terraform-fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
-install: $(STAMP) $(AWS_TOOLS_STAMP) $(NODE_STAMP) chromium tools ## Set up .venv (pinned dependencies, the SAM CLI and AWS CLI), node_modules, Chromium, jq (idempotent)
+install: $(STAMP) $(AWS_TOOLS_STAMP) $(NODE_STAMP) $(TF_SCHEMA) chromium tools ## Set up .venv (pinned dependencies, the SAM CLI and AWS CLI), node_modules, the AWS provider's schema, Chromium, jq (idempotent)
 
 chromium: ## Install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium) \
@@ -28,6 +30,18 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing
 tools: ## Install curl and jq (the README's examples use them) when missing
 	@command -v jq >/dev/null && command -v curl >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -q && apt-get install -y -q jq curl) || echo "!!! Could not install jq/curl: the README test will fail !!!" >&2
+
+# The AWS provider's schema the Terraform module is checked against (tests/infra/test_terraform_module.py):
+# condensed from the provider's published bindings, pinned with their hash; the wheel is not kept.
+$(TF_SCHEMA): requirements/terraform-provider.txt scripts/terraform_provider_schema.py | $(STAMP)
+	rm -rf build/terraform/wheel
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
+	  --only-binary=:all: --dest build/terraform/wheel -r requirements/terraform-provider.txt
+	$(BIN)/python scripts/terraform_provider_schema.py build/terraform/wheel/*.whl $@
+	rm -rf build/terraform/wheel
+
+terraform-fmt: $(NODE_STAMP) ## Rewrite the Terraform module's files in terraform fmt's layout (hclwrite, no Terraform needed)
+	node tests/infra/terraform/hcl_tools.cjs --write $(TF_MODULE)/*.tf $(TF_MODULE)/modules/*/*.tf $(TF_MODULE)/examples/*/*.tf
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,8 +97,10 @@ XDIST := -n 2 --dist loadfile
 test-e2e: install ## The local server over HTTP
 	$(PYTEST) tests/e2e -q $(XDIST)
 
-test-infra: install ## template.yaml: cfn-lint, SAM transform, checkov
-	$(PYTEST) tests/infra -q
+# The infrastructure checks are mostly CPU (cfn-lint, checkov, the SAM transform, the Terraform
+# module's checks): two workers, each file on one.
+test-infra: install ## template.yaml and the Terraform module: cfn-lint, SAM transform, checkov, provider schema, parity
+	$(PYTEST) tests/infra -q $(XDIST)
 
 test-browser: install ## The web UI in Chromium (Playwright), against `serverless-crud serve`
 	@command -v chromium >/dev/null || test -n "$$CHROMIUM" \
