@@ -33,13 +33,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running.stop()
 
 
-def test_import_summarises_exits_2_on_rejections_and_writes_the_report(server, tmp_path):
+def test_import_summarises_exits_3_on_rejections_and_writes_the_report(server, tmp_path):
     people = tmp_path / "people.csv"
     people.write_text(
         "email,id,name,amount\ncli@example.com,1,Ann,0.1\ncli@example.com,2,,1\ncli@example.com,x,Bad,1\n"
     )
     done = cli("import", str(people), "--api", server.url, cwd=tmp_path)
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == 3, done.stderr
     assert "3 rows: 1 written, 2 rejected" in done.stdout
     assert "line 3: name is required" in done.stdout
     report = tmp_path / "people.csv.rejected.csv"
@@ -52,7 +52,7 @@ def test_import_summarises_exits_2_on_rejections_and_writes_the_report(server, t
     again = cli(
         "import", str(people), "--api", server.url, "--mode", "upsert", "--report", "r.csv", cwd=tmp_path
     )
-    assert again.returncode == 2
+    assert again.returncode == 3
     assert "1 written, 2 rejected" in again.stdout
     assert (tmp_path / "r.csv").exists()
 
