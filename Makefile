@@ -70,21 +70,21 @@ docs: install ## Build the documentation site strictly into build/site (a broken
 docs-serve: install ## Serve the documentation site on http://127.0.0.1:8000 while you edit
 	$(MKDOCS) serve --dev-addr 127.0.0.1:8000
 
+# Two workers (the machine's two cores), each test file on one of them: a module's server, and a
+# session's slow tools (cfn-lint and checkov over every template variant), start once per file.
+XDIST := -n 2 --dist loadfile
+
 test-unit: install ## Unit tests: one module at a time
-	$(PYTEST) tests/unit -q
+	$(PYTEST) tests/unit -q $(XDIST)
 
 test-integration: install ## The handler driven by API Gateway events against moto
-	$(PYTEST) tests/integration -q
-
-# The end-to-end and browser tests wait on servers more than they compute: two workers, each test
-# file on one of them (its module's server started once).
-XDIST := -n 2 --dist loadfile
+	$(PYTEST) tests/integration -q $(XDIST)
 
 test-e2e: install ## The local server over HTTP
 	$(PYTEST) tests/e2e -q $(XDIST)
 
-test-infra: install ## template.yaml: cfn-lint, SAM transform, checkov
-	$(PYTEST) tests/infra -q
+test-infra: install ## template.yaml: cfn-lint, SAM transform, checkov, the real sam validate and sam build
+	$(PYTEST) tests/infra -q $(XDIST)
 
 test-browser: install ## The web UI in Chromium (Playwright), against `serverless-crud serve`
 	@command -v chromium >/dev/null || test -n "$$CHROMIUM" \
