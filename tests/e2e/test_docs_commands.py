@@ -43,6 +43,7 @@ EXPECTED: dict[str, Callable[[str], None]] = {"docs/api.md": _api_page, "docs/jo
 def docs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The app as `make run` serves it (AuthMode=cognito), with its own state directory."""
     server = start_server(tmp_path_factory.mktemp("docs"), signed_in=True)
+    server.wait_for_output("States ready")  # the pages' jobs start once the state machines exist
     yield server
     server.stop()
 
