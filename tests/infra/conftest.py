@@ -218,6 +218,32 @@ class Deployment:
 
 # -- fixtures --------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
+def sam_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`sam build` of template.yaml by the pinned SAM CLI (as a user runs it: the Makefile's recipe, no
+    Docker, no AWS account); the folder holding each function's artifact and the built template."""
+    from tests.support.processes import run
+
+    from .sam import SAM, sam_environment
+
+    work = tmp_path_factory.mktemp("sam")
+    run(
+        [
+            str(SAM),
+            "build",
+            "--template",
+            str(TEMPLATE_PATH),
+            "--build-dir",
+            str(work / "build"),
+            "--cache-dir",
+            str(work / "cache"),
+        ],
+        env=sam_environment(),
+        timeout=600,
+    )
+    return work / "build"
+
+
+@pytest.fixture(scope="session")
 def template_text() -> str:
     """template.yaml as written."""
     return TEMPLATE_PATH.read_text()

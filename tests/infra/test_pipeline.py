@@ -111,14 +111,21 @@ def test_deploy_assumes_the_role_by_oidc_then_builds_deploys_and_smoke_tests(
     runs = [s.get("run", "") for s in steps]
     order = [
         steps.index(credentials),
-        next(i for i, r in enumerate(runs) if r.strip().startswith("sam build")),
-        next(i for i, r in enumerate(runs) if r.strip().startswith("sam deploy")),
+        next(i for i, r in enumerate(runs) if r.strip().startswith("make deploy")),
         next(i for i, r in enumerate(runs) if "scripts/smoke-test.sh" in r),
     ]
     assert order == sorted(order)
-    deploy_command = next(r for r in runs if r.strip().startswith("sam deploy"))
+    deploy_command = next(r for r in runs if r.strip().startswith("make deploy"))
     assert "--no-confirm-changeset" in deploy_command
-    assert "CAPABILITY_IAM" in deploy_command
+    # `make deploy` is what a person runs: sam build, then sam deploy with samconfig.toml.
+    recipe = re.search(r"^deploy:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    assert recipe, "the Makefile has a deploy target"
+    assert [line.strip() for line in recipe.group(1).splitlines()] == [
+        "$(BIN)/sam build",
+        "$(BIN)/sam deploy $(ARGS)",
+    ]
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]["deploy"]["parameters"]
+    assert config["capabilities"] == "CAPABILITY_IAM" and config["resolve_s3"] is True
 
 
 def test_the_terraform_job_checks_the_layout_validates_and_plans_but_never_applies(
