@@ -83,11 +83,11 @@ def quiet_stdout() -> Iterator[None]:
 def app_handler() -> tuple[Handler, Any]:
     """The app's handler and a fresh DynamoDB client of its own (created under the active backend)."""
     from serverless_crud import handler, settings
-    from serverless_crud.dal import dynamodb
+    from serverless_crud.dal.clients import client
 
-    dynamodb.client.cache_clear()
+    client.cache_clear()
     settings.reset()  # the service is rebuilt with the new client
-    return handler.lambda_handler, dynamodb.client()
+    return handler.lambda_handler, client("dynamodb")
 
 
 def baseline_handler() -> tuple[Handler, Any]:

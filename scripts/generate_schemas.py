@@ -6,7 +6,7 @@ import json
 import sys
 
 from serverless_crud.models.record import schemas
-from serverless_crud.models.validation import SCHEMAS_FILE
+from serverless_crud.models.fields import SCHEMAS_FILE
 
 
 def render() -> str:

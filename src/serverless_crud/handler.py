@@ -1,4 +1,4 @@
-"""The Lambda entry point: routing only (the API lives in `api`, the rules in `logic`)."""
+"""The Lambda entry point of the API: wired by `wiring`, answered by `api` (the rules live in `logic`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
 
-from serverless_crud import snapstart  # noqa: E402, F401 (registers the SnapStart restore hook)
+from serverless_crud import snapstart, wiring  # noqa: E402, F401 (snapstart registers the SnapStart restore hook)
 from serverless_crud.api.app import resolve, resolver  # noqa: E402
 from serverless_crud.observability import configure, logger, metrics, traced  # noqa: E402
 
@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # an annotation only: no import at cold start
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Cold start: importing `observability` read and validated the settings (a bad value stops the
-# instance here, naming the variable); the routes are assembled once.
+# instance here, naming the variable); the API is wired and its routes are assembled once.
+wiring.wire_api()
 resolver()
 
 

@@ -108,14 +108,14 @@ def test_the_admin_lists_everything_or_any_partition(world: dict[str, Any]) -> N
 
 
 def test_an_own_listing_is_a_query_never_a_scan(world: dict[str, Any]) -> None:
-    from serverless_crud.dal.dynamodb import client
+    from serverless_crud.dal.clients import client
 
     calls: list[str] = []
 
     def count(model: Any, **_: Any) -> None:
         calls.append(model.name)
 
-    events = client().meta.events
+    events = client("dynamodb").meta.events
     events.register("before-call.dynamodb", count)
     try:
         world["alice"].get("/records")

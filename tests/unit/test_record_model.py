@@ -17,7 +17,8 @@ from scripts.generate_schemas import render
 from serverless_crud.errors import InvalidParameter
 from serverless_crud.models.keys import MAX_ID, key_candidates, normalise_email, parse_id, plain_integer
 from serverless_crud.models.record import MODELS
-from serverless_crud.models.validation import SCHEMAS_FILE, validator
+from serverless_crud.models.fields import SCHEMAS_FILE
+from serverless_crud.models.validation import validator
 
 
 def test_schemas_file_is_generated_from_the_model():

@@ -11,9 +11,9 @@ from urllib.parse import quote
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from serverless_crud.api.problems import ApiProblem
-from serverless_crud.logic.records import Expected
 from serverless_crud.models import exact_json
 from serverless_crud.models.keys import MAX_ID, plain_integer
+from serverless_crud.models.preconditions import Expected
 
 JSON = "application/json"
 MERGE_PATCH_JSON = "application/merge-patch+json"

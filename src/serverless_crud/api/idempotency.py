@@ -18,6 +18,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from serverless_crud import settings
+from serverless_crud.api import services
 from serverless_crud.api.http import body_bytes, header
 from serverless_crud.api.identity import caller
 from serverless_crud.api.problems import ApiProblem
@@ -72,7 +73,11 @@ def _idempotent(
     # An in-flight record expires with the invocation, so a crashed request does not block its key.
     config.register_lambda_context(context)
     guarded = idempotent_function(
-        run, data_keyword_argument="request", persistence_store=_store(), config=config, key_prefix="requests"
+        run,
+        data_keyword_argument="request",
+        persistence_store=services.current().idempotency_store(),
+        config=config,
+        key_prefix="requests",
     )
     try:
         kept: dict[str, Any] = guarded(request=request)
@@ -87,16 +92,6 @@ def _idempotent(
         raise StoreUnavailable("idempotency store") from error
     headers = {**kept["headers"], **({REPLAY_HEADER: "true"} if kept.get("replayed") else {})}
     return Response(status_code=kept["status"], body=kept["body"], headers=headers)
-
-
-@settings.per_settings
-def _store(current: settings.Settings) -> Any:
-    """Powertools' DynamoDB persistence layer on the idempotency table, over the function's client."""
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    from serverless_crud.dal.dynamodb import client
-
-    return DynamoDBPersistenceLayer(table_name=current.idempotency_table, boto3_client=client())
 
 
 @settings.per_settings

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from serverless_crud import settings
-from serverless_crud.api import idempotency
+from serverless_crud.api import idempotency, services
 from serverless_crud.api.http import JSON, body_bytes, json_body, location, media_type
 from serverless_crud.api.identity import caller
 from serverless_crud.api.problems import ApiProblem
@@ -15,14 +15,13 @@ from serverless_crud.api.responses import json_response
 from serverless_crud.api.routing import Routes
 from serverless_crud.logic import tabular
 from serverless_crud.logic.jobs import MODES
-from serverless_crud.logic.service import job_service
 
 routes = Routes()
 FILE_TYPES = (tabular.CSV, tabular.JSON_LINES)
 
 
 def _accepted(job: dict[str, Any]) -> Response[str]:
-    view = job_service().get(caller(routes.event), job["id"])
+    view = services.jobs().get(caller(routes.event), job["id"])
     return json_response(
         202, view, {"Location": location(routes.event, f"/jobs/{job['id']}"), "Cache-Control": "no-store"}
     )
@@ -49,7 +48,7 @@ def start_upload() -> Response[str]:
         raise ApiProblem(422, 'an upload request is {"format": "csv" | "jsonl"}')
     fmt = _text_member(body, "format", tuple(tabular.FORMATS)) or "csv"
     return json_response(
-        201, job_service().upload_for(caller(routes.event), fmt), {"Cache-Control": "no-store"}
+        201, services.jobs().upload_for(caller(routes.event), fmt), {"Cache-Control": "no-store"}
     )
 
 
@@ -69,7 +68,9 @@ def _start_import() -> Response[str]:
         if set(body) - {"upload", "format"} or not isinstance(body.get("upload"), str):
             raise ApiProblem(422, 'an import of an upload is {"upload": "...", "format": "csv" | "jsonl"}')
         fmt = _text_member(body, "format", tuple(tabular.FORMATS)) or "csv"
-        return _accepted(job_service().start_uploaded_import(caller(routes.event), body["upload"], fmt, mode))
+        return _accepted(
+            services.jobs().start_uploaded_import(caller(routes.event), body["upload"], fmt, mode)
+        )
     data = body_bytes(routes.event)
     if len(data) > limit:
         raise ApiProblem(413, f"the file is {len(data)} bytes; the limit is {limit}")
@@ -80,7 +81,7 @@ def _start_import() -> Response[str]:
             f"the file must be {' or '.join(FILE_TYPES)} (or JSON naming an upload)",
             headers={"Accept-Post": ", ".join((*FILE_TYPES, JSON))},
         )
-    return _accepted(job_service().start_import(caller(routes.event), data, kind, mode))
+    return _accepted(services.jobs().start_import(caller(routes.event), data, kind, mode))
 
 
 @routes.route("/exports", "POST")
@@ -91,7 +92,7 @@ def start_export() -> Response[str]:
         raise ApiProblem(422, f"{unknown[0]} is not a member of an export request (format, email)")
     fmt = _text_member(body, "format", tuple(tabular.FORMATS)) or "csv"
     email = _text_member(body, "email")
-    return _accepted(job_service().start_export(caller(routes.event), fmt, email))
+    return _accepted(services.jobs().start_export(caller(routes.event), fmt, email))
 
 
 @routes.route("/erasures", "POST")
@@ -100,16 +101,18 @@ def start_erasure() -> Response[str]:
     email = _text_member(body, "email")
     if not email or set(body) != {"email"}:
         raise ApiProblem(422, 'an erasure request is {"email": "..."}, naming the partition to erase')
-    return _accepted(job_service().start_erasure(caller(routes.event), email))
+    return _accepted(services.jobs().start_erasure(caller(routes.event), email))
 
 
 @routes.route("/jobs", "GET")
 def list_jobs() -> Response[str]:
     return json_response(
-        200, {"items": job_service().list(caller(routes.event))}, {"Cache-Control": "no-store"}
+        200, {"items": services.jobs().list(caller(routes.event))}, {"Cache-Control": "no-store"}
     )
 
 
 @routes.route("/jobs/<job_id>", "GET")
 def get_job(job_id: str) -> Response[str]:
-    return json_response(200, job_service().get(caller(routes.event), job_id), {"Cache-Control": "no-store"})
+    return json_response(
+        200, services.jobs().get(caller(routes.event), job_id), {"Cache-Control": "no-store"}
+    )

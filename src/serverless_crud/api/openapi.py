@@ -8,10 +8,9 @@ from typing import Any
 
 from serverless_crud import __version__, settings
 from serverless_crud.api.idempotency import KEY_PATTERN
-from serverless_crud.dal.listing import SORTS
-from serverless_crud.logic.search import MAX_LIMIT, MAX_QUERY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS
+from serverless_crud.api.listing import MAX_LIMIT, MAX_QUERY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, sorts
+from serverless_crud.models.fields import schemas
 from serverless_crud.models.keys import MAX_ID
-from serverless_crud.models.validation import schemas
 from serverless_crud.models.values import NOT_BLANK
 
 PROBLEM_TYPE_EXAMPLE = "urn:serverless-crud:problem:not-found"
@@ -41,7 +40,6 @@ _IDEMPOTENCY_KEY = {
     "another request is 422.",
 }
 _STRING = {"schema": {"type": "string"}}
-SORT_VALUES = [order for field in SORTS for order in (field, f"-{field}")]
 #: RFC 9110 8.8.3: `entity-tag *( "," entity-tag )`, optional white space around the commas.
 ENTITY_TAG_LIST = r'^[ \t]*(W/)?"[^",]*"([ \t]*,[ \t]*(W/)?"[^",]*")*[ \t]*$'
 
@@ -468,7 +466,11 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
                         {
                             "name": "sort",
                             "in": "query",
-                            "schema": {"type": "string", "enum": SORT_VALUES, "default": "id"},
+                            "schema": {
+                                "type": "string",
+                                "enum": [o for field in sorts() for o in (field, f"-{field}")],
+                                "default": "id",
+                            },
                             "description": "The order; `-` for descending.",
                         },
                         {

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response
 
 from serverless_crud import settings
-from serverless_crud.api import idempotency
+from serverless_crud.api import idempotency, services
 from serverless_crud.api.http import (
     JSON,
     MERGE_PATCH_JSON,
@@ -20,10 +20,10 @@ from serverless_crud.api.http import (
     record_location,
 )
 from serverless_crud.api.identity import caller
+from serverless_crud.api.listing import parse_listing
 from serverless_crud.api.responses import json_response
 from serverless_crud.api.routing import Routes
-from serverless_crud.logic.records import Expected
-from serverless_crud.logic.service import record_service
+from serverless_crud.models.preconditions import Expected
 
 routes = Routes()
 ITEM = "/records/<email>/<record_id>"
@@ -45,8 +45,8 @@ def _expected() -> Expected:
 
 @routes.route("/records", "GET")
 def list_records() -> Response[str]:
-    parameters = routes.event.multi_value_query_string_parameters or {}
-    page = record_service().list(caller(routes.event), parameters)
+    query = parse_listing(routes.event.multi_value_query_string_parameters or {})
+    page = services.records().list(caller(routes.event), query)
     body = {"items": page.items, "next_cursor": page.next_cursor, "stopped_early": page.stopped_early}
     return json_response(200, body, {"Cache-Control": "no-store"})
 
@@ -57,14 +57,14 @@ def create_record() -> Response[str]:
 
 
 def _create() -> Response[str]:
-    record = record_service().create(caller(routes.event), _body(JSON))
+    record = services.records().create(caller(routes.event), _body(JSON))
     location = record_location(routes.event, record["email"], record["id"])
     return _record_response(201, record, Location=location)
 
 
 @routes.route(ITEM, "GET")
 def get_record(email: str, record_id: str) -> Response[str]:
-    record = record_service().get(caller(routes.event), unquote(email), unquote(record_id))
+    record = services.records().get(caller(routes.event), unquote(email), unquote(record_id))
     tags = entity_tags(header(routes.event, "if-none-match"))
     if tags is not None and tags.matches_weakly(etag(record["version"])):
         return Response(status_code=304, body="", headers={"ETag": etag(record["version"])})
@@ -77,7 +77,7 @@ def replace_record(email: str, record_id: str) -> Response[str]:
     body = _body(JSON)
     return _record_response(
         200,
-        record_service().replace(caller(routes.event), unquote(email), unquote(record_id), body, expected),
+        services.records().replace(caller(routes.event), unquote(email), unquote(record_id), body, expected),
     )
 
 
@@ -86,11 +86,12 @@ def patch_record(email: str, record_id: str) -> Response[str]:
     expected = _expected()
     body = _body(MERGE_PATCH_JSON, JSON)
     return _record_response(
-        200, record_service().patch(caller(routes.event), unquote(email), unquote(record_id), body, expected)
+        200,
+        services.records().patch(caller(routes.event), unquote(email), unquote(record_id), body, expected),
     )
 
 
 @routes.route(ITEM, "DELETE")
 def delete_record(email: str, record_id: str) -> Response[str]:
-    record_service().delete(caller(routes.event), unquote(email), unquote(record_id), _expected())
+    services.records().delete(caller(routes.event), unquote(email), unquote(record_id), _expected())
     return Response(status_code=204, body="")

@@ -27,7 +27,7 @@ def _page(path: str) -> Any:
     def handler() -> Response[Any]:
         from serverless_crud.api import static_files
 
-        return static_files.page(path)
+        return static_files.page(routes.event, path, PAGES[path])
 
     handler.__name__ = "page_" + PAGES[path].replace(".", "_")
     return handler
@@ -41,11 +41,11 @@ for _path in PAGES:
 def asset(name: str) -> Response[Any]:
     from serverless_crud.api import static_files
 
-    return static_files.asset("assets", name)
+    return static_files.asset(routes.event, "assets", name)
 
 
 @routes.route("/vendor/swagger-ui/<name>", "GET")
 def swagger_ui_asset(name: str) -> Response[Any]:
     from serverless_crud.api import static_files
 
-    return static_files.asset("vendor/swagger-ui", name)
+    return static_files.asset(routes.event, "vendor/swagger-ui", name)

@@ -10,13 +10,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from serverless_crud.models.values import number_text
+
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
-
-
-def number_text(value: int | Decimal) -> str:
-    """The exact decimal text of a number, without an exponent."""
-    return str(value) if isinstance(value, int) else format(value, "f")
 
 
 def serialise(value: Any) -> AttributeValue:
