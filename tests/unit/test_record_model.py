@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from scripts.generate_schemas import render
 
 from serverless_crud.errors import InvalidParameter
+from serverless_crud.models.fields import SCHEMAS_FILE
 from serverless_crud.models.keys import MAX_ID, key_candidates, normalise_email, parse_id, plain_integer
 from serverless_crud.models.record import MODELS
-from serverless_crud.models.fields import SCHEMAS_FILE
 from serverless_crud.models.validation import validator
 
 

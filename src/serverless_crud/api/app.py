@@ -1,29 +1,44 @@
-"""The API's composition root: Powertools' APIGatewayRestResolver with every route module included.
+"""The API: Powertools' APIGatewayRestResolver with every route module's declared routes, and the
+OpenAPI document made from those declarations.
 
-To add a route module, write it with `routes = Routes()` (see `api.routing`) and list it in
+To add a route module, write it with `routes = Routes(access=...)` (see `api.routing`) and list it in
 ROUTE_MODULES. Route modules import `api.routing`, never this module, so dependencies point one way.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 
 from serverless_crud import settings
+from serverless_crud.api import failures, jobs, meta, records, ui
 from serverless_crud.api.problems import problem_response
-from serverless_crud.api.routing import METHODS, Routes
+from serverless_crud.api.responses import json_response
+from serverless_crud.api.routing import METHODS, PUBLIC, Route, Routes
 
-#: The route modules, in matching order (each holds `routes`); errors last.
-ROUTE_MODULES = (
-    "serverless_crud.api.records",
-    "serverless_crud.api.jobs",
-    "serverless_crud.api.meta",
-    "serverless_crud.api.ui",
-    "serverless_crud.api.failures",
-)
+#: This module's own route: the document describing every route.
+document_routes = Routes(access=PUBLIC)
+#: The route modules, in matching order; errors last.
+ROUTE_MODULES = (records, jobs, meta, ui, document_routes, failures)
 EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "Allow", "Idempotent-Replayed"]
+
+
+def declared() -> list[Route]:
+    """Every declared route, in matching order."""
+    return [route for module in ROUTE_MODULES for route in _routes(module).declared]
+
+
+def _routes(module: Any) -> Routes:
+    found: Routes = module if isinstance(module, Routes) else module.routes
+    return found
+
+
+@document_routes.route("/openapi.json", "GET", responses={"200": {"description": "This document"}})
+def openapi_document() -> Response[str]:
+    from serverless_crud.api.openapi import openapi
+
+    return json_response(200, openapi(declared()), {"Cache-Control": "public, max-age=300"})
 
 
 def _method_not_allowed(allow: str) -> Any:
@@ -51,7 +66,7 @@ def resolver(current: settings.Settings) -> APIGatewayRestResolver:
         max_age=600,
     )
     app = APIGatewayRestResolver(cors=cors)
-    modules: list[Routes] = [import_module(name).routes for name in ROUTE_MODULES]
+    modules = [_routes(module) for module in ROUTE_MODULES]
     for routes in modules:
         app.include_router(routes.router)
     for routes in modules:

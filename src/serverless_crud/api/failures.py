@@ -8,11 +8,11 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from serverless_crud import errors
 from serverless_crud.api.http import etag
 from serverless_crud.api.problems import ApiProblem, problem_response
-from serverless_crud.api.routing import Routes
+from serverless_crud.api.routing import PUBLIC, Routes
 from serverless_crud.observability import logger
 
 RETRY_AFTER_SECONDS = "2"
-routes = Routes()
+routes = Routes(access=PUBLIC)
 
 
 def _fields(field_errors: list[errors.FieldError]) -> list[dict[str, str]]:

@@ -31,6 +31,15 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 #: A key is 1-255 visible ASCII characters (the draft's sf-string, quotes optional).
 KEY_PATTERN = r'^"?([\x21\x23-\x7e]{1,255})"?$'
 _KEY = re.compile(KEY_PATTERN)
+#: The header as the OpenAPI document declares it, on each route that calls `once`.
+KEY_PARAMETER = {
+    "name": KEY_HEADER,
+    "in": "header",
+    "schema": {"type": "string", "pattern": KEY_PATTERN},
+    "description": "A unique key per intended request: a repeat within 24 hours returns the first "
+    "response (with `Idempotent-Replayed: true`) instead of doing the work again; the same key with "
+    "another request is 422.",
+}
 
 
 def once(routes: Routes, operation: str, produce: Callable[[], Response[str]]) -> Response[str]:

@@ -7,9 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from serverless_crud.api.routing import Routes
+from serverless_crud.api.routing import PUBLIC, Routes
 
-routes = Routes()
+routes = Routes(access=PUBLIC)
 
 PAGES = {
     "/": "index.html",
@@ -37,14 +37,14 @@ for _path in PAGES:
     routes.route(_path, "GET")(_page(_path))
 
 
-@routes.route("/assets/<name>", "GET")
+@routes.route("/assets/{name}", "GET")
 def asset(name: str) -> Response[Any]:
     from serverless_crud.api import static_files
 
     return static_files.asset(routes.event, "assets", name)
 
 
-@routes.route("/vendor/swagger-ui/<name>", "GET")
+@routes.route("/vendor/swagger-ui/{name}", "GET")
 def swagger_ui_asset(name: str) -> Response[Any]:
     from serverless_crud.api import static_files
 
