@@ -89,7 +89,7 @@ APP_STEPS = [
     "import:aws_lambda_powertools.event_handler",
     "import:serverless_crud.handler",
     "import:botocore.session",
-    "call:serverless_crud.dal.clients:client",
+    "call:serverless_crud.dal.clients:client:dynamodb",
 ]
 BASELINE_STEPS = ["import:botocore.session", "import:boto3", "import:baseline", "attr:baseline:client"]
 STEP_LABELS = {
@@ -98,7 +98,7 @@ STEP_LABELS = {
     "import:serverless_crud.handler": "the app's own modules",
     "import:botocore.session": "botocore",
     "import:boto3": "boto3",
-    "call:serverless_crud.dal.clients:client": "DynamoDB client",
+    "call:serverless_crud.dal.clients:client:dynamodb": "DynamoDB client",
     "import:baseline": "DynamoDB client",
     "gc-freeze": "gc.freeze()",
 }
