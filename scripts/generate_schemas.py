@@ -171,15 +171,15 @@ def render_fields_doc() -> str:
     from serverless_crud.models.fields import fields, schemas
 
     record = schemas()["Record"]["properties"]
+    request = schemas()["RecordCreate"]["properties"]
     rows = [
         "| field | label | type | rules | search | sort | list | CSV |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for spec in fields():
         prop = record[spec.name]
-        rules = prop.get("description") or record[spec.name].get("description", "")
-        if spec.key:
-            rules = f"{spec.key} key; " + rules
+        # What a request may send (the key's rules) where there is one, else the stored field's.
+        rules = (request.get(spec.name) or prop).get("description") or prop.get("description", "")
         rows.append(
             f"| `{spec.name}` | {spec.label} | {_type(prop)} | {rules} | {spec.search or ''} | "
             f"{spec.sort or ''} | {'yes' if spec.listed else ''} | {'yes' if spec.csv else ''} |"
