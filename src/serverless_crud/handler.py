@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
 
 from serverless_crud import snapstart, wiring  # noqa: E402, F401 (snapstart registers the SnapStart restore hook)
-from serverless_crud.api.app import resolve, resolver  # noqa: E402
+from serverless_crud.api.app import dispatcher, resolve  # noqa: E402
 from serverless_crud.observability import configure, logger, metrics, traced  # noqa: E402
 
 if TYPE_CHECKING:  # an annotation only: no import at cold start
@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # an annotation only: no import at cold start
 # Cold start: importing `observability` read and validated the settings (a bad value stops the
 # instance here, naming the variable); the API is wired and its routes are assembled once.
 wiring.wire_api()
-resolver()
+dispatcher()
 
 
 @traced

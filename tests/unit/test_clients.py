@@ -35,7 +35,11 @@ def test_remembered_endpoints_are_those_the_rules_resolve(endpoint_url):
             model = plain.meta.service_model.operation_model(operation)
             expected = plain._ruleset_resolver.construct_endpoint(model, arguments, {})
             got = remembered._ruleset_resolver.construct_endpoint(model, arguments, {})
-            assert (got.url, got.properties, got.headers) == (expected.url, expected.properties, expected.headers)
+            assert (got.url, got.properties, got.headers) == (
+                expected.url,
+                expected.properties,
+                expected.headers,
+            )
 
 
 def test_a_client_without_a_rules_resolver_is_left_alone():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from serverless_crud.api.http import JSON
 from serverless_crud.api.problems import PROBLEM_JSON
+from serverless_crud.api.responses import JSON
 
 STRING = {"schema": {"type": "string"}}
 #: RFC 9110 8.8.3: `entity-tag *( "," entity-tag )`, optional white space around the commas.

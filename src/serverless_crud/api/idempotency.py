@@ -15,13 +15,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from serverless_crud import settings
 from serverless_crud.api import services
 from serverless_crud.api.http import body_bytes, header
 from serverless_crud.api.identity import caller
 from serverless_crud.api.problems import ApiProblem
+from serverless_crud.api.responses import Response
 from serverless_crud.api.routing import Routes
 
 KEY_HEADER = "Idempotency-Key"
@@ -42,7 +41,7 @@ KEY_PARAMETER = {
 }
 
 
-def once(routes: Routes, operation: str, produce: Callable[[], Response[str]]) -> Response[str]:
+def once(routes: Routes, operation: str, produce: Callable[[], Response]) -> Response:
     """`produce()` once per Idempotency-Key (none: every time); a repeat replays its response."""
     event = routes.event
     raw = header(event, KEY_HEADER.lower())
@@ -58,12 +57,12 @@ def once(routes: Routes, operation: str, produce: Callable[[], Response[str]]) -
         "key": f"{operation}\n{who}\n{match.group(1)}",
         "body": f"{query}\n{body_bytes(event).decode('utf-8', 'replace')}",
     }
-    return _idempotent(settings.current(), request, produce, routes.router.lambda_context)
+    return _idempotent(settings.current(), request, produce, routes.context)
 
 
 def _idempotent(
-    current: settings.Settings, request: dict[str, str], produce: Callable[[], Response[str]], context: Any
-) -> Response[str]:
+    current: settings.Settings, request: dict[str, str], produce: Callable[[], Response], context: Any
+) -> Response:
     from aws_lambda_powertools.utilities.idempotency import idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,

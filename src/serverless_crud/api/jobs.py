@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from serverless_crud import settings
 from serverless_crud.api import idempotency, services
 from serverless_crud.api.documentation import JOB_PROBLEMS, STRING, body, content, ref
-from serverless_crud.api.http import JSON, body_bytes, json_body, location, media_type
+from serverless_crud.api.http import body_bytes, json_body, location, media_type
 from serverless_crud.api.identity import caller
 from serverless_crud.api.problems import ApiProblem
-from serverless_crud.api.responses import json_response
+from serverless_crud.api.responses import JSON, Response, json_response
 from serverless_crud.api.routing import SIGNED_IN, Routes
 from serverless_crud.logic import tabular
 from serverless_crud.logic.jobs import MODES
@@ -52,7 +50,7 @@ def _names(names: list[str]) -> str:
     return " and ".join(f"`{n}`" for n in names) or "none"
 
 
-def _accepted(job: dict[str, Any]) -> Response[str]:
+def _accepted(job: dict[str, Any]) -> Response:
     view = services.jobs().get(caller(routes.event), job["id"])
     return json_response(
         202, view, {"Location": location(routes.event, f"/jobs/{job['id']}"), "Cache-Control": "no-store"}
@@ -100,7 +98,7 @@ def _text_member(body: dict[str, Any], name: str, choices: tuple[str, ...] | Non
     },
     errors=("400", "413", "415", "422", "503"),
 )
-def start_upload() -> Response[str]:
+def start_upload() -> Response:
     body = _json()
     if set(body) - {"format"}:
         raise ApiProblem(422, 'an upload request is {"format": "csv" | "jsonl"}')
@@ -146,11 +144,11 @@ def start_upload() -> Response[str]:
     responses=STARTED,
     errors=("400", "409", "413", "415", "422", "503"),
 )
-def start_import() -> Response[str]:
+def start_import() -> Response:
     return idempotency.once(routes, "POST /imports", _start_import)
 
 
-def _start_import() -> Response[str]:
+def _start_import() -> Response:
     limit = settings.current().max_body_bytes
     mode = (routes.event.query_string_parameters or {}).get("mode", "create")
     if mode not in MODES:
@@ -188,7 +186,7 @@ def _start_import() -> Response[str]:
     responses=STARTED,
     errors=JSON_JOB_ERRORS,
 )
-def start_export() -> Response[str]:
+def start_export() -> Response:
     body = _json()
     unknown = sorted(set(body) - {"format", "email"})
     if unknown:
@@ -214,7 +212,7 @@ def start_export() -> Response[str]:
     responses=STARTED,
     errors=JSON_JOB_ERRORS,
 )
-def start_erasure() -> Response[str]:
+def start_erasure() -> Response:
     body = _json()
     email = _text_member(body, "email")
     if not email or set(body) != {"email"}:
@@ -241,7 +239,7 @@ def start_erasure() -> Response[str]:
     },
     errors=("503",),
 )
-def list_jobs() -> Response[str]:
+def list_jobs() -> Response:
     return json_response(
         200, {"items": services.jobs().list(caller(routes.event))}, {"Cache-Control": "no-store"}
     )
@@ -256,5 +254,5 @@ def list_jobs() -> Response[str]:
     responses={"200": {"description": "The job", **content(ref("Job"))}},
     errors=("404", "503"),
 )
-def get_job(id: str) -> Response[str]:
+def get_job(id: str) -> Response:
     return json_response(200, services.jobs().get(caller(routes.event), id), {"Cache-Control": "no-store"})

@@ -3,11 +3,9 @@ every route's declaration, is api/app.py's own route)."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from serverless_crud import settings
 from serverless_crud.api.documentation import content
-from serverless_crud.api.responses import json_response
+from serverless_crud.api.responses import Response, json_response
 from serverless_crud.api.routing import PUBLIC, Routes
 
 routes = Routes(access=PUBLIC)
@@ -25,12 +23,12 @@ routes = Routes(access=PUBLIC)
         }
     },
 )
-def health() -> Response[str]:
+def health() -> Response:
     return json_response(200, {"status": "ok"}, {"Cache-Control": "no-store"})
 
 
 @routes.route("/config.json", "GET")
-def sign_in_configuration() -> Response[str]:
+def sign_in_configuration() -> Response:
     """What the UI signs in with: the user pool, its app client and where Cognito answers (nothing
     secret: a browser app's client has no secret), and the largest request body."""
     current = settings.current()

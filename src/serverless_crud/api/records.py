@@ -6,13 +6,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import Response
-
 from serverless_crud import settings
 from serverless_crud.api import idempotency, services
 from serverless_crud.api.documentation import RECORD_PROBLEMS, STRING, body, content, record_ok, ref
 from serverless_crud.api.http import (
-    JSON,
     MERGE_PATCH_JSON,
     entity_tags,
     etag,
@@ -31,7 +28,7 @@ from serverless_crud.api.listing import (
     parse_listing,
     sorts,
 )
-from serverless_crud.api.responses import json_response
+from serverless_crud.api.responses import JSON, Response, json_response
 from serverless_crud.api.routing import SIGNED_IN, Routes
 from serverless_crud.models.fields import searched
 from serverless_crud.models.keys import MAX_ID
@@ -65,7 +62,7 @@ def _searched_words() -> str:
     return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
-def _record_response(status: int, record: dict[str, Any], **headers: str) -> Response[str]:
+def _record_response(status: int, record: dict[str, Any], **headers: str) -> Response:
     return json_response(
         status, record, {"ETag": etag(record["version"]), "Cache-Control": "no-store", **headers}
     )
@@ -140,7 +137,7 @@ def _expected() -> Expected:
     errors=("400", "503"),
     signed_in_errors=("401", "403"),
 )
-def list_records() -> Response[str]:
+def list_records() -> Response:
     query = parse_listing(routes.event.multi_value_query_string_parameters or {})
     page = services.records().list(caller(routes.event), query)
     body = {"items": page.items, "next_cursor": page.next_cursor, "stopped_early": page.stopped_early}
@@ -169,11 +166,11 @@ def list_records() -> Response[str]:
     errors=("400", "409", "413", "415", "422", "503"),
     signed_in_errors=("401", "403"),
 )
-def create_record() -> Response[str]:
+def create_record() -> Response:
     return idempotency.once(routes, "POST /records", _create)
 
 
-def _create() -> Response[str]:
+def _create() -> Response:
     record = services.records().create(caller(routes.event), _body(JSON))
     location = record_location(routes.event, record["email"], record["id"])
     return _record_response(201, record, Location=location)
@@ -192,7 +189,7 @@ def _create() -> Response[str]:
     },
     errors=("400", "404", "409", "503"),
 )
-def get_record(email: str, id: str) -> Response[str]:
+def get_record(email: str, id: str) -> Response:
     record = services.records().get(caller(routes.event), unquote(email), unquote(id))
     tags = entity_tags(header(routes.event, "if-none-match"))
     if tags is not None and tags.matches_weakly(etag(record["version"])):
@@ -211,7 +208,7 @@ def get_record(email: str, id: str) -> Response[str]:
     errors=WRITE_ERRORS,
     preconditions=True,
 )
-def replace_record(email: str, id: str) -> Response[str]:
+def replace_record(email: str, id: str) -> Response:
     expected = _expected()
     changes = _body(JSON)
     record = services.records().replace(caller(routes.event), unquote(email), unquote(id), changes, expected)
@@ -229,7 +226,7 @@ def replace_record(email: str, id: str) -> Response[str]:
     errors=WRITE_ERRORS,
     preconditions=True,
 )
-def patch_record(email: str, id: str) -> Response[str]:
+def patch_record(email: str, id: str) -> Response:
     expected = _expected()
     changes = _body(MERGE_PATCH_JSON, JSON)
     record = services.records().patch(caller(routes.event), unquote(email), unquote(id), changes, expected)
@@ -246,6 +243,6 @@ def patch_record(email: str, id: str) -> Response[str]:
     errors=("400", "404", "409", "412", "503"),
     preconditions=True,
 )
-def delete_record(email: str, id: str) -> Response[str]:
+def delete_record(email: str, id: str) -> Response:
     services.records().delete(caller(routes.event), unquote(email), unquote(id), _expected())
     return Response(status_code=204, body="")

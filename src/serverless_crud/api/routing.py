@@ -1,6 +1,6 @@
 """Routes, each declared once, with its handler: method, path, who may call it, and what the OpenAPI
 document says of it (parameters, request body, responses). Everything else derives from these
-declarations: the Powertools routes and the 405 answers (api/app.py), the published OpenAPI document
+declarations: how requests are dispatched and the 405 answers (api/app.py), the published OpenAPI document
 (api/openapi.py), the API Gateway definition in openapi/apigateway.json and template.yaml
 (api/apigateway.py, `make schemas`), and the tests' lists of paths.
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from serverless_crud.api.request import Request
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 #: The methods API Gateway's ANY passes to the function, except OPTIONS (CORS preflight).
@@ -27,9 +27,12 @@ Access = Literal["signed-in", "public"]
 SIGNED_IN: Access = "signed-in"
 PUBLIC: Access = "public"
 _PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: The characters of one path segment (RFC 3986 unreserved, sub-delims, ":" and "@", percent escapes,
+#: and what clients send unescaped anyway).
+_SEGMENT = r"[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]+"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Route:
     """One declared route: `path` is an OpenAPI path template (`/records/{email}/{id}`), each
     parameter one path segment, passed to the handler by name."""
@@ -58,10 +61,18 @@ class Route:
     #: Whether it honours If-Match / If-None-Match (412; 428 when the API requires If-Match).
     preconditions: bool = False
 
-    @property
-    def rule(self) -> str:
-        """The path in Powertools' syntax (`/records/<email>/<id>`)."""
-        return _PARAMETER.sub(r"<\1>", self.path)
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """What the path's requests match: each parameter one segment, percent-encoded as API Gateway
+        passes it, of the characters RFC 3986 allows in one (no `/`)."""
+        pieces = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", self.path)
+        pattern = "".join(
+            f"(?P<{found.group(1)}>{_SEGMENT})"
+            if (found := _PARAMETER.fullmatch(piece))
+            else re.escape(piece)
+            for piece in pieces
+        )
+        return re.compile(f"^{pattern}$")
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -74,22 +85,31 @@ class Route:
         return _PARAMETER.sub(lambda m: given.get(m.group(1), "x"), self.path)
 
 
+class NotFound(Exception):
+    """No route has the request's path (failures.py answers it)."""
+
+
+class Exchange:
+    """The request being answered and its Lambda context (one at a time: Lambda runs one event per
+    instance), set by the dispatcher for the routes to read."""
+
+    request: Request
+    context: Any = None
+
+
+#: What every route module's `routes.event` and `routes.context` read.
+CURRENT = Exchange()
+
+
 class Routes:
-    """One route module's routes: their declarations and the Powertools router that serves them."""
+    """One route module's routes: their declarations, handlers and error handlers."""
 
     def __init__(self, *, access: Access, problems: Mapping[str, str] | None = None) -> None:
-        self.router = Router()  # type: ignore[no-untyped-call]
         self.access = access
         self.problems = problems or {}
         self.declared: list[Route] = []
-
-    @property
-    def methods(self) -> dict[str, set[str]]:
-        """The methods of each Powertools rule."""
-        found: dict[str, set[str]] = {}
-        for route in self.declared:
-            found.setdefault(route.rule, set()).add(route.method)
-        return found
+        self.handlers: dict[Route, Callable[..., Any]] = {}
+        self.error_handlers: dict[type[Exception], Callable[[Any], Any]] = {}
 
     def route(self, path: str, method: str, **declaration: Any) -> Callable[[Handler], Handler]:
         """Declare the decorated function as the handler of `method` on `path` (GET also answers
@@ -111,23 +131,26 @@ class Routes:
                     f"{method} {path}: write parameters as {{name}}, each declared in path_parameters"
                 )
             self.declared.append(route)
-            self.router.route(route.rule, method=[method])(function)
+            self.handlers[route] = function
             return function
 
         return decorator
 
     def errors(self, *exceptions: type[Exception]) -> Callable[[Handler], Handler]:
-        """Register the decorated function as the handler of `exceptions`."""
-        register = self.router.exception_handler(list(exceptions))
+        """Register the decorated function as the handler of `exceptions` (and their subclasses)."""
 
         def decorator(function: Handler) -> Handler:
-            register(function)
+            self.error_handlers.update(dict.fromkeys(exceptions, function))
             return function
 
         return decorator
 
     @property
-    def event(self) -> APIGatewayProxyEvent:
-        """The event being resolved."""
-        event: APIGatewayProxyEvent = self.router.current_event  # type: ignore[assignment]
-        return event
+    def event(self) -> Request:
+        """The request being answered."""
+        return CURRENT.request
+
+    @property
+    def context(self) -> Any:
+        """The Lambda context of the request being answered."""
+        return CURRENT.context

@@ -11,15 +11,14 @@ variant compressed once and sent base64-encoded when the client accepts gzip (AP
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from serverless_crud import settings
 from serverless_crud.api.http import entity_tags, header
 from serverless_crud.api.problems import problem_response
+from serverless_crud.api.request import Request
+from serverless_crud.api.responses import Response
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -135,9 +134,7 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     return False
 
 
-def serve(
-    event: APIGatewayProxyEvent, file: StaticFile | None, cache_control: str, **extra: str
-) -> Response[Any]:
+def serve(event: Request, file: StaticFile | None, cache_control: str, **extra: str) -> Response:
     """The response for one static file: 200 (gzip when accepted), 304, or a 404 problem."""
     if file is None:
         return problem_response(404, f"nothing is at {event.path}")
@@ -162,16 +159,16 @@ def serve(
     return Response(200, file.content_type, body, headers)
 
 
-def _slash_redirect(event: APIGatewayProxyEvent) -> Response[Any] | None:
+def _slash_redirect(event: Request) -> Response | None:
     """`https://host/stage` reaches the root route too; relative links need `https://host/stage/`."""
-    seen = event.request_context.path or ""
+    seen = event.stage_path
     if event.path == "/" and seen and not seen.endswith("/"):
         location = seen.rsplit("/", 1)[-1] + "/"
         return Response(status_code=308, body="", headers={"Location": location, "Cache-Control": CACHE_PAGE})
     return None
 
 
-def page(event: APIGatewayProxyEvent, path: str, name: str) -> Response[Any]:
+def page(event: Request, path: str, name: str) -> Response:
     """The UI's page `name` (a file of ui/static/), served at `path`."""
     csp = CSP_DOCS if name == "docs.html" else CSP_PAGE
     current = settings.current()
@@ -184,7 +181,7 @@ def page(event: APIGatewayProxyEvent, path: str, name: str) -> Response[Any]:
     return redirect or serve(event, static_file("", name), CACHE_PAGE, **{"Content-Security-Policy": csp})
 
 
-def asset(event: APIGatewayProxyEvent, folder: str, name: str) -> Response[Any]:
+def asset(event: Request, folder: str, name: str) -> Response:
     """A file of `assets/` (cached briefly) or of the vendored Swagger UI (cached a day)."""
     cache_control = CACHE_VENDOR if folder.startswith("vendor/") else CACHE_ASSET
     return serve(event, static_file(folder, name), cache_control)

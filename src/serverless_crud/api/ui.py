@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
+from serverless_crud.api.responses import Response
 from serverless_crud.api.routing import PUBLIC, Routes
 
 routes = Routes(access=PUBLIC)
@@ -24,7 +23,7 @@ PAGES = {
 
 
 def _page(path: str) -> Any:
-    def handler() -> Response[Any]:
+    def handler() -> Response:
         from serverless_crud.api import static_files
 
         return static_files.page(routes.event, path, PAGES[path])
@@ -38,14 +37,14 @@ for _path in PAGES:
 
 
 @routes.route("/assets/{name}", "GET")
-def asset(name: str) -> Response[Any]:
+def asset(name: str) -> Response:
     from serverless_crud.api import static_files
 
     return static_files.asset(routes.event, "assets", name)
 
 
 @routes.route("/vendor/swagger-ui/{name}", "GET")
-def swagger_ui_asset(name: str) -> Response[Any]:
+def swagger_ui_asset(name: str) -> Response:
     from serverless_crud.api import static_files
 
     return static_files.asset(routes.event, "vendor/swagger-ui", name)

@@ -124,4 +124,8 @@ def dumps(value: Any) -> str:
         raise TypeError(f"cannot serialise {type(item).__name__} to JSON")
 
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=other)
-    return _NUMBER.sub(r"\1", text) if found[0] else text
+    return _NUMBER.sub(_digits, text) if found[0] else text
+
+
+def _digits(match: re.Match[str]) -> str:
+    return match.group(1)
