@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any
 
 
 class Request:
     """The request an event describes: its path, headers (any case), query, body and context."""
 
-    __slots__ = ("__dict__", "raw_event")
+    __slots__ = ("_headers", "raw_event")
 
     def __init__(self, event: dict[str, Any]) -> None:
         self.raw_event = event
+        self._headers: dict[str, str] | None = None
 
     @property
     def http_method(self) -> str:
@@ -31,11 +31,13 @@ class Request:
         seen = context.get("path") if isinstance(context, dict) else None
         return seen if isinstance(seen, str) else ""
 
-    @cached_property
+    @property
     def headers(self) -> dict[str, str]:
         """The headers by lower-cased name (the last value of a repeated one, as API Gateway passes it)."""
-        headers = self.raw_event.get("headers") or {}
-        return {str(name).lower(): value for name, value in headers.items() if isinstance(value, str)}
+        if self._headers is None:
+            headers = self.raw_event.get("headers") or {}
+            self._headers = {str(k).lower(): v for k, v in headers.items() if isinstance(v, str)}
+        return self._headers
 
     @property
     def query_string_parameters(self) -> dict[str, str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from serverless_crud.api.request import Request
@@ -61,7 +60,6 @@ class Route:
     #: Whether it honours If-Match / If-None-Match (412; 428 when the API requires If-Match).
     preconditions: bool = False
 
-    @cached_property
     def pattern(self) -> re.Pattern[str]:
         """What the path's requests match: each parameter one segment, percent-encoded as API Gateway
         passes it, of the characters RFC 3986 allows in one (no `/`)."""
