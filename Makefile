@@ -113,7 +113,7 @@ screenshots: install ## Re-take docs/screenshots/*.png: every page, desktop and 
 bench: install ## Benchmarks: ratios against baselines measured in the same run
 	$(BIN)/python -m bench
 
-schemas: install ## Regenerate src/serverless_crud/models/schemas.json from the record model
+schemas: install ## Regenerate what the record model and the routes make: schemas.json, openapi/apigateway.json, template.yaml's DefinitionBody, docs/record-fields.md
 	$(BIN)/python scripts/generate_schemas.py
 
 lock: ## Re-resolve requirements/dev.in into requirements/lock.txt
