@@ -52,11 +52,12 @@ class Patches:
         self._inherited: set[tuple[int, str]] = set()
 
     def replace(self, owner: Any, name: str, value: Any) -> Any:
-        """Set `owner.name` to `value` (its own or inherited); returns what it was."""
+        """Set `owner.name` to `value` (its own, inherited, or new: an action moto lacks); returns what
+        it was (None for a new one)."""
         if name in vars(owner):
             original = vars(owner)[name]
         else:
-            original = getattr(owner, name)
+            original = getattr(owner, name, None)
             self._inherited.add((id(owner), name))
         self._saved.append((owner, name, original))
         # setattr: patching moto's classes is the point here, and mypy rightly objects to it.
@@ -146,9 +147,10 @@ class EmbeddedAws:
             )
         return self._clients[service]
 
-    def replace(self, owner: Any, name: str, method: Callable[..., Any]) -> None:
-        """Replace a method of one of moto's classes until `stop` (a service answering for moto)."""
-        self._patches.replace(owner, name, method)
+    def replace(self, owner: Any, name: str, method: Callable[..., Any]) -> Any:
+        """Replace a method of one of moto's classes until `stop` (a service answering for moto);
+        returns the method it replaced."""
+        return self._patches.replace(owner, name, method)
 
     def on_action(self, handler_class: type, lock: threading.RLock, after: ActionHook) -> None:
         """Run `after` for each successful action of a moto response handler, under `lock`.

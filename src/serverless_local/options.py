@@ -32,6 +32,9 @@ class ServeOptions:
     #: fsync each journal write (off only for throw-away state).
     sync: bool = True
     parameter_overrides: dict[str, str] = field(default_factory=dict)
+    #: Seconds before the first retry of a failed asynchronous invocation (the second waits twice as
+    #: long): Lambda's own is about a minute.
+    async_retry_delay: float = 60.0
     #: Every Nth BatchWriteItem leaves the second half of its items unprocessed, as DynamoDB does
     #: when it throttles (0: never): to see a client's retries work.
     throttle_batch_writes: int = 0

@@ -65,10 +65,14 @@ class LocalServer:
         if not options.template.is_file():
             raise StartError(f"no template at {options.template}")
         template = LocalTemplate(options.template, options.parameter_overrides)
-        read_functions(template)  # a template it cannot run fails here, before anything is bound
+        read_functions(template, [])  # a template it cannot run fails here, before anything is bound
         read_apis(template)
-        if not template.events(["Api"]):
-            raise StartError(f"{options.template} declares no function with an Api event to serve")
+        runs = {kind for service in self.service_classes for kind in service.resource_types}
+        if not any(resource.type in runs for resource in template.resources.values()):
+            kinds = sorted({resource.type for resource in template.resources.values()})
+            raise StartError(
+                f"{options.template} declares nothing the local runtime runs ({', '.join(kinds)})"
+            )
         self._prepare_state()
         limits = Limits(idle_seconds=options.idle_timeout, max_connections=options.max_connections)
         self.gateway_edge = HttpEdge("api-gateway", _not_ready, _not_ready_refusal, limits, access_log=True)
@@ -91,6 +95,8 @@ class LocalServer:
             self.aws.start()
         for service in context.started.values():
             service.attach()
+        for service in context.started.values():
+            service.connect()
         # Only now: with one GIL, a warm-up running beside the attaches would only slow them down.
         for warmup in context.warming:
             warmup.start()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from serverless_local.function_code import inline_code_directory
 from serverless_local.template import (
     DYNAMIC_REFERENCE,
     TABLE_TYPES,
@@ -37,18 +38,79 @@ DEFAULT_MEMORY = 128
 
 
 @dataclass(frozen=True)
+class FunctionLogging:
+    """Where and how a function's output is logged (SAM `LoggingConfig`)."""
+
+    #: The log group; Lambda's default is /aws/lambda/<function name>.
+    group: str
+    #: Text or JSON (Lambda's own lines and the root logger's records).
+    format: str = "Text"
+    #: With the JSON format: the lowest level of the function's records and of Lambda's own lines.
+    application_level: str | None = None
+    system_level: str | None = None
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One `AWS::Serverless::Function` as the local runtime runs it."""
 
     logical_id: str
     name: str
     handler: str
+    #: The directory of its code (for InlineCode, the cache directory it is written to).
     code_uri: Path
     timeout: float
     memory_mb: int
     environment: dict[str, str]
     #: Variables whose value only AWS can provide: name -> why (the runtime substitutes a local value).
     unresolved: dict[str, str] = field(default_factory=dict)
+    runtime: str = "python3.12"
+    #: SAM `InlineCode`: Lambda keeps it as `index.py` (written to `code_uri` before the function runs).
+    inline_code: str | None = None
+    #: SAM `Layers`: logical ids of the template's layers, or ARNs of layers that exist only in AWS.
+    layers: tuple[str, ...] = ()
+    #: `Metadata.BuildMethod` (`makefile`: `sam build` runs the project's own build, so no
+    #: requirements.txt is installed for it); None: SAM's default, pip.
+    build_method: str | None = None
+    #: SAM `AutoPublishAlias` (its `Ref` is the alias ARN).
+    alias: str | None = None
+    logging: FunctionLogging | None = None
+    #: The template's `EventInvokeConfig` and `DeadLetterQueue`, as written (resolved once the
+    #: queues and topics they name exist).
+    event_invoke_config: dict[str, Any] = field(default_factory=dict)
+    dead_letter_queue: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def log_group(self) -> str:
+        """The log group its output goes to."""
+        return self.logging.group if self.logging is not None else f"/aws/lambda/{self.name}"
+
+    @property
+    def arn(self) -> str:
+        """Its ARN (unqualified)."""
+        from serverless_local.template import function_arn
+
+        return function_arn(self.name)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One `AWS::Serverless::LayerVersion` (or `AWS::Lambda::LayerVersion`) with local content."""
+
+    logical_id: str
+    content: Path
+    build_method: str | None = None
+
+    def paths(self, runtime: str) -> list[Path]:
+        """The directories its content adds to a function's import path, as Lambda's /opt does.
+
+        A layer built by `sam build` from a Python source directory (BuildMethod python3.x) is that
+        directory; a prebuilt one has its modules under python/ (and python/lib/<runtime>/site-packages).
+        """
+        if self.build_method and self.build_method.startswith("python"):
+            return [self.content]
+        found = [self.content / "python" / "lib" / runtime / "site-packages", self.content / "python"]
+        return [path for path in found if path.is_dir()]
 
 
 @dataclass(frozen=True)
@@ -114,6 +176,8 @@ class Resource:
     logical_id: str
     type: str
     properties: dict[str, Any]
+    #: The resource's `Metadata` (SAM's `BuildMethod`, say).
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,7 +216,10 @@ class LocalTemplate:
             properties = resource.get("Properties") or {}
             if kind in _GLOBALS:
                 properties = _with_globals(self.document, _GLOBALS[kind], properties)
-            self.resources[logical_id] = Resource(logical_id, kind, properties)
+            metadata = resource.get("Metadata")
+            self.resources[logical_id] = Resource(
+                logical_id, kind, properties, metadata if isinstance(metadata, dict) else {}
+            )
 
     def of_type(self, types: Iterable[str]) -> list[Resource]:
         """The enabled resources of these types, in template order."""
@@ -215,14 +282,18 @@ def read_stack(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     )
 
 
-def read_functions(template: LocalTemplate) -> dict[str, FunctionSpec]:
-    """Every `AWS::Serverless::Function` of the template, as the local Lambda runs it."""
-    return {
-        resource.logical_id: _function(
-            template.resolver, template.base, resource.logical_id, resource.properties
-        )
-        for resource in template.of_type([FUNCTION_TYPE])
-    }
+def read_functions(template: LocalTemplate, not_run: list[str] | None = None) -> dict[str, FunctionSpec]:
+    """Every `AWS::Serverless::Function` of the template the local Lambda runs; those it cannot
+    run for a reason AWS would not refuse (another runtime) are described in `not_run`."""
+    functions = {}
+    for resource in template.of_type([FUNCTION_TYPE]):
+        try:
+            functions[resource.logical_id] = _function(template, resource)
+        except NotRunLocally as reason:
+            if not_run is None:
+                raise
+            not_run.append(str(reason))
+    return functions
 
 
 def read_apis(template: LocalTemplate) -> tuple[dict[str, ApiSpec], list[Route]]:
@@ -260,7 +331,19 @@ def _with_globals(template: Mapping[str, Any], kind: str, properties: dict[str, 
     return dict(_merge(copy.deepcopy(defaults), properties))
 
 
-def _function(resolver: Resolver, base: Path, logical_id: str, properties: dict[str, Any]) -> FunctionSpec:
+#: Runtimes whose functions run here (the local interpreter runs them, whatever its minor version).
+PYTHON_RUNTIME = re.compile(r"python3\.\d+")
+LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+
+
+class NotRunLocally(TemplateError):
+    """A function the local runtime does not run (another runtime, a container image); listed, not fatal."""
+
+
+def _function(template: LocalTemplate, resource: Resource) -> FunctionSpec:
+    logical_id, properties = resource.logical_id, resource.properties
+    resolver = template.resolver
+
     def value(name: str, default: Any = None) -> Any:
         try:
             resolved = resolver.resolve(properties.get(name, default))
@@ -268,28 +351,94 @@ def _function(resolver: Resolver, base: Path, logical_id: str, properties: dict[
             raise TemplateError(f"function {logical_id}: cannot read {name}: {error}") from None
         return default if resolved is None else resolved
 
-    if properties.get("PackageType") == "Image" or "InlineCode" in properties:
-        raise TemplateError(f"function {logical_id}: only zip functions with a CodeUri run locally")
-    handler, code_uri = value("Handler"), value("CodeUri", ".")
-    if not isinstance(handler, str) or "." not in handler:
+    runtime = str(value("Runtime", "python3.12"))
+    if properties.get("PackageType") == "Image" or "ImageUri" in properties:
+        raise NotRunLocally(f"{logical_id} is a container image function")
+    if not PYTHON_RUNTIME.fullmatch(runtime):
+        raise NotRunLocally(f"{logical_id} runs on {runtime}: only Python functions run locally")
+    handler = value("Handler")
+    module, _, function = str(handler).rpartition(".")
+    if not isinstance(handler, str) or not module or not function or module.endswith("/"):
         raise TemplateError(f"function {logical_id}: Handler must be 'module.function', not {handler!r}")
-    if not isinstance(code_uri, str) or "://" in code_uri:
-        raise TemplateError(f"function {logical_id}: CodeUri must be a local directory, not {code_uri!r}")
+    inline = value("InlineCode")
+    if inline is not None:
+        code_dir = inline_code_directory(str(inline))
+    else:
+        code_uri = value("CodeUri", ".")
+        if isinstance(code_uri, dict) or not isinstance(code_uri, str) or "://" in code_uri:
+            raise TemplateError(f"function {logical_id}: CodeUri must be a local directory, not {code_uri!r}")
+        code_dir = (template.base / code_uri).resolve()
     environment, unresolved = _environment(resolver, logical_id, properties)
     try:
         timeout, memory = float(value("Timeout", DEFAULT_TIMEOUT)), int(value("MemorySize", DEFAULT_MEMORY))
     except (TypeError, ValueError):
         raise TemplateError(f"function {logical_id}: Timeout and MemorySize must be numbers") from None
+    name = str(value("FunctionName", logical_id))
     return FunctionSpec(
         logical_id=logical_id,
-        name=str(value("FunctionName", logical_id)),
+        name=name,
         handler=handler,
-        code_uri=(base / code_uri).resolve(),
+        code_uri=code_dir,
         timeout=timeout,
         memory_mb=memory,
         environment=environment,
         unresolved=unresolved,
+        runtime=runtime,
+        inline_code=None if inline is None else str(inline),
+        layers=tuple(_layers(template, logical_id, properties.get("Layers"))),
+        build_method=_build_method(resource),
+        alias=None if properties.get("AutoPublishAlias") is None else str(value("AutoPublishAlias")),
+        logging=_logging(name, value("LoggingConfig")),
+        event_invoke_config=dict(properties.get("EventInvokeConfig") or {}),
+        dead_letter_queue=dict(properties.get("DeadLetterQueue") or {}),
     )
+
+
+def _build_method(resource: Resource) -> str | None:
+    method = resource.metadata.get("BuildMethod")
+    return str(method) if method else None
+
+
+def _layers(template: LocalTemplate, logical_id: str, declared: Any) -> list[str]:
+    """Each of `Layers`: a template layer's logical id (a `Ref` to it), or the ARN it resolves to."""
+    layers = []
+    for entry in declared if isinstance(declared, list) else []:
+        named = entry.get("Ref") if isinstance(entry, dict) and len(entry) == 1 else None
+        target = template.resources.get(str(named)) if named is not None else None
+        if target is not None and target.type in LAYER_TYPES:
+            layers.append(target.logical_id)
+        else:
+            layers.append(str(template.resolve(entry, f"function {logical_id}: Layers")))
+    return layers
+
+
+def _logging(name: str, config: Any) -> FunctionLogging | None:
+    if not isinstance(config, dict):
+        return None
+    log_format = str(config.get("LogFormat") or "Text")
+    levels = {k: str(config[k]).upper() for k in ("ApplicationLogLevel", "SystemLogLevel") if config.get(k)}
+    if log_format == "JSON":  # Lambda's defaults with the JSON format
+        levels.setdefault("ApplicationLogLevel", "INFO")
+        levels.setdefault("SystemLogLevel", "INFO")
+    return FunctionLogging(
+        group=str(config.get("LogGroup") or f"/aws/lambda/{name}"),
+        format=log_format,
+        application_level=levels.get("ApplicationLogLevel"),
+        system_level=levels.get("SystemLogLevel"),
+    )
+
+
+def read_layers(template: LocalTemplate) -> dict[str, LayerSpec]:
+    """The template's layers whose content is a local directory, by logical id."""
+    layers = {}
+    for resource in template.of_type(LAYER_TYPES):
+        declared = resource.properties.get("ContentUri", resource.properties.get("Content"))
+        content = template.resolve(declared, f"layer {resource.logical_id}")
+        if isinstance(content, str) and "://" not in content:
+            layers[resource.logical_id] = LayerSpec(
+                resource.logical_id, (template.base / content).resolve(), _build_method(resource)
+            )
+    return layers
 
 
 def _environment(

@@ -19,6 +19,8 @@ import yaml
 _NO_VALUE = object()
 #: CloudFormation resolves `{{resolve:ssm:...}}` and `{{resolve:secretsmanager:...}}` at deploy time.
 DYNAMIC_REFERENCE = "{{resolve:"
+#: The stream label of a template's table (`!GetAtt Table.StreamArn`), kept across restarts.
+TEMPLATE_STREAM_LABEL = "1970-01-01T00:00:00.000"
 _PSEUDO = {
     "AWS::Region": "us-east-1",
     "AWS::AccountId": "123456789012",
@@ -26,6 +28,12 @@ _PSEUDO = {
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
 }
+
+
+def function_arn(name: str, qualifier: str | None = None) -> str:
+    """The local ARN of the function `name` (with `:qualifier`: an alias or version)."""
+    arn = f"arn:aws:lambda:{_PSEUDO['AWS::Region']}:{_PSEUDO['AWS::AccountId']}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier else arn
 
 
 class TemplateError(Exception):
@@ -218,15 +226,14 @@ class Resolver:
         if resource.get("Type") in self.providers:
             return self.providers[resource["Type"]](logical_id, resource, attribute)
         if resource.get("Type") in FUNCTION_TYPES and attribute == "Arn":
-            name = self._function_name(logical_id, resource)
-            return f"arn:aws:lambda:{_PSEUDO['AWS::Region']}:{_PSEUDO['AWS::AccountId']}:function:{name}"
+            return function_arn(self._function_name(logical_id, resource))
         if resource.get("Type") in TABLE_TYPES:
             name = self._table_name(logical_id, resource)
             arn = f"arn:aws:dynamodb:{_PSEUDO['AWS::Region']}:{_PSEUDO['AWS::AccountId']}:table/{name}"
             if attribute == "Arn":
                 return arn
             if attribute == "StreamArn":
-                return f"{arn}/stream/1970-01-01T00:00:00.000"
+                return f"{arn}/stream/{TEMPLATE_STREAM_LABEL}"
         raise Unresolvable(f"{logical_id}.{attribute} exists only in AWS")
 
     def _sub(self, argument: Any) -> str:
@@ -288,6 +295,9 @@ def _create_table_params(logical_id: str, kind: str, properties: dict[str, Any])
         params["ProvisionedThroughput"] = properties.get(
             "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
         )
+    stream = properties.get("StreamSpecification")
+    if isinstance(stream, dict) and stream.get("StreamViewType"):
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
     for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if properties.get(index_kind):
             params[index_kind] = [

@@ -80,7 +80,7 @@ def test_api_stage_cors_binary_types_and_what_is_ignored():
     ("properties", "message"),
     [
         ("Handler: a.b\n      CodeUri: s3://bucket/key.zip", "CodeUri must be a local directory"),
-        ("Handler: a.b\n      InlineCode: x", "only zip functions"),
+        ("Handler: a.b\n      PackageType: Image\n      ImageUri: repo:tag", "container image function"),
         ("Handler: a.b\n      Timeout: soon", "Timeout and MemorySize must be numbers"),
         ("Handler: a.b\n      Environment: {Variables: {X: !Ref Nope}}", "environment variable X"),
     ],

@@ -15,7 +15,9 @@ from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.cognito import CognitoService
 from serverless_local.services.dynamodb import DynamoDbService
 from serverless_local.services.lambda_ import LambdaService
+from serverless_local.services.logs import LogsService
 from serverless_local.services.s3 import S3Service
+from serverless_local.services.sqs import SqsService
 from serverless_local.services.stepfunctions import StepFunctionsService
 
 #: Cognito decides its ids (no moto needed) and S3 and Step Functions their names before Lambda reads
@@ -24,6 +26,8 @@ SERVICES: tuple[type[Service], ...] = (
     CognitoService,
     S3Service,
     StepFunctionsService,
+    LogsService,
+    SqsService,
     LambdaService,
     DynamoDbService,
     ApiGatewayService,

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
+from serverless_local.function_logs import LogWriter
 from serverless_local.journal import Store
 from serverless_local.options import ServeOptions
 from serverless_local.stack import Event, LocalTemplate, Resource
+from serverless_local.targets import Targets
 
 S = TypeVar("S", bound="Service")
 
@@ -31,6 +33,13 @@ class ServiceContext:
     #: Gateway authorizers by type (SAM `Auth.Authorizers` kinds): a service that can enforce one
     #: registers it (the user pool service does for Cognito); routes that name another pass, with a note.
     authorizers: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    #: What the template declares that the runtime does not emulate, by name (the banner lists it).
+    not_emulated: list[str] = field(default_factory=list)
+    #: Where functions' log events go (the CloudWatch Logs service registers it).
+    log_writer: LogWriter | None = None
+    #: How each service's ARNs receive a delivery (an event, a message, a notification).
+    targets: Targets = field(default_factory=Targets)
 
     #: The services still warming up in the background (see `Service.warm`).
     warming: list[Warmup] = field(default_factory=list)
@@ -136,6 +145,10 @@ class Service:
 
     def attach(self) -> None:
         """Once moto runs (every service started): register in it what the endpoint should show."""
+
+    def connect(self) -> None:
+        """Once every service is attached: wire what joins services (subscriptions, notifications,
+        rules, event source mappings), whose other ends now exist."""
 
     def warm(self, doing: str, work: Callable[[], None]) -> Warmup:
         """Run `work` in the background once every service is attached; requests for this service
