@@ -39,6 +39,11 @@ Gate = Callable[[], None]
 #: Called after a successful action of a hooked moto handler: (handler, action name, parameters).
 ActionHook = Callable[[Any, str, dict[str, Any]], None]
 
+#: Answers one of the runtime's own requests: (method, path after the name) -> (status, JSON body).
+Control = Callable[[str, str], tuple[int, dict[str, Any]]]
+#: Where the runtime's own requests are served at the endpoint.
+CONTROL_PREFIX = "/_local/"
+
 
 class ServiceUnavailable(Exception):
     """A held service failed to become ready; the message says why in one sentence."""
@@ -85,6 +90,13 @@ class EmbeddedAws:
         self._app: Any = None
         #: Services held until ready, by the name their requests are signed with (`states`, ...).
         self._held: dict[str, Gate] = {}
+        #: The runtime's own requests at the endpoint (`/_local/<name>/...`), by name.
+        self._controls: dict[str, Control] = {}
+
+    def control(self, name: str, handler: Control) -> None:
+        """Answer `/_local/<name>/<rest>` at the endpoint with `handler(method, rest)` (a status and a
+        JSON body): what AWS has no API for, such as firing a schedule now."""
+        self._controls[name] = handler
 
     def hold(self, signing_name: str, gate: Gate) -> None:
         """Hold every request for `signing_name` (endpoint and in-process clients) on `gate` first."""
@@ -179,6 +191,8 @@ class EmbeddedAws:
                 if str(environ.get("PATH_INFO", "")).startswith(_MOTO_API):
                     start_response("404 Not Found", [("Content-Type", "application/json")])
                     return [b'{"message": "not served by the local runtime"}']
+                if str(environ.get("PATH_INFO", "")).startswith(CONTROL_PREFIX):
+                    return self._answer_control(environ, start_response)
                 try:
                     self.wait_for(_signing_name(environ))
                 except ServiceUnavailable as error:
@@ -194,6 +208,19 @@ class EmbeddedAws:
 
             self._app = app
         return self._app  # type: ignore[no-any-return]
+
+    def _answer_control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        from http import HTTPStatus
+
+        name, _, rest = str(environ["PATH_INFO"])[len(CONTROL_PREFIX) :].partition("/")
+        handler = self._controls.get(name)
+        status, body = (
+            (404, {"message": f"no {name} here"})
+            if handler is None
+            else handler(str(environ.get("REQUEST_METHOD", "GET")), unquote(rest))
+        )
+        start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "application/json")])
+        return [json.dumps(body).encode()]
 
     # -- hooks ---------------------------------------------------------------------------------------
     def _install(self) -> None:

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from serverless_local.event_sources.base import EventSource, EventTarget, Functions, Runtime
 from serverless_local.event_sources.dynamodb_streams import DynamoDbEvents, StreamPoller
+from serverless_local.event_sources.eventbridge import RuleEvents, ScheduleEvents, ScheduleV2Events
 from serverless_local.event_sources.poller import Mappings, PollerContext, PollerType, Positions
+from serverless_local.event_sources.s3 import S3Events
+from serverless_local.event_sources.sns import SnsEvents
 from serverless_local.event_sources.sqs import SqsEvents, SqsPoller
 
 EVENT_SOURCES: tuple[type[EventSource], ...] = (
     SqsEvents,
     DynamoDbEvents,
+    SnsEvents,
+    S3Events,
+    RuleEvents,
+    ScheduleEvents,
+    ScheduleV2Events,
 )
 
 #: The poller of an event source mapping, by the service of its source's ARN.

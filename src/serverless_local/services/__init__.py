@@ -14,9 +14,11 @@ from serverless_local.services.apigateway import ApiGatewayService
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.cognito import CognitoService
 from serverless_local.services.dynamodb import DynamoDbService
+from serverless_local.services.events import EventsService
 from serverless_local.services.lambda_ import LambdaService
 from serverless_local.services.logs import LogsService
 from serverless_local.services.s3 import S3Service
+from serverless_local.services.sns import SnsService
 from serverless_local.services.sqs import SqsService
 from serverless_local.services.stepfunctions import StepFunctionsService
 
@@ -28,6 +30,8 @@ SERVICES: tuple[type[Service], ...] = (
     StepFunctionsService,
     LogsService,
     SqsService,
+    SnsService,
+    EventsService,
     LambdaService,
     DynamoDbService,
     ApiGatewayService,

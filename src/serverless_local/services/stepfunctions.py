@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
 from serverless_local.services.base import Service, ServiceContext, Warmup
+from serverless_local.targets import Delivery, TargetError
 from serverless_local.template import TemplateError, Unresolvable
 
 STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
@@ -123,6 +124,15 @@ class StepFunctionsService(Service):
             name = template.resolve(resource.properties.get("Name"), resource.logical_id)
             self.names[resource.logical_id] = str(name or resource.logical_id)
         template.resolver.providers[STATE_MACHINE_TYPE] = self.value
+        self.context.targets.register("states", self.receive_delivery)
+
+    def receive_delivery(self, arn: str, delivery: Delivery) -> None:
+        """An execution started by another service (an EventBridge rule, a schedule): its input."""
+        client = self.context.aws.client("stepfunctions")
+        try:
+            client.start_execution(stateMachineArn=arn, input=delivery.text)
+        except client.exceptions.ClientError as error:
+            raise TargetError(f"{arn}: {error.response['Error']['Message']}") from None
 
     def value(self, logical_id: str, resource: Any, attribute: str | None) -> str:
         """`!Ref` (the ARN), `!GetAtt .Arn` and `!GetAtt .Name` of a state machine."""
