@@ -152,6 +152,9 @@ class EmbeddedAws:
                 region_name=REGION,
                 aws_access_key_id="local",
                 aws_secret_access_key="local",  # noqa: S106 (the mock's dummy credentials)
+                # botocore names DynamoDB Streams' host by the account (<account>.streams-ddb...),
+                # which moto does not recognise; its regional host reaches the same mock.
+                endpoint_url=_IN_PROCESS_ENDPOINTS.get(service),
             )
             signing_name = self._clients[service].meta.service_model.signing_name
             self._clients[service].meta.events.register(
@@ -254,6 +257,7 @@ class EmbeddedAws:
 
 
 _running: list[EmbeddedAws] = []
+_IN_PROCESS_ENDPOINTS = {"dynamodbstreams": f"https://streams.dynamodb.{REGION}.amazonaws.com"}
 #: The service a SigV4 request is for: the fourth part of its credential scope.
 _SCOPE = re.compile(r"Credential=[^/,\s&]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 

@@ -19,6 +19,7 @@ import yaml
 _NO_VALUE = object()
 #: CloudFormation resolves `{{resolve:ssm:...}}` and `{{resolve:secretsmanager:...}}` at deploy time.
 DYNAMIC_REFERENCE = "{{resolve:"
+_REFERENCE = re.compile(r"\{\{resolve:([^}]+)\}\}")
 #: The stream label of a template's table (`!GetAtt Table.StreamArn`), kept across restarts.
 TEMPLATE_STREAM_LABEL = "1970-01-01T00:00:00.000"
 _PSEUDO = {
@@ -96,6 +97,9 @@ class Resolver:
     parameters: dict[str, Any]
     #: By resource type: values only known once a service has created the resource (generated ids).
     providers: dict[str, Provider] = field(default_factory=dict)
+    #: Dynamic references by service (`secretsmanager`, `ssm`...): the reference's parts after the
+    #: service -> its value (Unresolvable when the local AWS does not hold it).
+    dynamic: dict[str, Callable[[list[str]], str]] = field(default_factory=dict)
 
     @classmethod
     def for_template(
@@ -123,9 +127,12 @@ class Resolver:
         return "Condition" not in resource or self.condition(resource["Condition"])
 
     def resolve(self, value: Any) -> Any:
-        """Resolve every intrinsic inside `value`; `AWS::NoValue` entries are dropped."""
+        """Resolve every intrinsic inside `value`; `AWS::NoValue` entries are dropped; dynamic
+        references (`{{resolve:...}}`) the local AWS holds are replaced by their values."""
         if isinstance(value, list):
             return [v for v in (self.resolve(item) for item in value) if v is not _NO_VALUE]
+        if isinstance(value, str):
+            return self.dynamic_references(value) if DYNAMIC_REFERENCE in value else value
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -134,6 +141,22 @@ class Resolver:
                 return self._intrinsic(key, argument)
         resolved = {k: self.resolve(v) for k, v in value.items()}
         return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
+
+    def dynamic_references(self, text: str) -> str:
+        """`text` with each `{{resolve:service:...}}` of a service registered in `dynamic` replaced
+        (the others left as they are)."""
+
+        def replace(match: re.Match[str]) -> str:
+            service, *parts = match.group(1).split(":")
+            provider = self.dynamic.get(service)
+            if provider is None:
+                return match.group(0)
+            try:
+                return provider(parts)
+            except Unresolvable:
+                return match.group(0)
+
+        return _REFERENCE.sub(replace, text)
 
     def conditional(self, value: Any) -> Any:
         """`value` with only its `Fn::If`s decided (and `AWS::NoValue` dropped): every other intrinsic is
@@ -250,7 +273,8 @@ class Resolver:
                 return str(self._intrinsic("Fn::GetAtt", name.split(".", 1)))
             return str(self._ref(name))
 
-        return re.sub(r"\$\{([^}]+)\}", substitute, text)
+        substituted = re.sub(r"\$\{([^}]+)\}", substitute, text)
+        return self.dynamic_references(substituted) if DYNAMIC_REFERENCE in substituted else substituted
 
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")

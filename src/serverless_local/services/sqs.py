@@ -119,7 +119,6 @@ class SqsService(Service):
     def attach(self) -> None:
         """Create the template's queues (dead-letter queues first), restore the journal, hook moto."""
         self._install_hooks()
-        self._restore()
         created = set(self.backend.queues)
         pending = [r for r in self.resources if r.type == QUEUE_TYPE]
         while pending:  # a queue's dead-letter queue must exist before it
@@ -131,6 +130,7 @@ class SqsService(Service):
                 self._create(resource)
                 created.add(self.names[resource.logical_id])
                 pending.remove(resource)
+        self._restore()  # after the template's queues: their messages go back in them
         self._recording = True
 
     def stop(self) -> None:
