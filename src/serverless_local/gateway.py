@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+from serverless_local import request_validation
 from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS
 from serverless_local.stack import HTTP_METHODS, ApiSpec, Route, group_name, path_pattern
@@ -189,6 +190,12 @@ class Gateway:
         denied = self.authorize(route, api, request, event)
         if denied is not None:
             return self.error(denied, request_id, api)
+        if route.check is not None and route.check.active:
+            problem = request_validation.problems(route.check, event)
+            if problem is not None:
+                return self.error(
+                    GatewayError(400, problem[1], problem[0], "BadRequestException"), request_id, api
+                )
         try:
             result = self.invoke(route.function, event, request.received + self.integration_timeout)
         except PayloadTooLarge:

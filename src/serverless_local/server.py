@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from serverless_local.coverage import Coverage, coverage
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
 from serverless_local.gateway import HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
@@ -53,6 +54,7 @@ class LocalServer:
         self.gateway_edge: HttpEdge | None = None
         self.aws_edge: HttpEdge | None = None
         self.notes: list[str] = []
+        self.coverage: Coverage | None = None
         self.startup_seconds = 0.0
         self._stopping = threading.Event()
         self._state_lock: IO[str] | None = None
@@ -97,6 +99,12 @@ class LocalServer:
             service.attach()
         for service in context.started.values():
             service.connect()
+        self.coverage = coverage(
+            template,
+            (kind for service in self.service_classes for kind in service.resource_types),
+            (kind for service in self.service_classes for kind in service.event_types),
+            context.not_emulated,
+        )
         # Only now: with one GIL, a warm-up running beside the attaches would only slow them down.
         for warmup in context.warming:
             warmup.start()
@@ -186,6 +194,8 @@ class LocalServer:
             report = service.report()
             if report and service.title:
                 lines.append(f"  {service.title:<12} {report}")
+        if self.coverage is not None:
+            lines.extend(self.coverage.lines())
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
 

@@ -8,6 +8,7 @@ certificates, resources with intrinsics that have no local value) is tolerated a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from serverless_local import request_validation
 from serverless_local.function_code import inline_code_directory
+from serverless_local.request_validation import RequestCheck
 from serverless_local.template import (
     DYNAMIC_REFERENCE,
     TABLE_TYPES,
@@ -140,6 +143,8 @@ class ApiSpec:
     default_authorizer: str | None = None
     api_key_required: bool = False
     authorize_preflight: bool = True
+    #: SAM `Models`: name -> JSON Schema (request validation).
+    models: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,8 @@ class Route:
     #: What the API's OpenAPI body (DefinitionBody) says of single methods of an ANY route (OPTIONS
     #: left open, say): method -> its checks.
     method_auth: dict[str, RouteAuth] = field(default_factory=dict)
+    #: What API Gateway validates of its requests (a request validator), if anything.
+    check: RequestCheck | None = None
 
     def auth_for(self, method: str) -> RouteAuth:
         """The checks of a request with this method."""
@@ -298,15 +305,30 @@ def read_functions(template: LocalTemplate, not_run: list[str] | None = None) ->
 
 def read_apis(template: LocalTemplate) -> tuple[dict[str, ApiSpec], list[Route]]:
     """The REST APIs the template's `Api` events use, and those routes (most specific first)."""
-    routes = []
-    for event in template.events(["Api"]):
-        routes.append(_route(template, event))
+    events = template.events(["Api"])
+    routes = [_route(template, event) for event in events]
     api_ids = sorted({route.api for route in routes})
     apis = {api_id: _api(template.document, template.resolver, api_id) for api_id in api_ids}
     bodies = {api_id: _definition_body(template, api_id) for api_id in api_ids}
-    return apis, [
-        _from_body(_with_default_auth(route, apis[route.api]), bodies[route.api]) for route in routes
-    ]
+    found = []
+    for route, event in zip(routes, events, strict=True):
+        api = apis[route.api]
+        route = _from_body(_with_default_auth(route, api), bodies[route.api])
+        where = f"function {event.owner}: event {event.event_id}"
+        declared = {
+            k: event.properties[k] for k in ("RequestModel", "RequestParameters") if k in event.properties
+        }
+        resolved = template.resolve(declared, where)
+        check = request_validation.from_sam(
+            resolved.get("RequestModel"), resolved.get("RequestParameters"), api.models
+        )
+        if check is not None:
+            if check.schema is None and isinstance(resolved.get("RequestModel"), dict):
+                model = resolved["RequestModel"].get("Model")
+                raise TemplateError(f"{where}: RequestModel {model} is not one of the API's Models")
+            route = dataclasses.replace(route, check=check)
+        found.append(route)
+    return apis, found
 
 
 def _enabled(resolver: Resolver, logical_id: str) -> bool:
@@ -496,7 +518,7 @@ def _with_default_auth(route: Route, api: ApiSpec) -> Route:
     if authorizer == "NONE" or (route.method == "OPTIONS" and not api.authorize_preflight):
         authorizer = None
     auth = RouteAuth(authorizer, route.auth.api_key_required or api.api_key_required)
-    return Route(route.api, route.path, route.method, route.function, auth)
+    return dataclasses.replace(route, auth=auth)
 
 
 @dataclass(frozen=True)
@@ -507,6 +529,8 @@ class _Body:
     security: dict[str, dict[str, list[Any]]]
     #: scheme name -> the scheme as written (intrinsics in it resolved by its authorizer).
     schemes: dict[str, Any]
+    #: path -> method -> its request validation.
+    checks: dict[str, dict[str, RequestCheck]] = field(default_factory=dict)
 
 
 def _definition_body(template: LocalTemplate, api_id: str) -> _Body:
@@ -521,25 +545,35 @@ def _definition_body(template: LocalTemplate, api_id: str) -> _Body:
     except TemplateError as error:
         raise TemplateError(f"{where}: {error}") from None
     security: dict[str, dict[str, list[Any]]] = {}
+    checks: dict[str, dict[str, RequestCheck]] = {}
+    document = template.resolver.conditional({k: v for k, v in body.items() if k != "paths"})
     for path, methods in (paths if isinstance(paths, dict) else {}).items():
         for method, operation in (methods if isinstance(methods, dict) else {}).items():
-            if isinstance(operation, dict) and "security" in operation:
-                name = "ANY" if method == "x-amazon-apigateway-any-method" else str(method).upper()
+            if not isinstance(operation, dict):
+                continue
+            name = "ANY" if method == "x-amazon-apigateway-any-method" else str(method).upper()
+            if "security" in operation:
                 security.setdefault(str(path), {})[name] = list(
                     template.resolve(operation["security"], where)
                 )
-    return _Body(security, schemes if isinstance(schemes, dict) else {})
+            check = request_validation.from_openapi(document, operation)
+            if check is not None:
+                checks.setdefault(str(path), {})[name] = check
+    return _Body(security, schemes if isinstance(schemes, dict) else {}, checks)
 
 
 def _from_body(route: Route, body: _Body) -> Route:
     """The route with the checks its API's OpenAPI body declares (they are what API Gateway enforces)."""
+    check = body.checks.get(route.path, {}).get(route.method)
+    if check is not None:
+        route = dataclasses.replace(route, check=check)
     declared = body.security.get(route.path)
     if not declared:
         return route
     by_method = {method: _requirements(security, body.schemes) for method, security in declared.items()}
     auth = by_method.get(route.method, route.auth)
     others = {m: a for m, a in by_method.items() if m != route.method} if route.method == "ANY" else {}
-    return Route(route.api, route.path, route.method, route.function, auth, others)
+    return dataclasses.replace(route, auth=auth, method_auth=others)
 
 
 def _requirements(security: list[Any], schemes: dict[str, Any]) -> RouteAuth:
@@ -557,7 +591,7 @@ def _requirements(security: list[Any], schemes: dict[str, Any]) -> RouteAuth:
 
 #: The API properties the local gateway uses; the rest (DefinitionBody, access logs, method
 #: settings...) may refer to resources that exist only in AWS, so they are never resolved.
-API_PROPERTIES = ("StageName", "BinaryMediaTypes", "Variables", "Cors", "GatewayResponses")
+API_PROPERTIES = ("StageName", "BinaryMediaTypes", "Variables", "Cors", "GatewayResponses", "Models")
 #: Of `Auth`, what routing needs; each authorizer's own properties are resolved by its implementation
 #: when it starts (a user pool's ARN exists only once the pool does).
 _AUTH_PROPERTIES = ("DefaultAuthorizer", "ApiKeyRequired", "AddDefaultAuthorizerToCorsPreflight")
@@ -601,6 +635,7 @@ def _api(template: Mapping[str, Any], resolver: Resolver, api_id: str) -> ApiSpe
         default_authorizer=auth.get("DefaultAuthorizer"),
         api_key_required=bool(auth.get("ApiKeyRequired")),
         authorize_preflight=bool(auth.get("AddDefaultAuthorizerToCorsPreflight", True)),
+        models=dict(properties.get("Models") or {}),
     )
 
 

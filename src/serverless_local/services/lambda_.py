@@ -392,6 +392,10 @@ class LambdaService(Service):
 
     title: ClassVar[str] = "Lambda"
     resource_types: ClassVar[frozenset[str]] = frozenset({FUNCTION_TYPE, *LAYER_TYPES})
+    #: Every event type an event source runs (their functions' or state machines').
+    event_types: ClassVar[frozenset[str]] = frozenset(
+        kind for source in EVENT_SOURCES for kind in source.event_types
+    )
     #: Its asynchronous invocations and event source mappings' positions are journaled here.
     namespace: ClassVar[str | None] = "lambda"
 
