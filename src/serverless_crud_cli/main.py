@@ -26,7 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=3000, help="API and UI port (default 3000)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template")
+    serve.add_argument(
+        "--template", type=Path, default=None, help="SAM template (default: template.yaml, else template.yml)"
+    )
     serve.add_argument(
         "--state-dir",
         type=Path,
@@ -119,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return jobs.run(arguments)
     try:
         from serverless_local.journal import SnapshotError
+        from serverless_local.options import find_template
         from serverless_local.server import ServeOptions, StartError, run
         from serverless_local.template import TemplateError
     except ModuleNotFoundError as error:
@@ -131,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         options = ServeOptions(
-            template=arguments.template,
+            template=arguments.template or find_template(),
             host=arguments.host,
             port=arguments.port,
             aws_port=arguments.aws_port,

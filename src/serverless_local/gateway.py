@@ -175,13 +175,21 @@ class Gateway:
 
     # -- request -> route -> authorizers -> function -> response --------------------------------------
     def handle(self, request: HttpRequest) -> HttpResponse:
-        """Answer one request."""
+        """Answer one request (403 Missing Authentication Token when no route is its)."""
+        return self.route(request) or self.no_route(request)
+
+    def no_route(self, request: HttpRequest) -> HttpResponse:
+        """API Gateway's answer to a request no resource and method match."""
+        return self.error(MISSING_TOKEN, str(uuid.uuid4()), None)
+
+    def route(self, request: HttpRequest) -> HttpResponse | None:
+        """Answer a request one of the APIs routes (None: no route is its)."""
         request_id = str(uuid.uuid4())
         if not _valid_target(request.target):
             return self.error(BAD_REQUEST, request_id, None)
         routed = self.event(request, request_id)
         if routed is None:
-            return self.error(MISSING_TOKEN, request_id, None)
+            return None
         route, api, event = routed
         if len(request.body) > MAX_REQUEST_BYTES:
             return self.error(TOO_LARGE, request_id, api)

@@ -7,6 +7,17 @@ from pathlib import Path
 
 #: API Gateway's integration timeout (REST APIs).
 INTEGRATION_TIMEOUT_SECONDS = 29.0
+#: The names SAM looks for a template by, in order.
+TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
+
+
+def find_template(directory: Path = Path()) -> Path:
+    """The template of a SAM project directory: the first of TEMPLATE_NAMES there (template.yaml
+    when none is)."""
+    for name in TEMPLATE_NAMES:
+        if (directory / name).is_file():
+            return directory / name
+    return directory / TEMPLATE_NAMES[0]
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from serverless_local.coverage import Coverage, coverage
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
-from serverless_local.gateway import HttpResponse
+from serverless_local.gateway import HttpRequest, HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, ServeOptions
 from serverless_local.services import SERVICES, Service, ServiceContext
@@ -113,11 +113,22 @@ class LocalServer:
         self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
         self.aws_edge.start()
         api = context.service(ApiGatewayService)
-        assert api.gateway is not None
-        self.gateway_edge.handler = api.gateway.handle
+        self.gateway_edge.handler = self._answer
         self.gateway_edge.refusal = api.refuse
         self.gateway_edge.start()
         self.startup_seconds = time.perf_counter() - began
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
+        """A request on the API port: the first API that routes it answers (REST APIs, then HTTP APIs)."""
+        assert self.context is not None
+        routers = self.context.api_routers
+        for router in routers:
+            response = router.route(request)
+            if response is not None:
+                return response  # type: ignore[no-any-return]
+        if routers:
+            return routers[0].no_route(request)  # type: ignore[no-any-return]
+        return HttpResponse(404, [("Content-Type", "application/json")], b'{"message": "Not Found"}')
 
     def wait_ready(self) -> None:
         """Return once every service warming in the background is ready; raise its error if one failed.

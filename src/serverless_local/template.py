@@ -192,7 +192,30 @@ class Resolver:
             if kind in FUNCTION_TYPES:
                 return self._function_name(name, resource)
             return name  # a resource's local name is its logical id
+        published = self._published(name)
+        if published is not None:
+            return published
         raise TemplateError(f"Ref to unknown name {name!r}")
+
+    def _published(self, name: str) -> str | None:
+        """What SAM's `AutoPublishAlias` adds: `Fn.Alias` and `Fn.Version` (and the resources it makes,
+        `FnAlias<alias>` and `FnVersion<hash>`), as ARNs of the function with the alias or version "1"."""
+        resources = self.template["Resources"]
+        for logical_id, resource in resources.items():
+            if not isinstance(resource, dict) or resource.get("Type") not in FUNCTION_TYPES:
+                continue
+            alias = (resource.get("Properties") or {}).get("AutoPublishAlias")
+            if alias is None:
+                continue
+            alias = str(self.resolve(alias))
+            function = self._function_name(logical_id, resource)
+            if name in (f"{logical_id}.Alias", f"{logical_id}Alias{alias}"):
+                return function_arn(function, alias)
+            if name == f"{logical_id}.Version" or (
+                name.startswith(f"{logical_id}Version") and name != logical_id
+            ):
+                return function_arn(function, "1")
+        return None
 
     def _intrinsic(self, key: str, argument: Any) -> Any:
         if key == "Ref":

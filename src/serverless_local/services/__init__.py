@@ -15,6 +15,7 @@ from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.cognito import CognitoService
 from serverless_local.services.dynamodb import DynamoDbService
 from serverless_local.services.events import EventsService
+from serverless_local.services.http_api import HttpApiService
 from serverless_local.services.lambda_ import LambdaService
 from serverless_local.services.logs import LogsService
 from serverless_local.services.s3 import S3Service
@@ -39,6 +40,7 @@ SERVICES: tuple[type[Service], ...] = (
     LambdaService,
     DynamoDbService,
     ApiGatewayService,
+    HttpApiService,
 )
 
 __all__ = ["SERVICES", "Service", "ServiceContext"]

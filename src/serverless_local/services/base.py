@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
 from serverless_local.function_logs import LogWriter
@@ -40,6 +40,12 @@ class ServiceContext:
     log_writer: LogWriter | None = None
     #: How each service's ARNs receive a delivery (an event, a message, a notification).
     targets: Targets = field(default_factory=Targets)
+    #: The APIs served on the API port, in order (REST APIs, HTTP APIs): each routes the requests
+    #: that are its own.
+    api_routers: list[ApiRouter] = field(default_factory=list)
+    #: The verification keys of a token issuer of the template (a user pool), or None (the Cognito
+    #: service registers it).
+    issuer_keys: Callable[[str], Any] | None = None
 
     #: The services still warming up in the background (see `Service.warm`).
     warming: list[Warmup] = field(default_factory=list)
@@ -54,6 +60,16 @@ class ServiceContext:
         if not isinstance(found, kind):
             raise LookupError(f"{kind.__name__} is not running (it must come earlier in SERVICES)")
         return found
+
+
+class ApiRouter(Protocol):
+    """One kind of API on the API port."""
+
+    def route(self, request: Any) -> Any:
+        """The response to `request` (an HttpRequest), or None when no route of this API is its."""
+
+    def no_route(self, request: Any) -> Any:
+        """The answer to a request no API routes."""
 
 
 class Warmup:

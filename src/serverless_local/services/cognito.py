@@ -150,6 +150,7 @@ class CognitoService(Service):
         self.context.authorizers["COGNITO_USER_POOLS"] = CognitoAuthorizer(
             self.context.template.resolver, self.pool_keys
         )
+        self.context.issuer_keys = self.issuer_keys
 
     def attach(self) -> None:
         """Create the pools, clients and groups in moto, close moto's gaps, restore the users."""
@@ -268,6 +269,11 @@ class CognitoService(Service):
         keys = self._keys
         issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
         return PoolKeys(issuer, frozenset(pool.clients), keys)
+
+    def issuer_keys(self, issuer: str) -> PoolKeys | None:
+        """The keys of the pool issuing tokens whose `iss` is `issuer` (None: not a pool of this runtime)."""
+        prefix = f"https://cognito-idp.{REGION}.amazonaws.com/"
+        return self.pool_keys(issuer[len(prefix) :]) if issuer.startswith(prefix) else None
 
     def _pool_value(self, logical_id: str, attribute: str | None) -> str:
         pool_id = self.ids[logical_id]

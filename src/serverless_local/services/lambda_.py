@@ -489,6 +489,10 @@ class LambdaService(Service):
         except ClientError as error:  # the gateway still serves it; only the endpoint's Lambda lacks it
             message = error.response["Error"]["Message"]
             self.context.notes.append(f"{spec.logical_id} is not invocable at the AWS endpoint: {message}")
+            return
+        if spec.alias is not None:  # SAM's AutoPublishAlias: version 1 and the alias to it
+            client.publish_version(FunctionName=spec.name)
+            client.create_alias(FunctionName=spec.name, Name=spec.alias, FunctionVersion="1")
 
     def _moto_invoke(self, function_name: str, body: Any, answer: dict[str, Any]) -> bytes:
         """moto's Lambda Invoke: the event to the template's function, Lambda's answer back."""
