@@ -7,6 +7,8 @@ from pathlib import Path
 
 #: API Gateway's integration timeout (REST APIs).
 INTEGRATION_TIMEOUT_SECONDS = 29.0
+#: Where a running server says how to reach it, in its state directory (the CLI's other commands read it).
+SERVER_FILE = "serverless-local.json"
 #: The names SAM looks for a template by, in order.
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
 
@@ -46,6 +48,9 @@ class ServeOptions:
     #: Seconds before the first retry of a failed asynchronous invocation (the second waits twice as
     #: long): Lambda's own is about a minute.
     async_retry_delay: float = 60.0
+    #: The name the banner and messages start with, and the labels of the API port's URL in the banner.
+    program: str = "serverless-local"
+    links: tuple[str, ...] = ("API",)
     #: Every Nth BatchWriteItem leaves the second half of its items unprocessed, as DynamoDB does
     #: when it throttles (0: never): to see a client's retries work.
     throttle_batch_writes: int = 0

@@ -1,4 +1,4 @@
-"""`serverless-crud serve`: one local AWS for every service the template declares.
+"""`serverless-local serve`: one local AWS for every service the template declares.
 
 The runtime binds two ports (the API Gateway, and the AWS endpoint that serves every embedded service
 as moto's server does), starts moto in-process, then starts the services of `SERVICES` in order, each
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -23,7 +24,7 @@ from serverless_local.coverage import Coverage, coverage
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
 from serverless_local.gateway import HttpRequest, HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
-from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, ServeOptions
+from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, SERVER_FILE, ServeOptions
 from serverless_local.services import SERVICES, Service, ServiceContext
 from serverless_local.services.apigateway import ApiGatewayService
 from serverless_local.services.dynamodb import DynamoDbService
@@ -195,8 +196,10 @@ class LocalServer:
         stages = ",".join(sorted({spec.stage for spec in api.apis.values()}))
         items = self.context.service(DynamoDbService).item_count()
         served = ", ".join(kind.title for kind in self.service_classes if kind.title and kind.uses_moto)
+        program = self.options.program
+        links = "  ".join(f"{label} {self.url}/" for label in self.options.links)
         lines = [
-            f"serverless-crud: UI {self.url}/  API {self.url}/ (stage {stages})  AWS {self.endpoint}  "
+            f"{program}: {links} (stage {stages or 'none'})  AWS {self.endpoint}  "
             f"state {self.options.state_dir}/ ({items} items)  ready in {self.startup_seconds * 1000:.0f} ms",
             f"  {'AWS endpoint':<12} {self.endpoint}  ({served} and every other service moto embeds; "
             "any region, any credentials)",
@@ -217,7 +220,8 @@ class LocalServer:
         if self.context is not None and self.context.warming:  # then say when the warm-ups are done
             self.wait_ready()
             for warmup in self.context.warming:
-                print(f"serverless-crud: {warmup.service.title} ready: {warmup.service.report()}", flush=True)
+                report = warmup.service.report()
+                print(f"{self.options.program}: {warmup.service.title} ready: {report}", flush=True)
         while not self._stopping.wait(0.2):
             pass
 
@@ -247,7 +251,8 @@ class LocalServer:
                 changed = sorted(set(now.items()) ^ set(seen.items()))
                 seen = now
                 functions.recycle()
-                print(f"serverless-crud: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
+                program = self.options.program
+                print(f"{program}: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
 
 
 def _not_ready(request: Any) -> HttpResponse:
@@ -299,6 +304,10 @@ def run(options: ServeOptions) -> None:
     except BaseException:
         server.stop()
         raise
+    # Where the other commands (`serverless-local logs`, `fire`) find this server.
+    (options.state_dir / SERVER_FILE).write_text(
+        json.dumps({"api": server.url, "endpoint": server.endpoint, "pid": os.getpid()}, indent=1)
+    )
     # SIGTERM stops like Ctrl-C: the journal is already durable, this only makes the exit tidy. SIGINT
     # is set explicitly because a shell starts background jobs with it ignored.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -310,7 +319,7 @@ def run(options: ServeOptions) -> None:
         pass
     finally:
         server.stop()
-        print("serverless-crud: stopped", file=sys.stderr, flush=True)
+        print(f"{options.program}: stopped", file=sys.stderr, flush=True)
 
 
 def _aws_refusal(error: Any) -> HttpResponse:

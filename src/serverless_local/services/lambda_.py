@@ -471,6 +471,32 @@ class LambdaService(Service):
             return service._moto_invoke(name, body, answer)
 
         self.context.aws.replace(LambdaSimpleBackend, "invoke", invoke)
+        self._describe_logging()
+
+    def _describe_logging(self) -> None:
+        """moto keeps no LoggingConfig: the endpoint's GetFunction says where each function logs."""
+        from moto.awslambda.models import LambdaFunction
+
+        service = self
+
+        def get_configuration(function: Any, *args: Any, **kwargs: Any) -> Any:
+            configuration = original(function, *args, **kwargs)
+            spec = service.functions.get(service._names.get(function.function_name, ""))
+            if spec is not None:
+                logging = spec.logging
+                configuration["LoggingConfig"] = {
+                    "LogFormat": logging.format if logging else "Text",
+                    "LogGroup": spec.log_group,
+                    **(
+                        {"ApplicationLogLevel": logging.application_level}
+                        if logging and logging.application_level
+                        else {}
+                    ),
+                    **({"SystemLogLevel": logging.system_level} if logging and logging.system_level else {}),
+                }
+            return configuration
+
+        original = self.context.aws.replace(LambdaFunction, "get_configuration", get_configuration)
 
     def _register(self, client: Any, role: str, spec: FunctionSpec) -> None:
         from botocore.exceptions import ClientError
