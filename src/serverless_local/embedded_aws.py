@@ -16,6 +16,7 @@ from it, each undone by `stop` and each exercised by tests/unit/test_embedded_aw
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -167,15 +168,16 @@ class EmbeddedAws:
         returns the method it replaced."""
         return self._patches.replace(owner, name, method)
 
-    def on_action(self, handler_class: type, lock: threading.RLock, after: ActionHook) -> None:
-        """Run `after` for each successful action of a moto response handler, under `lock`.
+    def on_action(self, handler_class: type, lock: threading.RLock | None, after: ActionHook) -> None:
+        """Run `after` for each successful action of a moto response handler, under `lock` (None: the
+        action is not serialised, as a long-polling read must not be).
 
         Every path into the service passes through its handler's `call_action`: the in-process mock
         and the endpoint alike, so a hook here sees every write and nothing else can interleave.
         """
 
         def call_action(handler: Any) -> Any:
-            with lock:
+            with lock if lock is not None else contextlib.nullcontext():
                 status, headers, body = original(handler)
                 if int(status) < 300:
                     after(handler, handler._get_action(), getattr(handler, "params", None) or {})

@@ -194,8 +194,18 @@ class Mappings:
                 service.context.positions.record({"op": "deleted", "uuid": mapping_id})
             return deleted
 
+        def list_event_source_mappings(backend: Any, event_source_arn: str, function_name: str) -> Any:
+            # moto compares FunctionName as given at creation (an ARN, say); Lambda matches the
+            # function, whether it is named by its name or its ARN.
+            found = original_list(backend, event_source_arn, "")
+            wanted = _function_name(function_name) if function_name else None
+            return [m for m in found if wanted is None or _function_name(m.function_arn) == wanted]
+
         original_create = self.context.aws.replace(
             LambdaBackend, "create_event_source_mapping", create_event_source_mapping
+        )
+        original_list = self.context.aws.replace(
+            LambdaBackend, "list_event_source_mappings", list_event_source_mappings
         )
         original_delete = self.context.aws.replace(
             LambdaBackend, "delete_event_source_mapping", delete_event_source_mapping
@@ -266,6 +276,12 @@ class Mappings:
             poller = make(mapping, self.context)
             self._running[mapping_id] = (poller, mapping.event_source_arn)
             poller.start()
+
+
+def _function_name(function: str) -> str:
+    """A function's name, from its name or its (qualified) ARN."""
+    parts = function.split(":")
+    return parts[6] if function.startswith("arn:") and len(parts) > 6 else function
 
 
 def _unwire(mapping: Any) -> None:

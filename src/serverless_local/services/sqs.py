@@ -329,7 +329,9 @@ class SqsService(Service):
         original_purge = replace(SQSBackend, "purge_queue", purge_queue)
         for name in ("send_message", "send_message_batch", "change_message_visibility", "delete_queue"):
             replace(SQSBackend, name, locked(name))
-        self.context.aws.on_action(SQSResponse, self.lock, self._after_action)
+        # Unserialised: a long-polling ReceiveMessage must not hold every other request up (the
+        # queue operations take `self.lock` themselves).
+        self.context.aws.on_action(SQSResponse, None, self._after_action)
         for action, method in _move_task_actions(self).items():
             replace(SQSResponse, action, method)
 
