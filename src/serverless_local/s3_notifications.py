@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote_plus
 
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
 from serverless_local.targets import Delivery, TargetError, Targets
@@ -129,6 +130,7 @@ def install(patches: Patches, targets: Targets, quiet: Callable[[], bool]) -> No
                 "x-amz-id-2": uuid.uuid4().hex,
             }
             obj = record["s3"]["object"]
+            obj["key"] = quote_plus(key.name, safe="/")  # S3 encodes a key's spaces, not its slashes
             obj["sequencer"] = f"{time.time_ns():016X}"[:16]
             if getattr(key, "version_id", None) and key.version_id != "null":
                 obj["versionId"] = key.version_id

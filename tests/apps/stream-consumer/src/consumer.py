@@ -35,3 +35,12 @@ def flagged(event, context):
     for record in event["Records"]:
         key = record["dynamodb"]["Keys"]["id"]["S"]
         audit_table.put_item(Item={"id": f"flagged-{key}-{record['dynamodb']['SequenceNumber']}"})
+
+
+def view(event, context):
+    """Keep each record as it came, by its table and event name."""
+    for record in event["Records"]:
+        table = record["eventSourceARN"].split(":table/", 1)[1].split("/", 1)[0]
+        audit_table.put_item(
+            Item={"id": f"{table}-{record['eventName']}", "record": json.dumps(record)}
+        )
