@@ -135,7 +135,8 @@ class LogCollector:
         """Log `events`; print the `shown` messages on the console (Lambda's own lines are not)."""
         if shown:
             with contextlib.suppress(OSError, ValueError):
-                self.console.write("".join(f"[{function}] {message}\n" for message in shown))
+                lines = (line for message in shown for line in message.split("\n"))
+                self.console.write("".join(f"[{function}] {line}\n" for line in lines))
                 self.console.flush()
         with self._lock:
             writer = self._writer

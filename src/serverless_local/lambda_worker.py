@@ -89,11 +89,13 @@ class LambdaContext:
 def error_record(
     error: BaseException, error_type: str | None = None, message: str | None = None
 ) -> dict[str, Any]:
-    """An unhandled error as Lambda reports it."""
+    """An unhandled error as Lambda reports it: its stack from the function's own code down (the
+    runtime's frames left out, as Lambda's runtime leaves out its own)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
     return {
         "errorMessage": str(error) if message is None else message,
         "errorType": error_type or type(error).__name__,
-        "stackTrace": traceback.format_exception(error)[1:],
+        "stackTrace": traceback.format_list(frames),
     }
 
 

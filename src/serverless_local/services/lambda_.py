@@ -601,8 +601,15 @@ class LambdaService(Service):
         return self.asynchronous.submit(self.resolve(function).logical_id, event)
 
     def _moto_invoke_async(self, function_name: str, body: Any) -> bytes:
+        from moto.core.exceptions import JsonRESTError
+
         text = body.decode() if isinstance(body, bytes) else body
-        self.invoke_async(function_name, json.loads(text) if text else {})
+        try:
+            self.invoke_async(function_name, json.loads(text) if text else {})
+        except PayloadTooLarge as error:
+            refusal = JsonRESTError("RequestTooLargeException", str(error))
+            refusal.code = 413
+            raise refusal from None
         return b""
 
     def _receive_delivery(self, arn: str, delivery: Delivery) -> None:
