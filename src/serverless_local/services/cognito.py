@@ -318,10 +318,11 @@ class CognitoService(Service):
                 "AWS: its tokens cannot be checked here (serve without ExistingUserPoolArn, or AuthMode=none)"
             )
             return
-        created = self.client.create_user_pool_client(
-            UserPoolId=pool_id,
-            **{name: properties[name] for name in _CLIENT_PROPERTIES if name in properties},
-        )["UserPoolClient"]["ClientId"]
+        declared = {name: properties[name] for name in _CLIENT_PROPERTIES if name in properties}
+        declared.setdefault("ClientName", resource.logical_id)  # optional in a template, not in the API
+        created = self.client.create_user_pool_client(UserPoolId=pool_id, **declared)["UserPoolClient"][
+            "ClientId"
+        ]
         clients = cognitoidp_backends[ACCOUNT_ID][REGION].user_pools[pool_id].clients
         client = clients.pop(created)
         client.id = self.ids[resource.logical_id]

@@ -32,6 +32,13 @@ class HttpApiService(Service):
         issuer_keys = self.context.issuer_keys
         self.gateway.authorizers["JWT"] = JwtAuthorizer(resolver, issuer_keys or (lambda issuer: None))
         self.context.notes.extend(self.gateway.unenforced())
+        if self.routes:
+            self.context.api_routers.append(self.gateway)
+
+    def connect(self) -> None:
+        """Say which JWT authorizers trust an issuer that is not a user pool here (the pools exist now)."""
+        resolver = self.context.template.resolver
+        issuer_keys = self.context.issuer_keys
         for api in self.apis.values():
             for name, declared in api.authorizers.items():
                 issuer = str(resolver.resolve((declared.get("JwtConfiguration") or {}).get("issuer") or ""))
@@ -40,8 +47,6 @@ class HttpApiService(Service):
                         f"{api.logical_id}: the JWT authorizer {name} trusts {issuer}, not a user pool of "
                         "this template: its tokens cannot be verified locally and are refused"
                     )
-        if self.routes:
-            self.context.api_routers.append(self.gateway)
 
     def report(self) -> str | None:
         """Each HTTP API, its stage and routes."""
