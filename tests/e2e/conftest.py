@@ -101,6 +101,7 @@ def start_server(
     state: Path | None = None,
     signed_in: bool = False,
     program: str = "serverless_crud_cli",
+    cwd: Path = ROOT,
 ) -> Server:
     """Start the server and wait for its banner (it names the ports it bound). The app runs in the
     open mode unless `signed_in` (the template's default, AuthMode=cognito). `program`: the module
@@ -115,14 +116,13 @@ def start_server(
         "serve",
         "--port",
         "0",
-        "--template",
-        str(template),
+        *(("--template", str(template)) if cwd == ROOT else ()),
         "--state-dir",
         str(state or tmp_path / "state"),
         *args,
     ]
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT, env=os.environ)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd, env=os.environ)
     server = Server(process, log, args=command)
     deadline = time.monotonic() + START_LIMIT_SECONDS
     while time.monotonic() < deadline:
@@ -159,11 +159,18 @@ APPS = ROOT / "tests" / "apps"
 
 
 def start_app(tmp_path: Path, name: str, *args: str, state: Path | None = None) -> Server:
-    """`serverless-local serve` on one of the SAM applications of tests/apps (fsync off: throw-away data)."""
+    """`serverless-local serve` in the folder of one of the SAM applications of tests/apps (its template
+    found there, as SAM finds it; fsync off: throw-away data)."""
     folder = APPS / name
     template = next(folder / t for t in ("template.yaml", "template.yml") if (folder / t).exists())
     return start_server(
-        tmp_path, "--no-fsync", *args, template=template, state=state, program="serverless_local.cli"
+        tmp_path,
+        "--no-fsync",
+        *args,
+        template=template,
+        state=state or tmp_path / "state",
+        program="serverless_local.cli",
+        cwd=folder,
     )
 
 

@@ -1,4 +1,4 @@
-"""tests/apps/async-invocations: `InvocationType: Event`, Lambda's retries, destinations, dead-letter queues."""
+"""tests/apps/async-invocations: `InvocationType: Event`, Lambda's retries, destinations, dead letters."""
 
 from __future__ import annotations
 

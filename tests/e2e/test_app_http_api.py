@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.conftest import Server, aws_client, start_app
 
-PASSWORD = "Correct-Horse-9-battery"  # noqa: S105 (a test user's)
+PASSWORD = "Correct-Horse-9-battery"
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +24,22 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def tokens(app: Server) -> dict[str, str]:
     """An ID token and an access token of a user of the template's pool, from the endpoint."""
     cognito = aws_client(app.aws, "cognito-idp")
-    pool = next(p["Id"] for p in cognito.list_user_pools(MaxResults=10)["UserPools"] if p["Name"] == "http-api-users")
+    pool = next(
+        p["Id"] for p in cognito.list_user_pools(MaxResults=10)["UserPools"] if p["Name"] == "http-api-users"
+    )
     client = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=10)["UserPoolClients"][0]["ClientId"]
-    cognito.admin_create_user(UserPoolId=pool, Username="ann@example.com", MessageAction="SUPPRESS",
-                              UserAttributes=[{"Name": "email", "Value": "ann@example.com"}])
-    cognito.admin_set_user_password(UserPoolId=pool, Username="ann@example.com", Password=PASSWORD, Permanent=True)
+    cognito.admin_create_user(
+        UserPoolId=pool,
+        Username="ann@example.com",
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": "ann@example.com"}],
+    )
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username="ann@example.com", Password=PASSWORD, Permanent=True
+    )
     result = cognito.initiate_auth(
-        ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+        ClientId=client,
+        AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "ann@example.com", "PASSWORD": PASSWORD},
     )["AuthenticationResult"]
     return {"id": result["IdToken"], "access": result["AccessToken"], "client": client, "pool": pool}
@@ -42,8 +51,12 @@ def event_of(reply: Any) -> dict[str, Any]:
 
 
 def test_a_public_route_gets_payload_2(app):
-    reply = app.request("POST", "/public/ann%20b?tag=a&tag=b&one=1", body={"x": 1},
-                        headers={"Cookie": "a=1; b=2", "X-Custom": "v"})
+    reply = app.request(
+        "POST",
+        "/public/ann%20b?tag=a&tag=b&one=1",
+        body={"x": 1},
+        headers={"Cookie": "a=1; b=2", "X-Custom": "v"},
+    )
 
     event = event_of(reply)
     assert event["version"] == "2.0"
@@ -64,7 +77,11 @@ def test_a_public_route_gets_payload_2(app):
 
 def test_a_plain_json_answer_is_a_200_json_body_and_a_failure_a_500(app):
     plain = app.request("GET", "/plain")
-    assert (plain.status, plain.json(), plain.headers["Content-Type"]) == (200, {"hello": "world"}, "application/json")
+    assert (plain.status, plain.json(), plain.headers["Content-Type"]) == (
+        200,
+        {"hello": "world"},
+        "application/json",
+    )
 
     broken = app.request("GET", "/broken")
     assert (broken.status, broken.json()) == (500, {"message": "Internal Server Error"})
@@ -119,7 +136,8 @@ def test_a_payload_1_route_gets_the_rest_shape(app):
 
 def test_cors_preflights_are_answered_and_responses_carry_the_origin(app):
     preflight = app.request(
-        "OPTIONS", "/me",
+        "OPTIONS",
+        "/me",
         headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"},
     )
     assert preflight.status == 204

@@ -28,7 +28,9 @@ def seen(server: Server, source: str) -> list[dict[str, Any]]:
 def received(server: Server, queue: str) -> list[str]:
     sqs = aws_client(server.aws, "sqs")
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+        "Messages", []
+    )
     for message in messages:
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return [m["Body"] for m in messages]
@@ -39,7 +41,11 @@ def test_a_topic_notifies_the_function_through_its_filter_policy_and_a_queue_dir
     topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":AlertsTopic"))
     attributes = {"severity": {"DataType": "String", "StringValue": "high"}}
     sent = sns.publish(TopicArn=topic, Message="disk full", Subject="alert", MessageAttributes=attributes)
-    sns.publish(TopicArn=topic, Message="fyi", MessageAttributes={"severity": {"DataType": "String", "StringValue": "low"}})
+    sns.publish(
+        TopicArn=topic,
+        Message="fyi",
+        MessageAttributes={"severity": {"DataType": "String", "StringValue": "low"}},
+    )
 
     event = eventually(lambda: seen(app, "aws:sns"))[0]
     record = event["Records"][0]
@@ -85,8 +91,14 @@ def test_a_bucket_sends_its_events_to_eventbridge(app):
 def test_a_custom_bus_rule_hands_on_the_events_detail_and_transforms_it_for_a_queue(app):
     events = aws_client(app.aws, "events")
     answer = events.put_events(
-        Entries=[{"Source": "shop.orders", "DetailType": "OrderShipped", "Detail": json.dumps({"order": 42}),
-                  "EventBusName": "orders"}]
+        Entries=[
+            {
+                "Source": "shop.orders",
+                "DetailType": "OrderShipped",
+                "Detail": json.dumps({"order": 42}),
+                "EventBusName": "orders",
+            }
+        ]
     )
     assert answer["FailedEntryCount"] == 0
 
@@ -107,7 +119,11 @@ def fire(server: Server, name: str) -> subprocess.CompletedProcess[str]:
     state = server.args[server.args.index("--state-dir") + 1]
     return subprocess.run(
         [sys.executable, "-m", "serverless_local.cli", "fire", name, "--state-dir", state],
-        capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
     )
 
 

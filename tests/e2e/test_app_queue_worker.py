@@ -35,8 +35,12 @@ def done(server: Server, key: str) -> dict[str, Any] | None:
 
 
 def counts(server: Server, name: str) -> tuple[int, int]:
-    attributes = sqs(server).get_queue_attributes(QueueUrl=url(server, name), AttributeNames=["All"])["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+    attributes = sqs(server).get_queue_attributes(QueueUrl=url(server, name), AttributeNames=["All"])[
+        "Attributes"
+    ]
+    return int(attributes["ApproximateNumberOfMessages"]), int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
 
 
 def test_a_message_reaches_the_function_as_lambdas_sqs_record(app):
@@ -64,7 +68,9 @@ def test_a_message_reaches_the_function_as_lambdas_sqs_record(app):
 
 
 def test_a_message_the_filter_does_not_match_is_deleted_unseen(app):
-    sqs(app).send_message(QueueUrl=url(app, "JobsQueue"), MessageBody=json.dumps({"kind": "other", "id": "x1"}))
+    sqs(app).send_message(
+        QueueUrl=url(app, "JobsQueue"), MessageBody=json.dumps({"kind": "other", "id": "x1"})
+    )
 
     eventually(lambda: counts(app, "JobsQueue") == (0, 0))
     assert done(app, "x1") is None
@@ -81,9 +87,11 @@ def test_a_reported_failure_is_retried_then_moved_to_the_dead_letter_queue(app):
 
     assert eventually(lambda: done(app, "good-one"))["receives"]["S"] == "1"  # not retried
     moved = eventually(
-        lambda: sqs(app).receive_message(
-            QueueUrl=url(app, "JobsDeadLetters"), AttributeNames=["All"], WaitTimeSeconds=1
-        ).get("Messages")
+        lambda: (
+            sqs(app)
+            .receive_message(QueueUrl=url(app, "JobsDeadLetters"), AttributeNames=["All"], WaitTimeSeconds=1)
+            .get("Messages")
+        )
     )
     assert json.loads(moved[0]["Body"])["id"] == "bad-one"
     assert int(moved[0]["Attributes"]["ApproximateReceiveCount"]) >= 2  # maxReceiveCount, then moved
@@ -92,7 +100,9 @@ def test_a_reported_failure_is_retried_then_moved_to_the_dead_letter_queue(app):
 def test_a_fifo_group_reaches_the_function_in_order(app):
     queue = url(app, "OrdersQueue.fifo")
     for number in range(12):
-        sqs(app).send_message(QueueUrl=queue, MessageBody=json.dumps({"id": f"o{number:02d}"}), MessageGroupId="g1")
+        sqs(app).send_message(
+            QueueUrl=queue, MessageBody=json.dumps({"id": f"o{number:02d}"}), MessageGroupId="g1"
+        )
 
     expected = [f"o{number:02d}" for number in range(12)]
     group = eventually(lambda: (item := done(app, "group-g1")) and len(item["bodies"]["L"]) == 12 and item)
@@ -108,7 +118,9 @@ def test_the_mappings_are_at_the_endpoint_and_a_disabled_one_delivers_nothing(ap
 
     functions.update_event_source_mapping(UUID=jobs["UUID"], Enabled=False)
     time.sleep(1.5)  # the poller notices; then nothing reaches the function
-    sqs(app).send_message(QueueUrl=url(app, "JobsQueue"), MessageBody=json.dumps({"kind": "job", "id": "held"}))
+    sqs(app).send_message(
+        QueueUrl=url(app, "JobsQueue"), MessageBody=json.dumps({"kind": "job", "id": "held"})
+    )
     time.sleep(2)
     assert done(app, "held") is None
     assert counts(app, "JobsQueue") == (1, 0)
@@ -122,8 +134,12 @@ def test_start_message_move_task_moves_a_dead_letter_queues_messages_back(app):
     client.send_message(QueueUrl=url(app, "ParkedQueue"), MessageBody="parcel")
     assert client.receive_message(QueueUrl=url(app, "ParkedQueue"), WaitTimeSeconds=1)["Messages"]
     # received once (maxReceiveCount 1): the next receive moves it to the dead-letter queue
-    eventually(lambda: not client.receive_message(QueueUrl=url(app, "ParkedQueue")).get("Messages")
-               and counts(app, "ParkedDeadLetters") == (1, 0))
+    eventually(
+        lambda: (
+            not client.receive_message(QueueUrl=url(app, "ParkedQueue")).get("Messages")
+            and counts(app, "ParkedDeadLetters") == (1, 0)
+        )
+    )
 
     source = "arn:aws:sqs:us-east-1:123456789012:ParkedDeadLetters"
     handle = client.start_message_move_task(SourceArn=source)["TaskHandle"]

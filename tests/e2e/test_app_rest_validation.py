@@ -63,5 +63,8 @@ def test_an_openapi_bodys_validators_check_its_schemas_and_parameters(app):
         assert (reply.status, reply.json()) == (400, {"message": "Invalid request body"}), refused
 
     missing = app.request("GET", "/parts")
-    assert (missing.status, missing.json()) == (400, {"message": "Missing required request parameters: [sku]"})
+    assert (missing.status, missing.json()) == (
+        400,
+        {"message": "Missing required request parameters: [sku]"},
+    )
     assert app.request("GET", "/parts?sku=ABC-1").status == 200

@@ -34,7 +34,10 @@ def record_of(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def put(server: Server, table: str, key: str, **attributes: Any) -> None:
-    item = {"id": {"S": key}, **{name: {"S": v} if isinstance(v, str) else {"N": str(v)} for name, v in attributes.items()}}
+    item = {
+        "id": {"S": key},
+        **{name: {"S": v} if isinstance(v, str) else {"N": str(v)} for name, v in attributes.items()},
+    }
     dynamodb(server).put_item(TableName=table, Item=item)
 
 
@@ -51,7 +54,9 @@ def test_each_change_reaches_the_function_once_with_both_images(app):
     dynamodb(app).delete_item(TableName="NotesTable", Key={"id": {"S": "n1"}})
 
     changes = eventually(lambda: len(found := audited(app, "")) >= 3 and found)
-    names = [(i["id"]["S"].split("-")[0], i["id"]["S"].split("-")[1]) for i in changes if "-n1-" in i["id"]["S"]]
+    names = [
+        (i["id"]["S"].split("-")[0], i["id"]["S"].split("-")[1]) for i in changes if "-n1-" in i["id"]["S"]
+    ]
     assert sorted(names) == [("INSERT", "n1"), ("MODIFY", "n1"), ("REMOVE", "n1")]
     by_name = {record_of(i)["eventName"]: record_of(i) for i in changes if "-n1-" in i["id"]["S"]}
     modify = by_name["MODIFY"]
@@ -147,7 +152,8 @@ def test_unprocessed_changes_survive_kill_9(app, tmp_path):
         late = eventually(lambda: len(found := audited(again, "INSERT-late")) == 4 and found)
         assert [i["id"]["S"].split("-")[1] for i in late] == ["late0", "late1", "late2", "late3"]
         assert mapping["UUID"] in {
-            m["UUID"] for m in aws_client(again.aws, "lambda").list_event_source_mappings()["EventSourceMappings"]
+            m["UUID"]
+            for m in aws_client(again.aws, "lambda").list_event_source_mappings()["EventSourceMappings"]
         }
     finally:
         again.stop()

@@ -5,7 +5,10 @@ def echo(event, context):
     """Answers with the event it received (and a cookie, in payload 2.0)."""
     answer = {
         "statusCode": 200,
-        "headers": {"content-type": "application/json", "x-route": event.get("routeKey") or event.get("resource")},
+        "headers": {
+            "content-type": "application/json",
+            "x-route": event.get("routeKey") or event.get("resource"),
+        },
         "body": json.dumps(event),
     }
     if event.get("version") == "2.0":

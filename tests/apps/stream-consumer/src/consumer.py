@@ -41,6 +41,4 @@ def view(event, context):
     """Keep each record as it came, by its table and event name."""
     for record in event["Records"]:
         table = record["eventSourceARN"].split(":table/", 1)[1].split("/", 1)[0]
-        audit_table.put_item(
-            Item={"id": f"{table}-{record['eventName']}", "record": json.dumps(record)}
-        )
+        audit_table.put_item(Item={"id": f"{table}-{record['eventName']}", "record": json.dumps(record)})
