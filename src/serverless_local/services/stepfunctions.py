@@ -19,6 +19,7 @@ import datetime
 import json
 import re
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -262,6 +263,14 @@ class StepFunctionsService(Service):
         service = self
 
         def start_execution(backend: Any, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
+            if (args[0] if args else kwargs.get("name")) is None:
+                # An execution started without a name is named by a UUID, as Step Functions names it
+                # (moto would take a second unnamed start for a repeat of the first).
+                args, kwargs = (
+                    ((str(uuid.uuid4()), *args[1:]), kwargs)
+                    if args
+                    else (args, {**kwargs, "name": str(uuid.uuid4())})
+                )
             with service.lock:
                 execution = original_start(backend, state_machine_arn, *args, **kwargs)
                 if execution.exec_arn not in service._journaled:
