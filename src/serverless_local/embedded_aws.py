@@ -75,7 +75,8 @@ class Patches:
         while self._saved:
             owner, name, original = self._saved.pop()
             if (id(owner), name) in self._inherited:
-                delattr(owner, name)
+                if name in vars(owner):  # (another service may have restored it already)
+                    delattr(owner, name)
             else:
                 setattr(owner, name, original)
         self._inherited.clear()
