@@ -517,8 +517,17 @@ class LambdaService(Service):
             self.context.notes.append(f"{spec.logical_id} is not invocable at the AWS endpoint: {message}")
             return
         if spec.alias is not None:  # SAM's AutoPublishAlias: version 1 and the alias to it
-            client.publish_version(FunctionName=spec.name)
-            client.create_alias(FunctionName=spec.name, Name=spec.alias, FunctionVersion="1")
+            from moto.awslambda.utils import get_backend
+
+            backend = get_backend(ACCOUNT_ID, REGION)  # (not through botocore: start-up time)
+            backend.publish_version(spec.name)
+            backend.create_alias(
+                name=spec.alias,
+                function_name=spec.name,
+                function_version="1",
+                description="",
+                routing_config=None,
+            )
 
     def _moto_invoke(self, function_name: str, body: Any, answer: dict[str, Any]) -> bytes:
         """moto's Lambda Invoke: the event to the template's function, Lambda's answer back."""

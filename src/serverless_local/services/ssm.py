@@ -61,7 +61,9 @@ class SsmService(Service):
         raise Unresolvable(f"the parameter {name} is not in the template")
 
     def attach(self) -> None:
-        """Put the parameters in moto."""
+        """Put the parameters in moto (its Parameter Store is imported only then: ~3 s of start-up)."""
+        if not self.parameters:
+            return
         from moto.ssm.models import ssm_backends
 
         backend = ssm_backends[ACCOUNT_ID][REGION]
