@@ -526,7 +526,7 @@ class LambdaService(Service):
                 function_name=spec.name,
                 function_version="1",
                 description="",
-                routing_config=None,
+                routing_config=None,  # type: ignore[arg-type]
             )
 
     def _moto_invoke(self, function_name: str, body: Any, answer: dict[str, Any]) -> bytes:
