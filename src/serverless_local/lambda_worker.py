@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import resource
+import signal
 import struct
 import sys
 import threading
@@ -275,6 +276,9 @@ def main(argv: list[str]) -> int:
     """Init, then answer events until the server closes the pipe."""
     global _current_request
     began = time.perf_counter()
+    # Ctrl-C in the server's terminal reaches its whole process group: the server ends its
+    # environments itself (a function never sees the developer's Ctrl-C, as on Lambda).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests = os.fdopen(int(argv[1]), "rb")
     answers = os.fdopen(int(argv[2]), "wb")
     threading.Thread(target=_end_with_the_server, args=(int(argv[3]),), daemon=True).start()

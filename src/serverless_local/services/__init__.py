@@ -16,6 +16,7 @@ from serverless_local.services.cognito import CognitoService
 from serverless_local.services.dynamodb import DynamoDbService
 from serverless_local.services.events import EventsService
 from serverless_local.services.http_api import HttpApiService
+from serverless_local.services.iam import IamService
 from serverless_local.services.lambda_ import LambdaService
 from serverless_local.services.logs import LogsService
 from serverless_local.services.s3 import S3Service
@@ -28,6 +29,7 @@ from serverless_local.services.stepfunctions import StepFunctionsService
 #: Cognito decides its ids (no moto needed) and S3 and Step Functions their names before Lambda reads
 #: the functions' environment.
 SERVICES: tuple[type[Service], ...] = (
+    IamService,
     SecretsManagerService,
     SsmService,
     CognitoService,
