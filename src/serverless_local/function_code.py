@@ -45,6 +45,12 @@ def inline_code_directory(code: str) -> Path:
     return cache_directory() / "inline" / hashlib.sha256(code.encode()).hexdigest()[:32]
 
 
+def archive_directory(archive: Path) -> Path:
+    """Where the function of a zip file `CodeUri` runs from (unpacked there by `prepare`)."""
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:32]
+    return cache_directory() / "zip" / digest
+
+
 @dataclass
 class PreparedCode:
     """A function's import path beyond its code directory, and what the banner should say of it."""
@@ -58,6 +64,8 @@ def prepare(spec: FunctionSpec, layers: dict[str, LayerSpec]) -> PreparedCode:
     prepared = PreparedCode()
     if spec.inline_code is not None:
         _write_once(spec.code_uri / "index.py", spec.inline_code)
+    elif spec.archive is not None:
+        _unpack_once(spec.archive, spec.code_uri)
     elif spec.build_method is None or spec.build_method.startswith("python"):
         # `sam build` installs requirements.txt only with SAM's own Python build (pip)
         installed = _requirements(spec.code_uri / REQUIREMENTS, prepared, spec.logical_id)
@@ -86,6 +94,25 @@ def _write_once(path: Path, text: str) -> None:
     temporary = path.with_suffix(".tmp")
     temporary.write_text(text)
     temporary.replace(path)
+
+
+def _unpack_once(archive: Path, target: Path) -> None:
+    """Unpack a zip `CodeUri` into `target` (named by its content: once per content)."""
+    import zipfile
+
+    if target.is_dir():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
+    with zipfile.ZipFile(archive) as opened:
+        for member in opened.infolist():  # no member may land outside the directory
+            if member.filename.startswith("/") or ".." in Path(member.filename).parts:
+                raise ValueError(f"{archive} holds a path outside its folder: {member.filename}")
+        opened.extractall(staging)
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _requirements(requirements: Path, prepared: PreparedCode, owner: str) -> Path | None:

@@ -80,6 +80,8 @@ class LambdaContext:
         )
         self.identity = None
         self.client_context = None
+        #: A function with TenancyConfig is invoked for a tenant (not emulated: None).
+        self.tenant_id = None
         self._deadline_ms = deadline_ms
 
     def get_remaining_time_in_millis(self) -> int:
@@ -251,6 +253,34 @@ def _init_error(handler: str, error: BaseException) -> dict[str, Any]:
     return error_record(error)
 
 
+#: The first botocore that reads AWS_ENDPOINT_URL (older ones, pinned in a function's requirements,
+#: would reach AWS itself).
+_ENDPOINT_AWARE_BOTOCORE = (1, 31, 0)
+
+
+def _endpoint_for_old_sdks() -> None:
+    """Make a botocore older than 1.31 (a function's pinned requirements) use AWS_ENDPOINT_URL too."""
+    from importlib import metadata
+
+    try:
+        version = tuple(int(part) for part in metadata.version("botocore").split(".")[:3])
+    except (metadata.PackageNotFoundError, ValueError):
+        return
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if version >= _ENDPOINT_AWARE_BOTOCORE or not endpoint:
+        return
+    from botocore import session
+
+    create_client = session.Session.create_client
+
+    def with_endpoint(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("endpoint_url") is None and len(args) < 5:  # (the 5th positional is endpoint_url)
+            kwargs["endpoint_url"] = endpoint
+        return create_client(self, service_name, *args, **kwargs)
+
+    session.Session.create_client = with_endpoint  # type: ignore[method-assign]
+
+
 def _end_with_the_server(lifeline: int) -> None:
     """Block on the lifeline; its end-of-file means the server has exited: exit now, mid-event or not."""
     while os.read(lifeline, 1):
@@ -290,6 +320,7 @@ def main(argv: list[str]) -> int:
     code = function["code_uri"]
     sys.path[:0] = [code, *function.get("paths", [])]
     os.chdir(code)
+    _endpoint_for_old_sdks()
     try:
         handler = _load(function["handler"])
     except BaseException as error:  # every init failure is reported, as Lambda's runtime does

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from serverless_local import request_validation
-from serverless_local.function_code import inline_code_directory
+from serverless_local.function_code import archive_directory, inline_code_directory
 from serverless_local.request_validation import RequestCheck
 from serverless_local.template import (
     DYNAMIC_REFERENCE,
@@ -70,6 +70,8 @@ class FunctionSpec:
     runtime: str = "python3.12"
     #: SAM `InlineCode`: Lambda keeps it as `index.py` (written to `code_uri` before the function runs).
     inline_code: str | None = None
+    #: A zip file `CodeUri` (a built package): unpacked to `code_uri` before the function runs.
+    archive: Path | None = None
     #: SAM `Layers`: logical ids of the template's layers, or ARNs of layers that exist only in AWS.
     layers: tuple[str, ...] = ()
     #: `Metadata.BuildMethod` (`makefile`: `sam build` runs the project's own build, so no
@@ -378,6 +380,7 @@ def _function(template: LocalTemplate, resource: Resource) -> FunctionSpec:
         raise NotRunLocally(f"{logical_id} is a container image function")
     if not PYTHON_RUNTIME.fullmatch(runtime):
         raise NotRunLocally(f"{logical_id} runs on {runtime}: only Python functions run locally")
+    archive: Path | None = None
     handler = value("Handler")
     module, _, function = str(handler).rpartition(".")
     if not isinstance(handler, str) or not module or not function or module.endswith("/"):
@@ -390,6 +393,8 @@ def _function(template: LocalTemplate, resource: Resource) -> FunctionSpec:
         if isinstance(code_uri, dict) or not isinstance(code_uri, str) or "://" in code_uri:
             raise TemplateError(f"function {logical_id}: CodeUri must be a local directory, not {code_uri!r}")
         code_dir = (template.base / code_uri).resolve()
+        if code_dir.is_file() and code_dir.suffix == ".zip":  # a built package: run from it unpacked
+            archive, code_dir = code_dir, archive_directory(code_dir)
     environment, unresolved = _environment(resolver, logical_id, properties)
     try:
         timeout, memory = float(value("Timeout", DEFAULT_TIMEOUT)), int(value("MemorySize", DEFAULT_MEMORY))
@@ -407,6 +412,7 @@ def _function(template: LocalTemplate, resource: Resource) -> FunctionSpec:
         unresolved=unresolved,
         runtime=runtime,
         inline_code=None if inline is None else str(inline),
+        archive=archive,
         layers=tuple(_layers(template, logical_id, properties.get("Layers"))),
         build_method=_build_method(resource),
         alias=None if properties.get("AutoPublishAlias") is None else str(value("AutoPublishAlias")),

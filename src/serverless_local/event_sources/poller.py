@@ -127,8 +127,9 @@ class Poller:
             try:
                 worked = self.poll()
             except Exception as error:  # a poller never dies: it says why and tries again
+                why = str(error) or type(error).__name__
                 self.context.log(
-                    self.mapping.function_arn, f"event source mapping {self.mapping.uuid}: {error}"
+                    self.mapping.function_arn, f"event source mapping {self.mapping.uuid}: {why}"
                 )
                 worked = False
             if not worked:
