@@ -9,11 +9,14 @@ and dead-letter queue. The EventBridge service (services/events.py) matches, fir
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from serverless_local.event_sources.base import EventSource, EventTarget
-from serverless_local.services.events import EventsService
 from serverless_local.stack import Event
+from serverless_local.template import TemplateError
+
+if TYPE_CHECKING:
+    from serverless_local.services.base import Rules
 
 #: The target properties SAM's rule events pass on.
 _TARGET_INPUTS = ("Input", "InputPath", "InputTransformer", "RetryPolicy")
@@ -23,9 +26,12 @@ class _Events(EventSource):
     """What the three share: the EventBridge service, and a dead-letter queue SAM may make."""
 
     @property
-    def events(self) -> EventsService:
-        """The EventBridge service (it comes before Lambda)."""
-        return self.context.service(EventsService)
+    def events(self) -> Rules:
+        """Where rules and schedules are made (the EventBridge service)."""
+        rules = self.context.rules
+        if rules is None:
+            raise TemplateError("EventBridge is not run: its rules and schedules cannot be made")
+        return rules
 
     def dead_letter(self, event: Event, target: EventTarget) -> dict[str, str] | None:
         """The event's `DeadLetterConfig` as a target's: its queue's ARN (SAM makes one for `Type: SQS`)."""

@@ -46,6 +46,8 @@ class ServiceContext:
     #: The verification keys of a token issuer of the template (a user pool), or None (the Cognito
     #: service registers it).
     issuer_keys: Callable[[str], Any] | None = None
+    #: Where rules and schedules are made (the EventBridge service registers itself).
+    rules: Rules | None = None
 
     #: The services still warming up in the background (see `Service.warm`).
     warming: list[Warmup] = field(default_factory=list)
@@ -60,6 +62,26 @@ class ServiceContext:
         if not isinstance(found, kind):
             raise LookupError(f"{kind.__name__} is not running (it must come earlier in SERVICES)")
         return found
+
+
+class Rules(Protocol):
+    """EventBridge rules and EventBridge Scheduler schedules, as event sources make them."""
+
+    def put_rule(
+        self,
+        *,
+        name: str,
+        bus: str,
+        pattern: Any,
+        schedule: str | None,
+        state: str,
+        targets: list[dict[str, Any]],
+        where: str,
+    ) -> Any:
+        """A rule with its targets (a TemplateError names `where` what EventBridge refuses)."""
+
+    def put_schedule(self, name: str, properties: dict[str, Any], where: str) -> None:
+        """A Scheduler schedule (its properties as the template's)."""
 
 
 class ApiRouter(Protocol):

@@ -97,6 +97,7 @@ class EventsService(Service):
         for kind in self.resource_types:
             providers[kind] = self.value
         self.context.targets.register("events", self.receive_delivery)
+        self.context.rules = self
         self.context.targets.register("scheduler", self._refuse_scheduler)
 
     def value(self, logical_id: str, resource: Any, attribute: str | None) -> str:
