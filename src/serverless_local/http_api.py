@@ -268,16 +268,22 @@ class HttpGateway:
         return response
 
     def match(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
-        """The route of a request: the most specific path, its method before ANY, then `$default`."""
-        resources = [(c, m) for c in self.routes if (m := c.pattern.match(path))]
-        if resources:
-            best = resources[0][0].specificity
-            candidates = [(c, m) for c, m in resources if c.specificity == best]
-            for wanted in (method, "ANY"):
-                for compiled, found in candidates:
-                    if compiled.route.method == wanted:
-                        parameters = {group_name(k): unquote(v) for k, v in found.groupdict().items()}
-                        return compiled.route, parameters
+        """The route of a request: HTTP APIs match method and path together, the most specific path
+        first (its method before ANY), then `$default`."""
+        for compiled in self.routes:
+            found = compiled.pattern.match(path)
+            if found is None:
+                continue
+            if compiled.route.method in (method, "ANY"):
+                if compiled.route.method == "ANY" and any(
+                    other.route.method == method
+                    and other.specificity == compiled.specificity
+                    and other.pattern.match(path)
+                    for other in self.routes
+                ):
+                    continue  # the same path with the request's own method wins over ANY
+                parameters = {group_name(k): unquote(v) for k, v in found.groupdict().items()}
+                return compiled.route, parameters
         for route in self.defaults:
             return route, {}
         return None
