@@ -37,7 +37,9 @@ Resources:
       Events:
         Item: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: "/items/{id}", Method: GET}}
         Any: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: "/items/{proxy+}", Method: ANY}}
-        Literal: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /items/new, Method: GET, Auth: {Authorizer: NONE}}}
+        Literal:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /items/new, Method: GET, Auth: {Authorizer: NONE}}
         Fallback: {Type: HttpApi}
 """
 
@@ -146,7 +148,11 @@ def token(claims: dict[str, Any], kid: str = "k1") -> str:
 
 
 class Pool:
-    keys = {"k1": (KEY.public_key().public_numbers().n, KEY.public_key().public_numbers().e)}
+    """A user pool's keys, as the Cognito service gives them to the authorizer."""
+
+    def __init__(self) -> None:
+        numbers = KEY.public_key().public_numbers()
+        self.keys = {"k1": (numbers.n, numbers.e)}
 
 
 def verify(claims: dict[str, Any], kid: str = "k1", audience: tuple[str, ...] = ("client-1",)) -> Any:
@@ -179,7 +185,7 @@ def test_a_token_it_cannot_trust_is_refused(claims, kid):
 
 
 def test_a_tampered_token_is_refused():
-    head, body, signature = token(VALID).split(".")
+    head, _, signature = token(VALID).split(".")
     forged = b64(json.dumps({**VALID, "sub": "admin"}).encode())
     authorizer = JwtAuthorizer(None, lambda issuer: Pool())  # type: ignore[arg-type]
 
