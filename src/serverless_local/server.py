@@ -88,6 +88,10 @@ class LocalServer:
         self.aws = EmbeddedAws()
         context = ServiceContext(template, self.aws, options, endpoint=self.aws_edge.url)
         self.context = context
+        context.notes.extend(
+            f"parameter {name} has no Default: {value!r} here (--parameter-overrides {name}=… to choose)"
+            for name, value in template.resolver.stand_ins.items()
+        )
         for kind in self.service_classes:
             if kind.uses_moto and not self.aws.running:
                 self.aws.start()

@@ -100,19 +100,29 @@ class Resolver:
     #: Dynamic references by service (`secretsmanager`, `ssm`...): the reference's parts after the
     #: service -> its value (Unresolvable when the local AWS does not hold it).
     dynamic: dict[str, Callable[[list[str]], str]] = field(default_factory=dict)
+    #: Parameters with no `Default` and no override -> the value given them locally.
+    stand_ins: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def for_template(
         cls, template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
     ) -> Resolver:
-        """Parameters take their defaults, then `overrides`."""
-        parameters = {
-            name: spec.get("Default", "")
-            for name, spec in (template.get("Parameters") or {}).items()
-            if isinstance(spec, dict)
-        }
+        """Parameters take their defaults, then `overrides`; one with neither gets a local stand-in
+        (`stand_ins`: the first of its `AllowedValues`, its `MinValue` or 0 for a number, else its name
+        in lower case, which is a valid bucket, queue or table name) where AWS would refuse to deploy."""
+        parameters: dict[str, Any] = {}
+        stand_ins: dict[str, Any] = {}
+        for name, spec in (template.get("Parameters") or {}).items():
+            if not isinstance(spec, dict):
+                continue
+            if "Default" in spec:
+                parameters[name] = spec["Default"]
+            elif name not in (overrides or {}):
+                stand_ins[name] = parameters[name] = _stand_in(name, spec)
         parameters.update(overrides or {})
-        return cls(template, parameters)
+        resolver = cls(template, parameters)
+        resolver.stand_ins = stand_ins
+        return resolver
 
     def condition(self, name: str) -> bool:
         """The value of a named condition."""
@@ -356,3 +366,13 @@ def _create_table_params(logical_id: str, kind: str, properties: dict[str, Any])
                 for index in properties[index_kind]
             ]
     return params
+
+
+def _stand_in(name: str, spec: Mapping[str, Any]) -> Any:
+    """A value for a parameter the template leaves to the deployer (see `Resolver.for_template`)."""
+    allowed = spec.get("AllowedValues")
+    if isinstance(allowed, list) and allowed:
+        return allowed[0]
+    if spec.get("Type") == "Number":
+        return spec.get("MinValue", 0)
+    return name.lower()
