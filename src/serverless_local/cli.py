@@ -22,7 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, SERVER_FILE, ServeOptions, find_template
 
@@ -34,9 +34,27 @@ class CliError(Exception):
     """A failure the user can act on, said in one sentence."""
 
 
+def port(value: str) -> int:
+    """A TCP port number, 0 for any free one (argparse type)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (0 to 65535; 0 picks a free one)")
+    return number
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, saying what is wrong with a command line in one sentence (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     """The options of `serve` (shared with a product's own `serve` wrapper)."""
-    serve.add_argument("--port", type=int, default=3000, help="API port (default 3000)")
+    serve.add_argument("--port", type=port, default=3000, help="API port (default 3000; 0: any free one)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument(
         "--template", type=Path, default=None, help="SAM template (default: template.yaml, else template.yml)"
@@ -47,15 +65,17 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         default=Path(os.environ.get("STATE_DIR") or ".local"),
         help="where local data lives (default $STATE_DIR or .local)",
     )
-    serve.add_argument("--fresh", action="store_true", help="start with no data")
     serve.add_argument(
-        "--reload", action="store_true", help="fresh function instances when their code changes"
+        "--fresh", action="store_true", help="start empty: delete every service's data in the state directory"
+    )
+    serve.add_argument(
+        "--reload", action="store_true", help="fresh execution environments when a function's source changes"
     )
     serve.add_argument(
         "--aws-port",
         "--dynamodb-port",
         dest="aws_port",
-        type=int,
+        type=port,
         default=None,
         help="the AWS endpoint: every embedded service (default: the API port + 1)",
     )
@@ -69,10 +89,16 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         help="seconds before a REST API answers 504 (API Gateway: 29)",
     )
     serve.add_argument(
-        "--idle-timeout", type=float, default=60.0, help="seconds an idle keep-alive connection stays open"
+        "--idle-timeout",
+        type=float,
+        default=60.0,
+        help="seconds before an idle keep-alive connection is closed (default 60)",
     )
     serve.add_argument(
-        "--max-connections", type=int, default=1024, help="open connections the API port accepts at once"
+        "--max-connections",
+        type=int,
+        default=1024,
+        help="open connections the API port accepts at once (default 1024)",
     )
     serve.add_argument(
         "--async-retry-delay",
@@ -91,14 +117,15 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         help="template parameters, as sam deploy takes them",
     )
     serve.add_argument(
-        "--no-fsync", action="store_true", help="do not fsync journal writes (throw-away data)"
+        "--no-fsync", action="store_true", help="do not fsync journal writes (throw-away data only)"
     )
     serve.add_argument(
         "--throttle-batch-writes",
         type=int,
         default=0,
         metavar="N",
-        help="every Nth DynamoDB BatchWriteItem leaves half its items unprocessed (default 0: never)",
+        help="every Nth DynamoDB BatchWriteItem leaves half its items unprocessed, as a throttled "
+        "table does (to watch retries work; default 0: never)",
     )
 
 
@@ -160,7 +187,7 @@ def serve(options: ServeOptions) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__.split("\n\n")[0])
+    parser = Parser(prog=PROGRAM, description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_serve_arguments(
         commands.add_parser("serve", help="run the SAM application of this directory (or --template)")

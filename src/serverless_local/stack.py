@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import posixpath
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +68,10 @@ class FunctionSpec:
     environment: dict[str, str]
     #: Variables whose value only AWS can provide: name -> why (the runtime substitutes a local value).
     unresolved: dict[str, str] = field(default_factory=dict)
-    runtime: str = "python3.12"
+    #: What the template declares (Lambda's answers report them; the local runtime runs its own
+    #: Python whatever the version; "" when not declared).
+    runtime: str = ""
+    architecture: str = "x86_64"
     #: SAM `InlineCode`: Lambda keeps it as `index.py` (written to `code_uri` before the function runs).
     inline_code: str | None = None
     #: A zip file `CodeUri` (a built package): unpacked to `code_uri` before the function runs.
@@ -114,6 +118,7 @@ class LayerSpec:
         """
         if self.build_method and self.build_method.startswith("python"):
             return [self.content]
+        runtime = runtime or f"python{sys.version_info.major}.{sys.version_info.minor}"
         found = [self.content / "python" / "lib" / runtime / "site-packages", self.content / "python"]
         return [path for path in found if path.is_dir()]
 
@@ -375,10 +380,10 @@ def _function(template: LocalTemplate, resource: Resource) -> FunctionSpec:
             raise TemplateError(f"function {logical_id}: cannot read {name}: {error}") from None
         return default if resolved is None else resolved
 
-    runtime = str(value("Runtime", "python3.12"))
+    runtime = str(value("Runtime", "") or "")
     if properties.get("PackageType") == "Image" or "ImageUri" in properties:
         raise NotRunLocally(f"{logical_id} is a container image function")
-    if not PYTHON_RUNTIME.fullmatch(runtime):
+    if runtime and not PYTHON_RUNTIME.fullmatch(runtime):
         raise NotRunLocally(f"{logical_id} runs on {runtime}: only Python functions run locally")
     archive: Path | None = None
     handler = value("Handler")
@@ -411,6 +416,7 @@ def _function(template: LocalTemplate, resource: Resource) -> FunctionSpec:
         environment=environment,
         unresolved=unresolved,
         runtime=runtime,
+        architecture=str((value("Architectures") or ["x86_64"])[0]),
         inline_code=None if inline is None else str(inline),
         archive=archive,
         layers=tuple(_layers(template, logical_id, properties.get("Layers"))),
