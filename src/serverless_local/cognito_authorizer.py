@@ -12,8 +12,6 @@ digits, `exp` and `iat` as dates (`Tue Apr 04 18:39:39 UTC 2023`), booleans as `
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 from collections.abc import Callable
@@ -21,6 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from serverless_local.gateway import UNAUTHORIZED, GatewayError, HttpRequest
+from serverless_local.jwt_tokens import b64url as _b64
+from serverless_local.jwt_tokens import json_part as _json_part
+from serverless_local.jwt_tokens import rs256_valid as _signed
 from serverless_local.stack import ApiSpec
 from serverless_local.template import Resolver, TemplateError
 
@@ -101,36 +102,6 @@ def _configuration(resolver: Resolver, declared: Any) -> tuple[str, list[str]]:
         arns = (config.get("x-amazon-apigateway-authorizer") or {}).get("providerARNs") or []
         header = config.get("name") or "Authorization"
     return str(header).lower(), [str(a) for a in (arns if isinstance(arns, list) else [arns])]
-
-
-def _b64(text: str) -> bytes | None:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _json_part(text: str) -> dict[str, Any] | None:
-    raw = _b64(text)
-    try:
-        value = json.loads(raw) if raw else None
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _signed(message: bytes, signature: bytes, key: tuple[int, int]) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
-    modulus, exponent = key
-    try:
-        public = rsa.RSAPublicNumbers(exponent, modulus).public_key()
-        public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-    except (InvalidSignature, ValueError):
-        return False
-    return True
 
 
 def api_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:

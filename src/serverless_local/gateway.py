@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+from serverless_local import request_validation
 from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS
 from serverless_local.stack import HTTP_METHODS, ApiSpec, Route, group_name, path_pattern
@@ -174,13 +175,21 @@ class Gateway:
 
     # -- request -> route -> authorizers -> function -> response --------------------------------------
     def handle(self, request: HttpRequest) -> HttpResponse:
-        """Answer one request."""
+        """Answer one request (403 Missing Authentication Token when no route is its)."""
+        return self.route(request) or self.no_route(request)
+
+    def no_route(self, request: HttpRequest) -> HttpResponse:
+        """API Gateway's answer to a request no resource and method match."""
+        return self.error(MISSING_TOKEN, str(uuid.uuid4()), None)
+
+    def route(self, request: HttpRequest) -> HttpResponse | None:
+        """Answer a request one of the APIs routes (None: no route is its)."""
         request_id = str(uuid.uuid4())
         if not _valid_target(request.target):
             return self.error(BAD_REQUEST, request_id, None)
         routed = self.event(request, request_id)
         if routed is None:
-            return self.error(MISSING_TOKEN, request_id, None)
+            return None
         route, api, event = routed
         if len(request.body) > MAX_REQUEST_BYTES:
             return self.error(TOO_LARGE, request_id, api)
@@ -189,6 +198,12 @@ class Gateway:
         denied = self.authorize(route, api, request, event)
         if denied is not None:
             return self.error(denied, request_id, api)
+        if route.check is not None and route.check.active:
+            problem = request_validation.problems(route.check, event)
+            if problem is not None:
+                return self.error(
+                    GatewayError(400, problem[1], problem[0], "BadRequestException"), request_id, api
+                )
         try:
             result = self.invoke(route.function, event, request.received + self.integration_timeout)
         except PayloadTooLarge:

@@ -70,9 +70,9 @@ class LambdaAuthorizer:
             return AUTHORIZER_FAILED
         if not isinstance(outcome, Success):
             return UNAUTHORIZED if outcome.error_message == "Unauthorized" else AUTHORIZER_FAILED
-        verdict = _verdict(outcome.payload, method_arn)
-        if verdict is not None:
-            return verdict
+        denied = verdict(outcome.payload, method_arn)
+        if denied is not None:
+            return denied
         policy = outcome.payload
         event["requestContext"]["authorizer"] = {
             **(policy.get("context") or {}),
@@ -112,7 +112,7 @@ def _request_part(event: dict[str, Any]) -> dict[str, Any]:
     return {name: event.get(name) for name in names}
 
 
-def _verdict(policy: Any, method_arn: str) -> GatewayError | None:
+def verdict(policy: Any, method_arn: str) -> GatewayError | None:
     """None when the policy allows the method; API Gateway's answer otherwise."""
     if not isinstance(policy, dict) or not isinstance(policy.get("policyDocument"), dict):
         return AUTHORIZER_FAILED

@@ -1,4 +1,4 @@
-"""`serverless-crud serve`: one local AWS for every service the template declares.
+"""`serverless-local serve`: one local AWS for every service the template declares.
 
 The runtime binds two ports (the API Gateway, and the AWS endpoint that serves every embedded service
 as moto's server does), starts moto in-process, then starts the services of `SERVICES` in order, each
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -19,10 +20,11 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from serverless_local.coverage import Coverage, coverage
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
-from serverless_local.gateway import HttpResponse
+from serverless_local.gateway import HttpRequest, HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
-from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, ServeOptions
+from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, SERVER_FILE, ServeOptions
 from serverless_local.services import SERVICES, Service, ServiceContext
 from serverless_local.services.apigateway import ApiGatewayService
 from serverless_local.services.dynamodb import DynamoDbService
@@ -53,6 +55,7 @@ class LocalServer:
         self.gateway_edge: HttpEdge | None = None
         self.aws_edge: HttpEdge | None = None
         self.notes: list[str] = []
+        self.coverage: Coverage | None = None
         self.startup_seconds = 0.0
         self._stopping = threading.Event()
         self._state_lock: IO[str] | None = None
@@ -65,12 +68,13 @@ class LocalServer:
         if not options.template.is_file():
             raise StartError(f"no template at {options.template}")
         template = LocalTemplate(options.template, options.parameter_overrides)
-        read_functions(template)  # a template it cannot run fails here, before anything is bound
-        _, routes = read_apis(template)
-        if not routes:
+        read_functions(template, [])  # a template it cannot run fails here, before anything is bound
+        read_apis(template)
+        runs = {kind for service in self.service_classes for kind in service.resource_types}
+        if not any(resource.type in runs for resource in template.resources.values()):
+            kinds = sorted({resource.type for resource in template.resources.values()})
             raise StartError(
-                f"{options.template} declares no API route to serve (an Api event of a function, or a "
-                "proxy integration in an API's DefinitionBody)"
+                f"{options.template} declares nothing the local runtime runs ({', '.join(kinds)})"
             )
         self._prepare_state()
         limits = Limits(idle_seconds=options.idle_timeout, max_connections=options.max_connections)
@@ -84,6 +88,10 @@ class LocalServer:
         self.aws = EmbeddedAws()
         context = ServiceContext(template, self.aws, options, endpoint=self.aws_edge.url)
         self.context = context
+        context.notes.extend(
+            f"parameter {name} has no Default: {value!r} here (--parameter-overrides {name}=… to choose)"
+            for name, value in template.resolver.stand_ins.items()
+        )
         for kind in self.service_classes:
             if kind.uses_moto and not self.aws.running:
                 self.aws.start()
@@ -94,6 +102,14 @@ class LocalServer:
             self.aws.start()
         for service in context.started.values():
             service.attach()
+        for service in context.started.values():
+            service.connect()
+        self.coverage = coverage(
+            template,
+            (kind for service in self.service_classes for kind in service.resource_types),
+            (kind for service in self.service_classes for kind in service.event_types),
+            context.not_emulated,
+        )
         # Only now: with one GIL, a warm-up running beside the attaches would only slow them down.
         for warmup in context.warming:
             warmup.start()
@@ -102,11 +118,22 @@ class LocalServer:
         self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
         self.aws_edge.start()
         api = context.service(ApiGatewayService)
-        assert api.gateway is not None
-        self.gateway_edge.handler = api.gateway.handle
+        self.gateway_edge.handler = self._answer
         self.gateway_edge.refusal = api.refuse
         self.gateway_edge.start()
         self.startup_seconds = time.perf_counter() - began
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
+        """A request on the API port: the first API that routes it answers (REST APIs, then HTTP APIs)."""
+        assert self.context is not None
+        routers = self.context.api_routers
+        for router in routers:
+            response = router.route(request)
+            if response is not None:
+                return response  # type: ignore[no-any-return]
+        if routers:
+            return routers[0].no_route(request)  # type: ignore[no-any-return]
+        return HttpResponse(404, [("Content-Type", "application/json")], b'{"message": "Not Found"}')
 
     def wait_ready(self) -> None:
         """Return once every service warming in the background is ready; raise its error if one failed.
@@ -173,8 +200,10 @@ class LocalServer:
         stages = ",".join(sorted({spec.stage for spec in api.apis.values()}))
         items = self.context.service(DynamoDbService).item_count()
         served = ", ".join(kind.title for kind in self.service_classes if kind.title and kind.uses_moto)
+        program = self.options.program
+        links = "  ".join(f"{label} {self.url}/" for label in self.options.links)
         lines = [
-            f"serverless-crud: UI {self.url}/  API {self.url}/ (stage {stages})  AWS {self.endpoint}  "
+            f"{program}: {links} (stage {stages or 'none'})  AWS {self.endpoint}  "
             f"state {self.options.state_dir}/ ({items} items)  ready in {self.startup_seconds * 1000:.0f} ms",
             f"  {'AWS endpoint':<12} {self.endpoint}  ({served} and every other service moto embeds; "
             "any region, any credentials)",
@@ -183,6 +212,8 @@ class LocalServer:
             report = service.report()
             if report and service.title:
                 lines.append(f"  {service.title:<12} {report}")
+        if self.coverage is not None:
+            lines.extend(self.coverage.lines())
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
 
@@ -193,7 +224,8 @@ class LocalServer:
         if self.context is not None and self.context.warming:  # then say when the warm-ups are done
             self.wait_ready()
             for warmup in self.context.warming:
-                print(f"serverless-crud: {warmup.service.title} ready: {warmup.service.report()}", flush=True)
+                report = warmup.service.report()
+                print(f"{self.options.program}: {warmup.service.title} ready: {report}", flush=True)
         while not self._stopping.wait(0.2):
             pass
 
@@ -223,7 +255,8 @@ class LocalServer:
                 changed = sorted(set(now.items()) ^ set(seen.items()))
                 seen = now
                 functions.recycle()
-                print(f"serverless-crud: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
+                program = self.options.program
+                print(f"{program}: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
 
 
 def _not_ready(request: Any) -> HttpResponse:
@@ -275,6 +308,10 @@ def run(options: ServeOptions) -> None:
     except BaseException:
         server.stop()
         raise
+    # Where the other commands (`serverless-local logs`, `fire`) find this server.
+    (options.state_dir / SERVER_FILE).write_text(
+        json.dumps({"api": server.url, "endpoint": server.endpoint, "pid": os.getpid()}, indent=1)
+    )
     # SIGTERM stops like Ctrl-C: the journal is already durable, this only makes the exit tidy. SIGINT
     # is set explicitly because a shell starts background jobs with it ignored.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -286,7 +323,7 @@ def run(options: ServeOptions) -> None:
         pass
     finally:
         server.stop()
-        print("serverless-crud: stopped", file=sys.stderr, flush=True)
+        print(f"{options.program}: stopped", file=sys.stderr, flush=True)
 
 
 def _aws_refusal(error: Any) -> HttpResponse:

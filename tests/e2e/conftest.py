@@ -112,27 +112,29 @@ def start_server(
     template: Path = APP_TEMPLATE,
     state: Path | None = None,
     signed_in: bool = False,
+    program: str = "serverless_crud_cli",
+    cwd: Path = ROOT,
 ) -> Server:
     """Start the server and wait for its banner (it names the ports it bound). The app runs in the
-    open mode unless `signed_in` (the template's default, AuthMode=cognito)."""
+    open mode unless `signed_in` (the template's default, AuthMode=cognito). `program`: the module
+    whose `serve` runs it (`serverless_local.cli` for `serverless-local serve`)."""
     if template == APP_TEMPLATE and not signed_in:
         args = (*OPEN_MODE, *args)
     log = tmp_path / f"server-{time.monotonic_ns()}.log"
     command = [
         sys.executable,
         "-m",
-        "serverless_crud_cli",
+        program,
         "serve",
         "--port",
         "0",
-        "--template",
-        str(template),
+        *(("--template", str(template)) if cwd == ROOT else ()),
         "--state-dir",
         str(state or tmp_path / "state"),
         *args,
     ]
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT, env=os.environ)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd, env=os.environ)
     server = Server(process, log, args=command)
     deadline = time.monotonic() + START_LIMIT_SECONDS
     while time.monotonic() < deadline:
@@ -163,3 +165,35 @@ def probe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     yield server
     server.stop()
+
+
+APPS = ROOT / "tests" / "apps"
+
+
+def start_app(tmp_path: Path, name: str, *args: str, state: Path | None = None) -> Server:
+    """`serverless-local serve` in the folder of one of the SAM applications of tests/apps (its template
+    found there, as SAM finds it; fsync off: throw-away data)."""
+    folder = APPS / name
+    template = next(folder / t for t in ("template.yaml", "template.yml") if (folder / t).exists())
+    return start_server(
+        tmp_path,
+        "--no-fsync",
+        *args,
+        template=template,
+        state=state or tmp_path / "state",
+        program="serverless_local.cli",
+        cwd=folder,
+    )
+
+
+def eventually(check: Any, *, timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """`check()`'s first truthy result; AssertionError with its last result if none comes in `timeout`
+    seconds (a guard against waiting forever for an asynchronous effect, not a speed assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {result!r} after {timeout} s")
+        time.sleep(interval)

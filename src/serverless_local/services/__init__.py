@@ -14,19 +14,35 @@ from serverless_local.services.apigateway import ApiGatewayService
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.cognito import CognitoService
 from serverless_local.services.dynamodb import DynamoDbService
+from serverless_local.services.events import EventsService
+from serverless_local.services.http_api import HttpApiService
+from serverless_local.services.iam import IamService
 from serverless_local.services.lambda_ import LambdaService
+from serverless_local.services.logs import LogsService
 from serverless_local.services.s3 import S3Service
+from serverless_local.services.secretsmanager import SecretsManagerService
+from serverless_local.services.sns import SnsService
+from serverless_local.services.sqs import SqsService
+from serverless_local.services.ssm import SsmService
 from serverless_local.services.stepfunctions import StepFunctionsService
 
 #: Cognito decides its ids (no moto needed) and S3 and Step Functions their names before Lambda reads
 #: the functions' environment.
 SERVICES: tuple[type[Service], ...] = (
+    IamService,
+    SecretsManagerService,
+    SsmService,
     CognitoService,
     S3Service,
     StepFunctionsService,
+    LogsService,
+    SqsService,
+    SnsService,
+    EventsService,
     LambdaService,
     DynamoDbService,
     ApiGatewayService,
+    HttpApiService,
 )
 
 __all__ = ["SERVICES", "Service", "ServiceContext"]

@@ -57,6 +57,8 @@ class ApiGatewayService(Service):
         if any(a.api_key_required for r in self.routes for a in (r.auth, *r.method_auth.values())):
             self.gateway.authorizers[API_KEY] = ApiKeyCheck(self._api_key())
         self.context.notes.extend(self.gateway.unenforced())
+        if self.routes:
+            self.context.api_routers.append(self.gateway)
 
     def _api_key(self) -> str:
         """The local value of the template's API key: generated once, kept in the state directory (0600)."""

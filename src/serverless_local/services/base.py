@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
+from serverless_local.function_logs import LogWriter
 from serverless_local.journal import Store
 from serverless_local.options import ServeOptions
 from serverless_local.stack import Event, LocalTemplate, Resource
+from serverless_local.targets import Targets
 
 S = TypeVar("S", bound="Service")
 
@@ -32,6 +34,21 @@ class ServiceContext:
     #: registers it (the user pool service does for Cognito); routes that name another pass, with a note.
     authorizers: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
+    #: What the template declares that the runtime does not emulate, by name (the banner lists it).
+    not_emulated: list[str] = field(default_factory=list)
+    #: Where functions' log events go (the CloudWatch Logs service registers it).
+    log_writer: LogWriter | None = None
+    #: How each service's ARNs receive a delivery (an event, a message, a notification).
+    targets: Targets = field(default_factory=Targets)
+    #: The APIs served on the API port, in order (REST APIs, HTTP APIs): each routes the requests
+    #: that are its own.
+    api_routers: list[ApiRouter] = field(default_factory=list)
+    #: The verification keys of a token issuer of the template (a user pool), or None (the Cognito
+    #: service registers it).
+    issuer_keys: Callable[[str], Any] | None = None
+    #: Where rules and schedules are made (the EventBridge service registers itself).
+    rules: Rules | None = None
+
     #: The services still warming up in the background (see `Service.warm`).
     warming: list[Warmup] = field(default_factory=list)
 
@@ -45,6 +62,36 @@ class ServiceContext:
         if not isinstance(found, kind):
             raise LookupError(f"{kind.__name__} is not running (it must come earlier in SERVICES)")
         return found
+
+
+class Rules(Protocol):
+    """EventBridge rules and EventBridge Scheduler schedules, as event sources make them."""
+
+    def put_rule(
+        self,
+        *,
+        name: str,
+        bus: str,
+        pattern: Any,
+        schedule: str | None,
+        state: str,
+        targets: list[dict[str, Any]],
+        where: str,
+    ) -> Any:
+        """A rule with its targets (a TemplateError names `where` what EventBridge refuses)."""
+
+    def put_schedule(self, name: str, properties: dict[str, Any], where: str) -> None:
+        """A Scheduler schedule (its properties as the template's)."""
+
+
+class ApiRouter(Protocol):
+    """One kind of API on the API port."""
+
+    def route(self, request: Any) -> Any:
+        """The response to `request` (an HttpRequest), or None when no route of this API is its."""
+
+    def no_route(self, request: Any) -> Any:
+        """The answer to a request no API routes."""
 
 
 class Warmup:
@@ -136,6 +183,10 @@ class Service:
 
     def attach(self) -> None:
         """Once moto runs (every service started): register in it what the endpoint should show."""
+
+    def connect(self) -> None:
+        """Once every service is attached: wire what joins services (subscriptions, notifications,
+        rules, event source mappings), whose other ends now exist."""
 
     def warm(self, doing: str, work: Callable[[], None]) -> Warmup:
         """Run `work` in the background once every service is attached; requests for this service

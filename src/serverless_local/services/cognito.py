@@ -150,6 +150,7 @@ class CognitoService(Service):
         self.context.authorizers["COGNITO_USER_POOLS"] = CognitoAuthorizer(
             self.context.template.resolver, self.pool_keys
         )
+        self.context.issuer_keys = self.issuer_keys
 
     def attach(self) -> None:
         """Create the pools, clients and groups in moto, close moto's gaps, restore the users."""
@@ -269,6 +270,11 @@ class CognitoService(Service):
         issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
         return PoolKeys(issuer, frozenset(pool.clients), keys)
 
+    def issuer_keys(self, issuer: str) -> PoolKeys | None:
+        """The keys of the pool issuing tokens whose `iss` is `issuer` (None: not a pool of this runtime)."""
+        prefix = f"https://cognito-idp.{REGION}.amazonaws.com/"
+        return self.pool_keys(issuer[len(prefix) :]) if issuer.startswith(prefix) else None
+
     def _pool_value(self, logical_id: str, attribute: str | None) -> str:
         pool_id = self.ids[logical_id]
         if attribute is None:
@@ -312,10 +318,11 @@ class CognitoService(Service):
                 "AWS: its tokens cannot be checked here (serve without ExistingUserPoolArn, or AuthMode=none)"
             )
             return
-        created = self.client.create_user_pool_client(
-            UserPoolId=pool_id,
-            **{name: properties[name] for name in _CLIENT_PROPERTIES if name in properties},
-        )["UserPoolClient"]["ClientId"]
+        declared = {name: properties[name] for name in _CLIENT_PROPERTIES if name in properties}
+        declared.setdefault("ClientName", resource.logical_id)  # optional in a template, not in the API
+        created = self.client.create_user_pool_client(UserPoolId=pool_id, **declared)["UserPoolClient"][
+            "ClientId"
+        ]
         clients = cognitoidp_backends[ACCOUNT_ID][REGION].user_pools[pool_id].clients
         client = clients.pop(created)
         client.id = self.ids[resource.logical_id]

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from serverless_local import dynamodb_streams
 from serverless_local.dynamodb_indexes import IndexOrders
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
 from serverless_local.journal import JournalContents
@@ -138,6 +139,8 @@ class TableImage:
     create: dict[str, Any]
     ttl: dict[str, Any] | None = None
     items: list[dict[str, Any]] = field(default_factory=list)
+    #: Its stream's records still within the stream's retention (journal entries, dynamodb_streams).
+    stream: list[dict[str, Any]] = field(default_factory=list)
 
 
 class DynamoDbService(Service):
@@ -162,13 +165,20 @@ class DynamoDbService(Service):
         self.generation = 0
         #: GSIs in order, moved item by item by every write (dynamodb_indexes).
         self.indexes = IndexOrders()
+        #: Stream records read back at start, by table, put on the shards once the items are back.
+        self._restored_streams: dict[str, list[dict[str, Any]]] = {}
+        #: How many records each table's stream held after the last write journaled.
+        self._stream_positions: dict[str, int] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Install the hooks, rebuild the tables from disk, create the template's missing ones."""
         from moto.dynamodb.responses import DynamoHandler
+        from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
         self.context.aws.on_action(DynamoHandler, self.lock, self._after_action)
+        # Stream reads under the same lock: a record is read only once its write is journaled.
+        self.context.aws.on_action(DynamoDBStreamsHandler, self.lock, _nothing)
         _install_read_hooks(self._patches, self)
         every = self.context.options.throttle_batch_writes
         if every:
@@ -224,12 +234,20 @@ class DynamoDbService(Service):
                 for name, table in snapshot.manifest["tables"].items():
                     data = str(table["data"]).rsplit("/", 1)[-1].removesuffix(".json")
                     items = [line["Item"] for line in snapshot.read(data)]
-                    images[name] = TableImage(table["create"], table.get("ttl"), items)
+                    stream = snapshot.read(table["stream"]) if table.get("stream") else []
+                    images[name] = TableImage(table["create"], table.get("ttl"), items, stream)
             self._apply_image(images)
             self.snapshot_items = sum(len(image.items) for image in images.values())
             self.journal = self.store.read_journal()
             for entry in self.journal.entries:
                 self._replay(entry)
+            for name, records in self._restored_streams.items():
+                if name in self.backend.tables:
+                    dynamodb_streams.restore(self.backend.tables[name], records)
+            self._restored_streams.clear()
+            self._stream_positions = {
+                name: dynamodb_streams.stream_length(table) for name, table in self.backend.tables.items()
+            }
             if self.journal.damaged:
                 self.store.set_aside(self.journal)
                 self.context.notes.append(f"{self.store.directory}: {self.journal.describe_damage()}")
@@ -248,6 +266,9 @@ class DynamoDbService(Service):
                     self.client().create_table(**params)
                     if name in ttl:
                         self.client().update_time_to_live(TableName=name, TimeToLiveSpecification=ttl[name])
+                    dynamodb_streams.label_template_table(self.backend.get_table(name))
+                elif existing.stream_shard is not None and "StreamSpecification" in params:
+                    dynamodb_streams.label_template_table(existing)
                 elif existing.schema != params["KeySchema"]:
                     notes.append(
                         f"table {name} in the state directory has other keys than the template "
@@ -271,6 +292,9 @@ class DynamoDbService(Service):
             for number, (name, image) in enumerate(sorted(images.items())):
                 manifest["tables"][name] = {"create": image.create, "ttl": image.ttl, "data": f"{number:04d}"}
                 data[f"{number:04d}"] = ({"Item": item} for item in image.items)
+                if image.stream:
+                    manifest["tables"][name]["stream"] = f"{number:04d}-stream"
+                    data[f"{number:04d}-stream"] = image.stream
             self.store.write_snapshot(manifest, data, covers)
 
     def compact_in_background(self) -> None:
@@ -286,7 +310,7 @@ class DynamoDbService(Service):
         if not self.recording:
             return
         self.generation += 1
-        self.store.append(self.changes(action, params))
+        self.store.append(self.changes(action, params) + self._stream_changes())
         if self.store.segment_bytes > COMPACT_AFTER_BYTES:
             self.compact_in_background()
 
@@ -323,6 +347,21 @@ class DynamoDbService(Service):
         tables = {n: {"create": i.create, "ttl": i.ttl, "items": i.items} for n, i in images.items()}
         return [{"op": "image", "tables": tables}]
 
+    def _stream_changes(self) -> list[dict[str, Any]]:
+        """The stream records the write added (journaled with it), those that changed nothing dropped."""
+        entries: list[dict[str, Any]] = []
+        positions = self._stream_positions
+        for name, table in self.backend.tables.items():
+            length = dynamodb_streams.stream_length(table)
+            seen = positions.get(name, 0)
+            if length != seen:
+                if length > seen:
+                    records = dynamodb_streams.new_records(table, seen)
+                    entries.extend(dynamodb_streams.entry(table, record) for record in records)
+                    dynamodb_streams.trim(table)
+                positions[name] = dynamodb_streams.stream_length(table)
+        return entries
+
     def _item_state(self, table_name: str, key: dict[str, Any]) -> dict[str, Any]:
         table = self.backend.get_table(table_name)
         item = table.get_item(*self._key_values(table, key))
@@ -351,6 +390,10 @@ class DynamoDbService(Service):
             create=create_params(description),
             ttl={"AttributeName": ttl["AttributeName"], "Enabled": True} if ttl else None,
             items=[to_export(item.to_json()["Attributes"]) for item in table.all_items()],
+            stream=[
+                dynamodb_streams.entry(table, record)
+                for record in (table.stream_shard.items if table.stream_shard is not None else [])
+            ],
         )
 
     def _apply_image(self, tables: dict[str, TableImage], *, replace_all: bool = False) -> None:
@@ -364,6 +407,8 @@ class DynamoDbService(Service):
             table = self.backend.get_table(name)
             for item in image.items:
                 _restore_item(table, from_export(item))
+            if image.stream:
+                self._restored_streams[name] = list(image.stream)
 
     def _replay(self, entry: dict[str, Any]) -> None:
         op = entry.get("op")
@@ -381,11 +426,17 @@ class DynamoDbService(Service):
                 self.client().update_table(**entry["params"])
             elif op == "update_ttl":
                 self.client().update_time_to_live(**entry["params"])
+            elif op == "stream":
+                self._restored_streams.setdefault(entry["table"], []).append(entry)
             elif op == "image":
                 images = {n: TableImage(**t) for n, t in entry["tables"].items()}
                 self._apply_image(images, replace_all=True)
         except Exception as error:
             log.warning("journal entry %s skipped: %s", op, error)
+
+
+def _nothing(handler: Any, action: str, params: dict[str, Any]) -> None:
+    """An action hook that only serialises (a stream read)."""
 
 
 def _restore_item(table: Any, attributes: dict[str, Any]) -> None:

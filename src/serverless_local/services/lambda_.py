@@ -28,8 +28,20 @@ import uuid
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from serverless_local import lambda_worker
+from serverless_local import function_code, lambda_worker
+from serverless_local.asynchronous import AsyncInvocations, InvokeConfig
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION
+from serverless_local.event_sources import (
+    EVENT_SOURCES,
+    POLLERS,
+    EventSource,
+    EventTarget,
+    Mappings,
+    PollerContext,
+    Positions,
+    Runtime,
+)
+from serverless_local.function_logs import LogCollector
 from serverless_local.invocation import (
     DeadlineExceeded,
     FunctionError,
@@ -39,7 +51,8 @@ from serverless_local.invocation import (
     Timeout,
 )
 from serverless_local.services.base import Service, ServiceContext
-from serverless_local.stack import FUNCTION_TYPE, FunctionSpec, read_functions
+from serverless_local.stack import FUNCTION_TYPE, LAYER_TYPES, FunctionSpec, read_functions, read_layers
+from serverless_local.targets import Delivery, TargetError
 
 #: Lambda's synchronous payload limit (request and response).
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -53,6 +66,8 @@ _LAMBDA_TRUST = {
 }
 #: The code moto keeps for each function (the real code runs from its CodeUri).
 _EMPTY_ZIP = bytes.fromhex("504b0506" + "00" * 18)
+#: The properties of SAM's EventInvokeConfig that are Lambda's PutFunctionEventInvokeConfig parameters.
+_INVOKE_CONFIG = ("MaximumEventAgeInSeconds", "MaximumRetryAttempts", "DestinationConfig")
 #: Variables of the server's environment an execution environment keeps (the interpreter's needs).
 _INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONDONTWRITEBYTECODE", "TMPDIR", "SYSTEMROOT")
 
@@ -94,18 +109,24 @@ class LocalValues:
 class Instance:
     """One execution environment: a worker process running one event at a time."""
 
-    def __init__(self, spec: FunctionSpec, environment: dict[str, str], generation: int) -> None:
+    def __init__(self, pool: FunctionPool) -> None:
+        spec = pool.spec
         self.spec = spec
-        self.generation = generation
+        self.generation = pool.generation
         request_read, self._requests = os.pipe()
         self._answers, answer_write = os.pipe()
         # Held open by this process only: the environment ends when the server does, even kill -9'd.
         lifeline_read, self._lifeline = os.pipe()
+        output_read, output_write = os.pipe()
+        records_read, records_write = os.pipe()
+        #: Lambda's log stream of this environment (one per execution environment).
+        self.stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
         described = {
             "name": spec.name,
             "handler": spec.handler,
             "code_uri": str(spec.code_uri),
             "memory_mb": spec.memory_mb,
+            "paths": [str(path) for path in pool.paths],
         }
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             [
@@ -115,16 +136,19 @@ class Instance:
                 str(request_read),
                 str(answer_write),
                 str(lifeline_read),
+                str(records_write),
                 json.dumps(described),
             ],
-            env=environment,
+            env={**pool.environment, "AWS_LAMBDA_LOG_STREAM_NAME": self.stream},
             stdin=subprocess.DEVNULL,
-            pass_fds=(request_read, answer_write, lifeline_read),
+            stdout=output_write,
+            stderr=output_write,
+            pass_fds=(request_read, answer_write, lifeline_read, records_write),
             cwd=spec.code_uri,
         )
-        os.close(request_read)
-        os.close(answer_write)
-        os.close(lifeline_read)
+        for descriptor in (request_read, answer_write, lifeline_read, output_write, records_write):
+            os.close(descriptor)
+        pool.collector.add(spec.logical_id, spec.log_group, self.stream, output_read, records_read)
         self._writer: IO[bytes] = os.fdopen(self._requests, "wb", buffering=0)
         self._buffer = bytearray()
         self.init_error: FunctionError | None = None
@@ -214,10 +238,20 @@ class Instance:
 class FunctionPool:
     """The warm instances of one function; `invoke` takes an idle one or starts one, up to a cap."""
 
-    def __init__(self, spec: FunctionSpec, environment: dict[str, str], concurrency: int) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        environment: dict[str, str],
+        concurrency: int,
+        collector: LogCollector,
+        paths: list[Path] | None = None,
+    ) -> None:
         self.spec = spec
         self.environment = environment
         self.concurrency = max(1, concurrency)
+        self.collector = collector
+        #: The function's import path beyond its code: installed requirements, layers.
+        self.paths = paths or []
         self.generation = 0
         self._idle: list[Instance] = []
         self._count = 0
@@ -242,7 +276,7 @@ class FunctionPool:
             self._changed.notify_all()
 
     def _spawn(self) -> Instance | None:
-        instance = Instance(self.spec, self.environment, self.generation)
+        instance = Instance(self)
         return instance if instance.wait_ready() else None
 
     def invoke(self, event: Any, deadline: float) -> Result:
@@ -280,11 +314,12 @@ class FunctionPool:
     def _settle(self, instance: Instance, request_id: str, outcome: Result | None) -> Result:
         if outcome is None:
             instance.end()
-            print(
+            self.collector.line(
+                self.spec.logical_id,
+                self.spec.log_group,
+                instance.stream,
                 f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {request_id} "
                 f"Task timed out after {self.spec.timeout:.2f} seconds",
-                file=sys.stderr,
-                flush=True,
             )
             self._discard()
             return Timeout(
@@ -316,7 +351,7 @@ class FunctionPool:
                 if left <= 0:
                     raise DeadlineExceeded
                 self._changed.wait(left)
-        instance = Instance(self.spec, self.environment, self.generation)
+        instance = Instance(self)
         if instance.wait_ready():
             return instance
         self._discard()
@@ -362,14 +397,36 @@ class LambdaService(Service):
     """The template's functions, each in execution environments of its own."""
 
     title: ClassVar[str] = "Lambda"
-    resource_types: ClassVar[frozenset[str]] = frozenset({FUNCTION_TYPE})
+    resource_types: ClassVar[frozenset[str]] = frozenset({FUNCTION_TYPE, *LAYER_TYPES})
+    #: Every event type an event source runs (their functions' or state machines').
+    event_types: ClassVar[frozenset[str]] = frozenset(
+        kind for source in EVENT_SOURCES for kind in source.event_types
+    )
+    #: Its asynchronous invocations and event source mappings' positions are journaled here.
+    namespace: ClassVar[str | None] = "lambda"
 
     uses_moto: ClassVar[bool] = False
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
-        self.functions = read_functions(context.template)
+        not_run: list[str] = []
+        self.functions = read_functions(context.template, not_run)
+        context.not_emulated.extend(not_run)
+        self.layers = read_layers(context.template)
         self.pools: dict[str, FunctionPool] = {}
+        #: Every environment's output: to the console and to its log stream.
+        self.collector = LogCollector()
+        self.mappings: Mappings | None = None
+        self.event_sources: list[EventSource] = []
+        self.asynchronous = AsyncInvocations(
+            context.store("lambda/async"),
+            self._run_queued,
+            self._invoke_config,
+            context.targets,
+            context.options.concurrency,
+            context.options.async_retry_delay,
+            self._log,
+        )
         self._names: dict[str, str] = {}
         for spec in self.functions.values():
             self._names[spec.logical_id] = self._names[spec.name] = spec.logical_id
@@ -379,8 +436,13 @@ class LambdaService(Service):
         local_values = LocalValues(self.context.options.state_dir / LOCAL_VALUES)
         for spec in self.functions.values():
             environment = self.environment(spec, local_values.for_function(spec))
-            self.pools[spec.logical_id] = FunctionPool(spec, environment, self.context.options.concurrency)
+            code = function_code.prepare(spec, self.layers)
+            self.context.notes.extend(code.notes)
+            self.pools[spec.logical_id] = FunctionPool(
+                spec, environment, self.context.options.concurrency, self.collector, code.paths
+            )
         self.context.notes.extend(local_values.notes)
+        self.context.targets.register("lambda", self._receive_delivery)
         for pool in self.pools.values():
             pool.warm()
 
@@ -396,14 +458,51 @@ class LambdaService(Service):
         client = self.context.aws.client("lambda")
         for spec in self.functions.values():
             self._register(client, role, spec)
+            self._register_invoke_config(spec)
+        if self.context.log_writer is not None:
+            self.collector.attach(self.context.log_writer)
         service = self
 
         def invoke(
             backend: Any, name: str, qualifier: str | None, body: Any, headers: Any, answer: Any
         ) -> bytes:
+            kind = next(
+                (v for k, v in dict(headers or {}).items() if k.lower() == "x-amz-invocation-type"), ""
+            )
+            if kind == "Event":
+                return service._moto_invoke_async(name, body)
+            if kind == "DryRun":
+                service.resolve(name)
+                return b""
             return service._moto_invoke(name, body, answer)
 
         self.context.aws.replace(LambdaSimpleBackend, "invoke", invoke)
+        self._describe_logging()
+
+    def _describe_logging(self) -> None:
+        """moto keeps no LoggingConfig: the endpoint's GetFunction says where each function logs."""
+        from moto.awslambda.models import LambdaFunction
+
+        service = self
+
+        def get_configuration(function: Any, *args: Any, **kwargs: Any) -> Any:
+            configuration = original(function, *args, **kwargs)
+            spec = service.functions.get(service._names.get(function.function_name, ""))
+            if spec is not None:
+                logging = spec.logging
+                configuration["LoggingConfig"] = {
+                    "LogFormat": logging.format if logging else "Text",
+                    "LogGroup": spec.log_group,
+                    **(
+                        {"ApplicationLogLevel": logging.application_level}
+                        if logging and logging.application_level
+                        else {}
+                    ),
+                    **({"SystemLogLevel": logging.system_level} if logging and logging.system_level else {}),
+                }
+            return configuration
+
+        original = self.context.aws.replace(LambdaFunction, "get_configuration", get_configuration)
 
     def _register(self, client: Any, role: str, spec: FunctionSpec) -> None:
         from botocore.exceptions import ClientError
@@ -423,6 +522,19 @@ class LambdaService(Service):
         except ClientError as error:  # the gateway still serves it; only the endpoint's Lambda lacks it
             message = error.response["Error"]["Message"]
             self.context.notes.append(f"{spec.logical_id} is not invocable at the AWS endpoint: {message}")
+            return
+        if spec.alias is not None:  # SAM's AutoPublishAlias: version 1 and the alias to it
+            from moto.awslambda.utils import get_backend
+
+            backend = get_backend(ACCOUNT_ID, REGION)  # (not through botocore: start-up time)
+            backend.publish_version(spec.name)
+            backend.create_alias(
+                name=spec.alias,
+                function_name=spec.name,
+                function_version="1",
+                description="",
+                routing_config=None,  # type: ignore[arg-type]
+            )
 
     def _moto_invoke(self, function_name: str, body: Any, answer: dict[str, Any]) -> bytes:
         """moto's Lambda Invoke: the event to the template's function, Lambda's answer back."""
@@ -446,10 +558,147 @@ class LambdaService(Service):
         answer["x-amz-function-error"] = "Unhandled"
         return json.dumps(outcome.payload()).encode()
 
+    def connect(self) -> None:
+        """Connect every event of the template to its function (or state machine), as AWS delivers it,
+        and queue again the asynchronous events a restart interrupted (their targets exist now)."""
+        restored = self.asynchronous.restore()
+        if restored:
+            self.context.notes.append(f"{restored} asynchronous invocation(s) restored from the journal")
+        positions = Positions(self.context.store("lambda/event-source-mappings"))
+        positions.load()
+        pollers = PollerContext(self.context.aws, self, self.context.targets, positions, self._log_by_arn)
+        self.mappings = Mappings(pollers, POLLERS)
+        self.mappings.install()
+        self.runtime = Runtime(self.context, self, self.mappings)
+        self.event_sources = [kind(self.runtime) for kind in EVENT_SOURCES]
+        by_type = {kind: source for source in self.event_sources for kind in source.event_types}
+        for event in self.context.template.events():
+            source = by_type.get(event.type)
+            target = self._event_target(event.owner)
+            if source is not None and target is not None:
+                source.connect(event, target)
+        self.mappings.restore()
+        for source in self.event_sources:
+            source.start()
+        self.mappings.start()
+
+    def _event_target(self, logical_id: str) -> EventTarget | None:
+        """Who receives the events of `logical_id`: one of the functions run here, or a state machine."""
+        spec = self.functions.get(logical_id)
+        if spec is not None:
+            return EventTarget(logical_id, spec.arn, spec.name)
+        resource = self.context.template.resources.get(logical_id)
+        if resource is None or resource.type == FUNCTION_TYPE:
+            return None  # a function not run locally (its events are listed as not emulated)
+        arn = str(self.context.template.resolve({"Ref": logical_id}, logical_id))
+        return EventTarget(logical_id, arn, arn.rsplit(":", 1)[-1])
+
+    def timeout_of(self, function: str) -> float:
+        """A function's Timeout, in seconds."""
+        return self.resolve(function).timeout
+
+    def _log_by_arn(self, function: str, message: str) -> None:
+        try:
+            logical_id = self.resolve(function).logical_id
+        except UnknownFunction:
+            print(f"serverless-local: {message}", file=sys.stderr, flush=True)
+            return
+        self._log(logical_id, message)
+
     def stop(self) -> None:
-        """End every execution environment."""
+        """End every execution environment (what they wrote last is still logged)."""
+        if self.mappings is not None:
+            self.mappings.stop()
+        for source in self.event_sources:
+            source.stop()
+        self.asynchronous.stop()
         for pool in self.pools.values():
             pool.stop()
+        self.collector.stop()
+
+    # -- asynchronous invocation ------------------------------------------------------------------------
+    def invoke_async(self, function: str, event: Any) -> str:
+        """Queue `event` for `function` (logical id, name or ARN), as `InvocationType: Event` does; its
+        request id. The event is journaled before this returns."""
+        return self.asynchronous.submit(self.resolve(function).logical_id, event)
+
+    def _moto_invoke_async(self, function_name: str, body: Any) -> bytes:
+        from moto.core.exceptions import JsonRESTError
+
+        text = body.decode() if isinstance(body, bytes) else body
+        try:
+            self.invoke_async(function_name, json.loads(text) if text else {})
+        except PayloadTooLarge as error:
+            refusal = JsonRESTError("RequestTooLargeException", str(error))
+            refusal.code = 413
+            raise refusal from None
+        return b""
+
+    def _receive_delivery(self, arn: str, delivery: Delivery) -> None:
+        """An event from another service (SNS, S3, EventBridge, a schedule, a destination)."""
+        payload = delivery.payload
+        if isinstance(payload, str):
+            try:
+                payload = json.loads(payload)
+            except ValueError:
+                raise TargetError(f"{arn}: a Lambda event must be JSON") from None
+        try:
+            self.invoke_async(arn, payload)
+        except (UnknownFunction, PayloadTooLarge) as error:
+            raise TargetError(str(error)) from None
+
+    def _run_queued(self, function: str, event: Any) -> Result:
+        spec = self.functions[function]
+        return self.invoke(function, event, time.monotonic() + spec.timeout + INIT_TIMEOUT_SECONDS)
+
+    def _invoke_config(self, function: str) -> tuple[str, InvokeConfig]:
+        """A function's EventInvokeConfig (as the endpoint has it) and its DeadLetterQueue."""
+        spec = self.functions[function]
+        config = InvokeConfig()
+        found = self._event_invoke_configs().get(spec.name)
+        if found is not None:
+            config.max_retries = int(found.get("MaximumRetryAttempts", config.max_retries))
+            config.max_age = float(found.get("MaximumEventAgeInSeconds", config.max_age))
+            destinations = found.get("DestinationConfig") or {}
+            config.on_success = (destinations.get("OnSuccess") or {}).get("Destination")
+            config.on_failure = (destinations.get("OnFailure") or {}).get("Destination")
+        target = spec.dead_letter_queue.get("TargetArn")
+        if target is not None:
+            config.dead_letter = str(
+                self.context.template.resolve(target, f"{spec.logical_id}.DeadLetterQueue")
+            )
+        return spec.arn, config
+
+    def _event_invoke_configs(self) -> dict[str, dict[str, Any]]:
+        from moto.awslambda.utils import get_backend
+
+        backend = get_backend(ACCOUNT_ID, REGION)
+        configs = {}
+        for function in list(backend._lambdas.all()):
+            if function.event_invoke_config:
+                configs[function.function_name] = function.event_invoke_config[-1].config
+        return configs
+
+    def _register_invoke_config(self, spec: FunctionSpec) -> None:
+        """The template's EventInvokeConfig in moto's Lambda (where the endpoint can change it)."""
+        declared = spec.event_invoke_config
+        if not declared:
+            return
+        where = f"{spec.logical_id}.EventInvokeConfig"
+        config = self.context.template.resolve(
+            {k: v for k, v in declared.items() if k in _INVOKE_CONFIG}, where
+        )
+        destinations = config.get("DestinationConfig") or {}
+        config["DestinationConfig"] = {
+            kind: {"Destination": str(d["Destination"])}
+            for kind, d in destinations.items()
+            if isinstance(d, dict) and d.get("Destination")
+        }
+        self.context.aws.client("lambda").put_function_event_invoke_config(FunctionName=spec.name, **config)
+
+    def _log(self, function: str, message: str) -> None:
+        spec = self.functions[function]
+        self.collector.line(function, spec.log_group, "serverless-local", message)
 
     def report(self) -> str:
         """The functions and how many instances each may have."""
@@ -487,8 +736,8 @@ class LambdaService(Service):
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-            "AWS_LAMBDA_LOG_STREAM_NAME": f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
+            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
+            **_log_format(spec),
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
             "AWS_REGION": REGION,
@@ -509,3 +758,11 @@ class LambdaService(Service):
             # What `sam local` sets: Powertools and the X-Ray SDK stay quiet without a daemon.
             "AWS_SAM_LOCAL": "true",
         }
+
+
+def _log_format(spec: FunctionSpec) -> dict[str, str]:
+    """What Lambda adds to the environment for the JSON log format (its levels)."""
+    logging = spec.logging
+    if logging is None or logging.format != "JSON":
+        return {}
+    return {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": logging.application_level or "INFO"}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
+from serverless_local import s3_notifications
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
 from serverless_local.services.base import Service, ServiceContext
 
@@ -188,6 +189,19 @@ class S3Service(Service):
 
         original_key = self._patches.replace(S3Response, "key_response", key_response)
         original_bucket = self._patches.replace(S3Response, "bucket_response", bucket_response)
+        s3_notifications.install(self._patches, self.context.targets, lambda: self._replaying)
+
+    def connect(self) -> None:
+        """The buckets' NotificationConfiguration (their queues, topics and functions exist now)."""
+        for resource in self.resources:
+            declared = resource.properties.get("NotificationConfiguration")
+            if declared:
+                config = self.context.template.resolve(
+                    declared, f"{resource.logical_id}.NotificationConfiguration"
+                )
+                s3_notifications.set_configuration(
+                    self.backend, self.names[resource.logical_id], s3_notifications.moto_configuration(config)
+                )
 
     def _key_names(self, bucket: str | None) -> set[str]:
         found = self.backend.buckets.get(bucket) if bucket else None

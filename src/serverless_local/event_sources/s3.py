@@ -1,0 +1,39 @@
+"""S3 events: a function notified of a bucket's object changes.
+
+A SAM `S3` event adds the function to its bucket's notification configuration (its `Events` and
+`Filter.S3Key.Rules` prefix and suffix), as SAM's transform does; S3 then invokes it asynchronously
+with its event record for each matching change (s3_notifications).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from serverless_local import s3_notifications
+from serverless_local.embedded_aws import ACCOUNT_ID
+from serverless_local.event_sources.base import EventSource, EventTarget
+from serverless_local.stack import Event
+from serverless_local.template import TemplateError
+
+
+class S3Events(EventSource):
+    """SAM `S3` events."""
+
+    event_types: ClassVar[frozenset[str]] = frozenset({"S3"})
+
+    def connect(self, event: Event, target: EventTarget) -> None:
+        """The function in its bucket's notification configuration."""
+        bucket = str(self.required(event, "Bucket"))
+        declared = self.required(event, "Events")
+        events = [str(e) for e in (declared if isinstance(declared, list) else [declared])]
+        rules = s3_notifications.key_rules(self.resolve(event, event.properties.get("Filter"), "Filter"))
+        from moto.s3.exceptions import MissingBucket
+        from moto.s3.models import s3_backends
+
+        try:
+            s3_notifications.add_function(s3_backends[ACCOUNT_ID]["aws"], bucket, target.arn, events, rules)
+        except MissingBucket:
+            raise TemplateError(f"{event.owner}.Events.{event.event_id}: no bucket {bucket}") from None
+        except Exception as error:  # moto's own validation of the event names
+            raise TemplateError(f"{event.owner}.Events.{event.event_id}: S3 refuses it: {error}") from None
+        self.connected(f"{target.logical_id} <- S3 {bucket} ({', '.join(events)})")
