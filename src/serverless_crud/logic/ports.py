@@ -4,12 +4,14 @@ logic never names a DynamoDB, S3 or Step Functions class."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from serverless_crud.models.listing import ListQuery, Page, Record
 from serverless_crud.models.preconditions import Expected
 
 Job = dict[str, Any]
+if TYPE_CHECKING:
+    from serverless_crud.models.history import Entry, EntryPage
 Key = tuple[str, int]
 
 
@@ -17,20 +19,23 @@ class RecordRepository(Protocol):
     """Records, stored values keyed by field name. Conditional writes raise WriteRefused (the row is
     there but the condition fails) or RecordNotFound; an unreachable store StoreUnavailable."""
 
-    def create(self, record: Record, *, assign_id: bool) -> Record:
-        """Store a new record (never overwrites); with `assign_id`, under a fresh id."""
+    def create(self, record: Record, *, assign_id: bool, how: str = "create") -> Record:
+        """Store a new record (never overwrites); with `assign_id`, under a fresh id. `how` is what
+        its history says of the write (models.history)."""
         ...
 
     def get(self, email: str, record_id: int) -> Record | None:
         """The record with this key, or None."""
         ...
 
-    def update(self, email: str, record_id: int, changes: Record, *, expected: Expected) -> Record:
+    def update(
+        self, email: str, record_id: int, changes: Record, *, expected: Expected, how: str = "replace"
+    ) -> Record:
         """Set `changes` on an existing record and bump its version, if `expected` holds."""
         ...
 
-    def delete(self, email: str, record_id: int, *, expected: Expected) -> None:
-        """Delete an existing record, if `expected` holds."""
+    def delete(self, email: str, record_id: int, *, expected: Expected) -> Record:
+        """Delete an existing record, if `expected` holds; what it held."""
         ...
 
     def list(self, query: ListQuery) -> Page:
@@ -45,7 +50,7 @@ class RecordBatches(Protocol):
         """The stored records of up to 100 keys."""
         ...
 
-    def put_many(self, records: list[Record]) -> list[Record]:
+    def put_many(self, records: list[Record], how: str = "import") -> list[Record]:
         """Write up to 25 records; those left unprocessed."""
         ...
 
@@ -123,4 +128,45 @@ class Workflows(Protocol):
 
     def status(self, execution_arn: str) -> tuple[str, str | None, str | None]:
         """(status, error, cause) of an execution."""
+        ...
+
+
+class HistoryStore(Protocol):
+    """The records' history: one entry per version of a record (models.history.Entry), keyed by the
+    record's key and the version, expiring as the entry says."""
+
+    def add(self, entry: Entry) -> None:
+        """Store an entry (one written already is left as it is)."""
+        ...
+
+    def add_deletion(self, entry: Entry) -> None:
+        """Store a deletion's entry; who and how, if the deleter noted them first, are kept."""
+        ...
+
+    def note_deletion(self, entry: Entry) -> None:
+        """Note who deleted a record and when, before or after its entry is stored."""
+        ...
+
+    def clear_deleted(self, email: str, record_id: int) -> None:
+        """The key is in use again: its deletions leave the recently deleted."""
+        ...
+
+    def entries(self, email: str, record_id: int, limit: int, cursor: str | None) -> EntryPage:
+        """A page of a record's entries, newest first ."""
+        ...
+
+    def version(self, email: str, record_id: int, version: int) -> Entry | None:
+        """The last entry of a version of the record's current life, or None."""
+        ...
+
+    def latest(self, email: str, record_id: int) -> Entry | None:
+        """The record's newest entry, or None."""
+        ...
+
+    def deleted(self, email: str, limit: int, cursor: str | None) -> EntryPage:
+        """A page of an owner's deletions not followed by the key's reuse, newest first ."""
+        ...
+
+    def erase_owner(self, email: str) -> int:
+        """Delete every entry of an owner's records; how many."""
         ...
