@@ -57,7 +57,10 @@ def change_of(record: dict[str, Any], pk: str, sk: str) -> Change:
     raw_new = stream.get("NewImage") or {}
     if HOW in raw_new and HOW_VERSION in raw_new and new is not None:
         how, version = deserialise(raw_new[HOW]), deserialise(raw_new[HOW_VERSION])
-        if isinstance(how, str) and version == version_of(new) and new.get("version") is not None:
+        # The API bumps the version on every change: a writer that kept it (and the marker with it)
+        # is not the API.
+        bumped = old is None or version_of(new) > version_of(old)
+        if isinstance(how, str) and version == version_of(new) and new.get("version") is not None and bumped:
             marked = how
     return Change(
         event=record["eventName"],
@@ -113,18 +116,9 @@ class DynamoHistoryStore:
         self._update(entry, values, keep=NOTED)
 
     def note_deletion(self, entry: Entry) -> None:
-        """Write who deleted the record and when (the stream's entry keeps them)."""
-        values = {
-            "email": entry.email,
-            "id": entry.id,
-            "version": entry.version,
-            "at": entry.at,
-            "by": entry.by,
-            "by_email": entry.by_email,
-            "how": entry.how,
-            DELETED_AT: f"{entry.at}#{entry.id}",
-            EXPIRES: entry.expires,
-        }
+        """Write who deleted the record, when, and what it held (the stream's entry keeps them)."""
+        values = self._values(entry)
+        values[DELETED_OWNER] = entry.email
         self._update(entry, values, keep=())
 
     def _update(self, entry: Entry, values: dict[str, Any], keep: tuple[str, ...]) -> None:

@@ -180,6 +180,7 @@ class HistoryService:
                 by=caller.subject or UNKNOWN,
                 by_email=caller.email,
                 how=DELETE,
+                image=image_of(deleted),
                 expires=expiry(at, self._retention),
             )
         )
