@@ -58,6 +58,28 @@ variable "existing_table_name" {
   }
 }
 
+variable "existing_table_stream_arn" {
+  type        = string
+  default     = ""
+  description = "The stream of the existing table (NEW_AND_OLD_IMAGES), which the history reads; required with existing_table_name (ignored when the module creates the table)."
+
+  validation {
+    condition     = can(regex("^$|^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[a-zA-Z0-9_.-]{3,255}/stream/[0-9TZ:.-]+$", var.existing_table_stream_arn))
+    error_message = "Empty, or the ARN of a DynamoDB table's stream."
+  }
+}
+
+variable "history_retention_days" {
+  type        = number
+  default     = 365
+  description = "Days each version of a record is kept in its history, and a deleted record can be restored (0: kept forever)."
+
+  validation {
+    condition     = var.history_retention_days >= 0 && var.history_retention_days <= 36500
+    error_message = "The history's retention is from 0 (forever) to 36500 days."
+  }
+}
+
 variable "existing_table_indexes" {
   type        = bool
   default     = false
