@@ -267,6 +267,13 @@ resource "aws_iam_role_policy" "tasks_function" {
         Action   = "dynamodb:UpdateItem"
         Resource = aws_dynamodb_table.jobs.arn
       },
+      # An erasure erases the owner's history too: its marker, then every entry (a Scan).
+      {
+        Sid      = "ErasedHistory"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"]
+        Resource = aws_dynamodb_table.history.arn
+      },
       {
         Sid      = "JobFiles"
         Effect   = "Allow"
@@ -323,6 +330,8 @@ resource "aws_lambda_function" "tasks" {
       CURSOR_SECRET                = data.aws_secretsmanager_secret_version.cursor.secret_string
       JOBS_TABLE                   = aws_dynamodb_table.jobs.name
       FILES_BUCKET                 = aws_s3_bucket.files.bucket
+      HISTORY_TABLE                = aws_dynamodb_table.history.name
+      HISTORY_RETENTION_DAYS       = var.history_retention_days
       POWERTOOLS_SERVICE_NAME      = "serverless-crud-tasks"
       POWERTOOLS_METRICS_NAMESPACE = "ServerlessCrud"
       POWERTOOLS_LOG_LEVEL         = var.log_level

@@ -95,11 +95,12 @@ resource "aws_iam_role_policy" "history_function" {
     Version = "2012-10-17"
     Statement = [
       # Entries written once (PutItem), deletions merged with their note (UpdateItem), a re-created
-      # key's deletions found (Query) and taken out of the deleted index.
+      # key's deletions found (Query) and taken out of the deleted index, an owner's erasure marker
+      # read (GetItem).
       {
         Sid      = "HistoryEntries"
         Effect   = "Allow"
-        Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+        Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:GetItem"]
         Resource = aws_dynamodb_table.history.arn
       },
     ]

@@ -38,5 +38,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
         return {"batchItemFailures": []}
     finally:
+        recorder.done()
         if metrics.metric_set:
             metrics.flush_metrics()

@@ -81,7 +81,8 @@ def job_tasks(current: settings.Settings) -> JobTasks:
     from serverless_crud.logic.jobs import JobTasks
 
     jobs, files = _jobs_parts(current)
-    return JobTasks(jobs, files, _repository(), record_service())
+    history = history_service() if current.history_table else None
+    return JobTasks(jobs, files, _repository(), record_service(), history=history)
 
 
 @settings.per_settings

@@ -258,3 +258,27 @@ def test_every_history_route_follows_the_records_access_rules(
     restored = history(server, BOB, bobs["id"], 3, Authorization=tokens["bob"])[0]
     assert (restored["how"], restored["by"]) == ("restore", claims(tokens["admin"])["sub"])
     assert call("alice", "GET", "/deleted").json()["items"] == []
+
+
+def test_an_erasure_erases_the_owners_history_and_says_so(server: Server) -> None:
+    from tests.e2e.test_jobs import finished, start
+
+    email, kept = "forget-me@example.com", "keep-me@example.com"
+    mine = server.request("POST", "/records", {"email": email, "name": "Mine"}).json()
+    server.request("PATCH", item(email, mine["id"]), {"notes": "secret"}, MERGE_PATCH)
+    theirs = server.request("POST", "/records", {"email": kept, "name": "Theirs"}).json()
+    history(server, email, mine["id"], 2)
+    history(server, kept, theirs["id"], 1)
+
+    job = finished(server, start(server, "/erasures", {"email": email}))
+    assert job["status"] == "succeeded", job
+    assert job["counts"] == {"records": 1, "erased": 1, "left": 0, "history_erased": 2}
+    # The erasure's own deletions are not history either, and the owner has nothing to restore.
+    server.request("POST", "/records", {"email": kept, "name": "A later change"})  # the stream moves on
+    history(server, kept, theirs["id"], 1)
+    eventually(lambda: len(history(server, kept, theirs["id"], 1)) == 1)
+    assert server.request("GET", f"{item(email, mine['id'])}/history").status == 404
+    assert server.request("GET", f"/deleted?email={quote(email)}").json()["items"] == []
+    # What the owner does afterwards is recorded again.
+    again = server.request("POST", "/records", {"email": email, "name": "New start"}).json()
+    assert [e["how"] for e in history(server, email, again["id"], 1)] == ["create"]

@@ -967,7 +967,7 @@ def test_history_reads_the_records_stream_in_batches_with_a_dead_letter_queue(de
         {
             "Sid": "HistoryEntries",
             "Effect": "Allow",
-            "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+            "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:GetItem"],
             "Resource": {"Fn::GetAtt": ["HistoryTable", "Arn"]},
         }
     ]

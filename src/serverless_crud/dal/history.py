@@ -35,6 +35,10 @@ RECORD, ENTRY, DELETED_OWNER, DELETED_AT, EXPIRES = (
 )
 DELETED_INDEX = "deleted"
 VERSION_DIGITS = 12
+#: An owner's erasure marker: a partition no record can have (an id is a number).
+ERASURE = "erasure"
+#: Sorts after every time: an erasure still running.
+RUNNING = "~"
 #: Who and how of a deletion: the deleter's note wins over the stream's "outside the API".
 NOTED = ("at", "by", "by_email", "how")
 
@@ -168,13 +172,37 @@ class DynamoHistoryStore:
                 return
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def mark_erasure(self, email: str, until: str | None) -> None:
+        """Write the owner's erasure marker (until RUNNING while it runs)."""
+        expression = Expression()
+        self._call(
+            "update_item",
+            TableName=self._table,
+            Key={RECORD: {"S": f"{email}#{ERASURE}"}, ENTRY: {"S": ERASURE}},
+            UpdateExpression=f"SET {expression.name('until')} = {expression.value(until or RUNNING)}",
+            **expression.params(),
+        )
+
+    def erased_until(self, email: str) -> str | None:
+        """The owner's erasure marker, or None."""
+        response = self._call(
+            "get_item",
+            TableName=self._table,
+            Key={RECORD: {"S": f"{email}#{ERASURE}"}, ENTRY: {"S": ERASURE}},
+            ConsistentRead=True,
+        )
+        until = response.get("Item", {}).get("until", {}).get("S")
+        return str(until) if until else None
+
     def erase_owner(self, email: str) -> int:
-        """Delete the entries of every record of an owner (found through their entries' `email`)."""
+        """Delete the entries of every record of an owner (found through their entries' `email`: a
+        Scan of the table, as an erasure is rare), its erasure marker aside."""
         erased = 0
         params: dict[str, Any] = {"TableName": self._table}
         expression = Expression()
         params.update(
-            FilterExpression=f"{expression.name('email')} = {expression.value(email)}",
+            FilterExpression=f"{expression.name('email')} = {expression.value(email)} AND "
+            f"{expression.name(ENTRY)} <> {expression.value(ERASURE)}",
             ProjectionExpression=f"{expression.name(RECORD)}, {expression.name(ENTRY)}",
             **expression.params(),
         )

@@ -88,6 +88,7 @@ class HistoryRecorder:
     def __init__(self, store: HistoryStore, retention_days: int) -> None:
         self._store = store
         self._retention = retention_days
+        self._erasures: dict[str, str | None] = {}
 
     def record(self, changes: Sequence[Change]) -> None:
         """Write the entries of `changes`, in order (an error stops at the change that failed)."""
@@ -96,8 +97,9 @@ class HistoryRecorder:
                 continue  # nothing of the record changed (derived attributes or markers only)
             if change.event == "REMOVE":
                 entry = entry_of(change, self._retention)
-                self._store.add_deletion(entry)
-                _count("HistoryDeletions")
+                if not self._erased(entry):
+                    self._store.add_deletion(entry)
+                    _count("HistoryDeletions")
                 continue
             if change.event == "INSERT" and change.marked == RESTORE and change.new:
                 # A deleted record created again: what it changed is against its last values.
@@ -105,11 +107,25 @@ class HistoryRecorder:
                 if previous is not None and previous.kind == DELETION:
                     change = replace(change, old=previous.image)
             entry = entry_of(change, self._retention)
+            if self._erased(entry):
+                continue
             self._store.add(entry)
             if change.event == "INSERT":
                 # The key is in use again: its earlier deletions are no longer "recently deleted".
                 self._store.clear_deleted(entry.email, entry.id)
             _count(f"HistoryEntries{entry.how.title().replace(' ', '')}")
+
+    def _erased(self, entry: Entry) -> bool:
+        """Whether the change was made before (or during) an erasure of its owner's records: the
+        right to be forgotten covers it."""
+        if entry.email not in self._erasures:  # once per owner and batch: an erasure is rare
+            self._erasures[entry.email] = self._store.erased_until(entry.email)
+        until = self._erasures[entry.email]
+        return until is not None and entry.at <= until
+
+    def done(self) -> None:
+        """Forget what the batch read (the next may follow an erasure)."""
+        self._erasures.clear()
 
 
 class HistoryService:
@@ -153,6 +169,18 @@ class HistoryService:
             return entry
 
         return first_found(caller, email, read)
+
+    def erase(self, email: str) -> int:
+        """Erase an owner's history (the right to be forgotten covers it): changes made until now are
+        no longer recorded, and every entry of the owner's records is deleted; how many."""
+        self._history.mark_erasure(email, None)
+        erased = self._history.erase_owner(email)
+        self._history.mark_erasure(email, self._clock())
+        return erased
+
+    def begin_erasure(self, email: str) -> None:
+        """Stop recording an owner's changes while their records are erased."""
+        self._history.mark_erasure(email, None)
 
     def deleted(self, caller: Caller, email: str | None, limit: int, cursor: str | None) -> EntryPage:
         """The owner's records deleted within the retention period, newest deletion first."""

@@ -26,6 +26,7 @@ from typing import Any
 from serverless_crud.errors import FieldError, Forbidden, InvalidFile, InvalidInput, RecordNotFound
 from serverless_crud.logic import tabular
 from serverless_crud.logic.access import Caller
+from serverless_crud.logic.history import HistoryService
 from serverless_crud.logic.ports import FileStore, Job, JobRepository, RecordBatches, Workflows
 from serverless_crud.logic.records import RecordService, utc_now
 from serverless_crud.models import exact_json
@@ -271,12 +272,14 @@ class JobTasks:
         records: RecordBatches,
         service: RecordService,
         clock: Callable[[], str] = utc_now,
+        history: HistoryService | None = None,
     ) -> None:
         self._jobs = jobs
         self._files = files
         self._records = records
         self._service = service
         self._clock = clock
+        self._history = history
 
     def _update(self, job: dict[str, Any], **changes: Any) -> None:
         self._jobs.update(job["owner"], job["id"], {**changes, "updated_at": self._clock()})
@@ -424,6 +427,8 @@ class JobTasks:
     # -- erasure ---------------------------------------------------------------------------------
     def count_partition(self, job: dict[str, Any]) -> dict[str, Any]:
         """How many records the partition holds (the erasure's count)."""
+        if self._history is not None:
+            self._history.begin_erasure(job["email"])  # its deletions are not history
         total = self._partition_size(job["email"])
         self._update(job, status="running", counts={"records": total, "erased": 0})
         return {"records": total}
@@ -441,6 +446,8 @@ class JobTasks:
         """The count erased (what was there, less what is left: 0 unless written meanwhile)."""
         left = self._partition_size(job["email"])
         counts = {"records": before, "erased": max(before - left, 0), "left": left}
+        if self._history is not None:  # the right to be forgotten covers the history too
+            counts["history_erased"] = self._history.erase(job["email"])
         self._update(job, status="succeeded", counts=counts)
         return counts
 

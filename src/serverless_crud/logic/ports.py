@@ -170,3 +170,12 @@ class HistoryStore(Protocol):
     def erase_owner(self, email: str) -> int:
         """Delete every entry of an owner's records; how many."""
         ...
+
+    def mark_erasure(self, email: str, until: str | None) -> None:
+        """Say that an owner's records are being erased (`until` None) or were, up to `until`: changes
+        made before then are not history."""
+        ...
+
+    def erased_until(self, email: str) -> str | None:
+        """Until when an owner's changes were erased ("~" while an erasure runs), or None."""
+        ...
