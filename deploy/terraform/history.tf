@@ -85,7 +85,7 @@ locals {
     local.function_managed_policies,
     ["arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"],
   )
-  stream_arn = local.create_table ? one(aws_dynamodb_table.records[*].stream_arn) : var.existing_table_stream_arn
+  stream_arn = local.create_table ? one(aws_dynamodb_table.records[*].stream_arn) : "${local.table_arn}/stream/${var.existing_table_stream_label}"
 }
 
 resource "aws_iam_role_policy" "history_function" {
@@ -190,8 +190,8 @@ resource "aws_lambda_event_source_mapping" "history_function_changes" {
 
   lifecycle {
     precondition {
-      condition     = local.create_table || var.existing_table_stream_arn != ""
-      error_message = "An existing table needs existing_table_stream_arn: the ARN of its stream (NEW_AND_OLD_IMAGES), from which the history is written."
+      condition     = local.create_table || var.existing_table_stream_label != ""
+      error_message = "An existing table needs existing_table_stream_label: the label of its stream (NEW_AND_OLD_IMAGES), from which the history is written."
     }
   }
 }

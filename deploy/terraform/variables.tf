@@ -58,14 +58,14 @@ variable "existing_table_name" {
   }
 }
 
-variable "existing_table_stream_arn" {
+variable "existing_table_stream_label" {
   type        = string
   default     = ""
-  description = "The stream of the existing table (NEW_AND_OLD_IMAGES), which the history reads; required with existing_table_name (ignored when the module creates the table)."
+  description = "The label of the existing table's stream (NEW_AND_OLD_IMAGES; its ARN's end, after /stream/), which the history reads; required with existing_table_name (ignored when the module creates the table)."
 
   validation {
-    condition     = can(regex("^$|^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[a-zA-Z0-9_.-]{3,255}/stream/[0-9TZ:.-]+$", var.existing_table_stream_arn))
-    error_message = "Empty, or the ARN of a DynamoDB table's stream."
+    condition     = can(regex("^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}$", var.existing_table_stream_label))
+    error_message = "Empty, or a stream label such as 2026-01-31T12:00:00.000."
   }
 }
 

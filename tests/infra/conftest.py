@@ -39,8 +39,7 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "ui": {"EnableUiHosting": "true"},
     "existing-table": {
         "ExistingTableName": "legacy-records",
-        "ExistingTableStreamArn": "arn:aws:dynamodb:eu-west-1:123456789012:table/legacy-records/stream/"
-        "2026-01-01T00:00:00.000",
+        "ExistingTableStreamLabel": "2026-01-01T00:00:00.000",
         "PartitionKeyName": "pk",
         "SortKeyName": "1",
     },

@@ -949,9 +949,8 @@ def test_history_reads_the_records_stream_in_batches_with_a_dead_letter_queue(de
         "OnFailure": {"Destination": {"Fn::GetAtt": ["HistoryDeadLetterQueue", "Arn"]}}
     }
     if deployment.name == "existing-table":
-        assert str(mapping["EventSourceArn"]).startswith(
-            "arn:aws:dynamodb:eu-west-1:123456789012:table/legacy-records/stream/"
-        )
+        arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ExistingTableName}"
+        assert mapping["EventSourceArn"] == {"Fn::Sub": arn + "/stream/${ExistingTableStreamLabel}"}
     else:
         assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["RecordsTable", "StreamArn"]}
         table = deployment.resources["RecordsTable"]["Properties"]
