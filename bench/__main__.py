@@ -25,6 +25,7 @@ SECTIONS = [
     "package",  # the deployment package: zipped, unpacked, largest parts
     "jobs",  # a 10,000-row import on the local state machine vs a direct BatchWriteItem loop
     "search",  # search, filters and sorts: DynamoDB reads per page of each access pattern
+    "history",  # record history: from a write to its history entry on the local runtime
 ]
 
 
