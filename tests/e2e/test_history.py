@@ -282,3 +282,24 @@ def test_an_erasure_erases_the_owners_history_and_says_so(server: Server) -> Non
     # What the owner does afterwards is recorded again.
     again = server.request("POST", "/records", {"email": email, "name": "New start"}).json()
     assert [e["how"] for e in history(server, email, again["id"], 1)] == ["create"]
+
+
+def test_a_kill_between_a_write_and_its_history_loses_no_entry(tmp_path: Path) -> None:
+    import signal
+
+    state = tmp_path / "state"
+    first = start_server(tmp_path, state=state)  # fsync on: what was answered is on disk
+    try:
+        created = first.request("POST", "/records", {"email": "killed@example.com", "name": "Before"}).json()
+        patched = first.request(
+            "PATCH", item("killed@example.com", created["id"]), {"name": "After"}, MERGE_PATCH
+        )
+        assert patched.status == 200
+    finally:
+        first.stop(signal.SIGKILL)  # at once: the stream's batch window (1 s) has not closed
+    again = start_server(tmp_path, state=state)
+    try:
+        entries = history(again, "killed@example.com", created["id"], 2)
+        assert [(e["version"], e["how"]) for e in entries] == [(2, "patch"), (1, "create")]
+    finally:
+        again.stop()
