@@ -198,6 +198,20 @@ def test_a_stream_record_delivered_twice_writes_one_entry(server: Server) -> Non
     entries = history(server, email, created["id"], 2)
     assert [(e["version"], e["how"]) for e in entries] == [(2, "patch"), (1, "create")]
 
+    # A change that cannot be written stops its batch there: Lambda retries from it, and what came
+    # after it is not written out of order.
+    poison = json.loads(json.dumps(record))
+    poison["dynamodb"]["SequenceNumber"] = "9" * 30
+    poison["dynamodb"]["NewImage"]["id"] = {"N": "not a number"}
+    after = json.loads(json.dumps(record))
+    after["dynamodb"]["SequenceNumber"] = "9" * 31
+    after["dynamodb"]["NewImage"]["email"] = after["dynamodb"]["Keys"]["email"] = {"S": "after@example.com"}
+    answer = lambda_.invoke(
+        FunctionName=function, Payload=json.dumps({"Records": [record, poison, after]}).encode()
+    )
+    assert json.loads(answer["Payload"].read()) == {"batchItemFailures": [{"itemIdentifier": "9" * 30}]}
+    assert server.request("GET", f"{item('after@example.com', created['id'])}/history").status == 404
+
 
 # -- access rules, signed in --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
