@@ -202,8 +202,9 @@ class LocalServer:
         served = ", ".join(kind.title for kind in self.service_classes if kind.title and kind.uses_moto)
         program = self.options.program
         links = "  ".join(f"{label} {self.url}/" for label in self.options.links)
+        staged = f" (stage {stages})" if stages else ""
         lines = [
-            f"{program}: {links} (stage {stages or 'none'})  AWS {self.endpoint}  "
+            f"{program}: {links}{staged}  AWS {self.endpoint}  "
             f"state {self.options.state_dir}/ ({items} items)  ready in {self.startup_seconds * 1000:.0f} ms",
             f"  {'AWS endpoint':<12} {self.endpoint}  ({served} and every other service moto embeds; "
             "any region, any credentials)",
@@ -225,7 +226,8 @@ class LocalServer:
             self.wait_ready()
             for warmup in self.context.warming:
                 report = warmup.service.report()
-                print(f"{self.options.program}: {warmup.service.title} ready: {report}", flush=True)
+                if report:
+                    print(f"{self.options.program}: {warmup.service.title} ready: {report}", flush=True)
         while not self._stopping.wait(0.2):
             pass
 

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,6 +72,16 @@ def test_the_wheel_holds_every_module_of_the_runtime_and_nothing_else(wheel):
 
     assert shipped == modules | {"serverless_local/py.typed"}
     assert "serverless-local = serverless_local.cli:main" in entry_points
+
+
+def test_the_distribution_pins_the_moto_its_hooks_are_tested_with():
+    from serverless_local.embedded_aws import HOOKED_MOTO_VERSION
+
+    project = tomllib.loads((RUNTIME / "pyproject.toml").read_text())["project"]
+    locked = (ROOT / "requirements" / "lock.txt").read_text().splitlines()
+
+    assert f"moto[server]=={HOOKED_MOTO_VERSION}" in project["dependencies"]
+    assert f"moto=={HOOKED_MOTO_VERSION}" in locked
 
 
 def test_the_installed_runtime_imports_every_module_and_nothing_of_the_application(environment):

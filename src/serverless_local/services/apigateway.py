@@ -76,7 +76,7 @@ class ApiGatewayService(Service):
         for api in self.apis.values():
             count = sum(1 for route in self.routes if route.api == api.logical_id)
             parts.append(f"{api.logical_id} (stage {api.stage}, {count} routes)")
-        return ", ".join(parts) or "no APIs"
+        return ", ".join(parts)
 
     def refuse(self, error: Any) -> Any:
         """The gateway's answer to a request the HTTP edge refused."""

@@ -30,6 +30,7 @@ from typing import IO, Any, ClassVar
 
 from serverless_local import function_code, lambda_worker
 from serverless_local.asynchronous import AsyncInvocations, InvokeConfig
+from serverless_local.coverage import wrapped
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION
 from serverless_local.event_sources import (
     EVENT_SOURCES,
@@ -418,6 +419,7 @@ class LambdaService(Service):
         self.collector = LogCollector()
         self.mappings: Mappings | None = None
         self.event_sources: list[EventSource] = []
+        self.runtime: Runtime | None = None
         self.asynchronous = AsyncInvocations(
             context.store("lambda/async"),
             self._run_queued,
@@ -701,10 +703,12 @@ class LambdaService(Service):
         self.collector.line(function, spec.log_group, "serverless-local", message)
 
     def report(self) -> str:
-        """The functions and how many instances each may have."""
+        """The functions and how many instances each may have; then what triggers them (a line of its own)."""
         names = ", ".join(sorted(self.functions))
         count = self.context.options.concurrency
-        return f"{names or 'no functions'} (up to {count} warm instance{'s' if count > 1 else ''} each)"
+        line = f"{names or 'no functions'} (up to {count} warm instance{'s' if count > 1 else ''} each)"
+        triggers = self.runtime.connected if self.runtime is not None else []
+        return "\n".join([line, *wrapped(f"  {'Triggers':<12} ", triggers)]) if triggers else line
 
     def resolve(self, function: str) -> FunctionSpec:
         """A function by logical id, FunctionName or ARN (a qualifier such as :$LATEST is ignored)."""
