@@ -199,14 +199,13 @@ class LocalServer:
         api = self.context.service(ApiGatewayService)
         stages = ",".join(sorted({spec.stage for spec in api.apis.values()}))
         items = self.context.service(DynamoDbService).item_count()
-        served = ", ".join(kind.title for kind in self.service_classes if kind.title and kind.uses_moto)
         program = self.options.program
         links = "  ".join(f"{label} {self.url}/" for label in self.options.links)
         staged = f" (stage {stages})" if stages else ""
         lines = [
             f"{program}: {links}{staged}  AWS {self.endpoint}  "
             f"state {self.options.state_dir}/ ({items} items)  ready in {self.startup_seconds * 1000:.0f} ms",
-            f"  {'AWS endpoint':<12} {self.endpoint}  ({served} and every other service moto embeds; "
+            f"  {'AWS endpoint':<12} {self.endpoint}  (the services below and every other one moto embeds; "
             "any region, any credentials)",
         ]
         for service in self.context.started.values():
