@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from serverless_local.coverage import Coverage, coverage
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
-from serverless_local.gateway import HttpRequest, HttpResponse
+from serverless_local.http import HttpRequest, HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, SERVER_FILE, ServeOptions
 from serverless_local.services import SERVICES, Service, ServiceContext

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from serverless_local.gateway import HttpRequest
+from serverless_local.http import HttpRequest
 from serverless_local.http_api import HttpGateway, read_http_apis, response_v2
 from serverless_local.http_authorizers import JwtAuthorizer
 from serverless_local.invocation import Success

@@ -6,7 +6,8 @@ import hmac
 import secrets
 from typing import Any, ClassVar
 
-from serverless_local.gateway import API_KEY, FORBIDDEN, Gateway, GatewayError, HttpRequest
+from serverless_local.gateway import API_KEY, FORBIDDEN, Gateway
+from serverless_local.http import GatewayError, HttpRequest
 from serverless_local.lambda_authorizer import LambdaAuthorizer
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.lambda_ import LambdaService
