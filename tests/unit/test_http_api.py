@@ -160,7 +160,8 @@ def verify(claims: dict[str, Any], kid: str = "k1", audience: tuple[str, ...] = 
     return authorizer.verify(token(claims, kid), "https://issuer.example", list(audience))
 
 
-VALID = {"iss": "https://issuer.example", "aud": "client-1", "exp": time.time() + 60, "sub": "u1"}
+#: Valid for a day: never expired by the time a test of a long run reads it.
+VALID = {"iss": "https://issuer.example", "aud": "client-1", "exp": time.time() + 86400, "sub": "u1"}
 
 
 def test_a_valid_id_token_or_access_token_passes():

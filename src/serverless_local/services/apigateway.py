@@ -11,7 +11,7 @@ from serverless_local.http import GatewayError, HttpRequest
 from serverless_local.lambda_authorizer import LambdaAuthorizer
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.lambda_ import LambdaService
-from serverless_local.stack import API_TYPE, ApiSpec, read_apis
+from serverless_local.stack import API_TYPE, ApiSpec, LocalTemplate, read_apis
 
 API_KEY_FILE = "api-key"
 
@@ -41,6 +41,11 @@ class ApiGatewayService(Service):
 
     uses_moto: ClassVar[bool] = False
 
+    @classmethod
+    def check(cls, template: LocalTemplate) -> None:
+        """An API or a route the runtime could never serve stops the start."""
+        read_apis(template)
+
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
         self.apis, self.routes = read_apis(context.template)
@@ -58,6 +63,8 @@ class ApiGatewayService(Service):
         if any(a.api_key_required for r in self.routes for a in (r.auth, *r.method_auth.values())):
             self.gateway.authorizers[API_KEY] = ApiKeyCheck(self._api_key())
         self.context.notes.extend(self.gateway.unenforced())
+        self.context.api_refusal = self.refuse
+        self.context.api_stages.update(api.stage for api in self.apis.values())
         if self.routes:
             self.context.api_routers.append(self.gateway)
 

@@ -52,7 +52,14 @@ from serverless_local.invocation import (
     Timeout,
 )
 from serverless_local.services.base import Service, ServiceContext
-from serverless_local.stack import FUNCTION_TYPE, LAYER_TYPES, FunctionSpec, read_functions, read_layers
+from serverless_local.stack import (
+    FUNCTION_TYPE,
+    LAYER_TYPES,
+    FunctionSpec,
+    LocalTemplate,
+    read_functions,
+    read_layers,
+)
 from serverless_local.targets import Delivery, TargetError
 
 #: Lambda's synchronous payload limit (request and response).
@@ -407,6 +414,13 @@ class LambdaService(Service):
     namespace: ClassVar[str | None] = "lambda"
 
     uses_moto: ClassVar[bool] = False
+    #: The local values of what only AWS could give (kept across restarts).
+    state_files: ClassVar[tuple[str, ...]] = (LOCAL_VALUES,)
+
+    @classmethod
+    def check(cls, template: LocalTemplate) -> None:
+        """A function the runtime could never run (a handler, a CodeUri) stops the start."""
+        read_functions(template, [])
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
@@ -725,7 +739,11 @@ class LambdaService(Service):
         """Run `event` through `function`, waiting until `deadline` (monotonic) at most."""
         return self.pools[self.resolve(function).logical_id].invoke(event, deadline)
 
-    def recycle(self) -> None:
+    def sources(self) -> set[Path]:
+        """Each function's code directory."""
+        return {spec.code_uri for spec in self.functions.values()}
+
+    def reload(self) -> None:
         """Fresh instances for every function (its code changed)."""
         for pool in self.pools.values():
             pool.recycle()
