@@ -79,8 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return jobs.run(arguments)
     if add_serve_arguments is None:
         print(
-            "serverless-crud: the local runtime is not installed: pip install 'serverless-crud[local]' "
-            "(and run it where template.yaml is, or pass --template)",
+            "serverless-crud: the local runtime is not installed: pip install ./src/serverless_local "
+            "(in this repository; then run it where template.yaml is, or pass --template)",
             file=sys.stderr,
         )
         return 1

@@ -64,7 +64,7 @@ class Coverage:
         lines = []
         for label, items in (("not emulated", self.not_emulated), ("not enforced", self.not_enforced)):
             if items:
-                lines.extend(_wrapped(f"  {label:<12} ", items, width))
+                lines.extend(wrapped(f"  {label:<12} ", items, width))
         return lines
 
 
@@ -114,7 +114,9 @@ def _declared(value: object) -> bool:
     return value not in (None, "", [], {})
 
 
-def _wrapped(prefix: str, items: list[str], width: int) -> list[str]:
+def wrapped(prefix: str, items: list[str], width: int = 100) -> list[str]:
+    """`items` after `prefix`, separated by semicolons, in lines of `width` at most (continued under
+    the first item)."""
     lines: list[str] = []
     current = prefix
     for number, item in enumerate(items):

@@ -14,7 +14,6 @@ The cache is `$SERVERLESS_LOCAL_CACHE`, else `$XDG_CACHE_HOME/serverless-local`,
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -23,32 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from serverless_local.code_cache import cache_directory
+
 if TYPE_CHECKING:
     from serverless_local.stack import FunctionSpec, LayerSpec
 
 REQUIREMENTS = "requirements.txt"
 #: How long one `pip install` may take before the function runs without its requirements.
 PIP_TIMEOUT_SECONDS = 600
-
-
-def cache_directory() -> Path:
-    """The runtime's cache (inline code, installed requirements)."""
-    explicit = os.environ.get("SERVERLESS_LOCAL_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "serverless-local"
-
-
-def inline_code_directory(code: str) -> Path:
-    """Where the function of this InlineCode runs from (its `index.py`, written by `prepare`)."""
-    return cache_directory() / "inline" / hashlib.sha256(code.encode()).hexdigest()[:32]
-
-
-def archive_directory(archive: Path) -> Path:
-    """Where the function of a zip file `CodeUri` runs from (unpacked there by `prepare`)."""
-    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:32]
-    return cache_directory() / "zip" / digest
 
 
 @dataclass

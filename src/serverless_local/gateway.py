@@ -20,11 +20,19 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
 
 from serverless_local import request_validation
+from serverless_local.http import (
+    BAD_REQUEST,
+    FAILED,
+    TOO_LARGE,
+    GatewayError,
+    HttpRequest,
+    HttpResponse,
+)
 from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS
 from serverless_local.stack import HTTP_METHODS, ApiSpec, Route, group_name, path_pattern
@@ -36,54 +44,11 @@ RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body",
 ALL_METHODS = "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
 
 
-@dataclass
-class HttpRequest:
-    """A request as it arrived: the raw target (percent-encoded), header lines as sent, the body."""
-
-    method: str
-    target: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    source_ip: str
-    protocol: str = "HTTP/1.1"
-    local_port: int = 0
-    #: When the request arrived (monotonic): the integration timeout counts from here.
-    received: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class HttpResponse:
-    """A response to write: status, header lines (repeatable), body."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-@dataclass(frozen=True)
-class GatewayError:
-    """One of API Gateway's own answers: status, message, gateway response type, x-amzn-ErrorType."""
-
-    status: int
-    message: str | None
-    kind: str
-    error_type: str
-    #: The body's key: API Gateway writes "Message" for an authorizer's explicit deny.
-    key: str = "message"
-
-
 MISSING_TOKEN = GatewayError(
     403, "Missing Authentication Token", "MISSING_AUTHENTICATION_TOKEN", "MissingAuthenticationTokenException"
 )
-BAD_REQUEST = GatewayError(400, "Bad Request", "DEFAULT_4XX", "BadRequestException")
-TOO_LARGE = GatewayError(413, "Request Too Long", "REQUEST_TOO_LARGE", "RequestTooLargeException")
-URI_TOO_LONG = GatewayError(414, "Request-URI Too Long", "DEFAULT_4XX", "RequestUriTooLongException")
-HEADERS_TOO_LARGE = GatewayError(
-    431, "Request Header Fields Too Large", "DEFAULT_4XX", "RequestHeaderFieldsTooLargeException"
-)
 UNAUTHORIZED = GatewayError(401, "Unauthorized", "UNAUTHORIZED", "UnauthorizedException")
 FORBIDDEN = GatewayError(403, "Forbidden", "INVALID_API_KEY", "ForbiddenException")
-FAILED = GatewayError(502, "Internal server error", "DEFAULT_5XX", "InternalServerErrorException")
 TIMED_OUT = GatewayError(
     504, "Endpoint request timed out", "INTEGRATION_TIMEOUT", "InternalServerErrorException"
 )

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from serverless_local import jwt_tokens
-from serverless_local.gateway import GatewayError, HttpRequest, api_id
+from serverless_local.gateway import api_id
+from serverless_local.http import GatewayError, HttpRequest
 from serverless_local.http_api import FAILED, FORBIDDEN, UNAUTHORIZED, HttpApiSpec, HttpRoute
 from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.lambda_authorizer import verdict

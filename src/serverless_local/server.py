@@ -22,14 +22,11 @@ from typing import IO, Any
 
 from serverless_local.coverage import Coverage, coverage
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
-from serverless_local.gateway import HttpRequest, HttpResponse
+from serverless_local.http import HttpRequest, HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, SERVER_FILE, ServeOptions
 from serverless_local.services import SERVICES, Service, ServiceContext
-from serverless_local.services.apigateway import ApiGatewayService
-from serverless_local.services.dynamodb import DynamoDbService
-from serverless_local.services.lambda_ import LOCAL_VALUES, LambdaService
-from serverless_local.stack import LocalTemplate, read_apis, read_functions
+from serverless_local.stack import LocalTemplate
 from serverless_local.template import TemplateError
 
 __all__ = ["INTEGRATION_TIMEOUT_SECONDS", "LocalServer", "ServeOptions", "StartError", "run"]
@@ -68,8 +65,8 @@ class LocalServer:
         if not options.template.is_file():
             raise StartError(f"no template at {options.template}")
         template = LocalTemplate(options.template, options.parameter_overrides)
-        read_functions(template, [])  # a template it cannot run fails here, before anything is bound
-        read_apis(template)
+        for kind in self.service_classes:  # a template it cannot run fails here, before anything is bound
+            kind.check(template)
         runs = {kind for service in self.service_classes for kind in service.resource_types}
         if not any(resource.type in runs for resource in template.resources.values()):
             kinds = sorted({resource.type for resource in template.resources.values()})
@@ -117,9 +114,8 @@ class LocalServer:
 
         self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
         self.aws_edge.start()
-        api = context.service(ApiGatewayService)
         self.gateway_edge.handler = self._answer
-        self.gateway_edge.refusal = api.refuse
+        self.gateway_edge.refusal = context.api_refusal or _plain_refusal
         self.gateway_edge.start()
         self.startup_seconds = time.perf_counter() - began
 
@@ -158,8 +154,9 @@ class LocalServer:
                 for kind in self.service_classes:
                     if kind.namespace:
                         shutil.rmtree(state / kind.namespace, ignore_errors=True)
-                with contextlib.suppress(FileNotFoundError):
-                    (state / LOCAL_VALUES).unlink()
+                    for name in kind.state_files:
+                        with contextlib.suppress(FileNotFoundError):
+                            (state / name).unlink()
         except OSError as error:
             raise StartError(f"cannot use the state directory {state}: {error.strerror}") from None
 
@@ -196,16 +193,15 @@ class LocalServer:
     def banner(self) -> str:
         """A summary line (the URLs), a line per service, then notes."""
         assert self.context is not None
-        api = self.context.service(ApiGatewayService)
-        stages = ",".join(sorted({spec.stage for spec in api.apis.values()}))
-        items = self.context.service(DynamoDbService).item_count()
-        served = ", ".join(kind.title for kind in self.service_classes if kind.title and kind.uses_moto)
+        stages = ",".join(sorted(self.context.api_stages))
+        items = sum(service.item_count() for service in self.context.started.values())
         program = self.options.program
         links = "  ".join(f"{label} {self.url}/" for label in self.options.links)
+        staged = f" (stage {stages})" if stages else ""
         lines = [
-            f"{program}: {links} (stage {stages or 'none'})  AWS {self.endpoint}  "
+            f"{program}: {links}{staged}  AWS {self.endpoint}  "
             f"state {self.options.state_dir}/ ({items} items)  ready in {self.startup_seconds * 1000:.0f} ms",
-            f"  {'AWS endpoint':<12} {self.endpoint}  ({served} and every other service moto embeds; "
+            f"  {'AWS endpoint':<12} {self.endpoint}  (the services below and every other one moto embeds; "
             "any region, any credentials)",
         ]
         for service in self.context.started.values():
@@ -225,7 +221,8 @@ class LocalServer:
             self.wait_ready()
             for warmup in self.context.warming:
                 report = warmup.service.report()
-                print(f"{self.options.program}: {warmup.service.title} ready: {report}", flush=True)
+                if report:
+                    print(f"{self.options.program}: {warmup.service.title} ready: {report}", flush=True)
         while not self._stopping.wait(0.2):
             pass
 
@@ -246,15 +243,16 @@ class LocalServer:
 
     def _watch_sources(self) -> None:
         assert self.context is not None
-        functions = self.context.service(LambdaService)
-        directories = {spec.code_uri for spec in functions.functions.values()}
+        services = [service for service in self.context.started.values() if service.sources()]
+        directories = {directory for service in services for directory in service.sources()}
         seen = _mtimes(directories)
         while not self._stopping.wait(RELOAD_POLL_SECONDS):
             now = _mtimes(directories)
             if now != seen:
                 changed = sorted(set(now.items()) ^ set(seen.items()))
                 seen = now
-                functions.recycle()
+                for service in services:
+                    service.reload()
                 program = self.options.program
                 print(f"{program}: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
 
@@ -265,6 +263,11 @@ def _not_ready(request: Any) -> HttpResponse:
 
 def _not_ready_refusal(error: Any) -> HttpResponse:
     return _not_ready(None)
+
+
+def _plain_refusal(error: Any) -> HttpResponse:
+    body = json.dumps({"message": error.message}).encode()
+    return HttpResponse(error.status, [("Content-Type", "application/json")], body)
 
 
 def _mtimes(directories: set[Path]) -> dict[str, float]:

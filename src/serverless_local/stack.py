@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from serverless_local import request_validation
-from serverless_local.function_code import archive_directory, inline_code_directory
+from serverless_local.code_cache import archive_directory, inline_code_directory
 from serverless_local.request_validation import RequestCheck
 from serverless_local.template import (
     DYNAMIC_REFERENCE,
@@ -315,21 +315,22 @@ def read_apis(template: LocalTemplate) -> tuple[dict[str, ApiSpec], list[Route]]
     OpenAPI body (DefinitionBody) sends to a function of the template (an `aws_proxy` integration),
     as API Gateway routes them without any event."""
     events = template.events(["Api"])
-    routes = [_route(template, event) for event in events]
-    declared = {(route.api, route.path, route.method) for route in routes}
+    evented = [_route(template, event) for event in events]
+    declared = {(route.api, route.path, route.method) for route in evented}
     integrated = [r for r in _integration_routes(template) if (r.api, r.path, r.method) not in declared]
-    api_ids = sorted({route.api for route in routes + integrated})
+    routes = evented + integrated
+    api_ids = sorted({route.api for route in routes})
     apis = {api_id: _api(template.document, template.resolver, api_id) for api_id in api_ids}
     bodies = {api_id: _definition_body(template, api_id) for api_id in api_ids}
     found = []
-    for route, event in zip(routes, events, strict=True):
+    for route, event in zip(evented, events, strict=True):
         api = apis[route.api]
         route = _from_body(_with_default_auth(route, api), bodies[route.api])
         where = f"function {event.owner}: event {event.event_id}"
-        declared_checks = {
+        checks = {
             k: event.properties[k] for k in ("RequestModel", "RequestParameters") if k in event.properties
         }
-        resolved = template.resolve(declared_checks, where)
+        resolved = template.resolve(checks, where)
         check = request_validation.from_sam(
             resolved.get("RequestModel"), resolved.get("RequestParameters"), api.models
         )

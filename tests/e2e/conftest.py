@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -114,17 +114,17 @@ def start_server(
     signed_in: bool = False,
     program: str = "serverless_crud_cli",
     cwd: Path = ROOT,
+    executable: Sequence[str] | None = None,
 ) -> Server:
     """Start the server and wait for its banner (it names the ports it bound). The app runs in the
     open mode unless `signed_in` (the template's default, AuthMode=cognito). `program`: the module
-    whose `serve` runs it (`serverless_local.cli` for `serverless-local serve`)."""
+    whose `serve` runs it (`serverless_local.cli` for `serverless-local serve`), unless `executable`
+    names the command itself (an installed console script)."""
     if template == APP_TEMPLATE and not signed_in:
         args = (*OPEN_MODE, *args)
     log = tmp_path / f"server-{time.monotonic_ns()}.log"
     command = [
-        sys.executable,
-        "-m",
-        program,
+        *(executable or (sys.executable, "-m", program)),
         "serve",
         "--port",
         "0",
@@ -170,9 +170,16 @@ def probe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 APPS = ROOT / "tests" / "apps"
 
 
-def start_app(tmp_path: Path, name: str, *args: str, state: Path | None = None) -> Server:
+def start_app(
+    tmp_path: Path,
+    name: str,
+    *args: str,
+    state: Path | None = None,
+    executable: Sequence[str] | None = None,
+) -> Server:
     """`serverless-local serve` in the folder of one of the SAM applications of tests/apps (its template
-    found there, as SAM finds it; fsync off: throw-away data)."""
+    found there, as SAM finds it; fsync off: throw-away data); `executable`: an installed
+    `serverless-local` rather than this environment's."""
     folder = APPS / name
     template = next(folder / t for t in ("template.yaml", "template.yml") if (folder / t).exists())
     return start_server(
@@ -183,6 +190,7 @@ def start_app(tmp_path: Path, name: str, *args: str, state: Path | None = None) 
         state=state or tmp_path / "state",
         program="serverless_local.cli",
         cwd=folder,
+        executable=executable,
     )
 
 

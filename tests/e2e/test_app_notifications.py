@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
@@ -136,6 +137,22 @@ def test_a_schedule_fires_on_demand_with_its_input(app):
     fired = fire(app, "RecorderHourly")  # a ScheduleV2: EventBridge Scheduler
     assert fired.returncode == 0, fired.stderr
     assert eventually(lambda: seen(app, "hourly")) == [{"kind": "hourly"}]
+
+
+def test_a_schedule_fires_on_time_while_the_server_runs(app):
+    scheduler = aws_client(app.aws, "scheduler")
+    function = scheduler.get_schedule(Name="RecorderHourly")["Target"]
+    when = (datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(seconds=3)).replace(microsecond=0)
+    scheduler.create_schedule(
+        Name="OnTime",
+        ScheduleExpression=f"at({when:%Y-%m-%dT%H:%M:%S})",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": function["Arn"], "RoleArn": function["RoleArn"], "Input": '{"kind": "on-time"}'},
+    )
+
+    assert eventually(lambda: seen(app, "on-time")) == [{"kind": "on-time"}]
+    fired_at = datetime.datetime.now(tz=datetime.UTC)
+    assert fired_at >= when  # not before its time (how late it fires under load is not asserted)
 
 
 def test_firing_a_schedule_that_does_not_exist_is_one_sentence(app):

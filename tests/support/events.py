@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from serverless_local.gateway import Gateway, HttpRequest
+from serverless_local.gateway import Gateway
+from serverless_local.http import HttpRequest
 from serverless_local.lambda_worker import LambdaContext as RuntimeContext
 from serverless_local.stack import LocalStack, read_stack
 

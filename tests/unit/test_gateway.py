@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from serverless_local.gateway import Gateway, HttpRequest, proxy_response
+from serverless_local.gateway import Gateway, proxy_response
+from serverless_local.http import HttpRequest
 from serverless_local.invocation import Success
 from serverless_local.stack import ApiSpec, LocalStack, Route
 

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from serverless_local.gateway import HttpRequest
+from serverless_local.http import HttpRequest
 from serverless_local.http_api import HttpGateway, read_http_apis, response_v2
 from serverless_local.http_authorizers import JwtAuthorizer
 from serverless_local.invocation import Success
@@ -160,7 +160,8 @@ def verify(claims: dict[str, Any], kid: str = "k1", audience: tuple[str, ...] = 
     return authorizer.verify(token(claims, kid), "https://issuer.example", list(audience))
 
 
-VALID = {"iss": "https://issuer.example", "aud": "client-1", "exp": time.time() + 60, "sub": "u1"}
+#: Valid for a day: never expired by the time a test of a long run reads it.
+VALID = {"iss": "https://issuer.example", "aud": "client-1", "exp": time.time() + 86400, "sub": "u1"}
 
 
 def test_a_valid_id_token_or_access_token_passes():

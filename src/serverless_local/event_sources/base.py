@@ -13,14 +13,13 @@ asynchronous invocation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from serverless_local.invocation import Result
 from serverless_local.stack import Event
 from serverless_local.template import TemplateError
 
 if TYPE_CHECKING:
-    from serverless_local.event_sources.poller import Mappings
+    from serverless_local.event_sources.poller import Functions, Mappings
     from serverless_local.services.base import ServiceContext
 
 
@@ -34,16 +33,6 @@ class EventTarget:
     arn: str
     #: Its name (a function's FunctionName).
     name: str
-
-
-class Functions(Protocol):
-    """What event sources use of the local Lambda."""
-
-    def invoke(self, function: str, event: Any, deadline: float) -> Result:
-        """Run `event` through `function` synchronously (a poller's batch)."""
-
-    def timeout_of(self, function: str) -> float:
-        """The function's Timeout in seconds."""
 
 
 @dataclass

@@ -23,12 +23,23 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, EmbeddedAws
-from serverless_local.event_sources.base import Functions
+from serverless_local.invocation import Result
 from serverless_local.journal import Store
 from serverless_local.targets import Targets
+
+
+class Functions(Protocol):
+    """What event sources use of the local Lambda."""
+
+    def invoke(self, function: str, event: Any, deadline: float) -> Result:
+        """Run `event` through `function` synchronously (a poller's batch)."""
+
+    def timeout_of(self, function: str) -> float:
+        """The function's Timeout in seconds."""
+
 
 #: How often the mappings in moto are compared with the running pollers.
 RECONCILE_SECONDS = 0.5

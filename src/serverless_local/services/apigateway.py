@@ -6,11 +6,12 @@ import hmac
 import secrets
 from typing import Any, ClassVar
 
-from serverless_local.gateway import API_KEY, FORBIDDEN, Gateway, GatewayError, HttpRequest
+from serverless_local.gateway import API_KEY, FORBIDDEN, Gateway
+from serverless_local.http import GatewayError, HttpRequest
 from serverless_local.lambda_authorizer import LambdaAuthorizer
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.lambda_ import LambdaService
-from serverless_local.stack import API_TYPE, ApiSpec, read_apis
+from serverless_local.stack import API_TYPE, ApiSpec, LocalTemplate, read_apis
 
 API_KEY_FILE = "api-key"
 
@@ -40,6 +41,11 @@ class ApiGatewayService(Service):
 
     uses_moto: ClassVar[bool] = False
 
+    @classmethod
+    def check(cls, template: LocalTemplate) -> None:
+        """An API or a route the runtime could never serve stops the start."""
+        read_apis(template)
+
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
         self.apis, self.routes = read_apis(context.template)
@@ -57,6 +63,8 @@ class ApiGatewayService(Service):
         if any(a.api_key_required for r in self.routes for a in (r.auth, *r.method_auth.values())):
             self.gateway.authorizers[API_KEY] = ApiKeyCheck(self._api_key())
         self.context.notes.extend(self.gateway.unenforced())
+        self.context.api_refusal = self.refuse
+        self.context.api_stages.update(api.stage for api in self.apis.values())
         if self.routes:
             self.context.api_routers.append(self.gateway)
 
@@ -76,7 +84,7 @@ class ApiGatewayService(Service):
         for api in self.apis.values():
             count = sum(1 for route in self.routes if route.api == api.logical_id)
             parts.append(f"{api.logical_id} (stage {api.stage}, {count} routes)")
-        return ", ".join(parts) or "no APIs"
+        return ", ".join(parts)
 
     def refuse(self, error: Any) -> Any:
         """The gateway's answer to a request the HTTP edge refused."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
@@ -48,6 +49,10 @@ class ServiceContext:
     issuer_keys: Callable[[str], Any] | None = None
     #: Where rules and schedules are made (the EventBridge service registers itself).
     rules: Rules | None = None
+    #: The API port's answer to a request its HTTP edge refused, and the stages its APIs serve (the
+    #: API Gateway service registers them).
+    api_refusal: Callable[[Any], Any] | None = None
+    api_stages: set[str] = field(default_factory=set)
 
     #: The services still warming up in the background (see `Service.warm`).
     warming: list[Warmup] = field(default_factory=list)
@@ -164,6 +169,13 @@ class Service:
     uses_moto: ClassVar[bool] = True
     #: The name its requests are signed with (the credential scope's service), which `warm` holds.
     signing_name: ClassVar[str] = ""
+    #: Files at the top of the state directory it owns (`--fresh` deletes them with its namespace).
+    state_files: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def check(cls, template: LocalTemplate) -> None:
+        """Raise TemplateError for what of `template` it could never run: called before anything is
+        bound or started, so that a template the runtime cannot run stops the start at once."""
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -201,3 +213,14 @@ class Service:
     def report(self) -> str | None:
         """The service's banner line (None: nothing to say)."""
         return None
+
+    def item_count(self) -> int:
+        """The items it holds, counted in the banner's first line (a table's items)."""
+        return 0
+
+    def sources(self) -> set[Path]:
+        """The directories of code it runs, which `--reload` watches."""
+        return set()
+
+    def reload(self) -> None:
+        """The code under `sources` changed: run the new code from now on."""

@@ -205,8 +205,7 @@ class DynamoDbService(Service):
         """Tables and items."""
         with self.lock:
             tables = {name: len(table) for name, table in self.backend.tables.items()}
-        listed = ", ".join(f"{name} ({count} items)" for name, count in sorted(tables.items()))
-        return listed or "no tables"
+        return ", ".join(f"{name} ({count} items)" for name, count in sorted(tables.items()))
 
     @property
     def backend(self) -> Any:

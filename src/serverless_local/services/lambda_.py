@@ -30,6 +30,7 @@ from typing import IO, Any, ClassVar
 
 from serverless_local import function_code, lambda_worker
 from serverless_local.asynchronous import AsyncInvocations, InvokeConfig
+from serverless_local.coverage import wrapped
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION
 from serverless_local.event_sources import (
     EVENT_SOURCES,
@@ -51,7 +52,14 @@ from serverless_local.invocation import (
     Timeout,
 )
 from serverless_local.services.base import Service, ServiceContext
-from serverless_local.stack import FUNCTION_TYPE, LAYER_TYPES, FunctionSpec, read_functions, read_layers
+from serverless_local.stack import (
+    FUNCTION_TYPE,
+    LAYER_TYPES,
+    FunctionSpec,
+    LocalTemplate,
+    read_functions,
+    read_layers,
+)
 from serverless_local.targets import Delivery, TargetError
 
 #: Lambda's synchronous payload limit (request and response).
@@ -406,6 +414,13 @@ class LambdaService(Service):
     namespace: ClassVar[str | None] = "lambda"
 
     uses_moto: ClassVar[bool] = False
+    #: The local values of what only AWS could give (kept across restarts).
+    state_files: ClassVar[tuple[str, ...]] = (LOCAL_VALUES,)
+
+    @classmethod
+    def check(cls, template: LocalTemplate) -> None:
+        """A function the runtime could never run (a handler, a CodeUri) stops the start."""
+        read_functions(template, [])
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
@@ -418,6 +433,7 @@ class LambdaService(Service):
         self.collector = LogCollector()
         self.mappings: Mappings | None = None
         self.event_sources: list[EventSource] = []
+        self.runtime: Runtime | None = None
         self.asynchronous = AsyncInvocations(
             context.store("lambda/async"),
             self._run_queued,
@@ -701,10 +717,12 @@ class LambdaService(Service):
         self.collector.line(function, spec.log_group, "serverless-local", message)
 
     def report(self) -> str:
-        """The functions and how many instances each may have."""
+        """The functions and how many instances each may have; then what triggers them (a line of its own)."""
         names = ", ".join(sorted(self.functions))
         count = self.context.options.concurrency
-        return f"{names or 'no functions'} (up to {count} warm instance{'s' if count > 1 else ''} each)"
+        line = f"{names or 'no functions'} (up to {count} warm instance{'s' if count > 1 else ''} each)"
+        triggers = self.runtime.connected if self.runtime is not None else []
+        return "\n".join([line, *wrapped(f"  {'Triggers':<12} ", triggers)]) if triggers else line
 
     def resolve(self, function: str) -> FunctionSpec:
         """A function by logical id, FunctionName or ARN (a qualifier such as :$LATEST is ignored)."""
@@ -721,7 +739,11 @@ class LambdaService(Service):
         """Run `event` through `function`, waiting until `deadline` (monotonic) at most."""
         return self.pools[self.resolve(function).logical_id].invoke(event, deadline)
 
-    def recycle(self) -> None:
+    def sources(self) -> set[Path]:
+        """Each function's code directory."""
+        return {spec.code_uri for spec in self.functions.values()}
+
+    def reload(self) -> None:
         """Fresh instances for every function (its code changed)."""
         for pool in self.pools.values():
             pool.recycle()

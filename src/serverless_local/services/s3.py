@@ -91,8 +91,7 @@ class S3Service(Service):
         """Buckets and objects."""
         with self.lock:
             buckets = {name: len(bucket.keys) for name, bucket in self.backend.buckets.items()}
-        listed = ", ".join(f"{name} ({count} objects)" for name, count in sorted(buckets.items()))
-        return listed or "no buckets"
+        return ", ".join(f"{name} ({count} objects)" for name, count in sorted(buckets.items()))
 
     @property
     def backend(self) -> Any:

@@ -206,6 +206,8 @@ class StepFunctionsService(Service):
 
     def report(self) -> str:
         """The state machines, and the executions recorded as interrupted at this start."""
+        if not self.machines and not self.interrupted:
+            return ""
         names = ", ".join(spec.name for spec in self.machines.values()) or "no state machines"
         if self.warmup is not None and not self.warmup.ready:
             names += f" ({self.warmup.doing}; Step Functions requests wait for them)"
