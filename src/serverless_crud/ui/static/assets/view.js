@@ -1,8 +1,9 @@
 // One record: every field (in the order of the published Record schema, then any others), its
-// version and timestamps; Edit, and Delete after a confirmation.
+// version and timestamps; Edit, and Delete after a confirmation; its history (history.js).
 import { componentSchema, deleteRecord, getRecord } from "./api.js";
 import { displayText, isTimestamp, timeElement } from "./format.js";
-import { busy, confirmDialog, copyButton, el, errorBox, loading, query, recordHref, setTitle, show } from "./ui.js";
+import { historyPanel } from "./history.js";
+import { announce, busy, confirmDialog, copyButton, el, errorBox, loading, query, recordHref, setTitle, show } from "./ui.js";
 
 const container = document.getElementById("record");
 const email = query.get("email");
@@ -50,7 +51,7 @@ async function remove(record, etag, button) {
   const status = document.getElementById("action-status");
   try {
     await busy(container, deleteRecord(record.email, record.id, etag));
-    location.assign(recordHref("success.html", record.email, record.id, { action: "deleted", name: record.name }));
+    location.assign(recordHref("success.html", record.email, record.id, { action: "deleted", name: record.name, version: record.version }));
   } catch (error) {
     button.disabled = false;
     const reload = el("button", { type: "button", class: "btn", onclick: () => location.reload() }, "Reload the record");
@@ -84,8 +85,17 @@ function render(record, etag, schema) {
     ),
     el("div", { id: "action-status" }),
     el("section", { class: "card", "aria-label": "Fields" }, details(record, schema)),
+    historyPanel(record, etag, labelsOf(schema), (restored, _etag, version) => {
+      announce(`Version ${version} restored as version ${restored.version}`, { kind: "success" });
+      main().then(() => document.querySelector("h1")?.focus());
+    }),
     el("p", {}, el("a", { href: "./" }, "← All records")),
   );
+}
+
+/** Each field's label, from the published Record schema. */
+function labelsOf(schema) {
+  return new Map(Object.entries(schema?.properties || {}).map(([name, property]) => [name, property.title || name]));
 }
 
 async function main() {
