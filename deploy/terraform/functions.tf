@@ -122,7 +122,7 @@ resource "aws_iam_role_policy" "records_function_records" {
         Sid      = "HistoryEntries"
         Effect   = "Allow"
         Action   = ["dynamodb:Query", "dynamodb:UpdateItem"]
-        Resource = [aws_dynamodb_table.history.arn, "${aws_dynamodb_table.history.arn}/index/deleted"]
+        Resource = [aws_dynamodb_table.history.arn, "${aws_dynamodb_table.history.arn}/index/*"]
       },
       # Powertools' idempotency records: written, read, completed, deleted on failure.
       {

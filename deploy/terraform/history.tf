@@ -1,7 +1,8 @@
 # -- history: the records table's stream, written to the history table (docs/history.md) ----------
 
 # Every version of every record: an entry per change, keyed by the record's key ("<email>#<id>") and
-# its place in the record's history; the sparse index "deleted" lists an owner's deleted records.
+# its place in the record's history; the sparse indexes "deleted" and "deleted_everyone" list an
+# owner's (every owner's) deleted records.
 # TTL on "expires" (history_retention_days). Deletion protection as the records table.
 resource "aws_dynamodb_table" "history" {
   #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS managed key, as the records table (access is IAM-scoped).
@@ -25,6 +26,10 @@ resource "aws_dynamodb_table" "history" {
     type = "S"
   }
   attribute {
+    name = "deleted_all"
+    type = "S"
+  }
+  attribute {
     name = "deleted_at"
     type = "S"
   }
@@ -32,6 +37,12 @@ resource "aws_dynamodb_table" "history" {
   global_secondary_index {
     name            = "deleted"
     hash_key        = "deleted_owner"
+    range_key       = "deleted_at"
+    projection_type = "ALL"
+  }
+  global_secondary_index {
+    name            = "deleted_everyone"
+    hash_key        = "deleted_all"
     range_key       = "deleted_at"
     projection_type = "ALL"
   }

@@ -272,6 +272,11 @@ def test_every_history_route_follows_the_records_access_rules(
     restored = history(server, BOB, bobs["id"], 3, Authorization=tokens["bob"])[0]
     assert (restored["how"], restored["by"]) == ("restore", claims(tokens["admin"])["sub"])
     assert call("alice", "GET", "/deleted").json()["items"] == []
+    # An admin who names no owner sees every owner's recently deleted.
+    alices = call("alice", "POST", "/records", {"email": ALICE, "name": "Alice's"}).json()
+    assert call("alice", "DELETE", item(ALICE, alices["id"])).status == 204
+    everyone = call("admin", "GET", "/deleted").json()["items"]
+    assert {(e["record"]["email"], e["record"]["id"]) for e in everyone} >= {(ALICE, alices["id"])}
 
 
 def test_an_erasure_erases_the_owners_history_and_says_so(server: Server) -> None:

@@ -240,14 +240,14 @@ def test_function_role_allows_only_the_table_actions_on_the_table(deployment: De
     statements = [s for s in iter_statements(role) if s.get("Sid") not in JOB_STATEMENTS]
     assert len(statements) == 4
     statement, indexes, history, idempotency = statements
-    # History: read, and a deletion's note (docs/history.md); on its table and its deleted index only.
+    # History: read, and a deletion's note (docs/history.md); on its table and its indexes only.
     assert (history["Sid"], history["Action"]) == (
         "HistoryEntries",
         ["dynamodb:Query", "dynamodb:UpdateItem"],
     )
     assert history["Resource"] == [
         {"Fn::GetAtt": ["HistoryTable", "Arn"]},
-        {"Fn::Sub": "${HistoryTable.Arn}/index/deleted"},
+        {"Fn::Sub": "${HistoryTable.Arn}/index/*"},
     ]
     assert idempotency["Effect"] == "Allow"
     assert idempotency["Action"] == [
@@ -957,7 +957,7 @@ def test_history_reads_the_records_stream_in_batches_with_a_dead_letter_queue(de
         assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     history = deployment.resources["HistoryTable"]["Properties"]
     assert history["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
-    assert [i["IndexName"] for i in history["GlobalSecondaryIndexes"]] == ["deleted"]
+    assert [i["IndexName"] for i in history["GlobalSecondaryIndexes"]] == ["deleted", "deleted_everyone"]
     environment = deployment.resources["HistoryFunction"]["Properties"]["Environment"]["Variables"]
     assert str(environment["HISTORY_RETENTION_DAYS"]) == "365"  # the parameter's default
     role = deployment.resources["HistoryFunctionRole"]["Properties"]

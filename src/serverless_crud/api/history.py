@@ -126,12 +126,12 @@ def restore_version(email: str, id: str, version: str) -> Response:
             "name": "email",
             "in": "query",
             "schema": {"type": "string", "minLength": 1},
-            "description": "The owner (yours by default; an admin names one).",
+            "description": "The owner (yours by default; without it, an admin lists every owner's).",
         },
         *PAGE_PARAMETERS,
     ),
     responses={"200": {"description": "A page of deleted records", **content(ref("DeletedPage"))}},
-    errors=("400", "422", "503"),
+    errors=("400", "503"),
     signed_in_errors=("401", "403"),
 )
 def list_deleted() -> Response:

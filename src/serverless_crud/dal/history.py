@@ -3,8 +3,9 @@ entry's place in its history, and the changes the records table's stream tells.
 
 Keys: `record` = `<email>#<id>` (the id has no `#`, so the last one splits them), `entry` =
 `<generation>#<version, 12 digits>#<kind>` (models.history.Entry): a record's entries sort by its
-lives, then versions, then kinds. A deletion's entry carries `deleted_owner` and `deleted_at`, the
-keys of the sparse `deleted` index, until the key is in use again. `expires` is the TTL attribute.
+lives, then versions, then kinds. A deletion's entry carries `deleted_owner`, `deleted_all` and
+`deleted_at`, the keys of the sparse `deleted` (an owner's) and `deleted_everyone` (every owner's)
+indexes, until the key is in use again. `expires` is the TTL attribute.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ RECORD, ENTRY, DELETED_OWNER, DELETED_AT, EXPIRES = (
     "deleted_at",
     "expires",
 )
-DELETED_INDEX = "deleted"
+#: The partition of every owner's deletions in the `deleted_everyone` index (admins list them all).
+DELETED_ALL, EVERYONE = "deleted_all", "deleted"
+DELETED_INDEX, EVERYONE_INDEX = "deleted", "deleted_everyone"
 VERSION_DIGITS = 12
 #: An owner's erasure marker: a partition no record can have (an id is a number).
 ERASURE = "erasure"
@@ -115,14 +118,12 @@ class DynamoHistoryStore:
 
     def add_deletion(self, entry: Entry) -> None:
         """Write a deletion's entry, keeping who and how if the deleter's note came first."""
-        values = self._values(entry)
-        values[DELETED_OWNER] = entry.email
+        values = {**self._values(entry), DELETED_OWNER: entry.email, DELETED_ALL: EVERYONE}
         self._update(entry, values, keep=NOTED)
 
     def note_deletion(self, entry: Entry) -> None:
         """Write who deleted the record, when, and what it held (the stream's entry keeps them)."""
-        values = self._values(entry)
-        values[DELETED_OWNER] = entry.email
+        values = {**self._values(entry), DELETED_OWNER: entry.email, DELETED_ALL: EVERYONE}
         self._update(entry, values, keep=())
 
     def _update(self, entry: Entry, values: dict[str, Any], keep: tuple[str, ...]) -> None:
@@ -165,7 +166,7 @@ class DynamoHistoryStore:
                     "update_item",
                     TableName=self._table,
                     Key={RECORD: item[RECORD], ENTRY: item[ENTRY]},
-                    UpdateExpression=f"REMOVE {remove.name(DELETED_OWNER)}",
+                    UpdateExpression=f"REMOVE {remove.name(DELETED_OWNER)}, {remove.name(DELETED_ALL)}",
                     **remove.params(),
                 )
             if not response.get("LastEvaluatedKey"):
@@ -229,17 +230,17 @@ class DynamoHistoryStore:
             f"h:{partition}", limit, cursor, KeyConditionExpression=condition, **expression.params()
         )
 
-    def deleted(self, email: str, limit: int, cursor: str | None) -> EntryPage:
-        """A page of an owner's deletions (still deleted), newest first."""
+    def deleted(self, email: str | None, limit: int, cursor: str | None) -> EntryPage:
+        """A page of an owner's deletions (still deleted), or every owner's, newest first."""
         expression = Expression()
-        condition = f"{expression.name(DELETED_OWNER)} = {expression.value(email)}"
+        if email is None:
+            condition = f"{expression.name(DELETED_ALL)} = {expression.value(EVERYONE)}"
+            index, scope = EVERYONE_INDEX, "d*"
+        else:
+            condition = f"{expression.name(DELETED_OWNER)} = {expression.value(email)}"
+            index, scope = DELETED_INDEX, f"d:{email}"
         return self._page(
-            f"d:{email}",
-            limit,
-            cursor,
-            IndexName=DELETED_INDEX,
-            KeyConditionExpression=condition,
-            **expression.params(),
+            scope, limit, cursor, IndexName=index, KeyConditionExpression=condition, **expression.params()
         )
 
     def latest(self, email: str, record_id: int) -> Entry | None:

@@ -163,8 +163,9 @@ class HistoryStore(Protocol):
         """The record's newest entry, or None."""
         ...
 
-    def deleted(self, email: str, limit: int, cursor: str | None) -> EntryPage:
-        """A page of an owner's deletions not followed by the key's reuse, newest first ."""
+    def deleted(self, email: str | None, limit: int, cursor: str | None) -> EntryPage:
+        """A page of an owner's deletions not followed by the key's reuse (None: every owner's),
+        newest first."""
         ...
 
     def erase_owner(self, email: str) -> int:

@@ -5,7 +5,7 @@ import { displayText, timeElement } from "./format.js";
 import { announce, busy, confirmDialog, el, errorBox, loading, query, recordHref, setTitle, show } from "./ui.js";
 
 const container = document.getElementById("deleted");
-const email = query.get("email") || undefined;
+const email = query.get("email") || undefined; // none: your own (an admin: everyone's)
 
 function deleter(entry) {
   if (entry.by_email) return entry.by_email;
@@ -75,8 +75,7 @@ async function main(cursor) {
     }
     show(container, ...parts);
   } catch (error) {
-    const title = error.status === 422 ? "Name the owner: add ?email=… to this page's address" : "Could not load the deleted records";
-    show(container, heading, errorBox(error, { title, actions: [el("button", { type: "button", class: "btn", onclick: () => main(cursor) }, "Try again")] }));
+    show(container, heading, errorBox(error, { title: "Could not load the deleted records", actions: [el("button", { type: "button", class: "btn", onclick: () => main(cursor) }, "Try again")] }));
   }
 }
 
