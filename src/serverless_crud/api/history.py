@@ -27,11 +27,13 @@ HISTORY_PROBLEMS = {
     "503": "DynamoDB throttled or unreachable, or history is not configured; see Retry-After",
 }
 routes = Routes(access=SIGNED_IN, problems=HISTORY_PROBLEMS)
+#: The largest version the history keeps in order (12 digits).
+MAX_VERSION = 999_999_999_999
 VERSION = {
     "name": "version",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer", "minimum": 1},
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION},
     "description": "A version of the record, as its history lists it.",
 }
 PAGE_PARAMETERS = (
@@ -136,6 +138,8 @@ def restore_version(email: str, id: str, version: str) -> Response:
 )
 def list_deleted() -> Response:
     email = _query("email")
+    if email == "":
+        raise InvalidParameter("email must name an owner (leave it out for your own)")
     page = services.history().deleted(
         caller(routes.event), email, parse_limit(_query("limit")), _query("cursor")
     )
