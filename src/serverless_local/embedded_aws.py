@@ -146,9 +146,10 @@ class EmbeddedAws:
             )
         return self._clients[service]
 
-    def replace(self, owner: Any, name: str, method: Callable[..., Any]) -> None:
-        """Replace a method of one of moto's classes until `stop` (a service answering for moto)."""
-        self._patches.replace(owner, name, method)
+    def replace(self, owner: Any, name: str, value: Any) -> Any:
+        """Replace an attribute of one of moto's classes or modules until `stop` (a service answering
+        for moto); returns what it was."""
+        return self._patches.replace(owner, name, value)
 
     def on_action(self, handler_class: type, lock: threading.RLock, after: ActionHook) -> None:
         """Run `after` for each successful action of a moto response handler, under `lock`.

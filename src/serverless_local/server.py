@@ -22,6 +22,7 @@ from typing import IO, Any
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
 from serverless_local.gateway import HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
+from serverless_local.journal import DIRECTORY_MODE, private_opener
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, ServeOptions
 from serverless_local.services import SERVICES, Service, ServiceContext
 from serverless_local.services.apigateway import ApiGatewayService
@@ -122,7 +123,7 @@ class LocalServer:
     def _prepare_state(self) -> None:
         state = self.options.state_dir
         try:
-            state.mkdir(parents=True, exist_ok=True)
+            state.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
             self._state_lock = _lock(state)
             if self.options.fresh:
                 for kind in self.service_classes:
@@ -246,7 +247,7 @@ def _mtimes(directories: set[Path]) -> dict[str, float]:
 
 def _lock(state: Path) -> IO[str]:
     """Hold the state directory for this process: two servers appending to one journal would corrupt it."""
-    handle = (state / LOCK).open("a+")
+    handle = open(state / LOCK, "a+", opener=private_opener)  # noqa: SIM115 (held until the end)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
-from serverless_local.journal import Store
+from serverless_local.journal import Recovered, Store
 from serverless_local.options import ServeOptions
 from serverless_local.stack import Event, LocalTemplate, Resource
 
@@ -136,6 +136,13 @@ class Service:
 
     def attach(self) -> None:
         """Once moto runs (every service started): register in it what the endpoint should show."""
+
+    def recover(self, store: Store) -> Recovered:
+        """What `store` holds, read back at start; what was repaired or set aside goes to the banner,
+        in the same words for every service (call it before the banner: in `start` or `attach`)."""
+        recovered = store.recover()
+        self.context.notes.extend(f"{self.title}: {note}" for note in recovered.notes)
+        return recovered
 
     def warm(self, doing: str, work: Callable[[], None]) -> Warmup:
         """Run `work` in the background once every service is attached; requests for this service

@@ -21,6 +21,7 @@ import bisect
 import copy
 import inspect
 import logging
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ from typing import Any, ClassVar
 
 from serverless_local.dynamodb_indexes import IndexOrders
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
-from serverless_local.journal import JournalContents
+from serverless_local.journal import JournalContents, SnapshotError
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.stack import _ttls
 from serverless_local.template import TABLE_TYPES, table_definitions
@@ -156,6 +157,8 @@ class DynamoDbService(Service):
         self.recording = False
         self.snapshot_items = 0
         self.journal: JournalContents | None = None
+        #: Whether the state read at start should be folded into a new snapshot.
+        self.compaction_due = False
         self._compaction = threading.Lock()
         self._patches = Patches()
         #: Bumped by every change: the sorted order of a table is cached for one generation.
@@ -181,8 +184,7 @@ class DynamoDbService(Service):
         template = self.context.template
         tables = table_definitions(template.document, template.resolver.parameters)
         self.context.notes.extend(self.ensure_tables(tables, _ttls(template.document, template.resolver)))
-        assert self.journal is not None
-        if self.journal.entries or self.journal.damaged:
+        if self.compaction_due:
             self.compact_in_background()
 
     def stop(self) -> None:
@@ -218,7 +220,8 @@ class DynamoDbService(Service):
     def load(self) -> None:
         """Rebuild the tables from the snapshot and the journal (before anything is served)."""
         with self.lock:
-            snapshot = self.store.read_snapshot()
+            recovered = self.recover(self.store)
+            snapshot = recovered.snapshot
             images: dict[str, TableImage] = {}
             if snapshot is not None:
                 for name, table in snapshot.manifest["tables"].items():
@@ -227,12 +230,10 @@ class DynamoDbService(Service):
                     images[name] = TableImage(table["create"], table.get("ttl"), items)
             self._apply_image(images)
             self.snapshot_items = sum(len(image.items) for image in images.values())
-            self.journal = self.store.read_journal()
+            self.journal = recovered.journal
             for entry in self.journal.entries:
                 self._replay(entry)
-            if self.journal.damaged:
-                self.store.set_aside(self.journal)
-                self.context.notes.append(f"{self.store.directory}: {self.journal.describe_damage()}")
+            self.compaction_due = recovered.compact
             self.generation += 1
             self.indexes.clear()  # replay wrote around the hooks: the orders are rebuilt on first use
             self.recording = True
@@ -276,7 +277,18 @@ class DynamoDbService(Service):
     def compact_in_background(self) -> None:
         """Compact on a thread of its own, unless a compaction is already running."""
         if not self._compaction.locked():
-            threading.Thread(target=self.compact, name="dynamodb-compaction", daemon=True).start()
+            threading.Thread(target=self._compact_reporting, name="dynamodb-compaction", daemon=True).start()
+
+    def _compact_reporting(self) -> None:
+        try:
+            self.compact()
+        except (OSError, SnapshotError) as error:  # the journal still holds everything
+            reason = error.strerror if isinstance(error, OSError) else error
+            print(
+                f"serverless-crud: DynamoDB: no new snapshot ({reason}); the journal keeps every change",
+                file=sys.stderr,
+                flush=True,
+            )
 
     # -- the journal hook ----------------------------------------------------------------------------
     def _after_action(self, handler: Any, action: str, params: dict[str, Any]) -> None:

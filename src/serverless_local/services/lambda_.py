@@ -38,6 +38,7 @@ from serverless_local.invocation import (
     Success,
     Timeout,
 )
+from serverless_local.journal import write_private
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.stack import FUNCTION_TYPE, FunctionSpec, read_functions
 
@@ -67,6 +68,8 @@ class LocalValues:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        if self.values:
+            path.chmod(0o600)  # written 0600; an older version left it wider
         self.notes: list[str] = []
 
     def for_function(self, spec: FunctionSpec) -> dict[str, str]:
@@ -76,8 +79,7 @@ class LocalValues:
             key = f"{spec.logical_id}.{name}"
             if key not in self.values:
                 self.values[key] = secrets.token_hex(32)
-                self.path.write_text(json.dumps(self.values, indent=1))
-                self.path.chmod(0o600)
+                write_private(self.path, json.dumps(self.values, indent=1).encode())
             values[name] = self.values[key]
             self.notes.append(
                 f"{spec.logical_id} {name}: a random local value kept in {self.path} ({reason})"

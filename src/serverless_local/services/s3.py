@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
+from serverless_local.journal import private_directory, write_private
 from serverless_local.services.base import Service, ServiceContext
 
 BUCKET_TYPE = "AWS::S3::Bucket"
@@ -66,17 +66,14 @@ class S3Service(Service):
 
     def attach(self) -> None:
         """Create the buckets, replay the journal, then journal every write from now on."""
-        self.objects.mkdir(parents=True, exist_ok=True)
+        private_directory(self.objects)
         self._replaying = True
         try:
             for bucket in self.names.values():
                 self._ensure_bucket(bucket)
             self._apply_cors()
-            contents = self.store.read_journal()
-            for entry in contents.entries:
+            for entry in self.recover(self.store).journal.entries:
                 self._replay(entry)
-            if contents.damaged:
-                self.context.notes.append(f"S3: {contents.describe_damage()}")
         finally:
             self._replaying = False
         self._install_hooks()
@@ -150,7 +147,7 @@ class S3Service(Service):
         digest = hashlib.sha256(body).hexdigest()
         path = self.objects / digest
         if not path.exists():
-            _write_durably(path, body, sync=self.context.options.sync)
+            write_private(path, body, sync=self.context.options.sync)
         return {"bucket": bucket, "key": key_name, "blob": digest, "metadata": dict(key.metadata)}
 
     def _install_hooks(self) -> None:
@@ -224,16 +221,3 @@ def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
     if "MaxAge" in rule:
         converted["MaxAgeSeconds"] = str(rule["MaxAge"])
     return converted
-
-
-def _write_durably(path: Path, data: bytes, *, sync: bool) -> None:
-    """Write `data` to `path` atomically (a crash leaves no half body)."""
-    import os
-
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("wb") as sink:
-        sink.write(data)
-        sink.flush()
-        if sync:
-            os.fsync(sink.fileno())
-    temporary.replace(path)
