@@ -600,8 +600,8 @@ class Store:
         # used (those set aside now, or at an earlier start before a new snapshot could be written).
         reasons = dict(set_aside)
         for path in sorted(self.directory.glob(f"snapshot-*{DAMAGED}"), reverse=True):
-            number = _snapshot_number(path.with_name(path.name.removesuffix(DAMAGED)))
-            if number is None or number < journal_from:
+            covers = _snapshot_number(path.with_name(path.name.removesuffix(DAMAGED)))
+            if covers is None or covers < journal_from:
                 continue
             try:
                 snapshot, lost = _read_snapshot(path, partial=True)

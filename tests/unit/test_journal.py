@@ -50,7 +50,7 @@ def test_entries_read_back_in_order(tmp_path):
 def test_decode_rejects_what_encode_did_not_write():
     assert decode_line(encode_line(put("a"))) == put("a")
     for bad in (b"zzzzzzzz {}\n", b"\n", b"00000000 []\n", b"ABCDEF01 {}\n"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"checksum|incomplete|object"):
             decode_line(bad)
 
 
@@ -257,7 +257,8 @@ def test_with_no_earlier_state_left_the_readable_lines_of_a_damaged_snapshot_are
     assert recovered.snapshot is not None
     assert recovered.snapshot.read("0000") == [{"Item": 1}, {"Item": 3}]
     assert any(
-        f"the snapshot {newest.name} is damaged" in note and "no earlier state is left" in note
+        f"the snapshot {newest.name} is damaged" in note
+        and "no earlier state is left" in note
         and "line 2" in note
         for note in recovered.notes
     )
