@@ -81,9 +81,13 @@ class EmbeddedAws:
         self._mock: Any = None
         self._patches = Patches()
         self._clients: dict[str, Any] = {}
+        self._session: Any = None
+        self._clients_lock = threading.Lock()
         self._app: Any = None
         #: Services held until ready, by the name their requests are signed with (`states`, ...).
         self._held: dict[str, Gate] = {}
+        #: Makes moto's server application now (background work does, once the server has answered).
+        self.prepare_dispatcher: Callable[[], Any] = lambda: None
 
     def hold(self, signing_name: str, gate: Gate) -> None:
         """Hold every request for `signing_name` (endpoint and in-process clients) on `gate` first."""
@@ -130,21 +134,27 @@ class EmbeddedAws:
             _running.remove(self)
 
     def client(self, service: str) -> Any:
-        """A botocore client of `service` on the in-process mock (for the runtime's own calls)."""
-        if service not in self._clients:
-            import botocore.session
+        """A botocore client of `service` on the in-process mock (for the runtime's own calls).
 
-            self._clients[service] = botocore.session.get_session().create_client(
-                service,
-                region_name=REGION,
-                aws_access_key_id="local",
-                aws_secret_access_key="local",  # noqa: S106 (the mock's dummy credentials)
-            )
-            signing_name = self._clients[service].meta.service_model.signing_name
-            self._clients[service].meta.events.register(
-                "before-call", lambda **_: self.wait_for(signing_name)
-            )
-        return self._clients[service]
+        One botocore session makes them all: its loader reads each data file (endpoints, partitions,
+        the service's model) once, not once per client.
+        """
+        with self._clients_lock:
+            if service not in self._clients:
+                import botocore.session
+
+                if self._session is None:
+                    self._session = botocore.session.get_session()
+                client = self._session.create_client(
+                    service,
+                    region_name=REGION,
+                    aws_access_key_id="local",
+                    aws_secret_access_key="local",  # noqa: S106 (the mock's dummy credentials)
+                )
+                signing_name = client.meta.service_model.signing_name
+                client.meta.events.register("before-call", lambda **_: self.wait_for(signing_name))
+                self._clients[service] = client
+            return self._clients[service]
 
     def replace(self, owner: Any, name: str, value: Any) -> Any:
         """Replace an attribute of one of moto's classes or modules until `stop` (a service answering
@@ -170,9 +180,23 @@ class EmbeddedAws:
     def wsgi_app(self) -> Callable[..., Iterable[bytes]]:
         """The WSGI application of the AWS endpoint: every moto service, as moto's server serves them."""
         if self._app is None:
-            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+            dispatchers: list[Any] = []
+            making = threading.Lock()
 
-            dispatcher = DomainDispatcherApplication(create_backend_app)
+            def dispatcher() -> Any:
+                """moto's server application, made on first use: DynamoDB (every function's requests)
+                never needs it, and its import (Flask) is ~0.2 s of the start otherwise."""
+                with making:
+                    if not dispatchers:
+                        from moto.moto_server.werkzeug_app import (
+                            DomainDispatcherApplication,
+                            create_backend_app,
+                        )
+
+                        dispatchers.append(DomainDispatcherApplication(create_backend_app))
+                    return dispatchers[0]
+
+            self.prepare_dispatcher = dispatcher
 
             def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
                 if str(environ.get("PATH_INFO", "")).startswith(_MOTO_API):
@@ -189,7 +213,7 @@ class EmbeddedAws:
                     return [body]
                 if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_DYNAMODB_TARGET):
                     return _dynamodb(environ, start_response)
-                return dispatcher(environ, start_response)  # type: ignore[no-any-return]
+                return dispatcher()(environ, start_response)  # type: ignore[no-any-return]
 
             self._app = app
         return self._app  # type: ignore[no-any-return]

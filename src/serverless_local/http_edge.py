@@ -95,6 +95,8 @@ class HttpEdge:
         self.limits = limits
         self.access_log = access_log
         self.open_connections = 0
+        #: Called once, after the first response is written (the server's background work waits for it).
+        self.first_answer: Callable[[], None] | None = None
         #: Connections waiting for (the rest of) a request, by when they began to: the first is evicted
         #: when the limit is reached.
         self._waiting: dict[asyncio.StreamWriter, float] = {}
@@ -197,6 +199,9 @@ class HttpEdge:
                     break
                 response = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, request)
                 await self._write(writer, request.method, response, keep_alive)
+                if self.first_answer is not None:
+                    first_answer, self.first_answer = self.first_answer, None
+                    first_answer()
                 if not keep_alive:
                     break
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, OSError, asyncio.CancelledError):

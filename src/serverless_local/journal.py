@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import orjson
+
 CURRENT = "CURRENT"
 MANIFEST = "manifest"
 LEGACY_MANIFEST = "manifest.json"
@@ -132,7 +134,10 @@ def _checksum(text: bytes) -> int | None:
 
 
 def _object(payload: bytes) -> dict[str, Any]:
-    entry = json.loads(payload)
+    try:
+        entry = orjson.loads(payload)  # ~3x the standard library's pace: most of a replay's reading
+    except orjson.JSONDecodeError:
+        entry = json.loads(payload)  # what orjson refuses and json accepts (NaN, integers over 64 bits)
     if not isinstance(entry, dict):
         raise ValueError("the entry is not an object")
     return entry
@@ -199,10 +204,18 @@ def _read_lines(path: Path, data: bytes, *, repair: bool) -> _FileRead:
     """Every line of a file decoded; with `repair`, lines with one flipped bit are repaired."""
     read = _FileRead()
     lines = _split(data)
+    crc32 = zlib.crc32
     number = 0
     while number < len(lines):
         line = lines[number]
         number += 1
+        try:  # the common case first, inline: a whole line whose checksum matches
+            if line[8:9] == b" " and line[-1:] == b"\n" and int(line[:8], 16) == crc32(line[9:-1]):
+                read.entries.append(_object(line[9:-1]))
+                read.kept.append(line)
+                continue
+        except ValueError:
+            pass
         try:
             decoded = decode_lines(line)
         except ValueError as error:

@@ -35,6 +35,8 @@ __all__ = ["INTEGRATION_TIMEOUT_SECONDS", "LocalServer", "ServeOptions", "StartE
 
 LOCK = "LOCK"
 RELOAD_POLL_SECONDS = 0.5
+#: Background work (warm-ups, the start's compaction) begins at the first answer, or this long after start.
+BACKGROUND_AFTER_SECONDS = 1.0
 #: The AWS endpoint's handlers wait on moto's locks only, never on a function: a small pool does.
 AWS_LIMITS = Limits(max_body_bytes=64 * 1024 * 1024, workers=16)
 
@@ -92,12 +94,14 @@ class LocalServer:
             self.aws.start()
         for service in context.started.values():
             service.attach()
-        # Only now: with one GIL, a warm-up running beside the attaches would only slow them down.
-        for warmup in context.warming:
-            warmup.start()
+        self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
+        # Only now, and once the first request is answered: with one GIL, work beside the attaches
+        # or the first answer would only slow them down.
+        self.gateway_edge.first_answer = context.background.begin
+        context.background.later.insert(0, self.aws.prepare_dispatcher)
+        context.background.start(BACKGROUND_AFTER_SECONDS)
         self.notes = context.notes
 
-        self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
         self.aws_edge.start()
         api = context.service(ApiGatewayService)
         assert api.gateway is not None
@@ -112,7 +116,7 @@ class LocalServer:
         `start` returns, and the server answers, before that: requests for a warming service wait.
         """
         assert self.context is not None
-        for warmup in self.context.warming:
+        for warmup in self.context.background.warmups:
             with contextlib.suppress(ServiceUnavailable):
                 warmup.wait()
             if isinstance(warmup.error, TemplateError | StartError):
@@ -177,9 +181,12 @@ class LocalServer:
             f"  {'AWS endpoint':<12} {self.endpoint}  ({served} and every other service moto embeds; "
             "any region, any credentials)",
         ]
+        warming = {w.service: w for w in self.context.background.warmups if not w.ready}
         for service in self.context.started.values():
             report = service.report()
             if report and service.title:
+                if service in warming:
+                    report += f" ({warming[service].doing}; its requests wait until then)"
                 lines.append(f"  {service.title:<12} {report}")
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
@@ -188,9 +195,9 @@ class LocalServer:
         """Answer requests until `stop` (or Ctrl-C / SIGTERM in the main thread); raise a warm-up's error."""
         if self.options.reload:
             threading.Thread(target=self._watch_sources, name="reload", daemon=True).start()
-        if self.context is not None and self.context.warming:  # then say when the warm-ups are done
+        if self.context is not None and self.context.background.warmups:  # say when they are done
             self.wait_ready()
-            for warmup in self.context.warming:
+            for warmup in self.context.background.warmups:
                 print(f"serverless-crud: {warmup.service.title} ready: {warmup.service.report()}", flush=True)
         while not self._stopping.wait(0.2):
             pass
@@ -201,6 +208,7 @@ class LocalServer:
         if self.gateway_edge is not None:
             self.gateway_edge.stop()
         if self.context is not None:
+            self.context.background.stop()
             for service in reversed(list(self.context.started.values())):
                 service.stop()
         if self.aws_edge is not None:

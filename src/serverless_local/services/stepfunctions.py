@@ -197,17 +197,13 @@ class StepFunctionsService(Service):
 
     def stop(self) -> None:
         """Give moto its methods back and close the journal (once the machines' creation has ended)."""
-        if self.warmup is not None:
-            self.warmup.end()
         self._patches.restore()
         self.store.close()
 
     def report(self) -> str:
         """The state machines, and the executions recorded as interrupted at this start."""
         names = ", ".join(spec.name for spec in self.machines.values()) or "no state machines"
-        if self.warmup is not None and not self.warmup.ready:
-            names += f" ({self.warmup.doing}; Step Functions requests wait for them)"
-        elif self.warmup is not None and self.warmup.error is not None:
+        if self.warmup is not None and self.warmup.ready and self.warmup.error is not None:
             names += f" (not created: {self.warmup.error})"
         if self.interrupted:
             names += f"; {self.interrupted} execution(s) interrupted by the last stop recorded as failed"
