@@ -273,7 +273,8 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def measure_lists(pages: int = LIST_PAGES) -> tuple[list[list[str]], dict[str, float]]:
-    """List pages through the gateway against direct Scans, and the server's RSS around `pages` pages."""
+    """List pages through the gateway against direct Scans of the same pages at the AWS endpoint, one
+    after the other, and the server's RSS around `pages` of each."""
     import boto3
 
     with tempfile.TemporaryDirectory() as directory:
@@ -293,18 +294,6 @@ def measure_lists(pages: int = LIST_PAGES) -> tuple[list[list[str]], dict[str, f
                     raise RuntimeError(f"list: {response.status} {body}")
                 return body.get("next_cursor")
 
-            cursor: str | None = None
-            for _ in range(50):  # warm-up, and the server's own caches filled
-                cursor = page(cursor)
-            before = _rss_mb(process.pid)
-            gateway: list[float] = []
-            for _ in range(pages):
-                started = time.perf_counter()
-                cursor = page(cursor)
-                gateway.append(time.perf_counter() - started)
-            after = _rss_mb(process.pid)
-            connection.close()
-
             dynamodb = boto3.client(
                 "dynamodb",
                 endpoint_url=endpoint.group(1),
@@ -313,17 +302,33 @@ def measure_lists(pages: int = LIST_PAGES) -> tuple[list[list[str]], dict[str, f
                 aws_secret_access_key="bench",  # noqa: S106 (the local endpoint takes any)
             )
             start_key: dict[str, Any] | None = None
-            direct: list[float] = []
-            for index in range(50 + min(pages, 500)):
-                started = time.perf_counter()
+
+            def scan() -> None:
+                nonlocal start_key
                 answer = dynamodb.scan(
                     TableName="RecordsTable",
                     Limit=PAGE,
                     **({"ExclusiveStartKey": start_key} if start_key else {}),
                 )
-                if index >= 50:
-                    direct.append(time.perf_counter() - started)
                 start_key = answer.get("LastEvaluatedKey")
+
+            _settled(log)
+            cursor: str | None = None
+            for _ in range(50):  # warm-up, and the server's own caches filled
+                cursor = page(cursor)
+                scan()
+            before = _rss_mb(process.pid)
+            gateway: list[float] = []
+            direct: list[float] = []
+            for _ in range(pages):  # alternating, so both meet the same load
+                started = time.perf_counter()
+                cursor = page(cursor)
+                gateway.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                scan()
+                direct.append(time.perf_counter() - started)
+            after = _rss_mb(process.pid)
+            connection.close()
         finally:
             _stop(process)
     gateway_p50, gateway_p90 = _percentiles(gateway)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import re
 import socket
 import sys
 import threading
@@ -275,7 +276,8 @@ class HttpEdge:
                 if wait <= 0:
                     raise _Refused(REQUEST_TIMEOUT)
             try:
-                chunk = await asyncio.wait_for(reader.read(65536), max(wait, 0))
+                async with asyncio.timeout(max(wait, 0)):
+                    chunk = await reader.read(65536)
             except TimeoutError:
                 if head_until is not None and time.monotonic() >= head_until:
                     raise _Refused(REQUEST_TIMEOUT) from None
@@ -333,7 +335,8 @@ class HttpEdge:
                 if allowed <= 0:
                     raise _Refused(REQUEST_TIMEOUT)
                 try:
-                    data = await asyncio.wait_for(reader.read(65536), min(limits.read_seconds, allowed))
+                    async with asyncio.timeout(min(limits.read_seconds, allowed)):
+                        data = await reader.read(65536)
                 except TimeoutError:
                     raise _Refused(REQUEST_TIMEOUT) from None
                 if not data:
@@ -392,14 +395,29 @@ class HttpEdge:
         await writer.drain()
 
 
+#: A header h11 would send (its own rules, h11/_abnf.py): a token for a name; a value of characters
+#: that are neither NUL nor whitespace, single spaces or tabs between them (no line break).
+_FIELD_NAME = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+_FIELD_VALUE = re.compile(rb"(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
+
+
 def _head_bytes(status: int, headers: list[tuple[str, str]]) -> bytes | None:
-    """The status line and headers, validated as h11 validates them; None if one is invalid."""
-    try:
-        h11.Response(status_code=status, headers=headers)  # validation only
-        lines = [f"HTTP/1.1 {status} {_reason(status)}".encode()]
-        lines += [name.encode("latin-1") + b": " + value.encode("latin-1") for name, value in headers]
-    except (h11.LocalProtocolError, UnicodeEncodeError):
+    """The status line and headers, validated as h11 validates them; None if one is invalid.
+
+    (Checked with h11's patterns directly: building an h11 Response for the check cost as much as
+    the rest of writing the answer.)
+    """
+    if not 100 <= status <= 999:
         return None
+    lines = [f"HTTP/1.1 {status} {_reason(status)}".encode()]
+    for name, value in headers:
+        try:
+            raw_name, raw_value = name.encode("ascii"), value.encode("ascii")  # as h11 encodes them
+        except UnicodeEncodeError:
+            return None
+        if not _FIELD_NAME.fullmatch(raw_name) or not _FIELD_VALUE.fullmatch(raw_value):
+            return None
+        lines.append(raw_name + b": " + raw_value)
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 

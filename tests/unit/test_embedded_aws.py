@@ -227,14 +227,31 @@ def test_scans_and_queries_page_exactly_as_moto_does(table, page, monkeypatch):
         "KeyConditionExpression": "k = :k",
         "ExpressionAttributeValues": {":k": {"S": "p2"}},
     }
-    fast = (every_page(writer.scan, TableName="T"), every_page(writer.query, **query))
+    filtered = {
+        "TableName": "T",
+        "FilterExpression": "n >= :low",
+        "ProjectionExpression": "k, n, m.#b",
+        "ExpressionAttributeNames": {"#b": "b"},
+        "ExpressionAttributeValues": {":low": {"N": "17"}},
+    }
+
+    def reads():
+        return (
+            every_page(writer.scan, TableName="T"),
+            every_page(writer.query, **query),
+            every_page(writer.scan, **filtered),
+        )
+
+    fast = reads()
+    fast_again = reads()  # the projected pages changed nothing of the items the next reads see
     # moto's own Scan and Query, without the read hooks
     for name in ("scan", "query", "all_items"):
         monkeypatch.setattr(Table, name, original(table._patches, Table, name))
-    slow = (every_page(writer.scan, TableName="T"), every_page(writer.query, **query))
+    slow = reads()
 
-    assert fast == slow
+    assert fast == fast_again == slow
     assert sum(len(items) for items, _ in fast[0]) == 60
+    assert sum(len(items) for items, _ in fast[2]) == 43
 
 
 def original(patches, owner, name):

@@ -160,3 +160,25 @@ def test_the_defaults_answer_an_ordinary_request(limits):
     with edge(limits) as served, connect(served) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_response_header_is_refused_exactly_when_h11_would_refuse_it():
+    import h11
+
+    from serverless_local.http_edge import _head_bytes
+
+    characters = [chr(code) for code in range(256)] + ["€", "ŋ"]
+    for character in characters:
+        for value in (character, f"a{character}b", f"{character}x", f"x {character}", ""):
+            for name in ("X", f"X{character}", character):
+                for status in (200, 99, 599, 1000):
+                    try:
+                        h11.Response(status_code=status, headers=[(name, value)])
+                        sendable = True
+                    except (h11.LocalProtocolError, UnicodeEncodeError):
+                        sendable = False
+                    assert (_head_bytes(status, [(name, value)]) is not None) == sendable, (
+                        name,
+                        value,
+                        status,
+                    )

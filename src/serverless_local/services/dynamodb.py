@@ -566,22 +566,26 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
     def scan(
         table: Any, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        index_name = args[1] if len(args) > 1 else kwargs.get("index_name")
-        segments = kwargs.get("segments", (None, None))
-        if index_name or exclusive_start_key is None or segments != (None, None):
-            return original_scan(table, filters, limit, exclusive_start_key, *args, **kwargs)
-        items, keys = ordered(table)
-        try:
-            start_key = tuple(
-                DynamoType(exclusive_start_key[name]).cast_value
-                for name in (table.hash_key_attr, table.range_key_attr)
-                if name
-            )
-            start = bisect.bisect_left(keys, start_key)
-        except (KeyError, TypeError):
-            return original_scan(table, filters, limit, exclusive_start_key, *args, **kwargs)
+        named = scan_signature.bind(table, filters, limit, exclusive_start_key, *args, **kwargs).arguments
+        segments = named.get("segments", (None, None))
+        if named.get("index_name") or exclusive_start_key is None or segments != (None, None):
+            if named.get("index_name") or segments != (None, None):
+                return original_scan(table, filters, limit, exclusive_start_key, *args, **kwargs)
+            items: list[Any] = ordered(table)[0]
+        else:
+            items, keys = ordered(table)
+            try:
+                start_key = tuple(
+                    DynamoType(exclusive_start_key[name]).cast_value
+                    for name in (table.hash_key_attr, table.range_key_attr)
+                    if name
+                )
+            except (KeyError, TypeError):
+                return original_scan(table, filters, limit, exclusive_start_key, *args, **kwargs)
+            items = items[bisect.bisect_left(keys, start_key) :]
+        copies = bool(named.get("projection_expression"))  # moto's projection changes the items it is given
         return _with_items(
-            items[start:], original_scan, table, filters, limit, exclusive_start_key, *args, **kwargs
+            items, original_scan, table, filters, limit, exclusive_start_key, *args, copies=copies, **kwargs
         )
 
     def size(item: Any) -> int:
@@ -598,6 +602,7 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
     original_query = patches.replace(Table, "query", query)
     query_signature = inspect.signature(original_query)
     original_scan = patches.replace(Table, "scan", scan)
+    scan_signature = inspect.signature(original_scan)
     original_size = patches.replace(Item, "size", size)
     _install_result_conversion(patches)
 
