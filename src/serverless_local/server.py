@@ -80,6 +80,12 @@ class LocalServer:
         except OSError as error:
             raise StartError(f"cannot listen on {options.host}:{options.port}: {error.strerror}") from None
         self.aws_edge = self._bind_aws()
+        if not _loopback(options.host):
+            self.notes.append(
+                f"the AWS endpoint {self.aws_edge.url} answers anyone who can reach it, with any "
+                "credentials: they can read and change every table, object and user "
+                "(docs/local-development.md, 'Safe to leave running')"
+            )
 
         self.aws = EmbeddedAws()
         context = ServiceContext(template, self.aws, options, endpoint=self.aws_edge.url)
@@ -100,6 +106,7 @@ class LocalServer:
         self.gateway_edge.first_answer = context.background.begin
         context.background.later.insert(0, self.aws.prepare_dispatcher)
         context.background.start(BACKGROUND_AFTER_SECONDS)
+        context.notes[:0] = self.notes  # the server's own notes (ports, the endpoint's exposure) first
         self.notes = context.notes
 
         self.aws_edge.start()
@@ -186,7 +193,7 @@ class LocalServer:
             report = service.report()
             if report and service.title:
                 if service in warming:
-                    report += f" ({warming[service].doing}; its requests wait until then)"
+                    report += f" ({warming[service].doing}; its requests at the AWS endpoint wait)"
                 lines.append(f"  {service.title:<12} {report}")
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
@@ -230,6 +237,18 @@ class LocalServer:
                 seen = now
                 functions.recycle()
                 print(f"serverless-crud: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is a loopback address (or localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _not_ready(request: Any) -> HttpResponse:

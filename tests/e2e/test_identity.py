@@ -337,6 +337,14 @@ def test_an_expired_token_is_401_with_its_own_message(server: Server) -> None:
     assert (reply.status, reply.json()) == (401, {"message": "The incoming token has expired"})
 
 
+def test_a_token_accepted_before_is_refused_once_it_expires(server: Server) -> None:
+    token = _forged(server, exp=int(time.time()) + 2)
+    assert _refused(server, token).status == 200  # verified, and remembered until it expires
+    time.sleep(2.5)
+    reply = _refused(server, token)
+    assert (reply.status, reply.json()) == (401, {"message": "The incoming token has expired"})
+
+
 def test_the_claims_reach_the_function_as_api_gateway_passes_them(server: Server) -> None:
     token = _forged(
         server, sub="11111111-2222-4333-8444-555555555555", **{"cognito:groups": ["editors", "admin"]}
@@ -424,6 +432,27 @@ def test_users_passwords_and_groups_survive_a_restart(tmp_path: Path) -> None:
         sign_in(again, LOCAL_ADMIN, password.strip())
         created = again.request("POST", "/records", {"email": BOB, "name": "x"}, {"Authorization": token})
         assert created.status == 201  # still an admin
+    finally:
+        again.stop()
+
+
+def test_an_unreadable_signing_key_is_replaced_and_the_tokens_it_signed_are_refused(tmp_path: Path) -> None:
+    first = start_server(tmp_path, signed_in=True)
+    try:
+        old = sign_in(first, LOCAL_ADMIN, admin_password(first))["IdToken"]
+        key_file = state_dir(first) / "cognito-idp" / "signing-key.pem"
+    finally:
+        first.stop()
+    key_file.write_bytes(b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+
+    again = start_server(tmp_path, signed_in=True)
+    try:
+        assert f"the signing key {key_file} could not be read" in again.output()
+        assert key_file.with_name("signing-key.pem.damaged").exists()
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert again.request("GET", "/records", headers={"Authorization": old}).status == 401
+        new = sign_in(again, LOCAL_ADMIN, admin_password(again))["IdToken"]
+        assert again.request("GET", "/records", headers={"Authorization": new}).status == 200
     finally:
         again.stop()
 
