@@ -40,11 +40,14 @@ LIST_RECORDS = 1_000
 LIST_PAGES = 1_000
 PAGE = 25
 LIST_TARGET_MS = 10.0
+#: Pages of each kind whose CPU is counted (apart from the timed ones: their CPU would mix).
+CPU_PAGES = 200
 #: A page through the gateway against a direct Scan of the same page at the AWS endpoint.
 LIST_RATIO_TARGET = 1.2
 #: Against the bare moto floor: the first answer with 10,000 records, and signed-in GETs.
 STARTUP_FLOOR_RATIO = 2.5
 SIGNED_IN_CLIENTS = (1, 16, 64)
+SIGNED_IN_ROUNDS = 4
 SIGNED_IN_P99_MS = 50.0
 #: Throughput with 64 clients against 16: no drop beyond the noise of a shared machine.
 THROUGHPUT_KEPT = 0.95
@@ -119,8 +122,11 @@ def _load(
     requests: int,
     make: Callable[[int, int], tuple[str, str, bytes]],
     extra: dict[str, str] | None = None,
-) -> dict[str, float]:
-    """`clients` threads, each on its own connection, `requests` each; throughput and latency."""
+    *,
+    raw: bool = False,
+) -> dict[str, Any]:
+    """`clients` threads, each on its own connection, `requests` each; throughput and latency (with
+    `raw`, the latencies and the elapsed time too, for `_merged`)."""
     latencies: list[float] = []
     lock = threading.Lock()
     barrier = threading.Barrier(clients + 1)
@@ -151,7 +157,19 @@ def _load(
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    latencies.sort()
+    if raw:
+        return {"latencies": latencies, "elapsed": elapsed}
+    return _summary(latencies, elapsed)
+
+
+def _merged(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """The summary of several `_load(..., raw=True)` runs taken together."""
+    latencies = [latency for run in runs for latency in run["latencies"]]
+    return _summary(latencies, sum(run["elapsed"] for run in runs))
+
+
+def _summary(latencies: list[float], elapsed: float) -> dict[str, float]:
+    latencies = sorted(latencies)
     return {
         "requests": len(latencies),
         "rps": len(latencies) / elapsed,
@@ -239,12 +257,22 @@ def measure_signed_in(requests: int = 400) -> tuple[list[list[str]], dict[int, d
             record = json.loads(connection.getresponse().read())
             connection.close()
             get_path = f"/records/bench%40example.com/{record['id']}"
+            samples: dict[int, list[dict[str, Any]]] = {}
             for clients in SIGNED_IN_CLIENTS:
-                per_client = max(20, requests // clients * 2) if clients > 1 else requests
                 _load(port, clients, 10, lambda _c, _i: ("GET", get_path, b""), auth)  # warm-up
-                results[clients] = _load(
-                    port, clients, per_client, lambda _c, _i: ("GET", get_path, b""), auth
-                )
+            # Rounds in alternating order, so each number of clients meets the same load on average.
+            for round_number in range(SIGNED_IN_ROUNDS):
+                order = SIGNED_IN_CLIENTS if round_number % 2 == 0 else SIGNED_IN_CLIENTS[::-1]
+                for clients in order:
+                    per_client = max(10, requests // clients * 2 // SIGNED_IN_ROUNDS)
+                    if clients == 1:
+                        per_client = requests // SIGNED_IN_ROUNDS
+                    samples.setdefault(clients, []).append(
+                        _load(
+                            port, clients, per_client, lambda _c, _i: ("GET", get_path, b""), auth, raw=True
+                        )
+                    )
+            results = {clients: _merged(runs) for clients, runs in samples.items()}
         finally:
             _stop(process)
     rows = [
@@ -328,6 +356,10 @@ def measure_lists(pages: int = LIST_PAGES) -> tuple[list[list[str]], dict[str, f
                 scan()
                 direct.append(time.perf_counter() - started)
             after = _rss_mb(process.pid)
+            cpu = {
+                "gateway": _cpu_per_call(process.pid, lambda: page(cursor), CPU_PAGES),
+                "direct": _cpu_per_call(process.pid, scan, CPU_PAGES),
+            }
             connection.close()
         finally:
             _stop(process)
@@ -346,8 +378,42 @@ def measure_lists(pages: int = LIST_PAGES) -> tuple[list[list[str]], dict[str, f
             f"{gateway_p90 / direct_p90:.2f}x",
         ],
     ]
-    figures = {"before_mb": before, "after_mb": after, "gateway_p50": gateway_p50, "direct_p50": direct_p50}
+    figures: dict[str, Any] = {
+        "before_mb": before,
+        "after_mb": after,
+        "gateway_p50": gateway_p50,
+        "direct_p50": direct_p50,
+        "cpu": cpu,
+    }
     return rows, figures
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"\nPPid:\t{pid}\n" in status.read_text():
+                found.append(int(status.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def _cpu_per_call(server: int, call: Callable[[], Any], calls: int) -> dict[str, float]:
+    """Milliseconds of CPU a call costs the server, its execution environments and this client."""
+    workers = _children(server)
+    before = (_cpu_seconds(server), sum(_cpu_seconds(w) for w in workers), time.process_time())
+    for _ in range(calls):
+        call()
+    after = (_cpu_seconds(server), sum(_cpu_seconds(w) for w in workers), time.process_time())
+    names = ("server", "functions", "client")
+    return {name: (b - a) * 1000 / calls for name, a, b in zip(names, before, after, strict=True)}
 
 
 def _table() -> dict[str, Any]:
@@ -523,7 +589,14 @@ def _tables(quick: bool) -> list[tuple[str, list[str], list[list[str]], list[str
             f"List pages of {PAGE} from {LIST_RECORDS:,} records: the gateway against a direct Scan (ms)",
             ["request", "p50 ms", "p90 ms"],
             list_rows,
-            ["the gateway's page: HTTP, the event, the function's own Scan at the same endpoint, its answer"],
+            [
+                "the gateway's page: HTTP, the event, the function's own Scan at the same endpoint, "
+                "its answer",
+                "CPU ms a page, server / functions / client: gateway "
+                + " / ".join(f"{lists['cpu']['gateway'][k]:.2f}" for k in ("server", "functions", "client"))
+                + ", direct Scan "
+                + " / ".join(f"{lists['cpu']['direct'][k]:.2f}" for k in ("server", "functions", "client")),
+            ],
             [
                 (f"list page p50 / {LIST_TARGET_MS:.0f} ms", lists["gateway_p50"] / LIST_TARGET_MS, 1.0),
                 (
