@@ -184,6 +184,8 @@ class EmbeddedAws:
             dispatchers: list[Any] = []
             making = threading.Lock()
 
+            from serverless_local.aws_errors import not_emulated
+
             def dispatcher() -> Any:
                 """moto's server application, made on first use: DynamoDB (every function's requests)
                 never needs it, and its import (Flask) is ~0.2 s of the start otherwise."""
@@ -194,10 +196,12 @@ class EmbeddedAws:
                             create_backend_app,
                         )
 
-                        dispatchers.append(DomainDispatcherApplication(create_backend_app))
+                        application = DomainDispatcherApplication(create_backend_app)
+                        dispatchers.append(not_emulated(application, _signing_name))
                     return dispatchers[0]
 
             self.prepare_dispatcher = dispatcher
+            dynamodb = not_emulated(_dynamodb, _signing_name)
 
             def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
                 if str(environ.get("PATH_INFO", "")).startswith(_MOTO_API):
@@ -213,7 +217,7 @@ class EmbeddedAws:
                     )
                     return [body]
                 if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_DYNAMODB_TARGET):
-                    return _dynamodb(environ, start_response)
+                    return dynamodb(environ, start_response)
                 return dispatcher()(environ, start_response)  # type: ignore[no-any-return]
 
             self._app = app
