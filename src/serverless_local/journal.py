@@ -370,6 +370,20 @@ def _read_snapshot(path: Path, *, partial: bool = False) -> tuple[Snapshot, list
     return Snapshot(path, manifest, data), damage
 
 
+def _unverified(path: Path) -> str | None:
+    """What is wrong with a snapshot's files (None: its manifest reads, and each data file has the
+    size and CRC-32 the manifest gives)."""
+    try:
+        files = decode_line((path / MANIFEST).read_bytes())["files"]
+        for name, expected in files.items():
+            raw = (path / "data" / f"{name}.log").read_bytes()
+            if len(raw) != expected["bytes"] or zlib.crc32(raw) != expected["crc32"]:
+                return f"data/{name}.log is not what was written"
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return _reason(error)
+    return None
+
+
 def _read_legacy_snapshot(path: Path) -> Snapshot:
     """A snapshot of the format before checksums (nothing to verify it against but its syntax)."""
     try:
@@ -662,11 +676,10 @@ class Store:
         if self.sync:
             _fsync_directory(target / "data")
             _fsync_directory(target)
-        try:
-            _read_snapshot(target)
-        except SnapshotError as error:
+        problem = _unverified(target)
+        if problem is not None:
             shutil.rmtree(target, ignore_errors=True)
-            raise SnapshotError(f"the snapshot {name} did not read back as written: {error}") from None
+            raise SnapshotError(f"the snapshot {name} did not read back as written: {problem}")
         previous = self.loaded if self.loaded is not None and self.loaded.is_dir() else None
         journal_from = _snapshot_number(previous) or 1 if previous is not None else self.journal_from
         current = {

@@ -338,3 +338,62 @@ def test_reading_the_journal_alone_changes_nothing(tmp_path):
 
     assert keys(contents.entries) == ["a", "b"]
     assert Path(store.journal_path).read_bytes() == damaged
+
+
+def test_after_falling_back_to_the_journal_a_restart_loads_the_journal_again_quietly(tmp_path):
+    store = Store(tmp_path)
+    store.append([put("a"), put("b")])
+    only = snapshot_of(store, {"Item": "a"}, {"Item": "b"})
+    store.append([put("c")])
+    store.close()
+    data = only / "data" / "0000.log"
+    data.write_bytes(flip(data.read_bytes(), 15, 0xFF))
+    assert Store(tmp_path).recover().notes  # set aside, reported
+
+    again = Store(tmp_path).recover()  # no compaction in between: the journal is still the state
+
+    assert again.snapshot is None
+    assert keys(again.journal.entries) == ["a", "b", "c"]
+    assert again.notes == []
+
+
+def test_each_compaction_after_a_fallback_keeps_what_the_next_fallback_needs(tmp_path):
+    store = Store(tmp_path)
+    store.append([put("a")])
+    snapshot_of(store, {"Item": "a"})
+    store.append([put("b")])
+    newest = snapshot_of(store, {"Item": "a"}, {"Item": "b"})
+    store.close()
+    (newest / "manifest").write_bytes(b"garbage\n")
+    recovering = Store(tmp_path)
+    assert recovering.recover().snapshot is not None  # the previous one
+    recovering.append([put("c")])
+    latest = snapshot_of(recovering, {"Item": "a"}, {"Item": "b"}, {"Item": "c"})
+    recovering.append([put("d")])
+    recovering.close()
+    (latest / "manifest").write_bytes(b"garbage\n")
+
+    recovered = Store(tmp_path).recover()
+
+    assert recovered.snapshot is not None
+    assert recovered.snapshot.read("0000") == [{"Item": "a"}]
+    assert keys(recovered.journal.entries) == ["b", "c", "d"]
+    assert "nothing is lost" in recovered.notes[0]
+
+
+def test_a_snapshot_that_does_not_read_back_is_never_made_current(tmp_path, monkeypatch):
+    from serverless_local import journal
+
+    store = Store(tmp_path)
+    store.append([put("a")])
+    first = snapshot_of(store, {"Item": "a"})
+    store.append([put("b")])
+    monkeypatch.setattr(journal, "_unverified", lambda path: "data/0000.log is not what was written")
+
+    with pytest.raises(journal.SnapshotError, match="did not read back as written"):
+        snapshot_of(store, {"Item": "a"}, {"Item": "b"})
+    store.close()
+
+    assert sorted(p.name for p in tmp_path.glob("snapshot-*")) == [first.name]
+    assert decode_line((tmp_path / "CURRENT").read_bytes())["snapshot"] == first.name
+    assert keys(Store(tmp_path).recover().journal.entries) == ["b"]
