@@ -16,7 +16,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TF_SCHEMA := build/terraform/aws-provider-schema.json
 TF_MODULE := deploy/terraform
 
-.PHONY: lock-aws-tools help install chromium tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package deploy build-RecordsFunction terraform-fmt
+.PHONY: lock-aws-tools help install chromium tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package deploy terraform-fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -113,7 +113,7 @@ screenshots: install ## Re-take docs/screenshots/*.png: every page, desktop and 
 bench: install ## Benchmarks: ratios against baselines measured in the same run
 	$(BIN)/python -m bench
 
-schemas: install ## Regenerate src/serverless_crud/models/schemas.json from the record model
+schemas: install ## Regenerate what the record model and the routes make: schemas.json, openapi/apigateway.json, template.yaml's DefinitionBody, docs/record-fields.md
 	$(BIN)/python scripts/generate_schemas.py
 
 lock: ## Re-resolve requirements/dev.in into requirements/lock.txt
