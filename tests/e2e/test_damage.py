@@ -130,9 +130,10 @@ def two_snapshots(tmp_path: Path) -> Path:
         server = start_server(tmp_path)
         for number in range(first, first + 10):
             create(server, f"r{number:02d}")
-        server.stop()  # the next start compacts the journal into a snapshot
-    last = start_server(tmp_path)  # ...and keeps the one before it, with the journal after it
-    last.stop()  # a clean stop waits for the compaction
+        server.stop()
+        # The next start has the journal compacted into a snapshot (if its background has not got to
+        # it, its clean stop does); the second keeps the one before it, with the journal after it.
+        start_server(tmp_path).stop()
     namespace = tmp_path / "state" / "dynamodb"
     snapshots = sorted(namespace.glob("snapshot-??????"))
     assert len(snapshots) == 2

@@ -189,7 +189,11 @@ class DynamoDbService(Service):
             self.context.background.later.append(self._compact_reporting)
 
     def stop(self) -> None:
-        """Give moto its methods back and close the journal."""
+        """Write the snapshot the start left due, if the background never got to it (a server stopped
+        within its first seconds would otherwise never compact); give moto its methods back; close the
+        journal."""
+        if self.compaction_due and self.recording:
+            self._compact_reporting()
         with self._compaction:
             self._patches.restore()
             self.store.close()
@@ -269,6 +273,7 @@ class DynamoDbService(Service):
             with self.lock:
                 images = self.images()
                 covers = self.store.rotate()
+                self.compaction_due = False
             manifest: dict[str, Any] = {"format": "DYNAMODB_JSON", "tables": {}}
             data: dict[str, Any] = {}
             for number, (name, image) in enumerate(sorted(images.items())):
