@@ -126,15 +126,16 @@ class AsyncInvocations:
         self._enqueue(queued)
         return queued.id
 
-    def restore(self) -> int:
-        """Queue again what the journal holds that was not done; how many."""
+    def restore(self) -> tuple[int, list[str]]:
+        """Queue again what the journal holds that was not done; how many, and what was repaired or
+        set aside (in sentences)."""
         pending: dict[str, QueuedEvent] = {}
-        snapshot = self.store.read_snapshot()
+        recovered = self.store.recover()
+        snapshot = recovered.snapshot
         if snapshot is not None:
             for entry in snapshot.read("pending"):
                 pending[entry["id"]] = _event(entry)
-        contents = self.store.read_journal()
-        for entry in contents.entries:
+        for entry in recovered.journal.entries:
             if entry["op"] == "queued":
                 pending[entry["id"]] = _event(entry)
             elif entry["op"] == "retry" and entry["id"] in pending:
@@ -142,13 +143,11 @@ class AsyncInvocations:
                 pending[entry["id"]].due = float(entry["due"])
             elif entry["op"] == "done":
                 pending.pop(entry["id"], None)
-        if contents.damaged:
-            self.store.set_aside(contents)
         for queued in pending.values():
             self._enqueue(queued)
-        if contents.entries:
+        if recovered.compact:
             self.compact()
-        return len(pending)
+        return len(pending), recovered.notes
 
     def pending(self) -> int:
         """Events accepted and not yet done."""

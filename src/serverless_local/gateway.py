@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import functools
 import json
 import re
 import time
@@ -105,17 +106,19 @@ def _specificity(path: str) -> tuple[int, ...]:
     return tuple(2 if s.endswith("+}") else 1 if s.startswith("{") else 0 for s in path.strip("/").split("/"))
 
 
+@functools.cache
 def _resource_id(api: str, path: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"{api}{path}").hex[:6]
 
 
+@functools.cache
 def api_id(api: str) -> str:
     """A stable, API Gateway-shaped id for an API's logical id."""
     return uuid.uuid5(uuid.NAMESPACE_URL, api).hex[:10]
 
 
 class RoutingTable(Protocol):
-    """The APIs and routes a gateway serves (a LocalStack, the API Gateway service)."""
+    """The APIs and routes a gateway serves (the API Gateway service; a test's reading of a template)."""
 
     apis: dict[str, ApiSpec]
     routes: list[Route]

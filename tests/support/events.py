@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from serverless_local.gateway import Gateway
 from serverless_local.http import HttpRequest
 from serverless_local.lambda_worker import LambdaContext as RuntimeContext
-from serverless_local.stack import LocalStack, read_stack
+from tests.support.stack import LocalStack, read_stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 FUNCTION = "RecordsFunction"

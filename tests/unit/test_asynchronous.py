@@ -96,6 +96,6 @@ def test_accepted_events_are_queued_again_after_a_restart(tmp_path):
 
     ran: list[Any] = []
     again = queue(tmp_path, lambda f, e: ran.append(e) or Success(None), InvokeConfig(), Targets())
-    assert again.restore() == 1
+    assert again.restore() == (1, [])
     assert until(lambda: ran == [{"n": 2}])
     again.stop()

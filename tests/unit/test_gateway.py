@@ -10,7 +10,8 @@ import pytest
 from serverless_local.gateway import Gateway, proxy_response
 from serverless_local.http import HttpRequest
 from serverless_local.invocation import Success
-from serverless_local.stack import ApiSpec, LocalStack, Route
+from serverless_local.stack import ApiSpec, Route
+from tests.support.stack import LocalStack
 
 
 def echo(function, event, deadline):

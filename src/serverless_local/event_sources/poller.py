@@ -55,19 +55,18 @@ class Positions:
         self.made: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
-    def load(self) -> None:
-        """Read the snapshot and the journal."""
-        snapshot = self.store.read_snapshot()
+    def load(self) -> list[str]:
+        """Read the snapshot and the journal; what was repaired or set aside, in sentences."""
+        recovered = self.store.recover()
+        snapshot = recovered.snapshot
         if snapshot is not None:
             self.next = dict(snapshot.manifest.get("next") or {})
             self.made = dict(snapshot.manifest.get("made") or {})
-        contents = self.store.read_journal()
-        for entry in contents.entries:
+        for entry in recovered.journal.entries:
             self._apply(entry)
-        if contents.damaged:
-            self.store.set_aside(contents)
-        if contents.entries:
+        if recovered.compact:
             self.compact()
+        return recovered.notes
 
     def _apply(self, entry: dict[str, Any]) -> None:
         if entry["op"] == "position":

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from serverless_local import s3_notifications
-from serverless_local.embedded_aws import ACCOUNT_ID
 from serverless_local.event_sources.base import EventSource, EventTarget
 from serverless_local.stack import Event
 from serverless_local.template import TemplateError
@@ -27,13 +26,14 @@ class S3Events(EventSource):
         declared = self.required(event, "Events")
         events = [str(e) for e in (declared if isinstance(declared, list) else [declared])]
         rules = s3_notifications.key_rules(self.resolve(event, event.properties.get("Filter"), "Filter"))
-        from moto.s3.exceptions import MissingBucket
-        from moto.s3.models import s3_backends
-
-        try:
-            s3_notifications.add_function(s3_backends[ACCOUNT_ID]["aws"], bucket, target.arn, events, rules)
-        except MissingBucket:
+        on_bucket = self.context.on_bucket
+        if on_bucket is None:
+            raise TemplateError(f"{event.owner}.Events.{event.event_id}: S3 is not running")
+        try:  # once the buckets are restored (in the background)
+            on_bucket(
+                bucket,
+                lambda backend: s3_notifications.add_function(backend, bucket, target.arn, events, rules),
+            )
+        except LookupError:
             raise TemplateError(f"{event.owner}.Events.{event.event_id}: no bucket {bucket}") from None
-        except Exception as error:  # moto's own validation of the event names
-            raise TemplateError(f"{event.owner}.Events.{event.event_id}: S3 refuses it: {error}") from None
         self.connected(f"{target.logical_id} <- S3 {bucket} ({', '.join(events)})")

@@ -157,12 +157,8 @@ class EventsService(Service):
                 self.backend.create_event_bus(name)
             elif resource.type == SCHEDULE_GROUP_TYPE and name not in self.scheduler.schedule_groups:
                 self.scheduler.create_schedule_group(name, [])
-        contents = self.store.read_journal()
-        for entry in contents.entries:
+        for entry in self.recover(self.store).journal.entries:
             self._replay(entry)
-        if contents.damaged:
-            self.store.set_aside(contents)
-            self.context.notes.append(f"EventBridge: {contents.describe_damage()}")
 
     def connect(self) -> None:
         """Make the rules (with their targets) and the schedules; start the scheduler."""
