@@ -95,8 +95,9 @@ def kinesis(server: LocalServer) -> Any:
 def test_a_service_registered_from_a_test_runs_its_resources_reports_and_persists(tmp_path):
     server = serve(tmp_path)
     try:
-        assert "  Kinesis      jobs" in server.banner()
-        assert "Kinesis" in server.banner().splitlines()[1]  # served at the one endpoint
+        lines = server.banner().splitlines()
+        assert "  Kinesis      jobs" in lines[2:]  # below the endpoint's line: one of the services it serves
+        assert "(the services below and every other one moto embeds" in lines[1]
         assert "AWS::Kinesis::Stream" not in server.banner()  # not listed as not emulated
         with urllib.request.urlopen(server.url + "/echo/env", timeout=30) as response:
             environment = json.loads(response.read())["environment"]
