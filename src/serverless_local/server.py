@@ -26,7 +26,7 @@ from serverless_local.http import HttpRequest, HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
 from serverless_local.journal import DIRECTORY_MODE, private_opener, write_private
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, SERVER_FILE, ServeOptions
-from serverless_local.services import SERVICES, Service, ServiceContext
+from serverless_local.services.registry import SERVICES, Service, ServiceContext
 from serverless_local.stack import LocalTemplate
 from serverless_local.template import TemplateError
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from serverless_local import request_validation
 from serverless_local.code_cache import archive_directory, inline_code_directory
-from serverless_local.request_validation import RequestCheck
+from serverless_local.services.apigateway import request_validation
+from serverless_local.services.apigateway.request_validation import RequestCheck
 from serverless_local.template import (
     DYNAMIC_REFERENCE,
     Resolver,

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 
 from serverless_local.options import ServeOptions
 from serverless_local.server import LocalServer
-from serverless_local.services import SERVICES
 from serverless_local.services.base import Service
-from serverless_local.services.lambda_ import LambdaService
+from serverless_local.services.lambda_.service import LambdaService
+from serverless_local.services.registry import SERVICES
 from tests.e2e.conftest import aws_client
 
 FUNCTIONS = Path(__file__).resolve().parent / "functions"

@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from serverless_local.asynchronous import AsyncInvocations, InvokeConfig
-from serverless_local.invocation import FunctionError, Success
 from serverless_local.journal import Store
+from serverless_local.services.lambda_.asynchronous import AsyncInvocations, InvokeConfig
+from serverless_local.services.lambda_.invocation import FunctionError, Success
 from serverless_local.targets import Delivery, Targets
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:Fn"

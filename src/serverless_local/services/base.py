@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
-from serverless_local.function_logs import LogWriter
 from serverless_local.journal import Recovered, Store
 from serverless_local.options import ServeOptions
+from serverless_local.services.lambda_.function_logs import LogWriter
 from serverless_local.stack import Event, LocalTemplate, Resource
 from serverless_local.targets import Targets
 

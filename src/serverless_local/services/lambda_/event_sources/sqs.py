@@ -19,10 +19,10 @@ import time
 from typing import Any, ClassVar
 
 from serverless_local.embedded_aws import REGION
-from serverless_local.event_sources.base import EventSource, EventTarget
-from serverless_local.event_sources.filters import matcher
-from serverless_local.event_sources.poller import Poller, PollerContext, stable_uuid
-from serverless_local.invocation import Success
+from serverless_local.services.lambda_.event_sources.base import EventSource, EventTarget
+from serverless_local.services.lambda_.event_sources.filters import matcher
+from serverless_local.services.lambda_.event_sources.poller import Poller, PollerContext, stable_uuid
+from serverless_local.services.lambda_.invocation import Success
 from serverless_local.stack import Event
 
 #: What SAM's SQS event passes on to CreateEventSourceMapping.

@@ -4,14 +4,14 @@ and `ScheduleV2` (an EventBridge Scheduler schedule), on functions and state mac
 Each becomes what SAM's transform makes: a rule on its bus (`Pattern`, or `Schedule`) whose target is
 the function or state machine, with the event's `Input`, `InputPath` or `InputTransformer`, its
 `DeadLetterConfig` and `State`; or a schedule whose target is it, with its `Input`, time zone, dates
-and dead-letter queue. The EventBridge service (services/events.py) matches, fires and delivers them.
+and dead-letter queue. The EventBridge service (services/events/) matches, fires and delivers them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from serverless_local.event_sources.base import EventSource, EventTarget
+from serverless_local.services.lambda_.event_sources.base import EventSource, EventTarget
 from serverless_local.stack import Event
 from serverless_local.template import TemplateError
 

@@ -5,7 +5,7 @@ The template's `AWS::Events::EventBus`, `AWS::Events::Rule` (an `EventPattern` o
 `!Ref`/`!GetAtt` resolve before anything runs. moto matches `PutEvents` entries against the rules'
 patterns; what a matching rule's targets receive is decided here, as EventBridge decides it:
 the event (with `account`, and `time` as text), or the target's `Input`, `InputPath` or
-`InputTransformer` (eventbridge_input), handed to the target's ARN (`targets.Targets`): a function
+`InputTransformer` (`input`), handed to the target's ARN (`targets.Targets`): a function
 (asynchronously), a state machine (an execution), a topic, a queue (with `SqsParameters`), another bus,
 a log group. A delivery that fails goes to the target's `DeadLetterConfig` queue, with EventBridge's
 error attributes. Disabled rules match nothing, and a scheduled rule matches no event.
@@ -25,10 +25,10 @@ import time
 import uuid
 from typing import Any, ClassVar
 
-from serverless_local import schedule_expressions
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
-from serverless_local.eventbridge_input import scheduled_event, target_input
 from serverless_local.services.base import Service, ServiceContext
+from serverless_local.services.events import schedule_expressions
+from serverless_local.services.events.input import scheduled_event, target_input
 from serverless_local.targets import Delivery, TargetError
 from serverless_local.template import TemplateError, Unresolvable
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, EmbeddedAws
-from serverless_local.invocation import Result
 from serverless_local.journal import Store
+from serverless_local.services.lambda_.invocation import Result
 from serverless_local.targets import Targets
 
 

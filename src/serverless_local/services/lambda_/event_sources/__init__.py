@@ -6,13 +6,23 @@ events come from a queue or a stream adds its poller to `POLLERS`, by the servic
 
 from __future__ import annotations
 
-from serverless_local.event_sources.base import EventSource, EventTarget, Runtime
-from serverless_local.event_sources.dynamodb_streams import DynamoDbEvents, StreamPoller
-from serverless_local.event_sources.eventbridge import RuleEvents, ScheduleEvents, ScheduleV2Events
-from serverless_local.event_sources.poller import Functions, Mappings, PollerContext, PollerType, Positions
-from serverless_local.event_sources.s3 import S3Events
-from serverless_local.event_sources.sns import SnsEvents
-from serverless_local.event_sources.sqs import SqsEvents, SqsPoller
+from serverless_local.services.lambda_.event_sources.base import EventSource, EventTarget, Runtime
+from serverless_local.services.lambda_.event_sources.dynamodb_streams import DynamoDbEvents, StreamPoller
+from serverless_local.services.lambda_.event_sources.eventbridge import (
+    RuleEvents,
+    ScheduleEvents,
+    ScheduleV2Events,
+)
+from serverless_local.services.lambda_.event_sources.poller import (
+    Functions,
+    Mappings,
+    PollerContext,
+    PollerType,
+    Positions,
+)
+from serverless_local.services.lambda_.event_sources.s3 import S3Events
+from serverless_local.services.lambda_.event_sources.sns import SnsEvents
+from serverless_local.services.lambda_.event_sources.sqs import SqsEvents, SqsPoller
 
 EVENT_SOURCES: tuple[type[EventSource], ...] = (
     SqsEvents,

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from serverless_local.invocation import FunctionError, PayloadTooLarge, Result, Success
 from serverless_local.journal import Store
+from serverless_local.services.lambda_.invocation import FunctionError, PayloadTooLarge, Result, Success
 from serverless_local.targets import Delivery, TargetError, Targets
 
 #: Lambda's defaults for asynchronous invocation.

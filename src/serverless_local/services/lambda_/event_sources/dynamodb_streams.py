@@ -26,10 +26,10 @@ import uuid
 from typing import Any, ClassVar
 
 from serverless_local.embedded_aws import REGION
-from serverless_local.event_sources.base import EventSource, EventTarget
-from serverless_local.event_sources.filters import Matcher, matcher
-from serverless_local.event_sources.poller import Poller, PollerContext, stable_uuid
-from serverless_local.invocation import FunctionError, Result, Success
+from serverless_local.services.lambda_.event_sources.base import EventSource, EventTarget
+from serverless_local.services.lambda_.event_sources.filters import Matcher, matcher
+from serverless_local.services.lambda_.event_sources.poller import Poller, PollerContext, stable_uuid
+from serverless_local.services.lambda_.invocation import FunctionError, Result, Success
 from serverless_local.stack import Event
 from serverless_local.targets import Delivery, TargetError
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from serverless_local import request_validation
 from serverless_local.http import (
     BAD_REQUEST,
     FAILED,
@@ -34,8 +33,9 @@ from serverless_local.http import (
     HttpRequest,
     HttpResponse,
 )
-from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS
+from serverless_local.services.apigateway import request_validation
+from serverless_local.services.lambda_.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.stack import HTTP_METHODS, ApiSpec, Route, group_name, path_pattern
 
 #: API Gateway's payload limit (Lambda's own 6 MB limits are the Lambda service's).

@@ -15,9 +15,16 @@ import re
 import time
 from typing import Any
 
-from serverless_local.gateway import ACCOUNT_ID, AUTHORIZER_FAILED, DENIED, NOT_ALLOWED, UNAUTHORIZED, api_id
 from serverless_local.http import GatewayError, HttpRequest
-from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
+from serverless_local.services.apigateway.gateway import (
+    ACCOUNT_ID,
+    AUTHORIZER_FAILED,
+    DENIED,
+    NOT_ALLOWED,
+    UNAUTHORIZED,
+    api_id,
+)
+from serverless_local.services.lambda_.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.stack import ApiSpec
 from serverless_local.template import Resolver, TemplateError
 

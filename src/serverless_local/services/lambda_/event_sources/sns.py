@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from serverless_local.event_sources.base import EventSource, EventTarget
-from serverless_local.event_sources.poller import stable_uuid
+from serverless_local.services.lambda_.event_sources.base import EventSource, EventTarget
+from serverless_local.services.lambda_.event_sources.poller import stable_uuid
 from serverless_local.stack import Event
 from serverless_local.template import TemplateError
 

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
-from serverless_local import s3_notifications
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
 from serverless_local.journal import private_directory, write_private
 from serverless_local.services.base import Service, ServiceContext
+from serverless_local.services.s3 import notifications as s3_notifications
 
 BUCKET_TYPE = "AWS::S3::Bucket"
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from serverless_local import jwt_tokens
-from serverless_local.gateway import api_id
 from serverless_local.http import GatewayError, HttpRequest
-from serverless_local.http_api import FAILED, FORBIDDEN, UNAUTHORIZED, HttpApiSpec, HttpRoute
-from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
-from serverless_local.lambda_authorizer import verdict
+from serverless_local.services.apigateway.gateway import api_id
+from serverless_local.services.apigateway.lambda_authorizer import verdict
+from serverless_local.services.http_api.gateway import FAILED, FORBIDDEN, UNAUTHORIZED, HttpApiSpec, HttpRoute
+from serverless_local.services.lambda_.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.template import Resolver, TemplateError
 
 AUTHORIZER_TIMEOUT_SECONDS = 10.0

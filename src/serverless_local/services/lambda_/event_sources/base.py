@@ -19,8 +19,8 @@ from serverless_local.stack import Event
 from serverless_local.template import TemplateError
 
 if TYPE_CHECKING:
-    from serverless_local.event_sources.poller import Functions, Mappings
     from serverless_local.services.base import ServiceContext
+    from serverless_local.services.lambda_.event_sources.poller import Functions, Mappings
 
 
 @dataclass(frozen=True)

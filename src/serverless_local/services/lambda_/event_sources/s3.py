@@ -2,15 +2,15 @@
 
 A SAM `S3` event adds the function to its bucket's notification configuration (its `Events` and
 `Filter.S3Key.Rules` prefix and suffix), as SAM's transform does; S3 then invokes it asynchronously
-with its event record for each matching change (s3_notifications).
+with its event record for each matching change (services/s3/notifications.py).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from serverless_local import s3_notifications
-from serverless_local.event_sources.base import EventSource, EventTarget
+from serverless_local.services.lambda_.event_sources.base import EventSource, EventTarget
+from serverless_local.services.s3 import notifications as s3_notifications
 from serverless_local.stack import Event
 from serverless_local.template import TemplateError
 

@@ -1,6 +1,6 @@
 """Lambda: each function in execution environments of its own, `invoke(function, event, deadline)`.
 
-An instance is a worker process (`serverless_local.lambda_worker`) with the function's own
+An instance is a worker process (`serverless_local.services.lambda_.worker`) with the function's own
 environment and modules: its variables never leak into another function's, and two functions may
 both have a module named `app`. Its SDK clients reach the local AWS through AWS_ENDPOINT_URL, so
 every write passes the services' journal hooks in this process. A function has up to
@@ -29,11 +29,14 @@ import uuid
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from serverless_local import function_code, lambda_worker
-from serverless_local.asynchronous import AsyncInvocations, InvokeConfig
 from serverless_local.coverage import wrapped
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION
-from serverless_local.event_sources import (
+from serverless_local.journal import write_private
+from serverless_local.services.base import Service, ServiceContext
+from serverless_local.services.lambda_ import code as function_code
+from serverless_local.services.lambda_ import worker as lambda_worker
+from serverless_local.services.lambda_.asynchronous import AsyncInvocations, InvokeConfig
+from serverless_local.services.lambda_.event_sources import (
     EVENT_SOURCES,
     POLLERS,
     EventSource,
@@ -43,8 +46,8 @@ from serverless_local.event_sources import (
     Positions,
     Runtime,
 )
-from serverless_local.function_logs import LogCollector
-from serverless_local.invocation import (
+from serverless_local.services.lambda_.function_logs import LogCollector
+from serverless_local.services.lambda_.invocation import (
     DeadlineExceeded,
     FunctionError,
     PayloadTooLarge,
@@ -52,8 +55,6 @@ from serverless_local.invocation import (
     Success,
     Timeout,
 )
-from serverless_local.journal import write_private
-from serverless_local.services.base import Service, ServiceContext
 from serverless_local.stack import (
     FUNCTION_TYPE,
     LAYER_TYPES,
@@ -144,7 +145,7 @@ class Instance:
             [
                 sys.executable,
                 "-m",
-                "serverless_local.lambda_worker",
+                "serverless_local.services.lambda_.worker",
                 str(request_read),
                 str(answer_write),
                 str(lifeline_read),

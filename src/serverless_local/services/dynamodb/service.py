@@ -8,7 +8,7 @@ table as created), so replaying them is deterministic.
 Hooks keep reads from costing O(table) each (moto sorts every item on every Scan and Query): the
 sorted order is computed once per change (with native keys, not moto's slow comparisons), a Query on
 the table or a GSI reads only the window of its page in an order kept current by every item write
-(serverless_local.dynamodb_indexes), a Scan page starts at its ExclusiveStartKey by bisection, item
+(serverless_local.services.dynamodb.indexes), a Scan page starts at its ExclusiveStartKey by bisection, item
 sizes are measured once per change, and a page without a projection is not deep-copied (it is only
 serialised, under the lock). tests/unit/test_embedded_aws.py and tests/e2e/test_index_queries.py
 check they answer exactly what moto does.
@@ -28,11 +28,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from serverless_local import dynamodb_streams
-from serverless_local.dynamodb_indexes import IndexOrders
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
 from serverless_local.journal import JournalContents, SnapshotError
 from serverless_local.services.base import Service, ServiceContext
+from serverless_local.services.dynamodb import streams as dynamodb_streams
+from serverless_local.services.dynamodb.indexes import IndexOrders
 from serverless_local.stack import ttls
 from serverless_local.template import TABLE_TYPES, table_definitions
 
@@ -166,7 +166,7 @@ class DynamoDbService(Service):
         self._patches = Patches()
         #: Bumped by every change: the sorted order of a table is cached for one generation.
         self.generation = 0
-        #: GSIs in order, moved item by item by every write (dynamodb_indexes).
+        #: GSIs in order, moved item by item by every write (`indexes`).
         self.indexes = IndexOrders()
         #: Stream records read back at start, by table, put on the shards once the items are back.
         self._restored_streams: dict[str, list[dict[str, Any]]] = {}
@@ -598,7 +598,7 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
         return list(ordered(table)[0])
 
     def query(table: Any, *args: Any, **kwargs: Any) -> Any:
-        """A Query on its window of the table's or the GSI's order (dynamodb_indexes); otherwise on
+        """A Query on its window of the table's or the GSI's order (`indexes`); otherwise on
         the table's partition alone, or moto's own path (an LSI, a Query it does not cover)."""
         from moto.dynamodb.models.table import RESULT_SIZE_LIMIT
 

@@ -1,5 +1,5 @@
 """Cognito user pools: the template's pools, app clients and groups in moto, its users journaled, and
-API Gateway's Cognito authorizer (`cognito_authorizer`) registered with the gateway.
+API Gateway's Cognito authorizer (`authorizer`) registered with the gateway.
 
 moto issues real RS256 ID tokens, but it is more permissive than Cognito in three ways, and this
 service closes each (see docs/decisions.md):
@@ -10,7 +10,7 @@ service closes each (see docs/decisions.md):
 - moto's ID tokens lack `email_verified`: it is added, as Cognito writes it (a boolean).
 
 Tokens are signed with the state directory's own key, never moto's bundled one
-(serverless_local.cognito_keys), and the authorizer accepts that key alone.
+(serverless_local.services.cognito.keys), and the authorizer accepts that key alone.
 
 The pool and client ids are generated once and kept (`ids.json`), so a function's environment
 (`USER_POOL_ID`) and the issuer of tokens stay the same across restarts. Users, their groups, their
@@ -29,11 +29,11 @@ import string
 import threading
 from typing import Any, ClassVar
 
-from serverless_local.cognito_authorizer import CognitoAuthorizer, PoolKeys, jwk_numbers
-from serverless_local.cognito_keys import SigningKey, load_signing_key
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION
 from serverless_local.journal import private_directory, write_private
 from serverless_local.services.base import Service, ServiceContext
+from serverless_local.services.cognito.authorizer import CognitoAuthorizer, PoolKeys, jwk_numbers
+from serverless_local.services.cognito.keys import SigningKey, load_signing_key
 from serverless_local.stack import Resource
 
 POOL_TYPE = "AWS::Cognito::UserPool"

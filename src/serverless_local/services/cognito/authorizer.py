@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from serverless_local.gateway import UNAUTHORIZED
 from serverless_local.http import GatewayError, HttpRequest
 from serverless_local.jwt_tokens import b64url as _b64
 from serverless_local.jwt_tokens import json_part as _json_part
 from serverless_local.jwt_tokens import rs256_valid as _signed
+from serverless_local.services.apigateway.gateway import UNAUTHORIZED
 from serverless_local.stack import ApiSpec
 from serverless_local.template import Resolver, TemplateError
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from serverless_local.lambda_worker import PLATFORM
+from serverless_local.services.lambda_.worker import PLATFORM
 
 #: Writes events to a log stream: (group, stream, [{"timestamp": ms, "message": text}]).
 LogWriter = Callable[[str, str, list[dict[str, object]]], None]

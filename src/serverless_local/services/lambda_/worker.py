@@ -1,4 +1,5 @@
-"""One Lambda execution environment: `python -m serverless_local.lambda_worker REQ RESP LIFE LOG FUNCTION`.
+"""One Lambda execution environment:
+`python -m serverless_local.services.lambda_.worker REQ RESP LIFE LOG FUNCTION`.
 
 Started by the local Lambda service with the function's own environment (its variables, Lambda's,
 and AWS_ENDPOINT_URL pointing at the local AWS). As Lambda's Python runtime does, it configures the

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from serverless_local.gateway import api_id, build_event, proxy_response
 from serverless_local.http import GatewayError, HttpRequest, HttpResponse
-from serverless_local.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
+from serverless_local.services.apigateway.gateway import api_id, build_event, proxy_response
+from serverless_local.services.lambda_.invocation import DeadlineExceeded, Invoke, PayloadTooLarge, Success
 from serverless_local.stack import HTTP_METHODS, ApiSpec, LocalTemplate, Route, group_name, path_pattern
 from serverless_local.template import TemplateError
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from serverless_local.http_api import HTTP_API_TYPE, HttpGateway, read_http_apis
-from serverless_local.http_authorizers import JwtAuthorizer, LambdaHttpAuthorizer
 from serverless_local.services.base import Service, ServiceContext
-from serverless_local.services.lambda_ import LambdaService
+from serverless_local.services.http_api.authorizers import JwtAuthorizer, LambdaHttpAuthorizer
+from serverless_local.services.http_api.gateway import HTTP_API_TYPE, HttpGateway, read_http_apis
+from serverless_local.services.lambda_.service import LambdaService
 
 
 class HttpApiService(Service):

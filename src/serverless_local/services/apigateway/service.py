@@ -6,12 +6,12 @@ import hmac
 import secrets
 from typing import Any, ClassVar
 
-from serverless_local.gateway import API_KEY, FORBIDDEN, Gateway
 from serverless_local.http import GatewayError, HttpRequest
 from serverless_local.journal import write_private
-from serverless_local.lambda_authorizer import LambdaAuthorizer
+from serverless_local.services.apigateway.gateway import API_KEY, FORBIDDEN, Gateway
+from serverless_local.services.apigateway.lambda_authorizer import LambdaAuthorizer
 from serverless_local.services.base import Service, ServiceContext
-from serverless_local.services.lambda_ import LambdaService
+from serverless_local.services.lambda_.service import LambdaService
 from serverless_local.stack import API_TYPE, ApiSpec, LocalTemplate, read_apis
 
 API_KEY_FILE = "api-key"
