@@ -18,6 +18,9 @@ try:  # the local runtime, an optional dependency: without it `serve` says how t
 except ModuleNotFoundError:  # pragma: no cover - installs without the runtime
     add_serve_arguments = None  # type: ignore[assignment]
 
+#: The local stack's name (`AWS::StackName`): its functions, tables and state machines are named
+#: `serverless-crud-local-…` as a deployed stack's are named after it.
+LOCAL_STACK_NAME = "serverless-crud-local"
 EXIT_STATUSES = """exit status: 0 done; 1 failed (one sentence on standard error says why); 2 the command line
 cannot be run (usage); 3 an import finished with rows rejected (listed in a report file)."""
 
@@ -87,8 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from serverless_local.cli import serve, serve_options
 
     try:
+        options = serve_options(arguments)
         options = dataclasses.replace(
-            serve_options(arguments), program="serverless-crud", links=("UI", "API")
+            options,
+            program="serverless-crud",
+            links=("UI", "API"),
+            stack_name=options.stack_name or LOCAL_STACK_NAME,
         )
     except ValueError as error:
         print(f"serverless-crud: {error}", file=sys.stderr)

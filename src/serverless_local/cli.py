@@ -117,6 +117,12 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         help="template parameters, as sam deploy takes them",
     )
     serve.add_argument(
+        "--stack-name",
+        default=None,
+        metavar="NAME",
+        help="AWS::StackName (default serverless-local), as sam deploy's --stack-name names the stack",
+    )
+    serve.add_argument(
         "--no-fsync", action="store_true", help="do not fsync journal writes (throw-away data only)"
     )
     serve.add_argument(
@@ -152,6 +158,7 @@ def serve_options(arguments: argparse.Namespace) -> ServeOptions:
         async_retry_delay=max(0.0, arguments.async_retry_delay),
         sync=not arguments.no_fsync,
         parameter_overrides=overrides,
+        stack_name=arguments.stack_name,
         throttle_batch_writes=max(0, arguments.throttle_batch_writes),
     )
 
@@ -166,7 +173,7 @@ def serve(options: ServeOptions) -> int:
     except ModuleNotFoundError as error:
         print(
             f"{program}: the local runtime needs {error.name}, which is not installed: "
-            "pip install serverless-local",
+            "reinstall serverless-local (pip install ./src/serverless_local) with its dependencies",
             file=sys.stderr,
         )
         return 1

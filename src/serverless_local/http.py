@@ -50,4 +50,5 @@ URI_TOO_LONG = GatewayError(414, "Request-URI Too Long", "DEFAULT_4XX", "Request
 HEADERS_TOO_LARGE = GatewayError(
     431, "Request Header Fields Too Large", "DEFAULT_4XX", "RequestHeaderFieldsTooLargeException"
 )
+REQUEST_TIMEOUT = GatewayError(408, "Request Timeout", "DEFAULT_4XX", "RequestTimeoutException")
 FAILED = GatewayError(502, "Internal server error", "DEFAULT_5XX", "InternalServerErrorException")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -48,16 +49,22 @@ def json_part(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+@functools.cache
+def _public_key(key: tuple[int, int]) -> Any:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    modulus, exponent = key
+    return rsa.RSAPublicNumbers(exponent, modulus).public_key()
+
+
 def rs256_valid(message: bytes, signature: bytes, key: tuple[int, int]) -> bool:
     """Whether `signature` is an RS256 signature of `message` by the RSA key (modulus, exponent)."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import padding
 
-    modulus, exponent = key
     try:
-        public = rsa.RSAPublicNumbers(exponent, modulus).public_key()
-        public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        _public_key(key).verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
     except (InvalidSignature, ValueError):
         return False
     return True

@@ -45,6 +45,8 @@ class ServeOptions:
     #: fsync each journal write (off only for throw-away state).
     sync: bool = True
     parameter_overrides: dict[str, str] = field(default_factory=dict)
+    #: `AWS::StackName` (None: DEFAULT_STACK_NAME); names made with `!Sub ${AWS::StackName}-…` follow.
+    stack_name: str | None = None
     #: Seconds before the first retry of a failed asynchronous invocation (the second waits twice as
     #: long): Lambda's own is about a minute.
     async_retry_delay: float = 60.0

@@ -24,8 +24,9 @@ from serverless_local.coverage import Coverage, coverage
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
 from serverless_local.http import HttpRequest, HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
+from serverless_local.journal import DIRECTORY_MODE, private_opener, write_private
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, SERVER_FILE, ServeOptions
-from serverless_local.services import SERVICES, Service, ServiceContext
+from serverless_local.services.registry import SERVICES, Service, ServiceContext
 from serverless_local.stack import LocalTemplate
 from serverless_local.template import TemplateError
 
@@ -33,6 +34,8 @@ __all__ = ["INTEGRATION_TIMEOUT_SECONDS", "LocalServer", "ServeOptions", "StartE
 
 LOCK = "LOCK"
 RELOAD_POLL_SECONDS = 0.5
+#: Background work (warm-ups, the start's compaction) begins at the first answer, or this long after start.
+BACKGROUND_AFTER_SECONDS = 1.0
 #: The AWS endpoint's handlers wait on moto's locks only, never on a function: a small pool does.
 AWS_LIMITS = Limits(max_body_bytes=64 * 1024 * 1024, workers=16)
 
@@ -64,7 +67,7 @@ class LocalServer:
         options = self.options
         if not options.template.is_file():
             raise StartError(f"no template at {options.template}")
-        template = LocalTemplate(options.template, options.parameter_overrides)
+        template = LocalTemplate(options.template, options.parameter_overrides, options.stack_name)
         for kind in self.service_classes:  # a template it cannot run fails here, before anything is bound
             kind.check(template)
         runs = {kind for service in self.service_classes for kind in service.resource_types}
@@ -81,6 +84,12 @@ class LocalServer:
         except OSError as error:
             raise StartError(f"cannot listen on {options.host}:{options.port}: {error.strerror}") from None
         self.aws_edge = self._bind_aws()
+        if not _loopback(options.host):
+            self.notes.append(
+                f"the AWS endpoint {self.aws_edge.url} answers anyone who can reach it, with any "
+                "credentials: they can read and change every table, object and user "
+                "(docs/local-development.md, 'Safe to leave running')"
+            )
 
         self.aws = EmbeddedAws()
         context = ServiceContext(template, self.aws, options, endpoint=self.aws_edge.url)
@@ -107,12 +116,15 @@ class LocalServer:
             (kind for service in self.service_classes for kind in service.event_types),
             context.not_emulated,
         )
-        # Only now: with one GIL, a warm-up running beside the attaches would only slow them down.
-        for warmup in context.warming:
-            warmup.start()
+        self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
+        # Only now, and once the first request is answered: with one GIL, work beside the attaches
+        # or the first answer would only slow them down.
+        self.gateway_edge.first_answer = context.background.begin
+        context.background.later.insert(0, self.aws.prepare_dispatcher)
+        context.background.start(BACKGROUND_AFTER_SECONDS)
+        context.notes[:0] = self.notes  # the server's own notes (ports, the endpoint's exposure) first
         self.notes = context.notes
 
-        self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
         self.aws_edge.start()
         self.gateway_edge.handler = self._answer
         self.gateway_edge.refusal = context.api_refusal or _plain_refusal
@@ -137,7 +149,7 @@ class LocalServer:
         `start` returns, and the server answers, before that: requests for a warming service wait.
         """
         assert self.context is not None
-        for warmup in self.context.warming:
+        for warmup in self.context.background.warmups:
             with contextlib.suppress(ServiceUnavailable):
                 warmup.wait()
             if isinstance(warmup.error, TemplateError | StartError):
@@ -148,7 +160,7 @@ class LocalServer:
     def _prepare_state(self) -> None:
         state = self.options.state_dir
         try:
-            state.mkdir(parents=True, exist_ok=True)
+            state.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
             self._state_lock = _lock(state)
             if self.options.fresh:
                 for kind in self.service_classes:
@@ -204,9 +216,12 @@ class LocalServer:
             f"  {'AWS endpoint':<12} {self.endpoint}  (the services below and every other one moto embeds; "
             "any region, any credentials)",
         ]
+        warming = {w.service: w for w in self.context.background.warmups if not w.ready}
         for service in self.context.started.values():
             report = service.report()
             if report and service.title:
+                if service in warming:
+                    report += f" ({warming[service].doing}; its requests at the AWS endpoint wait)"
                 lines.append(f"  {service.title:<12} {report}")
         if self.coverage is not None:
             lines.extend(self.coverage.lines())
@@ -217,9 +232,9 @@ class LocalServer:
         """Answer requests until `stop` (or Ctrl-C / SIGTERM in the main thread); raise a warm-up's error."""
         if self.options.reload:
             threading.Thread(target=self._watch_sources, name="reload", daemon=True).start()
-        if self.context is not None and self.context.warming:  # then say when the warm-ups are done
+        if self.context is not None and self.context.background.warmups:  # say when they are done
             self.wait_ready()
-            for warmup in self.context.warming:
+            for warmup in self.context.background.warmups:
                 report = warmup.service.report()
                 if report:
                     print(f"{self.options.program}: {warmup.service.title} ready: {report}", flush=True)
@@ -232,6 +247,7 @@ class LocalServer:
         if self.gateway_edge is not None:
             self.gateway_edge.stop()
         if self.context is not None:
+            self.context.background.stop()
             for service in reversed(list(self.context.started.values())):
                 service.stop()
         if self.aws_edge is not None:
@@ -255,6 +271,18 @@ class LocalServer:
                     service.reload()
                 program = self.options.program
                 print(f"{program}: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is a loopback address (or localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _not_ready(request: Any) -> HttpResponse:
@@ -285,7 +313,7 @@ def _mtimes(directories: set[Path]) -> dict[str, float]:
 
 def _lock(state: Path) -> IO[str]:
     """Hold the state directory for this process: two servers appending to one journal would corrupt it."""
-    handle = (state / LOCK).open("a+")
+    handle = open(state / LOCK, "a+", opener=private_opener)  # noqa: SIM115 (held until the end)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -312,8 +340,10 @@ def run(options: ServeOptions) -> None:
         server.stop()
         raise
     # Where the other commands (`serverless-local logs`, `fire`) find this server.
-    (options.state_dir / SERVER_FILE).write_text(
-        json.dumps({"api": server.url, "endpoint": server.endpoint, "pid": os.getpid()}, indent=1)
+    write_private(
+        options.state_dir / SERVER_FILE,
+        json.dumps({"api": server.url, "endpoint": server.endpoint, "pid": os.getpid()}, indent=1).encode(),
+        sync=False,
     )
     # SIGTERM stops like Ctrl-C: the journal is already durable, this only makes the exit tidy. SIGINT
     # is set explicitly because a shell starts background jobs with it ignored.

@@ -17,17 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from serverless_local import request_validation
 from serverless_local.code_cache import archive_directory, inline_code_directory
-from serverless_local.request_validation import RequestCheck
+from serverless_local.services.apigateway import request_validation
+from serverless_local.services.apigateway.request_validation import RequestCheck
 from serverless_local.template import (
     DYNAMIC_REFERENCE,
-    TABLE_TYPES,
     Resolver,
     TemplateError,
     Unresolvable,
     load_template,
-    table_definitions,
 )
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
@@ -217,11 +215,15 @@ _GLOBALS = {
 class LocalTemplate:
     """A template as every service sees it: resources by type, events by type, one resolver."""
 
-    def __init__(self, path: str | Path, overrides: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, overrides: Mapping[str, Any] | None = None, stack_name: str | None = None
+    ) -> None:
         self.path = Path(path)
         self.base = self.path.resolve().parent
         self.document = load_template(path)
         self.resolver = Resolver.for_template(self.document, overrides)
+        if stack_name is not None:
+            self.resolver.stack_name = stack_name
         self.resources: dict[str, Resource] = {}
         for logical_id, resource in self.document["Resources"].items():
             if not isinstance(resource, dict) or not _enabled(self.resolver, logical_id):
@@ -260,40 +262,6 @@ class LocalTemplate:
             return self.resolver.resolve(value)
         except TemplateError as error:
             raise TemplateError(f"{where}: {error}") from None
-
-
-@dataclass
-class LocalStack:
-    """What the functions and the gateway of one template are (tests and the bench build events with it)."""
-
-    tables: dict[str, dict[str, Any]]
-    ttl: dict[str, dict[str, Any]]
-    functions: dict[str, FunctionSpec]
-    apis: dict[str, ApiSpec]
-    routes: list[Route]
-    ignored: list[str]
-
-
-def read_stack(path: str | Path, overrides: Mapping[str, Any] | None = None) -> LocalStack:
-    """Read a SAM template into what runs locally; a TemplateError names the resource it cannot run."""
-    template = LocalTemplate(path, overrides)
-    functions = read_functions(template)
-    apis, routes = read_apis(template)
-    handled = {FUNCTION_TYPE, API_TYPE, *TABLE_TYPES}
-    ignored = [f"{r.logical_id} ({r.type})" for r in template.resources.values() if r.type not in handled]
-    ignored += [
-        f"{e.owner}.Events.{e.event_id} ({e.type} events are not run locally)"
-        for e in template.events()
-        if e.type != "Api"
-    ]
-    return LocalStack(
-        table_definitions(template.document, overrides),
-        _ttls(template.document, template.resolver),
-        functions,
-        apis,
-        routes,
-        ignored,
-    )
 
 
 def read_functions(template: LocalTemplate, not_run: list[str] | None = None) -> dict[str, FunctionSpec]:
@@ -763,7 +731,7 @@ def _gateway_responses(responses: dict[str, Any]) -> dict[str, dict[str, str]]:
     return headers
 
 
-def _ttls(template: Mapping[str, Any], resolver: Resolver) -> dict[str, dict[str, Any]]:
+def ttls(template: Mapping[str, Any], resolver: Resolver) -> dict[str, dict[str, Any]]:
     """`UpdateTimeToLive` specifications by table name (TTL is not a CreateTable parameter)."""
     ttls: dict[str, dict[str, Any]] = {}
     for logical_id, resource in template["Resources"].items():

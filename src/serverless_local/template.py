@@ -22,10 +22,11 @@ DYNAMIC_REFERENCE = "{{resolve:"
 _REFERENCE = re.compile(r"\{\{resolve:([^}]+)\}\}")
 #: The stream label of a template's table (`!GetAtt Table.StreamArn`), kept across restarts.
 TEMPLATE_STREAM_LABEL = "1970-01-01T00:00:00.000"
+#: `AWS::StackName` unless the server is given one (`serve --stack-name`).
+DEFAULT_STACK_NAME = "serverless-local"
 _PSEUDO = {
     "AWS::Region": "us-east-1",
     "AWS::AccountId": "123456789012",
-    "AWS::StackName": "serverless-crud-local",
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
 }
@@ -140,6 +141,8 @@ class Resolver:
     dynamic: dict[str, Callable[[list[str]], str]] = field(default_factory=dict)
     #: Parameters with no `Default` and no override -> the value given them locally.
     stand_ins: dict[str, Any] = field(default_factory=dict)
+    #: `AWS::StackName`.
+    stack_name: str = DEFAULT_STACK_NAME
 
     @classmethod
     def for_template(
@@ -230,6 +233,8 @@ class Resolver:
             return _NO_VALUE
         if name in _PSEUDO:
             return _PSEUDO[name]
+        if name == "AWS::StackName":
+            return self.stack_name
         if name in self.parameters:
             return self.parameters[name]
         resource = self.template["Resources"].get(name)
@@ -355,10 +360,13 @@ FUNCTION_TYPES = ("AWS::Serverless::Function",)
 
 
 def table_definitions(
-    template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    template: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    stack_name: str = DEFAULT_STACK_NAME,
 ) -> dict[str, dict[str, Any]]:
     """`CreateTable` parameters of every table the template declares, by logical id (= local name)."""
     resolver = Resolver.for_template(template, overrides)
+    resolver.stack_name = stack_name
     tables = {}
     for logical_id, resource in template["Resources"].items():
         if resource.get("Type") not in TABLE_TYPES or not resolver.resource_enabled(logical_id):

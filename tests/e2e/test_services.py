@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 
 from serverless_local.options import ServeOptions
 from serverless_local.server import LocalServer
-from serverless_local.services import SERVICES
 from serverless_local.services.base import Service
-from serverless_local.services.lambda_ import LambdaService
+from serverless_local.services.lambda_.service import LambdaService
+from serverless_local.services.registry import SERVICES
 from tests.e2e.conftest import aws_client
 
 FUNCTIONS = Path(__file__).resolve().parent / "functions"
@@ -95,8 +95,9 @@ def kinesis(server: LocalServer) -> Any:
 def test_a_service_registered_from_a_test_runs_its_resources_reports_and_persists(tmp_path):
     server = serve(tmp_path)
     try:
-        assert "  Kinesis      jobs" in server.banner()
-        assert "Kinesis" in server.banner().splitlines()[1]  # served at the one endpoint
+        lines = server.banner().splitlines()
+        assert "  Kinesis      jobs" in lines[2:]  # below the endpoint's line: one of the services it serves
+        assert "(the services below and every other one moto embeds" in lines[1]
         assert "AWS::Kinesis::Stream" not in server.banner()  # not listed as not emulated
         with urllib.request.urlopen(server.url + "/echo/env", timeout=30) as response:
             environment = json.loads(response.read())["environment"]

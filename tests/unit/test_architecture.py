@@ -89,9 +89,9 @@ def test_the_local_runtime_and_the_app_do_not_import_each_other() -> None:
 
 RUNTIME = "serverless_local"
 #: Where the runtime's services are listed: the one module of them the server may name.
-SERVICE_REGISTRY = f"{RUNTIME}.services"
+SERVICE_REGISTRY = f"{RUNTIME}.services.registry"
 #: What runs inside a function's execution environment: nothing of the runtime (a fast cold start).
-WORKER = f"{RUNTIME}.lambda_worker"
+WORKER = f"{RUNTIME}.services.lambda_.worker"
 
 
 def test_the_local_server_names_no_service_but_their_registry() -> None:

@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from serverless_local.asynchronous import AsyncInvocations, InvokeConfig
-from serverless_local.invocation import FunctionError, Success
 from serverless_local.journal import Store
+from serverless_local.services.lambda_.asynchronous import AsyncInvocations, InvokeConfig
+from serverless_local.services.lambda_.invocation import FunctionError, Success
 from serverless_local.targets import Delivery, Targets
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:Fn"
@@ -96,6 +96,6 @@ def test_accepted_events_are_queued_again_after_a_restart(tmp_path):
 
     ran: list[Any] = []
     again = queue(tmp_path, lambda f, e: ran.append(e) or Success(None), InvokeConfig(), Targets())
-    assert again.restore() == 1
+    assert again.restore() == (1, [])
     assert until(lambda: ran == [{"n": 2}])
     again.stop()

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from serverless_local import dynamodb_streams
+from serverless_local.services.dynamodb import streams as dynamodb_streams
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from serverless_local.event_sources.filters import matcher
+from serverless_local.services.lambda_.event_sources.filters import matcher
 from serverless_local.template import TemplateError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from serverless_local.eventbridge_input import scheduled_event, target_input
+from serverless_local.services.events.input import scheduled_event, target_input
 
 EVENT = {
     "version": "0",

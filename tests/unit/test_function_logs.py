@@ -8,8 +8,8 @@ import os
 import time
 from typing import Any
 
-from serverless_local.function_logs import LogCollector
-from serverless_local.lambda_worker import LOG, PLATFORM, write_frame
+from serverless_local.services.lambda_.function_logs import LogCollector
+from serverless_local.services.lambda_.worker import LOG, PLATFORM, write_frame
 
 
 def until(check: Any, timeout: float = 5.0) -> Any:

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from serverless_local.http import HttpRequest
-from serverless_local.http_api import HttpGateway, read_http_apis, response_v2
-from serverless_local.http_authorizers import JwtAuthorizer
-from serverless_local.invocation import Success
+from serverless_local.services.http_api.authorizers import JwtAuthorizer
+from serverless_local.services.http_api.gateway import HttpGateway, read_http_apis, response_v2
+from serverless_local.services.lambda_.invocation import Success
 from serverless_local.stack import LocalTemplate
 
 TEMPLATE = """

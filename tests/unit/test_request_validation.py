@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from serverless_local.request_validation import from_openapi, from_sam, problems
+from serverless_local.services.apigateway.request_validation import from_openapi, from_sam, problems
 
 MODELS = {
     "Thing": {

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from serverless_local.schedule_expressions import ScheduleError, check, next_time
+from serverless_local.services.events.schedule_expressions import ScheduleError, check, next_time
 
 UTC = datetime.UTC
 

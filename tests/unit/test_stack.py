@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from serverless_local.stack import path_pattern, read_stack
+from serverless_local.stack import path_pattern
 from serverless_local.template import TemplateError
+from tests.support.stack import read_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = ROOT / "tests" / "e2e" / "template.yaml"

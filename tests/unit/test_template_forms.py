@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from serverless_local import function_code
 from serverless_local.coverage import coverage
 from serverless_local.options import find_template
+from serverless_local.services.lambda_ import code as function_code
 from serverless_local.stack import LocalTemplate, NotRunLocally, read_functions, read_layers
 from serverless_local.template import TemplateError
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
+from serverless_local.journal import private_directory, write_private
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.template import Unresolvable
 
@@ -184,11 +185,8 @@ class SecretsManagerService(Service):
                     force_overwrite=False,
                 )
                 self.backend.secrets[name].arn = secret_arn(name)
-        contents = self.store.read_journal()
-        for entry in contents.entries:
+        for entry in self.recover(self.store).journal.entries:
             self._replay(entry)
-        if contents.damaged:
-            self.store.set_aside(contents)
         self.context.aws.on_action(SecretsManagerResponse, self.lock, self._after_action)
         self._recording = True
 
@@ -272,8 +270,5 @@ class SecretsManagerService(Service):
 
 
 def _write_private(path: Path, values: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.touch(mode=0o600)
-    path.chmod(0o600)
-    path.write_text(json.dumps(values, indent=1))
+    private_directory(path.parent)
+    write_private(path, json.dumps(values, indent=1).encode())

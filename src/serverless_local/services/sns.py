@@ -133,12 +133,8 @@ class SnsService(Service):
     def attach(self) -> None:
         """Create the topics, restore those made at the endpoint, install the hooks."""
         self._install_hooks()
-        contents = self.store.read_journal()
-        for entry in contents.entries:
+        for entry in self.recover(self.store).journal.entries:
             self._replay(entry)
-        if contents.damaged:
-            self.store.set_aside(contents)
-            self.context.notes.append(f"SNS: {contents.describe_damage()}")
         for resource in self.resources:
             if resource.type == TOPIC_TYPE:
                 self._create_topic(resource)

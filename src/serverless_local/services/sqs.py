@@ -227,20 +227,17 @@ class SqsService(Service):
 
     def _restore(self) -> None:
         with self.lock:
-            snapshot = self.store.read_snapshot()
+            recovered = self.recover(self.store)
+            snapshot = recovered.snapshot
             if snapshot is not None:
                 for name, attributes in snapshot.manifest["queues"].items():
                     self._replay({"op": "queue", "name": name, "attributes": attributes})
                     for message in snapshot.read(snapshot.manifest["files"][name]):
                         self._replay({"op": "add", "queue": name, "message": message})
-            contents = self.store.read_journal()
-            for entry in contents.entries:
+            for entry in recovered.journal.entries:
                 self._replay(entry)
-            if contents.damaged:
-                self.store.set_aside(contents)
-                self.context.notes.append(f"SQS: {contents.describe_damage()}")
-        if contents.entries:
-            threading.Thread(target=self.compact, name="sqs-compaction", daemon=True).start()
+        if recovered.compact:  # once the server has answered: the first answer waits for none of it
+            self.context.background.later.append(self.compact)
 
     def _replay(self, entry: dict[str, Any]) -> None:
         op = entry.get("op")
