@@ -196,7 +196,8 @@ def test_export_and_import_into_an_empty_state_directory_gives_identical_records
         with urllib.request.urlopen(job["download_url"], timeout=30) as response:
             exported[fmt] = response.read()
     assert exported["csv"].startswith(
-        b"email,id,name,phone,notes,tags,amount,active,created_at,created_by,updated_at,updated_by,version\n"
+        b"email,id,name,phone,notes,tags,amount,active,created_at,created_by,created_by_email,updated_at,updated_by,"
+        b"updated_by_email,version\n"
     )
 
     fresh = start_server(tmp_path, *LIMIT)

@@ -84,6 +84,8 @@ def test_stored_rows_read_with_defaults_for_what_they_lack_and_integers_from_dec
         "updated_at": None,
         "created_by": None,
         "updated_by": None,
+        "created_by_email": None,
+        "updated_by_email": None,
     }
 
 

@@ -12,8 +12,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 
 from serverless_crud import settings
-from serverless_crud.api.problems import problem_response
+from serverless_crud.api.problems import PROBLEM_JSON, problem_response
 from serverless_crud.api.routing import METHODS, Routes
+from serverless_crud.api.security_headers import add_security_headers
 
 #: The route modules, in matching order (each holds `routes`); errors last.
 ROUTE_MODULES = (
@@ -63,10 +64,24 @@ def resolver(current: settings.Settings) -> APIGatewayRestResolver:
 
 
 def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one REST proxy event; HEAD is answered as GET without the body (RFC 9110)."""
+    """Answer one REST proxy event; HEAD is answered as GET without the body (RFC 9110). An error
+    for a browser's navigation is an HTML page (api.error_pages); every response gets the security
+    headers (api.security_headers)."""
     head = event.get("httpMethod") == "HEAD"
     response = resolver().resolve({**event, "httpMethod": "GET"} if head else event, context)
+    if _is_problem(response):
+        from serverless_crud.api import error_pages  # (an error's first time only)
+
+        if error_pages.wants_html(event):
+            response = error_pages.html_error(event, response)
     if "*" not in settings.current().allowed_origins:
         # The CORS headers depend on the request's Origin: shared caches must not mix them up.
         response.setdefault("multiValueHeaders", {}).setdefault("Vary", []).append("Origin")
+    add_security_headers(event, response)
     return {**response, "body": "", "isBase64Encoded": False} if head else response
+
+
+def _is_problem(response: dict[str, Any]) -> bool:
+    multi = response.get("multiValueHeaders") or {}
+    types = multi.get("Content-Type") or [(response.get("headers") or {}).get("Content-Type", "")]
+    return bool(types) and str(types[0]).startswith(PROBLEM_JSON)

@@ -30,7 +30,15 @@ from pydantic.fields import FieldInfo
 from serverless_crud.models import values
 from serverless_crud.models.keys import MAX_EMAIL_LENGTH, MAX_ID, normalise_email
 
-SERVER_FIELDS = ("version", "created_at", "updated_at", "created_by", "updated_by")
+SERVER_FIELDS = (
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "created_by_email",
+    "updated_by_email",
+)
 CONFIG = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
 
 
@@ -68,7 +76,7 @@ RecordId = Annotated[
             "type": "integer",
             "minimum": 1,
             "maximum": MAX_ID,
-            "description": "A whole number written without a fraction or exponent.",
+            "description": "A whole number, 1 or more, written without a fraction or exponent.",
         }
     ),
 ]
@@ -80,7 +88,7 @@ ExactNumber = Annotated[
             "type": "number",
             "exclusiveMinimum": -1e126,
             "exclusiveMaximum": 1e126,
-            "description": "Exact decimal: at most 38 significant digits; zero or 1e-130 to 1e126 in size.",
+            "description": "A number kept exactly as written: up to 38 digits, a decimal point if needed.",
             "x-dynamodb-number": True,
         }
     ),
@@ -92,40 +100,54 @@ class RecordFields(BaseModel):
 
     model_config = CONFIG
 
+    # Titles and descriptions are the words the form shows (labels and help texts) and the API docs;
+    # each limit is said by the schema alone (the form words it once), never repeated here.
     name: _text(200) = Field(  # type: ignore[valid-type]
-        description="Display name: 1-200 characters as sent, not blank; stored trimmed.",
+        title="Name",
+        description="The name shown in the list and at the top of the record.",
         examples=["Alice Example"],
         json_schema_extra={"x-trim": True},
     )
     phone: Annotated[Optional[_text(32, blank_is_none=True)], AfterValidator(values.blank_to_none)] = Field(  # type: ignore[valid-type]  # noqa: UP045
         default=None,
-        description="Phone number, at most 32 characters; blank clears it.",
+        title="Phone",
+        description="In any format, for example +44 20 7946 0000.",
         json_schema_extra={"x-trim": True, "x-blank-is-null": True},
     )
     notes: Annotated[Optional[_text(4000, blank_is_none=True)], AfterValidator(values.blank_to_none)] = Field(  # type: ignore[valid-type]  # noqa: UP045
         default=None,
-        description="Free text, at most 4000 characters; blank clears it.",
+        title="Notes",
+        description="Anything worth keeping with the record. Line breaks are kept.",
         json_schema_extra={"x-trim": True, "x-blank-is-null": True},
     )
     tags: Annotated[list[_text(50)], Field(max_length=20)] = Field(  # type: ignore[valid-type]
         default=[],  # pydantic copies it for each record; a default, unlike a factory, is in the schema
-        description="Labels: at most 20, each 1-50 characters as sent, not blank; stored trimmed.",
+        title="Tags",
+        description="Short labels to group and find records, such as customer or 2025.",
         json_schema_extra={"x-trim": True},
     )
-    amount: Optional[ExactNumber] = Field(default=None, description="Exact decimal amount.")  # noqa: UP045
-    active: bool = Field(default=True, description="Whether the record is active.")
+    amount: Optional[ExactNumber] = Field(  # noqa: UP045
+        default=None,
+        title="Amount",
+        description="A number such as 1250.50, kept exactly as typed, up to 38 digits.",
+    )
+    active: bool = Field(
+        default=True,
+        title="Active",
+        description="Clear it to mark the record inactive; it is kept either way.",
+    )
 
 
 class RecordCreate(RecordFields):
     """The body of POST /records: the fields and the key (the id is assigned when absent)."""
 
     email: Email = Field(
-        description="Partition key: a valid address (checked by email-validator, no DNS lookup), "
-        "stored lower-cased.",
+        title="Email",
+        description="Whose record this is. It cannot be changed later.",
         examples=["alice@example.com"],
     )
     id: Optional[RecordId] = Field(  # noqa: UP045
-        default=None, description="Sort key; assigned by the server when absent."
+        default=None, title="Id", description="Leave it empty to get the next free number."
     )
 
 
@@ -136,23 +158,45 @@ class Record(RecordFields):
     # field is in every response.
     model_config = ConfigDict(**CONFIG, json_schema_serialization_defaults_required=True)
 
-    email: str = Field(min_length=1, description="Partition key as stored.")
-    id: RecordId
-    version: int = Field(default=1, ge=1, description="Server-managed; +1 on every change; the ETag.")
+    email: str = Field(min_length=1, title="Email", description="Whose record this is, as stored.")
+    id: Annotated[RecordId, Field(title="Id")]
+    version: int = Field(
+        default=1, ge=1, title="Version", description="Set by the server: 1, then one more on every change."
+    )
     created_at: Optional[str] = Field(  # noqa: UP045
-        default=None, description="RFC 3339 UTC, server-managed; null if the row was written by another tool."
+        default=None,
+        title="Created",
+        description="When it was created (RFC 3339, UTC); null for a row written by another tool.",
     )
     updated_at: Optional[str] = Field(  # noqa: UP045
-        default=None, description="RFC 3339 UTC, server-managed; null if the row was written by another tool."
+        default=None,
+        title="Last changed",
+        description="When it was last changed (RFC 3339, UTC); null for a row written by another tool.",
     )
     created_by: Optional[str] = Field(  # noqa: UP045
         default=None,
-        description="Server-managed: the signed-in user (Cognito sub) who created it; null in the open mode "
-        "or for rows written by another tool.",
+        title="Created by",
+        description="The user id (Cognito sub) of who created it; null when sign-in is off or for a row "
+        "written by another tool.",
     )
     updated_by: Optional[str] = Field(  # noqa: UP045
         default=None,
-        description="Server-managed: the user (Cognito sub) who changed it last; null as for created_by.",
+        title="Last changed by",
+        description="The user id (Cognito sub) of who changed it last; null as for created_by.",
+    )
+    # People are shown by email: each write keeps the signed-in user's email beside the id. Rows
+    # written before have none (the id is shown until the next change). `x-email-of` pairs them.
+    created_by_email: Optional[str] = Field(  # noqa: UP045
+        default=None,
+        title="Created by",
+        description="The email of who created it; null as for created_by.",
+        json_schema_extra={"x-email-of": "created_by"},
+    )
+    updated_by_email: Optional[str] = Field(  # noqa: UP045
+        default=None,
+        title="Last changed by",
+        description="The email of who changed it last; null as for updated_by.",
+        json_schema_extra={"x-email-of": "updated_by"},
     )
 
 

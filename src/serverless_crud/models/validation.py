@@ -28,7 +28,17 @@ from serverless_crud.models import values
 from serverless_crud.models.keys import normalise_email
 
 SCHEMAS_FILE = Path(__file__).with_name("schemas.json")
-SERVER_FIELDS = frozenset({"version", "created_at", "updated_at", "created_by", "updated_by"})
+SERVER_FIELDS = frozenset(
+    {
+        "version",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "created_by_email",
+        "updated_by_email",
+    }
+)
 _NO_DEFAULT = object()
 
 #: check(value, path, errors) -> the clean value (or anything, when it appended an error)

@@ -71,35 +71,49 @@ function cell(label, content, className) {
   return el("td", { "data-label": label, class: className }, content);
 }
 
-function row(record) {
-  const view = recordHref("view.html", record.email, record.id);
+/** Tags shown in a row: the first few as chips that filter by the tag, then "+N" for the rest. */
+const ROW_TAGS = 3;
+
+function tagChips(tags) {
+  if (!tags?.length) return "—";
+  const shown = tags.slice(0, ROW_TAGS);
+  const rest = tags.slice(ROW_TAGS);
   return el(
-    "tr",
-    {},
-    el("th", { scope: "row", "data-label": "Name" }, el("a", { href: view }, displayText(record.name))),
-    cell("Email", displayText(record.email), "email"),
-    cell("Id", el("code", {}, displayText(record.id))),
-    cell(
-      "Tags",
-      record.tags?.length
-        ? el(
-            "span",
-            { class: "chips-inline" },
-            record.tags.map((tag) =>
-              el("button", { type: "button", class: "chip chip-button", title: `Show only records tagged ${tag}`, onclick: () => addTag(tag) }, tag),
-            ),
-          )
-        : "—",
+    "span",
+    { class: "chips-inline" },
+    shown.map((tag) =>
+      el(
+        "button",
+        { type: "button", class: "chip chip-button", title: `Show only records tagged ${tag}`, onclick: () => addTag(tag) },
+        el("span", { class: "chip-text" }, tag),
+      ),
     ),
-    cell("Amount", displayText(record.amount), "num"),
-    cell("Active", el("span", { class: record.active ? "badge badge-on" : "badge" }, displayText(record.active))),
-    cell("Updated", record.updated_at ? timeElement(record.updated_at, { relative: true }) : "—"),
-    cell("Actions", el("a", { href: recordHref("edit.html", record.email, record.id), "aria-label": `Edit ${record.name}` }, "Edit"), "row-actions"),
+    rest.length
+      ? el("span", { class: "chip chip-more", title: rest.join(", ") }, `+${rest.length}`, el("span", { class: "visually-hidden" }, ` more: ${rest.join(", ")}`))
+      : null,
   );
 }
 
+function row(record) {
+  const view = recordHref("view.html", record.email, record.id);
+  const name = displayText(record.name);
+  return el(
+    "tr",
+    {},
+    el("th", { scope: "row", "data-label": "Name" }, el("a", { href: view, class: "clamp", title: name }, name)),
+    cell("Email", el("span", { class: "truncate", title: record.email }, displayText(record.email))),
+    cell("Id", el("span", { class: "key" }, displayText(record.id))),
+    cell("Tags", tagChips(record.tags), "tags-cell"),
+    cell("Amount", displayText(record.amount), "num"),
+    cell("Status", el("span", { class: record.active ? "badge badge-on" : "badge" }, record.active ? "Active" : "Inactive")),
+    cell("Updated", record.updated_at ? timeElement(record.updated_at, { relative: true }) : "—"),
+    cell("Actions", el("a", { href: recordHref("edit.html", record.email, record.id), "aria-label": `Edit ${name}` }, "Edit"), "row-actions"),
+  );
+}
+
+const COLUMNS = ["Name", "Email", "Id", "Tags", "Amount", "Status", "Updated"];
+
 function table(records) {
-  const headings = ["Name", "Email", "Id", "Tags", "Amount", "Active", "Updated"];
   return el(
     "div",
     { class: "table-wrap" },
@@ -107,13 +121,14 @@ function table(records) {
       "table",
       { class: "records" },
       el("caption", { class: "visually-hidden" }, `Records, page ${state.page + 1}`),
+      el("colgroup", {}, [...COLUMNS, "Actions"].map((column) => el("col", { class: `col-${column.toLowerCase()}` }))),
       el(
         "thead",
         {},
         el(
           "tr",
           {},
-          headings.map((heading) => heading in SORTABLE ? sortableHeading(heading) : el("th", { scope: "col" }, heading)),
+          COLUMNS.map((heading) => (heading in SORTABLE ? sortableHeading(heading) : el("th", { scope: "col" }, heading))),
           el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Actions")),
         ),
       ),

@@ -8,14 +8,25 @@ const container = document.getElementById("record");
 const email = query.get("email");
 const id = query.get("id");
 
-function value(name, record, schema) {
+/** The property that holds the email of the person in `name` (x-email-of), if the schema has one. */
+function emailOf(name, properties) {
+  return Object.keys(properties).find((other) => properties[other]?.["x-email-of"] === name);
+}
+
+/** A person: their email when the record keeps it, else their user id (rows written before). */
+function person(id, email) {
+  if (email) return el("span", { title: id ? `User id ${id}` : null }, email);
+  return el("code", {}, displayText(id));
+}
+
+function value(name, record, schema, properties = {}) {
   const item = record[name];
+  const emailField = emailOf(name, properties);
+  if (emailField) return person(item, record[emailField]);
   if (Array.isArray(item)) {
     return item.length ? el("ul", { class: "chips" }, item.map((tag) => el("li", { class: "chip" }, displayText(tag)))) : "—";
   }
-  if (typeof item === "string" && isTimestamp(name, schema)) {
-    return [timeElement(item), el("span", { class: "exact" }, item)];
-  }
+  if (typeof item === "string" && isTimestamp(name, schema)) return timeElement(item);
   if (typeof item === "boolean") {
     return el("span", { class: item ? "badge badge-on" : "badge" }, displayText(item));
   }
@@ -31,9 +42,14 @@ function details(record, schema) {
     "dl",
     { class: "fields" },
     names
-      .filter((name) => name in record)
+      .filter((name) => name in record && !properties[name]?.["x-email-of"])
       .map((name) =>
-        el("div", { class: "field-row", "data-field": name }, el("dt", {}, properties[name]?.title || name), el("dd", {}, value(name, record, properties[name]))),
+        el(
+          "div",
+          { class: "field-row", "data-field": name },
+          el("dt", {}, properties[name]?.title || name),
+          el("dd", {}, value(name, record, properties[name], properties)),
+        ),
       ),
   );
 }
