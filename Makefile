@@ -12,16 +12,25 @@ STATE_DIR ?= .local
 PYTEST := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install chromium tools run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package build-RecordsFunction
+.PHONY: help install chromium fonts tools run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package build-RecordsFunction
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: $(STAMP) $(NODE_STAMP) chromium tools ## Set up .venv with the pinned dependencies, node_modules (npm ci), Chromium and jq (idempotent)
+install: $(STAMP) $(NODE_STAMP) chromium fonts tools ## Set up .venv with the pinned dependencies, node_modules (npm ci), Chromium, the fonts of the screenshots and jq (idempotent)
 
 chromium: ## Install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium) \
 	  || echo "!!! Could not install Chromium: the browser tests will be SKIPPED until it is installed !!!" >&2
+
+# The browser tests draw every page with these fonts only (tests/browser/fonts.py pins them), so that a
+# screenshot is the same on every machine: Latin, Greek, Cyrillic, Arabic and Hebrew (DejaVu),
+# Chinese, Japanese and Korean (WenQuanYi Micro Hei), emoji (Noto Color Emoji).
+FONT_PACKAGES := fonts-dejavu-core fonts-liberation fonts-wqy-microhei fonts-noto-color-emoji
+fonts: ## Install the fonts the browser tests draw with when they are missing
+	@dpkg-query -W -f='$${Status}\n' $(FONT_PACKAGES) 2>/dev/null | grep -c '^install ok installed' | grep -qx 4 \
+	  || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q $(FONT_PACKAGES)) \
+	  || echo "!!! Could not install the fonts: the screenshot comparisons will fail !!!" >&2
 
 tools: ## Install curl and jq (the README's examples use them) when missing
 	@command -v jq >/dev/null && command -v curl >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \

@@ -169,9 +169,9 @@ function build(specs, record) {
   controller = schemaForm(fieldsBox, specs, record || {});
   pristine = snapshot();
   describe();
-  // Ready to type: the first field still empty (the email may be filled in already), else the first.
+  // Ready to type: the first field; for a new record whose email is filled in already, the next.
   const controls = [...fieldsBox.querySelectorAll("input:not([type=checkbox]), textarea, select")];
-  (controls.find((control) => control.value === "") ?? controls[0])?.focus();
+  (editing ? controls[0] : (controls.find((control) => control.value === "") ?? controls[0]))?.focus();
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
