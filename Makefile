@@ -12,7 +12,7 @@ STATE_DIR ?= .local
 PYTEST := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install chromium fonts tools run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package build-RecordsFunction
+.PHONY: help install chromium fonts tools run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench pages schemas lock clean package build-RecordsFunction
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ screenshots: install ## Re-take docs/screenshots/*.png: every page, desktop and 
 
 bench: install ## Benchmarks: ratios against baselines measured in the same run
 	$(BIN)/python -m bench
+
+pages: install ## Write the site header (ui/templates/header.html) into every page of ui/static/
+	$(BIN)/python scripts/generate_pages.py
 
 schemas: install ## Regenerate src/serverless_crud/models/schemas.json from the record model
 	$(BIN)/python scripts/generate_schemas.py

@@ -33,7 +33,7 @@ def missing() -> list[str]:
 def fontconfig_file(folder: Path) -> Path:
     """Write a fontconfig configuration of only these fonts into `folder`; its path."""
     aliases = "".join(
-        f"<alias binding=\"strong\"><family>{name}</family><prefer>"
+        f'<alias binding="strong"><family>{name}</family><prefer>'
         + "".join(f"<family>{family}</family>" for family in prefer)
         + "</prefer></alias>"
         for name, prefer in FAMILIES.items()

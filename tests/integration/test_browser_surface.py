@@ -4,11 +4,16 @@ headers on every response (through the handler, with API Gateway's events)."""
 from __future__ import annotations
 
 import re
+from importlib import resources
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
 from serverless_crud.api.http import accept_prefers
+from serverless_crud.api.site_header import with_header
+
+STATIC = Path(str(resources.files("serverless_crud").joinpath("ui", "static")))
 
 #: What Chromium sends when a person follows a link or types an address.
 NAVIGATION = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
@@ -157,3 +162,8 @@ class TestOneHeader:
         current = re.findall(r'<a href="([^"]+)" aria-current="page">', nav)
         assert current == ([self.PAGES[path]] if self.PAGES[path] else [])
         assert '<div class="account" id="account"></div>' in body
+
+    @pytest.mark.parametrize("page", sorted(p.name for p in STATIC.glob("*.html")))
+    def test_each_page_holds_the_header_template_as_make_pages_writes_it(self, page):
+        text = (STATIC / page).read_text(encoding="utf-8")
+        assert with_header(text, page) == text, f"{page} is out of step with the header: run `make pages`"

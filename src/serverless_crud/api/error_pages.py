@@ -42,7 +42,8 @@ def wants_html(event: dict[str, Any]) -> bool:
 def html_error(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
     """The problem+json `response` as an HTML error page (same status and headers, HTML body)."""
     from serverless_crud.api.http import stage_prefix
-    from serverless_crud.api.static_files import CSP_PAGE, template, with_header
+    from serverless_crud.api.site_header import template, with_header
+    from serverless_crud.api.static_files import CSP_PAGE
 
     status = int(response["statusCode"])
     try:
@@ -54,7 +55,7 @@ def html_error(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any
         "Please go back and try again.",
     )
     page = (
-        with_header(template("error.html"), "")
+        with_header(template("error.html"), "error.html")
         .replace("{base}", html.escape(stage_prefix(event) + "/"))
         .replace("{title}", html.escape(title))
         .replace("{status}", str(status))

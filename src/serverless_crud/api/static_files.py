@@ -110,50 +110,16 @@ def _listing(folder: str) -> frozenset[str]:
 
 @cache
 def static_file(folder: str, name: str) -> StaticFile | None:
-    """A file of the static tree, read on first request; None when absent or of an unknown type.
-
-    A page (an .html file at the top) gets the site's header in place of its `<!--header-->`.
-    """
+    """A file of the static tree, read on first request; None when absent or of an unknown type."""
     suffix = name[name.rfind(".") :] if "." in name else ""
     if name not in _listing(folder) or suffix not in CONTENT_TYPES:
         return None
     parts = [*folder.split("/"), name] if folder else [name]
     body = _static_root().joinpath(*parts).read_bytes()
-    if not folder and suffix == ".html":
-        body = with_header(body.decode(), name).encode()
-    return StaticFile(name, body, CONTENT_TYPES[suffix], _token(body))
-
-
-def _token(body: bytes) -> str:
     import hashlib  # (first UI request only)
 
-    return hashlib.sha256(body).hexdigest()[:20]
-
-
-@cache
-def template(name: str) -> str:
-    """A file of `ui/templates/` (the parts of pages that are never served alone)."""
-    from importlib import resources
-
-    return resources.files("serverless_crud").joinpath("ui", "templates", name).read_text()
-
-
-#: The header link of each page that has one (aria-current="page" marks it).
-NAV_OF_PAGE = {
-    "index.html": "./",
-    "edit.html": "edit.html",
-    "import.html": "import.html",
-    "docs.html": "docs",
-}
-
-
-def with_header(html: str, page_name: str) -> str:
-    """`html` with the one site header (templates/header.html) in place of `<!--header-->`, the link
-    to `page_name` marked as the current page."""
-    header = template("header.html").rstrip("\n")
-    if link := NAV_OF_PAGE.get(page_name):
-        header = header.replace(f'<a href="{link}">', f'<a href="{link}" aria-current="page">', 1)
-    return html.replace("<!--header-->", header, 1)
+    token = hashlib.sha256(body).hexdigest()[:20]
+    return StaticFile(name, body, CONTENT_TYPES[suffix], token)
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
