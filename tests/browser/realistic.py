@@ -8,7 +8,13 @@ server). The extremes come first, so that they are on the list's first page in i
 from __future__ import annotations
 
 import json
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 #: The record rules' limits (the model's: tests/unit keeps them honest).
 NAME_MAX, PHONE_MAX, NOTES_MAX, TAGS_MAX, TAG_MAX, EMAIL_MAX = 200, 32, 4000, 20, 50, 254
@@ -29,8 +35,12 @@ def _longest_email() -> str:
 
 
 LONGEST_EMAIL = _longest_email()
-#: One unbroken word of 200 characters: nothing to wrap at.
-LONGEST_NAME = ("Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch" * 4)[:NAME_MAX]
+#: One unbroken word of 200 characters, nothing to wrap at (a real surname, cut to the limit).
+LONGEST_NAME = (
+    "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissenhaftschaferswessenschafewaren"
+    "wohlgepflegeundsorgfaltigkeitbeschutzenvonangreifendurchihrraubgierigfeindewelchevoralternzwolf"
+    "tausendjahresvorandieerscheinen"
+)[:NAME_MAX]
 LONGEST_TAGS = [
     f"{n:02d}-wholesale-distribution-partner-north-east-region"[:TAG_MAX] for n in range(TAGS_MAX)
 ]
@@ -46,6 +56,7 @@ LONGEST_AMOUNT = "-1234567890123456789012345678.9012345678"
 EXTREMES: list[dict[str, Any]] = [
     {
         "email": LONGEST_EMAIL,
+        "id": 9007199254740991,  # the largest id
         "name": LONGEST_NAME,
         "phone": LONGEST_PHONE,
         "notes": LONGEST_NOTES,
@@ -101,19 +112,8 @@ EXTREMES: list[dict[str, Any]] = [
     },
 ]
 
-FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Frances", "John"]
-LAST = [
-    "Lovelace",
-    "Hopper",
-    "Turing",
-    "Dijkstra",
-    "Liskov",
-    "Knuth",
-    "Hamilton",
-    "Thompson",
-    "Allen",
-    "Backus",
-]
+FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Frances", "John", "Radia"]
+LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson", "Allen"]
 TAGS = [
     "retail",
     "wholesale",
@@ -130,10 +130,10 @@ DOMAINS = ["example.com", "example.org", "mail.example.net"]
 
 
 def _ordinary(n: int) -> dict[str, Any]:
-    first, last = FIRST[n % len(FIRST)], LAST[(n * 7) % len(LAST)]
+    first, last = FIRST[n % len(FIRST)], LAST[n % len(LAST)]
     record: dict[str, Any] = {
         "email": f"{first.lower()}.{last.lower()}@{DOMAINS[n % len(DOMAINS)]}",
-        "name": f"{first} {last}" + (f" ({n})" if n >= len(FIRST) else ""),
+        "name": f"{first} {last}",
         "tags": [TAGS[(n + k) % len(TAGS)] for k in range(n % 4)],
         "amount": f"{(n * 1234.5) % 99999:.2f}",
         "active": n % 5 != 0,
@@ -145,7 +145,11 @@ def _ordinary(n: int) -> dict[str, Any]:
     return record
 
 
-RECORDS: list[dict[str, Any]] = EXTREMES + [_ordinary(n) for n in range(100 - len(EXTREMES))]
+#: The fixture set, every record with its id: the pages look the same on every run.
+RECORDS: list[dict[str, Any]] = [
+    {"id": 1001 + n, **record}
+    for n, record in enumerate(EXTREMES + [_ordinary(n) for n in range(100 - len(EXTREMES))])
+]
 
 
 def body(record: dict[str, Any]) -> str:
@@ -155,3 +159,102 @@ def body(record: dict[str, Any]) -> str:
         for key, value in record.items()
     ]
     return "{" + ", ".join(fields) + "}"
+
+
+#: Who is signed in on the realistic site: an admin (sees every record) with a long address, so the
+#: header holds one too; the screenshots use the local admin's short one.
+LONG_ADMIN = "customer.success.operations.lead.emea-region@consolidated-example.org"
+PASSWORD = "Realistic-Data-Pass-1!"
+REFRESH_KEY = "serverless-crud.refresh-token"
+
+
+@dataclass
+class RealisticSite:
+    """A local server (sign-in on) holding RECORDS, and refresh tokens of its admins."""
+
+    url: str
+    aws: str
+    state: Path
+    #: email → refresh token, for a browser context to start signed in (see `signed_in_context`).
+    refresh_tokens: dict[str, str]
+
+    def record(self, index: int) -> dict[str, Any]:
+        """RECORDS[index], as stored (the email lower-cased)."""
+        record = RECORDS[index]
+        return {**record, "email": record["email"].lower()}
+
+    def key_query(self, index: int) -> str:
+        record = self.record(index)
+        return f"email={quote(record['email'])}&id={record['id']}"
+
+
+def _cognito(aws: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=aws,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
+def _sign_in(client: Any, ids: dict[str, str], email: str, password: str) -> dict[str, str]:
+    answer = client.initiate_auth(
+        ClientId=ids["client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    return answer["AuthenticationResult"]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def realistic_site(state: Path) -> Iterator[RealisticSite]:
+    """Start the server, add the long-address admin, load RECORDS through the API as the admin."""
+    from tests.browser.conftest import local_server
+
+    with local_server(state) as (url, aws):
+        ids = json.loads((state / "cognito-idp" / "local.json").read_text())
+        client = _cognito(aws)
+        pool = ids["user_pool_id"]
+        client.admin_create_user(
+            UserPoolId=pool,
+            Username=LONG_ADMIN,
+            UserAttributes=[
+                {"Name": "email", "Value": LONG_ADMIN},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            MessageAction="SUPPRESS",
+        )
+        client.admin_set_user_password(
+            UserPoolId=pool, Username=LONG_ADMIN, Password=PASSWORD, Permanent=True
+        )
+        client.admin_add_user_to_group(UserPoolId=pool, Username=LONG_ADMIN, GroupName="admin")
+        local_admin = (state / "cognito-idp" / "admin-password").read_text().strip()
+        tokens = {
+            LONG_ADMIN: _sign_in(client, ids, LONG_ADMIN, PASSWORD),
+            LOCAL_ADMIN: _sign_in(client, ids, LOCAL_ADMIN, local_admin),
+        }
+        for record in RECORDS:
+            request = urllib.request.Request(
+                url + "records",
+                data=body(record).encode(),
+                headers={"Content-Type": "application/json", "Authorization": tokens[LOCAL_ADMIN]["IdToken"]},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert response.status == 201
+        yield RealisticSite(url, aws, state, {email: t["RefreshToken"] for email, t in tokens.items()})
+
+
+LOCAL_ADMIN = "admin@example.com"
+
+
+def start_signed_in(context: Any, refresh_token: str) -> None:
+    """Make every page of `context` start with this session (as a tab that signed in before: the
+    page refreshes its tokens from it, as it does when moving between pages)."""
+    context.add_init_script(
+        f"if (!sessionStorage.getItem({json.dumps(REFRESH_KEY)}))"
+        f" sessionStorage.setItem({json.dumps(REFRESH_KEY)}, {json.dumps(refresh_token)});"
+    )

@@ -43,7 +43,7 @@ def html_error(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any
     """The problem+json `response` as an HTML error page (same status and headers, HTML body)."""
     from serverless_crud.api.http import stage_prefix
     from serverless_crud.api.site_header import template, with_header
-    from serverless_crud.api.static_files import CSP_PAGE
+    from serverless_crud.api.static_files import page_csp
 
     status = int(response["statusCode"])
     try:
@@ -67,7 +67,7 @@ def html_error(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any
         if name.lower() not in {"content-type", "content-length", "content-encoding"}
     }
     headers["Content-Type"] = ["text/html; charset=utf-8"]
-    headers["Content-Security-Policy"] = [CSP_PAGE]
+    headers["Content-Security-Policy"] = [page_csp("error.html")]
     headers.setdefault("Cache-Control", ["no-store"])
     # The page differs by Accept: caches keep the two apart.
     headers.setdefault("Vary", []).append("Accept")

@@ -176,6 +176,12 @@ def page(path: str) -> Response[Any]:
     from serverless_crud.api.ui import PAGES
 
     name = PAGES[path]
+    redirect = _slash_redirect() if path == "/" else None
+    return redirect or serve(static_file("", name), CACHE_PAGE, **{"Content-Security-Policy": page_csp(name)})
+
+
+def page_csp(name: str) -> str:
+    """The Content-Security-Policy of the page `name` (error pages included)."""
     csp = CSP_DOCS if name == "docs.html" else CSP_PAGE
     current = settings.current()
     # The pages call Cognito's endpoint to sign in and PUT big imports to the bucket, nothing else.
@@ -183,8 +189,7 @@ def page(path: str) -> Response[Any]:
     origins = " ".join(dict.fromkeys(f"{u.scheme}://{u.netloc}" for u in map(urlsplit, urls)))
     if origins:
         csp = csp.replace("connect-src 'self'", f"connect-src 'self' {origins}")
-    redirect = _slash_redirect() if path == "/" else None
-    return redirect or serve(static_file("", name), CACHE_PAGE, **{"Content-Security-Policy": csp})
+    return csp
 
 
 def asset(folder: str, name: str) -> Response[Any]:

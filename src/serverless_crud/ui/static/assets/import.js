@@ -1,6 +1,6 @@
 // The import page: a file chosen or dropped, the job followed with a progress bar, then its report.
 import { followJob, recordFileType, startImport } from "./api.js";
-import { announce, el, errorBox, setTitle, show } from "./ui.js";
+import { announce, el, errorBox, query, setTitle, show } from "./ui.js";
 
 const form = document.getElementById("import-form");
 const input = document.getElementById("file");
@@ -112,6 +112,22 @@ function showReport(job) {
   );
 }
 
+/** Follow a job to its end and show its report; a failure to read it is said in the report. */
+async function follow(location) {
+  try {
+    const finished = await followJob(location, showProgress);
+    showProgress(finished);
+    showReport(finished);
+    return finished;
+  } catch (error) {
+    progress.hidden = true;
+    report.hidden = false;
+    show(document.getElementById("rejected"), errorBox(error, { title: "Could not read the import's report" }));
+    document.getElementById("report-summary").textContent = "";
+    return null;
+  }
+}
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const file = input.files?.[0];
@@ -126,13 +142,15 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     const { job, location } = await startImport(file, mode, showUpload);
+    // The address names the job: a reload (or a bookmark) shows its progress and report again.
+    history.replaceState(null, "", `?${new URLSearchParams({ job: job.id })}`);
     showProgress(job);
-    const finished = await followJob(location, showProgress);
-    showProgress(finished);
-    showReport(finished);
-    announce(finished.status === "succeeded" ? "The import is done." : "The import failed.", {
-      kind: finished.status === "succeeded" ? "info" : "error",
-    });
+    const finished = await follow(location);
+    if (finished) {
+      announce(finished.status === "succeeded" ? "The import is done." : "The import failed.", {
+        kind: finished.status === "succeeded" ? "info" : "error",
+      });
+    }
   } catch (error) {
     progress.hidden = true;
     report.hidden = false;
@@ -142,3 +160,7 @@ form.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
+
+// import.html?job=… shows that import's progress and report (the page's address after a start).
+const jobId = query.get("job");
+if (jobId && /^[\w-]+$/.test(jobId)) follow(`jobs/${encodeURIComponent(jobId)}`);
