@@ -80,8 +80,8 @@ test-browser: install ## The web UI in Chromium (Playwright), against `serverles
 	  || echo "!!!!!!!! NO CHROMIUM FOUND: the browser tests are SKIPPED (make install installs it) !!!!!!!!" >&2
 	$(PYTEST) tests/browser -q $(XDIST)
 
-screenshots: install ## Re-take docs/screenshots/*.png: every page, desktop and phone
-	SCREENSHOTS_DIR=docs/screenshots $(PYTEST) tests/browser/test_screenshots.py -q
+screenshots: install ## Re-take the screenshot baselines docs/screenshots/*.png (every page, phone and desktop, light and dark)
+	SCREENSHOTS_UPDATE=1 $(PYTEST) tests/browser/test_screenshots.py -q -k looks_as_its_baseline
 
 bench: install ## Benchmarks: ratios against baselines measured in the same run
 	$(BIN)/python -m bench

@@ -8,10 +8,12 @@ server). The extremes come first, so that they are on the list's first page in i
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -163,6 +165,7 @@ def body(record: dict[str, Any]) -> str:
 
 #: Who is signed in on the realistic site: an admin (sees every record) with a long address, so the
 #: header holds one too; the screenshots use the local admin's short one.
+LOCAL_ADMIN = "admin@example.com"
 LONG_ADMIN = "customer.success.operations.lead.emea-region@consolidated-example.org"
 PASSWORD = "Realistic-Data-Pass-1!"
 REFRESH_KEY = "serverless-crud.refresh-token"
@@ -175,8 +178,10 @@ class RealisticSite:
     url: str
     aws: str
     state: Path
-    #: email → refresh token, for a browser context to start signed in (see `signed_in_context`).
+    #: email → refresh token, for a browser context to start signed in (see `start_signed_in`).
     refresh_tokens: dict[str, str]
+    #: When the last record was written (every record was written in the seconds before).
+    loaded_at: datetime
 
     def record(self, index: int) -> dict[str, Any]:
         """RECORDS[index], as stored (the email lower-cased)."""
@@ -245,10 +250,8 @@ def realistic_site(state: Path) -> Iterator[RealisticSite]:
             )
             with urllib.request.urlopen(request, timeout=30) as response:
                 assert response.status == 201
-        yield RealisticSite(url, aws, state, {email: t["RefreshToken"] for email, t in tokens.items()})
-
-
-LOCAL_ADMIN = "admin@example.com"
+        refresh = {email: t["RefreshToken"] for email, t in tokens.items()}
+        yield RealisticSite(url, aws, state, refresh, datetime.now(UTC))
 
 
 def start_signed_in(context: Any, refresh_token: str) -> None:
@@ -258,3 +261,38 @@ def start_signed_in(context: Any, refresh_token: str) -> None:
         f"if (!sessionStorage.getItem({json.dumps(REFRESH_KEY)}))"
         f" sessionStorage.setItem({json.dumps(REFRESH_KEY)}, {json.dumps(refresh_token)});"
     )
+
+
+def run_import(site: RealisticSite, rows: str, user: str = LONG_ADMIN) -> str:
+    """Import the CSV `rows` (mode upsert) as `user`, wait for its end; its job id (a user's jobs
+    are theirs alone to read)."""
+    token = id_token(site, user)
+    job = _call(site, "imports?mode=upsert", token, rows.encode(), "text/csv")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = _call(site, f"jobs/{job['id']}", token)["status"]
+        if status in ("succeeded", "failed"):
+            assert status == "succeeded"
+            return str(job["id"])
+        time.sleep(0.2)
+    raise AssertionError("the import did not finish in 60 s")
+
+
+def id_token(site: RealisticSite, email: str) -> str:
+    """A fresh ID token of `email`, from its refresh token."""
+    ids = json.loads((site.state / "cognito-idp" / "local.json").read_text())
+    answer = _cognito(site.aws).initiate_auth(
+        ClientId=ids["client_id"],
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": site.refresh_tokens[email]},
+    )
+    return str(answer["AuthenticationResult"]["IdToken"])
+
+
+def _call(site: RealisticSite, path: str, token: str, data: bytes | None = None, kind: str = "") -> Any:
+    headers = {"Authorization": token, **({"Content-Type": kind} if kind else {})}
+    request = urllib.request.Request(
+        site.url + path, data=data, headers=headers, method="POST" if data else "GET"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())

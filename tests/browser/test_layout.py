@@ -5,9 +5,6 @@ all the same height; the whole text on keyboard focus."""
 
 from __future__ import annotations
 
-import json
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +18,7 @@ from tests.browser.realistic import (
     RECORDS,
     RealisticSite,
     realistic_site,
+    run_import,
     start_signed_in,
 )
 
@@ -73,42 +71,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealisticSite]:
 def import_job(site: RealisticSite) -> str:
     """A finished import with rejected rows (its report is at import.html?job=…)."""
     bad = "\n".join(f"{LONGEST_EMAIL},{n},,{n}" for n in range(1, 13))
-    rows = f"email,id,name,amount\n{bad}\nnot-an-email,1,Someone,1\n{LONGEST_EMAIL},20,Fine,1\n"
-    token = _id_token(site)
-    request = urllib.request.Request(
-        site.url + "imports?mode=upsert",
-        data=rows.encode(),
-        headers={"Content-Type": "text/csv", "Authorization": token},
-        method="POST",
+    return run_import(
+        site, f"email,id,name,amount\n{bad}\nnot-an-email,1,Someone,1\n{LONGEST_EMAIL},20,Fine,1\n"
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        job = json.loads(response.read())
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        status = _get(site, f"jobs/{job['id']}", token)["status"]
-        if status in ("succeeded", "failed"):
-            assert status == "succeeded"
-            return str(job["id"])
-        time.sleep(0.2)
-    pytest.fail("the import did not finish")
-
-
-def _id_token(site: RealisticSite) -> str:
-    from tests.browser.realistic import _cognito
-
-    ids = json.loads((site.state / "cognito-idp" / "local.json").read_text())
-    answer = _cognito(site.aws).initiate_auth(
-        ClientId=ids["client_id"],
-        AuthFlow="REFRESH_TOKEN_AUTH",
-        AuthParameters={"REFRESH_TOKEN": site.refresh_tokens[LONG_ADMIN]},
-    )
-    return str(answer["AuthenticationResult"]["IdToken"])
-
-
-def _get(site: RealisticSite, path: str, token: str) -> Any:
-    request = urllib.request.Request(site.url + path, headers={"Authorization": token})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 def pages(site: RealisticSite, job: str) -> dict[str, tuple[str, str]]:

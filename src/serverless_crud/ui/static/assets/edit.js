@@ -163,7 +163,7 @@ function build(specs, record) {
   );
   show(
     container,
-    el("div", { class: "page-head" }, el("div", {}, el("h1", { id: "edit-heading" }, heading), editing ? el("p", { class: "subtitle", id: "edit-context" }) : null)),
+    el("div", { class: "page-head" }, el("div", {}, el("h1", { id: "edit-heading" }, editing ? ["Edit ", el("bdi", {}, displayText(record.name))] : heading), editing ? el("p", { class: "subtitle", id: "edit-context" }) : null)),
     form,
   );
   controller = schemaForm(fieldsBox, specs, record || {});

@@ -85,7 +85,7 @@ function tagChips(tags) {
       el(
         "button",
         { type: "button", class: "chip chip-button", title: `Show only records tagged ${tag}`, onclick: () => addTag(tag) },
-        el("span", { class: "chip-text" }, tag),
+        el("span", { class: "chip-text", dir: "auto" }, tag),
       ),
     ),
     rest.length
@@ -100,7 +100,7 @@ function row(record) {
   return el(
     "tr",
     {},
-    el("th", { scope: "row", "data-label": "Name" }, el("a", { href: view, class: "clamp", title: name }, name)),
+    el("th", { scope: "row", "data-label": "Name" }, el("a", { href: view, class: "clamp", title: name, dir: "auto" }, name)),
     cell("Email", el("span", { class: "truncate", title: record.email }, displayText(record.email))),
     cell("Id", el("span", { class: "key" }, displayText(record.id))),
     cell("Tags", tagChips(record.tags), "tags-cell"),

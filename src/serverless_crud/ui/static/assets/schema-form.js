@@ -132,14 +132,14 @@ const listItems = (text) => text.split(",").map((item) => item.trim()).filter(Bo
 function listInput(spec, id, describedBy) {
   const items = [];
   const chips = el("ul", { class: "chips", "aria-label": `Selected ${spec.title.toLowerCase()}` });
-  const input = el("input", { id, type: "text", name: spec.name, autocomplete: "off", "aria-describedby": describedBy });
+  const input = el("input", { id, type: "text", name: spec.name, dir: "auto", autocomplete: "off", "aria-describedby": describedBy });
   const render = () => {
     chips.replaceChildren(
       ...items.map((item, index) =>
         el(
           "li",
           { class: "chip" },
-          el("span", { class: "chip-text" }, item),
+          el("span", { class: "chip-text", dir: "auto" }, item),
           el(
             "button",
             {
@@ -194,7 +194,7 @@ function scalarInput(spec, id, describedBy) {
   const { kind, schema } = spec;
   let control;
   if (kind === "textarea") {
-    control = el("textarea", { id, name: spec.name, rows: 4 });
+    control = el("textarea", { id, name: spec.name, rows: 4, dir: "auto" });
   } else if (kind === "boolean") {
     control = el("input", { id, name: spec.name, type: "checkbox" });
   } else if (kind === "select") {
@@ -211,6 +211,7 @@ function scalarInput(spec, id, describedBy) {
       id,
       name: spec.name,
       type: types[kind] || "text",
+      dir: kind === "text" ? "auto" : null,
       inputmode: modes[kind],
       autocomplete: "off",
       spellcheck: kind === "text" || kind === "textarea" ? null : "false",

@@ -24,7 +24,7 @@ function value(name, record, schema, properties = {}) {
   const emailField = emailOf(name, properties);
   if (emailField) return person(item, record[emailField]);
   if (Array.isArray(item)) {
-    return item.length ? el("ul", { class: "chips" }, item.map((tag) => el("li", { class: "chip" }, displayText(tag)))) : "—";
+    return item.length ? el("ul", { class: "chips" }, item.map((tag) => el("li", { class: "chip", dir: "auto" }, displayText(tag)))) : "—";
   }
   if (typeof item === "string" && isTimestamp(name, schema)) return timeElement(item);
   if (typeof item === "boolean") {
@@ -32,7 +32,7 @@ function value(name, record, schema, properties = {}) {
   }
   const text = displayText(item);
   if (name === "email" || name === "id") return [el("code", {}, text), copyButton(text, name)];
-  return el("span", { class: typeof item === "string" && text.includes("\n") ? "multiline" : null }, text);
+  return el("span", { class: typeof item === "string" && text.includes("\n") ? "multiline" : null, dir: "auto" }, text);
 }
 
 function details(record, schema) {
@@ -90,7 +90,7 @@ function render(record, etag, schema) {
     el(
       "div",
       { class: "page-head" },
-      el("div", {}, el("h1", {}, displayText(record.name)), el("p", { class: "subtitle" }, `${record.email} · id ${record.id} · version ${record.version}`)),
+      el("div", {}, el("h1", { dir: "auto" }, displayText(record.name)), el("p", { class: "subtitle" }, `${record.email} · id ${record.id} · version ${record.version}`)),
       el(
         "p",
         { class: "actions" },
