@@ -49,7 +49,7 @@ def test_a_file_over_the_body_limit_is_uploaded_then_imported(
                     .observe(line, { childList: true, characterData: true, subtree: true }); }"""
         )
         page.get_by_label("File to import").set_input_files(str(file))
-        page.get_by_role("button", name="Import").click()
+        page.get_by_role("button", name="Import", exact=True).click()
         summary = page.locator("#report-summary")
         expect(summary).to_have_text("200 rows: 200 stored, 0 rejected.", timeout=60_000)
         shown = page.evaluate("window.shown")
@@ -69,7 +69,7 @@ def test_import_a_file_watch_progress_and_read_the_report(
     file = _people(tmp_path, email, 60, "Person", f"{email},61,,1,\n{email},x,Bad id,1,\n")
     page.goto("import.html")
     page.get_by_label("File to import").set_input_files(str(file))
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator("#progress")).to_be_visible()
     expect(page.locator("#report-summary")).to_have_text("62 rows: 60 stored, 2 rejected.", timeout=60_000)
     expect(page.locator("#bar")).to_have_attribute("value", "62")
@@ -97,7 +97,7 @@ def test_a_file_of_another_kind_is_refused_with_a_sentence(page: Page, tmp_path:
     file.write_text("colour,size\nred,big\n")
     page.goto("import.html")
     page.get_by_label("File to import").set_input_files(str(file))
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator("#rejected")).to_contain_text("the first line must be a header naming record fields")
 
 

@@ -21,6 +21,7 @@ from tests.browser.realistic import (
     run_import,
     start_signed_in,
 )
+from tests.browser.test_accessibility import violations
 
 WIDTHS = [320, 375, 768, 1280, 1920]
 SCHEMES = ["light", "dark"]
@@ -245,3 +246,24 @@ def test_a_shortened_text_shows_whole_on_keyboard_focus(signed_in_context: Any, 
     page.keyboard.press("Tab")  # keyboard focus in the row (the first tag)
     page.keyboard.press("Shift+Tab")
     assert email.evaluate("(e) => e.scrollWidth <= e.clientWidth && e.getBoundingClientRect().height > 30")
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(1280, "light"), (1280, "dark"), (375, "dark")])
+def test_axe_finds_nothing_with_the_longest_data(
+    signed_in_context: Any, site: RealisticSite, import_job: str, width: int, scheme: str
+) -> None:
+    """axe-core on the pages whose look the data changes most, signed in (the docs' Authorize button)."""
+    page = signed_in_context(width, scheme).new_page()
+    every = pages(site, import_job)
+    found = {}
+    for what in (
+        "list, sorted by name",
+        "record, right-to-left",
+        "edit, longest",
+        "import report",
+        "api docs",
+    ):
+        open_page(page, *every[what])
+        if problems := violations(page):
+            found[what] = problems
+    assert found == {}

@@ -68,7 +68,9 @@ class TestLifecycle:
         expect(fields.locator('[data-field="version"] dd')).to_have_text("1")
         expect(fields.locator('[data-field="email"] code')).to_have_text(email)
         created = fields.locator('[data-field="created_at"] time')
-        expect(created).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"))
+        expect(created).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"))
+        # The exact moment in the reader's words: weekday, date, time with seconds, time zone.
+        expect(created).to_have_attribute("title", re.compile(r"^\w+day, .+ \d{4}.* \d\d?:\d\d:\d\d"))
         record_id = int(fields.locator('[data-field="id"] code').inner_text())
         status, stored = api.get(email, record_id)
         assert status == 200
@@ -548,12 +550,16 @@ class TestAccessibility:
         assert unnamed == []
 
     def test_keyboard_only_create(self, page: Page, api, email):
-        page.goto("edit.html")
-        expect(page.get_by_label("Email")).to_be_visible()
+        # The skip link is the first stop of every page, and leads past the header to the content.
+        page.goto("./")
+        expect(page.locator("table, .empty").first).to_be_visible()
         page.keyboard.press("Tab")
         expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
         page.keyboard.press("Enter")
         page.keyboard.press("Tab")
+        expect(page.get_by_role("main").get_by_role("link", name="Import")).to_be_focused()
+        # A form is ready to type in: its first field has the focus.
+        page.goto("edit.html")
         expect(page.get_by_label("Email")).to_be_focused()
         page.keyboard.type(email)
         page.keyboard.press("Tab")
