@@ -195,7 +195,8 @@ def _job_paths() -> dict[str, Any]:
                 "startImport",
                 {
                     "description": "CSV: a header naming record fields (email required; the server's fields "
-                    "version, created_at, created_by, updated_at and updated_by are ignored), one record "
+                    "version, created_at, created_by(_email), updated_at and updated_by(_email) are "
+                    "ignored), one record "
                     "per row; an empty cell is an "
                     "absent field, `tags` are separated by `|`, `active` is true or false, numbers are "
                     "exact. JSON Lines: one record object per line. A row without an id gets one "
