@@ -49,6 +49,9 @@ class FunctionSpec:
     environment: dict[str, str]
     #: Variables whose value only AWS can provide: name -> why (the runtime substitutes a local value).
     unresolved: dict[str, str] = field(default_factory=dict)
+    #: What the template declares (Lambda's answers report them; the local runtime runs its own Python).
+    runtime: str = ""
+    architecture: str = "x86_64"
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,8 @@ def _function(resolver: Resolver, base: Path, logical_id: str, properties: dict[
         memory_mb=memory,
         environment=environment,
         unresolved=unresolved,
+        runtime=str(value("Runtime", "") or ""),
+        architecture=str((value("Architectures") or ["x86_64"])[0]),
     )
 
 

@@ -279,15 +279,23 @@ def test_the_api_invokes_the_published_alias_whatever_snapstart_says(
             )
 
 
-def test_sam_builds_the_function_with_the_makefile(sam_template: Template) -> None:
-    # tests/infra/test_package.py builds the package through the same target.
-    metadata = sam_template["Resources"]["RecordsFunction"]["Metadata"]
-    assert (metadata["BuildMethod"], metadata["ContextPath"], metadata["WorkingDirectory"]) == (
-        "makefile",
-        ".",
-        ".",
-    )
-    assert "build-RecordsFunction:" in (ROOT / "Makefile").read_text()
+def test_sam_builds_every_function_with_the_one_makefile_recipe(sam_template: Template) -> None:
+    # tests/infra/test_sam_cli.py runs `sam build`; one pattern rule serves every function.
+    functions = {
+        name: resource
+        for name, resource in sam_template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert set(functions) >= {"RecordsFunction", "TasksFunction"}
+    for name, resource in functions.items():
+        metadata = resource["Metadata"]
+        assert (metadata["BuildMethod"], metadata["ContextPath"], metadata["WorkingDirectory"]) == (
+            "makefile",
+            ".",
+            ".",
+        ), name
+        assert name.endswith("Function"), f"{name}: the Makefile's build-%Function rule builds it"
+    assert "\nbuild-%Function:" in (ROOT / "Makefile").read_text()
 
 
 # -- API -------------------------------------------------------------------------------------------
@@ -856,3 +864,30 @@ def test_api_gateways_own_errors_carry_the_security_headers(deployment: Deployme
         headers = response["responseParameters"]
         for name, value in {**HEADERS, "Strict-Transport-Security": HSTS}.items():
             assert headers[f"gatewayresponse.header.{name}"] == f"'{value}'", (kind, name)
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        "*",
+        "https://app.example.com",
+        "https://app.example.com, http://localhost:3000",
+        "https://a.example.com,https://b.example.com:8443",
+        "",
+        "ftp://files.example.com",
+        "https://app.example.com/path",
+        "app.example.com",
+        "https://",
+    ],
+)
+def test_allowed_origins_pattern_takes_what_the_function_takes(sam_template: Template, origins: str) -> None:
+    """`sam deploy --guided` must not take a value the function then refuses at cold start."""
+    from serverless_crud.settings import origins as parse_origins
+
+    pattern = sam_template["Parameters"]["AllowedOrigins"]["AllowedPattern"]
+    try:
+        parse_origins(origins)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert (re.fullmatch(pattern, origins) is not None) == accepted
