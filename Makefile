@@ -16,7 +16,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TF_SCHEMA := build/terraform/aws-provider-schema.json
 TF_MODULE := deploy/terraform
 
-.PHONY: lock-aws-tools help install chromium fonts tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench pages schemas lock clean package deploy build-RecordsFunction terraform-fmt
+.PHONY: lock-aws-tools help install chromium fonts tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench pages schemas lock clean package deploy terraform-fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -125,7 +125,7 @@ bench: install ## Benchmarks: ratios against baselines measured in the same run
 pages: install ## Write the site header (ui/templates/header.html) into every page of ui/static/
 	$(BIN)/python scripts/generate_pages.py
 
-schemas: install ## Regenerate src/serverless_crud/models/schemas.json from the record model
+schemas: install ## Regenerate what the record model and the routes make: schemas.json, openapi/apigateway.json, template.yaml's DefinitionBody, docs/record-fields.md
 	$(BIN)/python scripts/generate_schemas.py
 
 lock: ## Re-resolve requirements/dev.in into requirements/lock.txt

@@ -38,8 +38,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = aws.ROOT
 SOURCE = ROOT / "src" / "serverless_crud"
 TARGET_RATIO = 1.10
-#: The write path (issue 8): the first POST, which validates and stores a record.
-POST_TARGET_RATIO = 1.15
+#: The write path: the first POST, which validates and stores a record, from source.
+POST_TARGET_RATIO = 1.05
 MARKER = "BENCH-RESULT "
 
 EMAIL = "ann@example.com"
@@ -86,22 +86,21 @@ def scenarios() -> list[Scenario]:
 
 #: What each side's child runs inside the window, in order. The app's handler import is split so
 #: that the table can say where time goes: importing `aws_lambda_powertools` first does the same
-#: work the handler's own import would do (package inits run once).
+#: work the handler's own import would do (package inits run once). (Powertools' `event_handler`
+#: is not loaded at all since the app dispatches its routes itself.)
 APP_STEPS = [
     "import:aws_lambda_powertools",
-    "import:aws_lambda_powertools.event_handler",
     "import:serverless_crud.handler",
     "import:botocore.session",
-    "call:serverless_crud.dal.dynamodb:client",
+    "call:serverless_crud.dal.clients:client:dynamodb",
 ]
 BASELINE_STEPS = ["import:botocore.session", "import:boto3", "import:baseline", "attr:baseline:client"]
 STEP_LABELS = {
     "import:aws_lambda_powertools": "Powertools package (Logger, Metrics, Tracer)",
-    "import:aws_lambda_powertools.event_handler": "Powertools event_handler (every resolver)",
     "import:serverless_crud.handler": "the app's own modules",
     "import:botocore.session": "botocore",
     "import:boto3": "boto3",
-    "call:serverless_crud.dal.dynamodb:client": "DynamoDB client",
+    "call:serverless_crud.dal.clients:client:dynamodb": "DynamoDB client",
     "import:baseline": "DynamoDB client",
     "gc-freeze": "gc.freeze()",
 }

@@ -52,9 +52,6 @@ locals {
     "x-amazon-apigateway-gateway-responses" = local.gateway_responses
   }))
 
-  # Each path of the document as the end of an execute-api ARN ({proxy+} matches any rest).
-  api_source_paths = { for path in keys(local.openapi.paths) : path => replace(path, "{proxy+}", "*") }
-
   access_log_format = jsonencode({
     requestId          = "$context.requestId"
     extendedRequestId  = "$context.extendedRequestId"

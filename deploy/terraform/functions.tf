@@ -206,17 +206,15 @@ resource "aws_lambda_alias" "records_live" {
   function_version = aws_lambda_function.records.version
 }
 
-# API Gateway may invoke the alias on each path of the API (any method, any stage), as SAM grants
-# for each of the function's Api events.
+# The API's stage may invoke the alias for every route of the API (any method, any resource of
+# openapi/apigateway.json), as the SAM template's RecordsApiInvokesFunction grants.
 resource "aws_lambda_permission" "records_api" {
-  for_each = local.api_source_paths
-
-  statement_id  = "api-${md5(each.key)}"
+  statement_id  = "api"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.records.function_name
   qualifier     = aws_lambda_alias.records_live.name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.records.execution_arn}/*/*${each.value}"
+  source_arn    = "${aws_api_gateway_rest_api.records.execution_arn}/${var.stage_name}/*"
 }
 
 # -- the state machines' tasks: the same package, its own handler -----------------------------------

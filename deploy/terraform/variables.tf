@@ -41,12 +41,9 @@ variable "allowed_origins" {
   default     = ["*"]
   description = "Origins allowed by CORS ([\"*\"] for any)."
 
-  # As the template's AllowedPattern (and the function at cold start): "*" or a scheme and host.
   validation {
-    condition = length(var.allowed_origins) > 0 && length([
-      for origin in var.allowed_origins : origin if !can(regex("^ *(\\*|https?://[^/, ]+) *$", origin))
-    ]) == 0
-    error_message = "Name at least one origin: \"*\", or a scheme and host such as https://app.example.com (no path)."
+    condition     = length(var.allowed_origins) > 0 && alltrue([for origin in var.allowed_origins : can(regex("^ *(\\*|https?://[^/, ]+) *$", origin))])
+    error_message = "Name at least one origin, or \"*\": each a scheme and host such as https://app.example.com, no path."
   }
 }
 
@@ -84,8 +81,8 @@ variable "partition_key_name" {
   description = "Attribute name of the table's partition key (String)."
 
   validation {
-    condition     = length(var.partition_key_name) >= 1
-    error_message = "The partition key needs a name."
+    condition     = length(var.partition_key_name) >= 1 && length(var.partition_key_name) <= 255
+    error_message = "The partition key needs a name of 1 to 255 characters."
   }
 }
 
@@ -95,8 +92,8 @@ variable "sort_key_name" {
   description = "Attribute name of the table's sort key (Number)."
 
   validation {
-    condition     = length(var.sort_key_name) >= 1
-    error_message = "The sort key needs a name."
+    condition     = length(var.sort_key_name) >= 1 && length(var.sort_key_name) <= 255
+    error_message = "The sort key needs a name of 1 to 255 characters."
   }
 }
 

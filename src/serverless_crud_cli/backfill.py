@@ -27,8 +27,7 @@ def add_parser(commands: Any) -> None:
 def run(arguments: argparse.Namespace) -> str:
     """Backfill the table; the sentence to print."""
     from serverless_crud import settings
-    from serverless_crud.dal.dynamodb import client
-    from serverless_crud.dal.repository import DynamoRecordRepository
+    from serverless_crud.wiring import record_repository
 
     if arguments.endpoint_url:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = arguments.endpoint_url
@@ -43,7 +42,7 @@ def run(arguments: argparse.Namespace) -> str:
         "PARTITION_KEY": arguments.partition_key,
         "SORT_KEY": arguments.sort_key,
     }
-    repository = DynamoRecordRepository(client(), settings.load(environment))
+    repository = record_repository(settings.load(environment))
     total, start = 0, None
     while True:
         written, start = repository.backfill(start)

@@ -262,7 +262,7 @@ package, runtime, event_path = sys.argv[1:4]
 sys.path[:0] = [package, runtime]  # /var/task first, then the runtime's own libraries
 
 from serverless_crud.handler import lambda_handler
-from serverless_crud.dal.dynamodb import client
+from serverless_crud.dal.clients import client
 from botocore.stub import Stubber
 
 class Context:
@@ -274,7 +274,7 @@ class Context:
     def get_remaining_time_in_millis(self):
         return 10_000
 
-stubber = Stubber(client())
+stubber = Stubber(client("dynamodb"))
 stubber.add_response("put_item", {})
 stubber.activate()
 with open(event_path) as file:

@@ -224,7 +224,7 @@ def live_stage() -> Iterator[str]:
         import boto3
 
         from serverless_crud import settings
-        from serverless_crud.dal.dynamodb import client
+        from serverless_crud.dal.clients import client
         from serverless_crud.handler import lambda_handler
 
         settings.reset()

@@ -12,6 +12,7 @@ import pytest
 
 from serverless_crud.api.http import accept_prefers
 from serverless_crud.api.site_header import with_header
+from tests.support.events import rest_event
 
 STATIC = Path(str(resources.files("serverless_crud").joinpath("ui", "static")))
 
@@ -56,19 +57,28 @@ class TestErrorPages:
         assert "<h1>This page cannot do that</h1>" in reply.body
 
     def test_the_page_links_from_the_stage_root_when_there_is_no_stage_prefix(self, api):
-        from serverless_crud.api.error_pages import html_error
+        # A custom domain's API mapping without a base path: the client's path is the route's own.
+        event = rest_event("GET", "/x/y", headers={"Accept": NAVIGATION})
+        event["requestContext"]["path"] = "/x/y"
 
-        event = {"path": "/x/y", "requestContext": {"path": "/x/y"}, "headers": {}}
-        page = html_error(event, {"statusCode": 404, "body": "{}", "multiValueHeaders": {}})
-        assert '<base href="/">' in page["body"]
+        reply = api.send(event)
+        assert reply.status == 404
+        assert '<base href="/">' in reply.body
 
     def test_values_in_the_page_are_escaped(self, api):
-        from serverless_crud.api.error_pages import html_error
+        event = rest_event("GET", "/x", headers={"Accept": NAVIGATION})
+        event["requestContext"]["path"] = '/"><script>/x'
 
-        event = {"path": "/x", "requestContext": {"path": '/"><script>/x'}, "headers": {}}
-        page = html_error(event, {"statusCode": 418, "body": '{"title": "<b>tea</b>"}'})
-        assert "<script>" not in page["body"] and "&lt;b&gt;tea&lt;/b&gt;" in page["body"]
-        assert '<base href="/&quot;&gt;&lt;script&gt;/">' in page["body"]
+        reply = api.send(event)
+        assert "<script>" not in reply.body
+        assert '<base href="/&quot;&gt;&lt;script&gt;/">' in reply.body
+
+    def test_a_status_without_words_of_its_own_reads_as_its_title(self, api):
+        reply = api.post("/records", body="x", headers={"Accept": NAVIGATION, "Content-Type": "text/plain"})
+
+        assert reply.status == 415
+        assert "<h1>Unsupported Media Type</h1>" in reply.body
+        assert "Please go back and try again." in reply.body
 
 
 class TestSecurityHeaders:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
 
-from serverless_crud.api.http import HTML, JSON, accept_prefers
+from serverless_crud.api.http import HTML, accept_prefers, stage_prefix
 from serverless_crud.api.problems import PROBLEM_JSON
+from serverless_crud.api.request import Request
+from serverless_crud.api.responses import JSON, Response
 
 #: What a person reads for each status (title, sentence); others use the problem's own title.
 WORDS = {
@@ -33,21 +34,19 @@ WORDS = {
 }
 
 
-def wants_html(event: dict[str, Any]) -> bool:
+def wants_html(event: Request) -> bool:
     """Whether the request's Accept ranks an HTML page above JSON (a browser's navigation does)."""
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if isinstance(v, str)}
-    return accept_prefers(headers.get("accept"), HTML, PROBLEM_JSON, JSON)
+    return accept_prefers(event.headers.get("accept"), HTML, PROBLEM_JSON, JSON)
 
 
-def html_error(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+def html_error(event: Request, response: Response) -> Response:
     """The problem+json `response` as an HTML error page (same status and headers, HTML body)."""
-    from serverless_crud.api.http import stage_prefix
     from serverless_crud.api.site_header import template, with_header
     from serverless_crud.api.static_files import page_csp
 
-    status = int(response["statusCode"])
+    status = response.status_code
     try:
-        problem = json.loads(response.get("body") or "{}")
+        problem = json.loads(response.body or "{}")
     except ValueError:
         problem = {}
     title, sentence = WORDS.get(status) or (
@@ -62,13 +61,12 @@ def html_error(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any
         .replace("{message}", html.escape(sentence))
     )
     headers = {
-        name: values
-        for name, values in (response.get("multiValueHeaders") or {}).items()
+        name: value
+        for name, value in response.headers.items()
         if name.lower() not in {"content-type", "content-length", "content-encoding"}
     }
-    headers["Content-Type"] = ["text/html; charset=utf-8"]
-    headers["Content-Security-Policy"] = [page_csp("error.html")]
-    headers.setdefault("Cache-Control", ["no-store"])
+    headers["Content-Security-Policy"] = page_csp("error.html")
+    headers.setdefault("Cache-Control", "no-store")
     # The page differs by Accept: caches keep the two apart.
-    headers.setdefault("Vary", []).append("Accept")
-    return {**response, "body": page, "isBase64Encoded": False, "multiValueHeaders": headers}
+    headers["Vary"] = "Accept"
+    return Response(status, "text/html; charset=utf-8", page, headers)

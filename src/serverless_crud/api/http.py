@@ -8,32 +8,30 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-
 from serverless_crud.api.problems import ApiProblem
-from serverless_crud.logic.records import Expected
+from serverless_crud.api.request import Request
 from serverless_crud.models import exact_json
 from serverless_crud.models.keys import MAX_ID, plain_integer
+from serverless_crud.models.preconditions import Expected
 
-JSON = "application/json"
 HTML = "text/html"
 MERGE_PATCH_JSON = "application/merge-patch+json"
 #: More entity tags than this in one header are not a real client's (DynamoDB's IN takes 100).
 MAX_ENTITY_TAGS = 100
 
 
-def header(event: APIGatewayProxyEvent, name: str) -> str | None:
+def header(event: Request, name: str) -> str | None:
     """A request header's value, whatever its case."""
     value: str | None = event.headers.get(name)
     return value
 
 
-def media_type(event: APIGatewayProxyEvent) -> str:
+def media_type(event: Request) -> str:
     """The request's media type, without parameters, lower-cased."""
     return (header(event, "content-type") or "").split(";", 1)[0].strip().lower()
 
 
-def body_bytes(event: APIGatewayProxyEvent) -> bytes:
+def body_bytes(event: Request) -> bytes:
     """The request body as the client sent it (API Gateway base64-encodes binary media types)."""
     body = event.body or ""
     if not event.is_base64_encoded:
@@ -44,7 +42,7 @@ def body_bytes(event: APIGatewayProxyEvent) -> bytes:
         raise ApiProblem(400, "the request body could not be decoded") from None
 
 
-def json_body(event: APIGatewayProxyEvent, accepted: tuple[str, ...], max_bytes: int) -> dict[str, Any]:
+def json_body(event: Request, accepted: tuple[str, ...], max_bytes: int) -> dict[str, Any]:
     """The request body as a JSON object, or an ApiProblem (413, 415 or 400) saying why not."""
     raw = body_bytes(event)
     if len(raw) > max_bytes:
@@ -112,7 +110,7 @@ def _quoted(tag: str) -> bool:
     return len(tag) >= 2 and tag[0] == tag[-1] == '"' and '"' not in tag[1:-1] and "," not in tag
 
 
-def preconditions(event: APIGatewayProxyEvent, *, require_if_match: bool) -> Expected:
+def preconditions(event: Request, *, require_if_match: bool) -> Expected:
     """The write's If-Match / If-None-Match as conditions on the stored version.
 
     If-Match uses strong comparison (a weak or malformed tag never matches); If-None-Match weak
@@ -131,19 +129,17 @@ def preconditions(event: APIGatewayProxyEvent, *, require_if_match: bool) -> Exp
     )
 
 
-def location(event: APIGatewayProxyEvent, path: str) -> str:
+def location(event: Request, path: str) -> str:
     """`path` as the client sees it (with the stage or base path, if any)."""
-    return f"{stage_prefix(event.raw_event)}{path}"
+    return f"{stage_prefix(event)}{path}"
 
 
-def stage_prefix(event: dict[str, Any]) -> str:
+def stage_prefix(event: Request) -> str:
     """What the client's URL has before the route's path: `/prod` for `/prod/records`, or ''."""
-    path = str(event.get("path") or "/")
-    context = event.get("requestContext")
-    seen = str((context.get("path") if isinstance(context, dict) else None) or path)
-    if path == "/":
+    seen = event.stage_path or event.path
+    if event.path == "/":
         return seen[:-1] if seen.endswith("/") else seen
-    return seen[: -len(path)] if seen.endswith(path) else ""
+    return seen[: -len(event.path)] if seen.endswith(event.path) else ""
 
 
 def _quality(accept: str, media_type: str) -> float:
@@ -178,6 +174,6 @@ def accept_prefers(accept: str | None, wanted: str, *others: str) -> bool:
     return _quality(accept, wanted) > max(_quality(accept, other) for other in others)
 
 
-def record_location(event: APIGatewayProxyEvent, email: str, record_id: int) -> str:
+def record_location(event: Request, email: str, record_id: int) -> str:
     """The record's URL path as the client sees it (with the stage or base path, if any)."""
     return location(event, f"/records/{quote(email, safe='@+')}/{record_id}")

@@ -12,25 +12,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from serverless_crud.api.request import Request
 
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 HSTS = "max-age=31536000"
 
 
-def over_https(event: dict[str, Any]) -> bool:
+def over_https(event: Request) -> bool:
     """Whether the client reached API Gateway over HTTPS."""
-    headers = event.get("headers") or {}
-    proto = next((v for k, v in headers.items() if k.lower() == "x-forwarded-proto"), "")
-    return isinstance(proto, str) and proto.strip().lower() == "https"
+    return event.headers.get("x-forwarded-proto", "").strip().lower() == "https"
 
 
-def add_security_headers(event: dict[str, Any], response: dict[str, Any]) -> None:
-    """Set the headers above on `response` (a proxy response), keeping any a route set itself."""
-    multi = response.setdefault("multiValueHeaders", {})
-    single = response.get("headers") or {}
-    present = {name.lower() for name in (*multi, *single)}
+def add_security_headers(event: Request, headers: dict[str, str]) -> None:
+    """Set the headers above in a response's `headers`, keeping any a route set itself."""
+    present = {name.lower() for name in headers}
     wanted = {**HEADERS, **({"Strict-Transport-Security": HSTS} if over_https(event) else {})}
     for name, value in wanted.items():
         if name.lower() not in present:
-            multi[name] = [value]
+            headers[name] = value

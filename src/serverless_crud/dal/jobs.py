@@ -4,24 +4,11 @@ executions in Step Functions. One DynamoDB request per job operation."""
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 from serverless_crud.dal.attributes import deserialise_item, serialise, serialise_item
 
 Job = dict[str, Any]
-#: Jobs are kept this long (the table's TTL attribute), as their files are (the bucket's lifecycle).
-JOB_TTL_SECONDS = 30 * 24 * 3600
-
-
-@cache
-def client(service: str) -> Any:
-    """A botocore client of `service` (endpoint and region from the standard AWS variables)."""
-    import botocore.session
-    from botocore.config import Config
-
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
-    return botocore.session.get_session().create_client(service, config=config)
 
 
 class JobRepository:

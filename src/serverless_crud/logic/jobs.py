@@ -23,15 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from serverless_crud.dal.jobs import JOB_TTL_SECONDS, FileStore, Job, JobRepository, Workflows
-from serverless_crud.dal.listing import ListQuery
-from serverless_crud.dal.repository import DynamoRecordRepository
 from serverless_crud.errors import FieldError, Forbidden, InvalidFile, InvalidInput, RecordNotFound
 from serverless_crud.logic import tabular
 from serverless_crud.logic.access import Caller
+from serverless_crud.logic.ports import FileStore, Job, JobRepository, RecordBatches, Workflows
 from serverless_crud.logic.records import RecordService, utc_now
 from serverless_crud.models import exact_json
 from serverless_crud.models.keys import MAX_ID, normalise_email
+from serverless_crud.models.listing import ListQuery
 from serverless_crud.models.validation import validator
 
 IMPORT, EXPORT, ERASURE = "import", "export", "erasure"
@@ -45,6 +44,9 @@ MAX_REPORTED = 1000
 DOWNLOAD_SECONDS = 900
 UPLOAD_SECONDS = 900
 IMPORT_MARK = "import_row"
+#: Jobs are kept this long (the jobs table's TTL attribute `expires_at`), as their files are (the
+#: bucket's lifecycle).
+JOB_TTL_SECONDS = 30 * 24 * 3600
 _FINISHED = ("succeeded", "failed")
 
 
@@ -266,7 +268,7 @@ class JobTasks:
         self,
         jobs: JobRepository,
         files: FileStore,
-        records: DynamoRecordRepository,
+        records: RecordBatches,
         service: RecordService,
         clock: Callable[[], str] = utc_now,
     ) -> None:
@@ -417,8 +419,7 @@ class JobTasks:
         records: list[dict[str, Any]] = []
         cursor: str | None = None
         while True:
-            parameters = {"limit": ["100"], **({"email": [job["email"]]} if job.get("email") else {})}
-            page = self._service.list(caller, {**parameters, **({"cursor": [cursor]} if cursor else {})})
+            page = self._service.list(caller, ListQuery(job.get("email") or None, 100, cursor))
             records.extend(page.items)
             cursor = page.next_cursor
             if cursor is None:

@@ -1,8 +1,9 @@
 """Records as files: CSV and JSON Lines, read into request bodies and written from records.
 
 CSV: a header row naming record fields (any order; the server's fields, such as `version` and
-`created_at`, which exports carry, are read and ignored), one record per row. An empty cell is an
-absent field; `tags` are separated by `|`; `active` is `true` or `false`; numbers are read as exact
+`created_at`, which exports carry, are read and ignored), one record per row; the columns and how a
+cell reads come from the field declarations (models/fields.py). An empty cell is an absent field; a
+list's items are separated by `|`; a true/false field is `true` or `false`; numbers are read as exact
 decimals, so a value survives an export and an import digit for digit. JSON Lines: one record object
 per line, numbers exact. A row becomes the body a POST /records would carry, and the same rules check it.
 """
@@ -16,17 +17,16 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from serverless_crud.dal.attributes import number_text
 from serverless_crud.errors import FieldError
 from serverless_crud.models import exact_json
-from serverless_crud.models.validation import SERVER_FIELDS, validator
+from serverless_crud.models.fields import csv_columns, field, names, server_fields
+from serverless_crud.models.values import number_text
 
 CSV = "text/csv"
 JSON_LINES = "application/x-ndjson"
 FORMATS = {"csv": CSV, "jsonl": JSON_LINES}
+#: Separates the items of a list field in a cell.
 TAG_SEPARATOR = "|"
-#: The columns of an export, in this order; an import accepts any order of any of them.
-COLUMNS = ("email", "id", "name", "phone", "notes", "tags", "amount", "active", *sorted(SERVER_FIELDS))
 
 
 class UnreadableFile(ValueError):
@@ -40,10 +40,6 @@ class Row:
     line: int
     body: dict[str, Any]
     errors: tuple[FieldError, ...] = ()
-
-
-def _fields() -> frozenset[str]:
-    return validator("RecordCreate").known
 
 
 def check_header(data: bytes, media_type: str, *, partial: bool = False) -> None:
@@ -81,37 +77,37 @@ def _text(data: bytes) -> str:
 
 
 def _csv_header(header: list[str]) -> list[str]:
-    names = [name.strip() for name in header]
-    known = _fields() | SERVER_FIELDS
-    unknown = [name for name in names if name not in known]
-    if not names or unknown or "email" not in names:
+    columns = [name.strip() for name in header]
+    unknown = [name for name in columns if name not in names()]
+    if not columns or unknown or "email" not in columns:
         shown = f" (not record fields: {', '.join(unknown[:5])})" if unknown else ""
         raise UnreadableFile(
             "the first line must be a header naming record fields, email among them"
-            f"{shown}; the fields are {', '.join(COLUMNS)}"
+            f"{shown}; the fields are {', '.join(csv_columns())}"
         )
-    if len(set(names)) != len(names):
+    if len(set(columns)) != len(columns):
         raise UnreadableFile("the header names a field twice")
-    return names
+    return columns
 
 
 def _csv_rows(text: str) -> Iterator[Row]:
     reader = csv.reader(io.StringIO(text, newline=""))
+    managed = server_fields()
     try:
-        names = _csv_header(next(reader, []))
+        header = _csv_header(next(reader, []))
         line = reader.line_num + 1
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 line = reader.line_num + 1
                 continue
-            if len(cells) != len(names):
-                problem = FieldError("row", f"has {len(cells)} cells; the header names {len(names)}")
+            if len(cells) != len(header):
+                problem = FieldError("row", f"has {len(cells)} cells; the header names {len(header)}")
                 yield Row(line, {}, (problem,))
             else:
                 body = {
                     name: _cell(name, cell)
-                    for name, cell in zip(names, cells, strict=True)
-                    if cell != "" and name not in SERVER_FIELDS
+                    for name, cell in zip(header, cells, strict=True)
+                    if cell != "" and name not in managed
                 }
                 yield Row(line, body)
             line = reader.line_num + 1
@@ -122,17 +118,18 @@ def _csv_rows(text: str) -> Iterator[Row]:
 def _cell(name: str, cell: str) -> Any:
     """A CSV cell as the JSON value it stands for; a cell that is not one is passed on as text, so
     that the record's rules name the field and say what it must be."""
-    if name == "id":
+    kind = field(name).kind
+    if kind == "integer":
         return int(cell) if cell.strip().isdigit() and cell.strip().isascii() else cell
-    if name == "amount":
+    if kind == "number":
         try:
             number = Decimal(cell.strip())
         except InvalidOperation:
             return cell
         return number if number.is_finite() else cell
-    if name == "active":
+    if kind == "boolean":
         return {"true": True, "false": False}.get(cell.strip().lower(), cell)
-    if name == "tags":
+    if kind == "array":
         return cell.split(TAG_SEPARATOR)
     return cell
 
@@ -150,7 +147,7 @@ def _json_rows(text: str) -> Iterator[Row]:
             continue
         value = _json_object(line)
         if isinstance(value, dict):
-            yield Row(number, {k: v for k, v in value.items() if k not in SERVER_FIELDS})
+            yield Row(number, {k: v for k, v in value.items() if k not in server_fields()})
         elif isinstance(value, exact_json.MalformedJson):
             yield Row(number, {}, (FieldError("row", f"is not valid JSON: {value}"),))
         else:
@@ -162,9 +159,10 @@ def write(records: Iterable[dict[str, Any]], fmt: str) -> bytes:
     out = io.StringIO(newline="")
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(COLUMNS)
+        columns = csv_columns()
+        writer.writerow(columns)
         for record in records:
-            writer.writerow([_text_of(record.get(column)) for column in COLUMNS])
+            writer.writerow([_text_of(record.get(column)) for column in columns])
     else:
         for record in records:
             out.write(exact_json.dumps(record))

@@ -30,15 +30,6 @@ from pydantic.fields import FieldInfo
 from serverless_crud.models import values
 from serverless_crud.models.keys import MAX_EMAIL_LENGTH, MAX_ID, normalise_email
 
-SERVER_FIELDS = (
-    "version",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "updated_by",
-    "created_by_email",
-    "updated_by_email",
-)
 CONFIG = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
 
 
@@ -76,7 +67,7 @@ RecordId = Annotated[
             "type": "integer",
             "minimum": 1,
             "maximum": MAX_ID,
-            "description": "A whole number, 1 or more, written without a fraction or exponent.",
+            "description": "A whole number written without a fraction or exponent.",
         }
     ),
 ]
@@ -88,11 +79,62 @@ ExactNumber = Annotated[
             "type": "number",
             "exclusiveMinimum": -1e126,
             "exclusiveMaximum": 1e126,
-            "description": "A number kept exactly as written: up to 38 digits, a decimal point if needed.",
+            "description": "Exact decimal: at most 38 significant digits; zero or 1e-130 to 1e126 in size.",
             "x-dynamodb-number": True,
         }
     ),
 ]
+
+
+#: The JSON Schema keywords `usage` writes.
+USAGE_KEYWORDS = (
+    "title",
+    "x-help",
+    "x-search",
+    "x-sort",
+    "x-list",
+    "x-filter",
+    "x-key",
+    "x-server",
+    "x-csv",
+    "x-email-of",
+)
+
+
+def usage(
+    label: str,
+    help: str,
+    *,
+    search: Literal["words", "digits"] | None = None,
+    sort: str | None = None,
+    listed: bool = False,
+    filter: Literal["tag", "flag"] | None = None,
+    key: Literal["partition", "sort"] | None = None,
+    server: bool = False,
+    csv: bool = True,
+    email_of: str | None = None,
+) -> dict[str, Any]:
+    """How the product uses a field, beside its type and rules (see docs/make-it-yours.md).
+
+    `label` and `help` are for people (the UI's form, view and list, the import page); the field's
+    `description` is for the API. `search`: its words are found by `q` ("digits": also its digits
+    alone, as a phone number is typed). `sort`: sortable, on the derived attribute `_<sort>` and the
+    indexes `by_<sort>` and `all_by_<sort>` (template.yaml declares them; a test names any missing).
+    `listed`: a column of the UI's list. `filter`: the listing's `tag` filter, or a true/false
+    filter named like the field. `csv`: a column of CSV exports and imports (in declaration order).
+    `email_of`: this field holds the email of the person whose user id is in that field; the UI
+    shows a person by this email (by the id when a row has none).
+    """
+    keywords: dict[str, Any] = {"title": label, "x-help": help}
+    optional = {"x-search": search, "x-sort": sort, "x-filter": filter, "x-key": key, "x-email-of": email_of}
+    keywords.update({k: v for k, v in optional.items() if v is not None})
+    if listed:
+        keywords["x-list"] = True
+    if server:
+        keywords["x-server"] = True
+    if not csv:
+        keywords["x-csv"] = False
+    return keywords
 
 
 class RecordFields(BaseModel):
@@ -100,103 +142,157 @@ class RecordFields(BaseModel):
 
     model_config = CONFIG
 
-    # Titles and descriptions are the words the form shows (labels and help texts) and the API docs;
-    # each limit is said by the schema alone (the form words it once), never repeated here.
     name: _text(200) = Field(  # type: ignore[valid-type]
-        title="Name",
-        description="The name shown in the list and at the top of the record.",
+        description="Display name: 1-200 characters as sent, not blank; stored trimmed.",
         examples=["Alice Example"],
-        json_schema_extra={"x-trim": True},
+        json_schema_extra={
+            **usage(
+                "Name",
+                "The name shown in the list and at the top of the record.",
+                search="words",
+                sort="name",
+                listed=True,
+            ),
+            "x-trim": True,
+        },
     )
     phone: Annotated[Optional[_text(32, blank_is_none=True)], AfterValidator(values.blank_to_none)] = Field(  # type: ignore[valid-type]  # noqa: UP045
         default=None,
-        title="Phone",
-        description="In any format, for example +44 20 7946 0000.",
-        json_schema_extra={"x-trim": True, "x-blank-is-null": True},
+        description="Phone number, at most 32 characters; blank clears it.",
+        json_schema_extra={
+            **usage("Phone", "In any format, for example +44 20 7946 0000.", search="digits"),
+            "x-trim": True,
+            "x-blank-is-null": True,
+        },
     )
     notes: Annotated[Optional[_text(4000, blank_is_none=True)], AfterValidator(values.blank_to_none)] = Field(  # type: ignore[valid-type]  # noqa: UP045
         default=None,
-        title="Notes",
-        description="Anything worth keeping with the record. Line breaks are kept.",
-        json_schema_extra={"x-trim": True, "x-blank-is-null": True},
+        description="Free text, at most 4000 characters; blank clears it.",
+        json_schema_extra={
+            **usage("Notes", "Anything worth keeping with the record. Line breaks are kept.", search="words"),
+            "x-trim": True,
+            "x-blank-is-null": True,
+        },
     )
     tags: Annotated[list[_text(50)], Field(max_length=20)] = Field(  # type: ignore[valid-type]
         default=[],  # pydantic copies it for each record; a default, unlike a factory, is in the schema
-        title="Tags",
-        description="Short labels to group and find records, such as customer or 2025.",
-        json_schema_extra={"x-trim": True},
+        description="Labels: at most 20, each 1-50 characters as sent, not blank; stored trimmed.",
+        json_schema_extra={
+            **usage(
+                "Tags",
+                "Short labels to group and find records, such as customer or 2025.",
+                search="words",
+                filter="tag",
+                listed=True,
+            ),
+            "x-trim": True,
+        },
     )
     amount: Optional[ExactNumber] = Field(  # noqa: UP045
         default=None,
-        title="Amount",
-        description="A number such as 1250.50, kept exactly as typed, up to 38 digits.",
+        description="Exact decimal amount.",
+        json_schema_extra=usage(
+            "Amount", "A number such as 1250.50, kept exactly as typed.", sort="amount", listed=True
+        ),
     )
     active: bool = Field(
         default=True,
-        title="Active",
-        description="Clear it to mark the record inactive; it is kept either way.",
+        description="Whether the record is active.",
+        json_schema_extra=usage(
+            "Active",
+            "Clear it to mark the record inactive; it is kept either way.",
+            filter="flag",
+            listed=True,
+        ),
     )
 
 
 class RecordCreate(RecordFields):
-    """The body of POST /records: the fields and the key (the id is assigned when absent)."""
+    """The body of POST /records: the fields and the key (the id is assigned when absent).
+
+    The key fields' usage (label, help, sort) is declared once, on `Record`; `schemas()` copies it here.
+    """
 
     email: Email = Field(
-        title="Email",
-        description="Whose record this is. It cannot be changed later.",
+        description="Partition key: a valid address (checked by email-validator, no DNS lookup), "
+        "stored lower-cased.",
         examples=["alice@example.com"],
     )
     id: Optional[RecordId] = Field(  # noqa: UP045
-        default=None, title="Id", description="Leave it empty to get the next free number."
+        default=None, description="Sort key; assigned by the server when absent."
     )
 
 
 class Record(RecordFields):
-    """A record as the API returns it (rows written by other tools: see the README)."""
+    """A record as the API returns it (rows written by other tools: see docs/make-it-yours.md)."""
 
     # The defaults are what a row written by another tool reads as when it lacks the field; every
     # field is in every response.
     model_config = ConfigDict(**CONFIG, json_schema_serialization_defaults_required=True)
 
-    email: str = Field(min_length=1, title="Email", description="Whose record this is, as stored.")
-    id: Annotated[RecordId, Field(title="Id")]
+    email: str = Field(
+        min_length=1,
+        description="Partition key as stored.",
+        json_schema_extra=usage(
+            "Email", "Whose record this is. It cannot be changed later.", key="partition", listed=True
+        ),
+    )
+    id: RecordId = Field(
+        json_schema_extra=usage(
+            "Id", "Leave it empty to get the next free number.", key="sort", sort="id", listed=True
+        )
+    )
     version: int = Field(
-        default=1, ge=1, title="Version", description="Set by the server: 1, then one more on every change."
+        default=1,
+        ge=1,
+        description="Server-managed; +1 on every change; the ETag.",
+        json_schema_extra=usage("Version", "How many times the record was saved.", server=True),
     )
     created_at: Optional[str] = Field(  # noqa: UP045
         default=None,
-        title="Created",
-        description="When it was created (RFC 3339, UTC); null for a row written by another tool.",
+        description="RFC 3339 UTC, server-managed; null if the row was written by another tool.",
+        json_schema_extra={
+            **usage("Created", "When the record was created.", server=True),
+            "format": "date-time",
+        },
     )
     updated_at: Optional[str] = Field(  # noqa: UP045
         default=None,
-        title="Last changed",
-        description="When it was last changed (RFC 3339, UTC); null for a row written by another tool.",
+        description="RFC 3339 UTC, server-managed; null if the row was written by another tool.",
+        json_schema_extra={
+            **usage("Updated", "When the record was last changed.", server=True, sort="updated", listed=True),
+            "format": "date-time",
+        },
     )
     created_by: Optional[str] = Field(  # noqa: UP045
         default=None,
-        title="Created by",
-        description="The user id (Cognito sub) of who created it; null when sign-in is off or for a row "
-        "written by another tool.",
+        description="Server-managed: the signed-in user (Cognito sub) who created it; null in the open mode "
+        "or for rows written by another tool.",
+        json_schema_extra=usage("Created by", "Who created the record.", server=True),
     )
     updated_by: Optional[str] = Field(  # noqa: UP045
         default=None,
-        title="Last changed by",
-        description="The user id (Cognito sub) of who changed it last; null as for created_by.",
+        description="Server-managed: the user (Cognito sub) who changed it last; null as for created_by.",
+        json_schema_extra=usage("Updated by", "Who changed the record last.", server=True),
     )
-    # People are shown by email: each write keeps the signed-in user's email beside the id. Rows
-    # written before have none (the id is shown until the next change). `x-email-of` pairs them.
+    # People are shown by email: each write keeps the signed-in user's email beside the id (rows
+    # written before have none, and show the id until their next change).
     created_by_email: Optional[str] = Field(  # noqa: UP045
         default=None,
-        title="Created by",
-        description="The email of who created it; null as for created_by.",
-        json_schema_extra={"x-email-of": "created_by"},
+        description="Server-managed: the email of the signed-in user who created it; null as for created_by.",
+        json_schema_extra=usage(
+            "Creator's email", "The email of who created the record.", server=True, email_of="created_by"
+        ),
     )
     updated_by_email: Optional[str] = Field(  # noqa: UP045
         default=None,
-        title="Last changed by",
-        description="The email of who changed it last; null as for updated_by.",
-        json_schema_extra={"x-email-of": "updated_by"},
+        description="Server-managed: the email of the user who changed it last; null as for created_by.",
+        json_schema_extra=usage(
+            "Last editor's email",
+            "The email of who changed the record last.",
+            server=True,
+            email_of="updated_by",
+        ),
     )
 
 
@@ -238,4 +334,10 @@ def schemas() -> dict[str, Any]:
         for prop in result[name]["properties"].values():
             if prop.get("default", ...) is None and "anyOf" not in prop:
                 del prop["default"]  # required fields of the record: absent, never null
+    # A field's usage is declared once (the key fields' on Record): every schema that has the field
+    # carries it, so that a form of any of them reads the same labels and help.
+    declared = result["Record"]["properties"]
+    for schema in result.values():
+        for field, prop in schema["properties"].items():
+            prop.update({k: v for k, v in declared[field].items() if k in USAGE_KEYWORDS})
     return {name: result[name] for name in sorted(result)}

@@ -678,6 +678,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "values": lambda mapping: [mapping[k] for k in sorted(mapping)],
     "lookup": lambda mapping, key, *default: mapping.get(key, *default) if default else mapping[key],
     "contains": lambda values, value: value in values,
+    "alltrue": lambda values: all(values),
+    "anytrue": lambda values: any(values),
     "toset": _toset,
     "tolist": list,
     "tomap": dict,

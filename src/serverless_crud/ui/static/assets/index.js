@@ -1,9 +1,11 @@
 // The records list: paging with the API's cursor (a stack of cursors for Previous); a filter by
 // email, a search box, tag and status filters and sortable columns, all answered by the server
 // (docs/access-patterns.md) and kept in the address, so that a search can be bookmarked. A late
-// answer to an older query is dropped (each load aborts the one before and carries a number).
+// answer to an older query is dropped (each load aborts the one before and carries a number). The
+// columns, the sorts and the search hint come from the record's field declarations (fields.js).
 import { listRecords } from "./api.js";
 import { session } from "./auth.js";
+import { listColumns, recordFields, searchPlaceholder, sortOptions } from "./fields.js";
 import { displayText, timeElement } from "./format.js";
 import { announce, busy, el, errorBox, loading, recordHref, query, show } from "./ui.js";
 
@@ -19,8 +21,8 @@ const activeSelect = document.getElementById("active");
 const sortSelect = document.getElementById("sort");
 const tagFilters = document.getElementById("tag-filters");
 const SEARCH_DELAY_MS = 300;
-// The sortable columns: heading → the API's sort field.
-const SORTABLE = { Name: "name", Id: "id", Amount: "amount", Updated: "updated_at" };
+// The list's columns (field declarations), known once the Record schema is read.
+let columns = [];
 const summary = document.getElementById("summary");
 const results = document.getElementById("results");
 const prevButton = document.getElementById("prev");
@@ -35,7 +37,7 @@ function initialState() {
     q: query.get("q") || "",
     tags: query.getAll("tag").filter(Boolean),
     active: ["true", "false"].includes(query.get("active")) ? query.get("active") : "",
-    sort: Object.values(SORTABLE).includes(sort.replace(/^-/, "")) ? sort : "",
+    sort,
     limit: LIMITS.includes(limit) ? limit : DEFAULT_LIMIT,
     cursors: [null],
     page: 0,
@@ -71,47 +73,60 @@ function cell(label, content, className) {
   return el("td", { "data-label": label, class: className }, content);
 }
 
-/** Tags shown in a row: the first few as chips that filter by the tag, then "+N" for the rest. */
-const ROW_TAGS = 3;
+const numeric = (field) => field.kind === "number" || field.kind === "integer";
 
-function tagChips(tags) {
-  if (!tags?.length) return "—";
-  const shown = tags.slice(0, ROW_TAGS);
-  const rest = tags.slice(ROW_TAGS);
+/** A list shown in a row: the first few items as chips (a tag's chip filters by it), "+N" for the rest. */
+const ROW_ITEMS = 3;
+
+function chips(field, items) {
+  if (!items?.length) return "—";
+  const rest = items.slice(ROW_ITEMS).map(displayText);
+  const chip = (item) => {
+    const text = el("span", { class: "chip-text", dir: "auto" }, displayText(item));
+    return field.filter === "tag"
+      ? el("button", { type: "button", class: "chip chip-button", title: `Show only records tagged ${item}`, onclick: () => addTag(item) }, text)
+      : el("span", { class: "chip", title: displayText(item) }, text);
+  };
   return el(
     "span",
     { class: "chips-inline" },
-    shown.map((tag) =>
-      el(
-        "button",
-        { type: "button", class: "chip chip-button", title: `Show only records tagged ${tag}`, onclick: () => addTag(tag) },
-        el("span", { class: "chip-text", dir: "auto" }, tag),
-      ),
-    ),
+    items.slice(0, ROW_ITEMS).map(chip),
     rest.length
       ? el("span", { class: "chip chip-more", title: rest.join(", ") }, `+${rest.length}`, el("span", { class: "visually-hidden" }, ` more: ${rest.join(", ")}`))
       : null,
   );
 }
 
+/** One cell's content, by the field's kind and use; a long text ends in an ellipsis (the whole of it
+ * on hover, and on focus of the row). */
+function content(field, value) {
+  if (Array.isArray(value)) return chips(field, value);
+  if (field.kind === "boolean") return el("span", { class: value ? "badge badge-on" : "badge" }, displayText(value));
+  if (field.format === "date-time") return value ? timeElement(value, { relative: true }) : "—";
+  if (field.key === "sort") return el("span", { class: "key" }, displayText(value));
+  if (numeric(field)) return displayText(value);
+  const text = displayText(value);
+  return el("span", { class: "truncate", title: text, dir: field.key ? null : "auto" }, text);
+}
+
+/** The class of a field's cell and column heading. */
+function cellClass(field) {
+  if (field.kind === "array") return "list-cell";
+  return numeric(field) && !field.key ? "num" : null;
+}
+
 function row(record) {
   const view = recordHref("view.html", record.email, record.id);
-  const name = displayText(record.name);
+  const [title, ...others] = columns;
+  const name = displayText(record[title.name]);
   return el(
     "tr",
     {},
-    el("th", { scope: "row", "data-label": "Name" }, el("a", { href: view, class: "clamp", title: name, dir: "auto" }, name)),
-    cell("Email", el("span", { class: "truncate", title: record.email }, displayText(record.email))),
-    cell("Id", el("span", { class: "key" }, displayText(record.id))),
-    cell("Tags", tagChips(record.tags), "tags-cell"),
-    cell("Amount", displayText(record.amount), "num"),
-    cell("Status", el("span", { class: record.active ? "badge badge-on" : "badge" }, record.active ? "Active" : "Inactive")),
-    cell("Updated", record.updated_at ? timeElement(record.updated_at, { relative: true }) : "—"),
+    el("th", { scope: "row", "data-label": title.label }, el("a", { href: view, class: "clamp", title: name, dir: "auto" }, name)),
+    others.map((field) => cell(field.label, content(field, record[field.name]), cellClass(field))),
     cell("Actions", el("a", { href: recordHref("edit.html", record.email, record.id), "aria-label": `Edit ${name}` }, "Edit"), "row-actions"),
   );
 }
-
-const COLUMNS = ["Name", "Email", "Id", "Tags", "Amount", "Status", "Updated"];
 
 function table(records) {
   return el(
@@ -121,14 +136,15 @@ function table(records) {
       "table",
       { class: "records" },
       el("caption", { class: "visually-hidden" }, `Records, page ${state.page + 1}`),
-      el("colgroup", {}, [...COLUMNS, "Actions"].map((column) => el("col", { class: `col-${column.toLowerCase()}` }))),
+      // Fixed columns (app.css sizes them by field): a long value never widens its column.
+      el("colgroup", {}, [...columns.map((field) => field.name), "actions"].map((name) => el("col", { class: `col-${name}` }))),
       el(
         "thead",
         {},
         el(
           "tr",
           {},
-          COLUMNS.map((heading) => (heading in SORTABLE ? sortableHeading(heading) : el("th", { scope: "col" }, heading))),
+          columns.map((field) => (field.sort ? sortableHeading(field) : el("th", { scope: "col" }, field.label))),
           el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Actions")),
         ),
       ),
@@ -138,14 +154,15 @@ function table(records) {
 }
 
 /** A column heading that sorts: a button in the th, whose aria-sort says the current order. */
-function sortableHeading(heading) {
-  const field = SORTABLE[heading];
+function sortableHeading(spec) {
+  const heading = spec.label;
+  const field = spec.name;
   const current = state.sort.replace(/^-/, "") === field ? (state.sort.startsWith("-") ? "descending" : "ascending") : null;
   const next = current === "ascending" ? `-${field}` : field;
   const arrow = current === "ascending" ? " ▲" : current === "descending" ? " ▼" : "";
   return el(
     "th",
-    { scope: "col", class: heading === "Amount" ? "num" : null, "aria-sort": current ?? "none" },
+    { scope: "col", class: cellClass(spec), "aria-sort": current ?? "none" },
     el(
       "button",
       {
@@ -259,7 +276,8 @@ async function load({ focusSort } = {}) {
     nextCursor = page.next_cursor;
     loaded = true;
     render(page.stopped_early);
-    if (focusSort) results.querySelector(`th[aria-sort] button[aria-label^="${Object.keys(SORTABLE).find((k) => SORTABLE[k] === focusSort)},"]`)?.focus();
+    const sorted = columns.find((field) => field.name === focusSort);
+    if (sorted) results.querySelector(`th[aria-sort] button[aria-label^="${sorted.label},"]`)?.focus();
   } catch (error) {
     if (mine !== sequence) return;
     items = [];
@@ -346,11 +364,23 @@ searchInput.value = state.q;
 activeSelect.value = state.active;
 clearButton.hidden = !state.email;
 limitSelect.replaceChildren(...LIMITS.map((limit) => el("option", { value: String(limit), selected: limit === state.limit }, String(limit))));
+/** The columns, the sort options and the search hint, from the record's field declarations. */
+async function describe() {
+  const fields = await recordFields();
+  columns = listColumns(fields);
+  const options = sortOptions(fields);
+  sortSelect.replaceChildren(el("option", { value: "" }, "Default order"), ...options.map((o) => el("option", { value: o.value }, o.label)));
+  if (!options.some((o) => o.value === state.sort)) state.sort = "";
+  searchInput.placeholder = searchPlaceholder(fields);
+}
+
 // Signed in, a user sees their own records (the API lists their partition); an admin sees everyone's.
-session()
-  .then((user) => {
-    if (!user) return;
-    document.querySelector("h1").textContent = user.admin ? "All records" : "Your records";
-    if (!user.admin) filterForm.hidden = true;
-  }, () => {})
-  .then(load);
+const signedIn = session().then((user) => {
+  if (!user) return;
+  document.querySelector("h1").textContent = user.admin ? "All records" : "Your records";
+  if (!user.admin) filterForm.hidden = true;
+}, () => {});
+Promise.all([signedIn, describe()]).then(
+  () => load(),
+  (error) => show(results, errorBox(error, { title: "Could not load the records", actions: [el("button", { type: "button", class: "btn", onclick: () => location.reload() }, "Try again")] })),
+);
