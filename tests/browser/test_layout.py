@@ -52,6 +52,14 @@ PROBLEMS = """() => {
             found.push(`${name(element)} spans ${Math.round(box.left)}..${Math.round(box.right)}`);
         }
     }
+    // A column squeezed to nothing (its text one letter a line) is no layout either.
+    for (const cell of document.querySelectorAll("th, td")) {
+        if (cell.closest(".swagger-ui, .visually-hidden")) continue;
+        const cellWidth = Math.round(cell.getBoundingClientRect().width * 100) / 100;
+        if (cellWidth > 0 && cellWidth < 40) {
+            found.push(`${name(cell)} "${cell.textContent.slice(0, 20)}" is ${cellWidth} px wide`);
+        }
+    }
     for (const element of document.querySelectorAll(".truncate, .clamp, .chip-text, .account-email")) {
         const cut = element.scrollWidth > element.clientWidth + 1
             || element.scrollHeight > element.clientHeight + 1;

@@ -5,6 +5,7 @@ regression fails the suite. `make screenshots` re-takes the baselines (SCREENSHO
 The comparison is stable: fixed records and ids, one locale and time zone, the pages' clock fixed
 3 hours after the records were written, the pinned fonts (tests/browser/fonts.py), animations and
 the caret off; what still changes by itself is masked (a record's dates, the local server's port).
+`make screenshots` re-takes only the baselines that differ beyond the tolerance.
 Pixels may differ a little (anti-aliasing): a pixel counts as changed when a channel moves by more
 than PIXEL_THRESHOLD, and a page fails when more than MAX_CHANGED of its pixels changed, or its size
 did. On a failure the new picture and a map of the changes are written under build/screenshots/.
@@ -95,13 +96,21 @@ def compare(name: str, png: bytes) -> str | None:
 
     baseline = BASELINES / f"{name}.png"
     actual = Image.open(io.BytesIO(png))
+    difference = _difference(name, Image.open(baseline), actual) if baseline.exists() else "no baseline"
     if UPDATE:
-        BASELINES.mkdir(parents=True, exist_ok=True)
-        actual.save(baseline, optimize=True)
+        # Only a baseline that would fail is re-taken: the others stay as they are, byte for byte.
+        if difference:
+            BASELINES.mkdir(parents=True, exist_ok=True)
+            actual.save(baseline, optimize=True)
         return None
-    if not baseline.exists():
+    if difference == "no baseline":
         return f"{name}: no baseline ({baseline.relative_to(ROOT)}); `make screenshots` takes it"
-    expected = Image.open(baseline)
+    return difference
+
+
+def _difference(name: str, expected: Any, actual: Any) -> str | None:
+    """What differs between the baseline and the new picture beyond the tolerance (saved, with a
+    map of the changes, under build/screenshots/), or None."""
     FAILURES.mkdir(parents=True, exist_ok=True)
     if expected.size != actual.size:
         actual.save(FAILURES / f"{name}.png")

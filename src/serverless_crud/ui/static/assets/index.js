@@ -109,6 +109,16 @@ function content(field, value) {
   return el("span", { class: "truncate", title: text, dir: field.key ? null : "auto" }, text);
 }
 
+/** What a column is, for its width: the record's title, a key, a list, a number, a flag, a time or text. */
+function columnRole(field, index) {
+  if (index === 0) return "title";
+  if (field.key) return field.key === "partition" ? "partition" : "sort-key";
+  if (field.kind === "array") return "list";
+  if (field.kind === "boolean") return "flag";
+  if (field.format === "date-time") return "time";
+  return numeric(field) ? "number" : "text";
+}
+
 /** The class of a field's cell and column heading. */
 function cellClass(field) {
   if (field.kind === "array") return "list-cell";
@@ -136,8 +146,8 @@ function table(records) {
       "table",
       { class: "records" },
       el("caption", { class: "visually-hidden" }, `Records, page ${state.page + 1}`),
-      // Fixed columns (app.css sizes them by field): a long value never widens its column.
-      el("colgroup", {}, [...columns.map((field) => field.name), "actions"].map((name) => el("col", { class: `col-${name}` }))),
+      // Fixed columns (app.css sizes them by role): a long value never widens its column.
+      el("colgroup", {}, columns.map((field, index) => el("col", { class: `col-${columnRole(field, index)}` })), el("col", { class: "col-actions" })),
       el(
         "thead",
         {},
