@@ -38,6 +38,16 @@ def add_tags(page: Page, *tags: str) -> None:
         tags_input.press("Enter")
 
 
+def tab_to(page: Page, target: Any, presses: int = 40) -> None:
+    """Press Tab until `target` has the focus (as a keyboard user moves through a page)."""
+    handle = target.element_handle()
+    for _ in range(presses):
+        if page.evaluate("(element) => document.activeElement === element", handle):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{presses} presses of Tab never reached {target}")
+
+
 class TestLifecycle:
     def test_create_view_edit_and_delete_a_record(self, page: Page, api, email):
         page.goto("./")
@@ -549,7 +559,7 @@ class TestAccessibility:
         )
         assert unnamed == []
 
-    def test_keyboard_only_create(self, page: Page, api, email):
+    def test_keyboard_only_create_edit_and_delete(self, page: Page, api, email):
         # The skip link is the first stop of every page, and leads past the header to the content.
         page.goto("./")
         expect(page.locator("table, .empty").first).to_be_visible()
@@ -567,7 +577,32 @@ class TestAccessibility:
         expect(page.get_by_label("Name")).to_be_focused()
         page.keyboard.type("Keyboard user")
         page.keyboard.press("Enter")
-        expect(page.get_by_role("heading", name="Record created")).to_be_visible()
+        expect(page.get_by_role("heading", name="Record created")).to_be_focused()
+
+        # Then view, edit and delete it, by keyboard alone.
+        tab_to(page, page.get_by_role("link", name="View the record"))
+        page.keyboard.press("Enter")
+        edit = page.get_by_role("main").get_by_role("link", name="Edit", exact=True)
+        tab_to(page, edit)
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Name")).to_be_focused()
+        page.keyboard.press("End")
+        page.keyboard.type(", edited")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Changes saved")).to_be_focused()
+        tab_to(page, page.get_by_role("link", name="View the record"))
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Keyboard user, edited")).to_be_visible()
+        tab_to(page, page.get_by_role("button", name="Delete"))
+        page.keyboard.press("Enter")
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()  # the safe choice first
+        page.keyboard.press("Tab")
+        expect(dialog.get_by_role("button", name="Delete")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Record deleted")).to_be_focused()
+        status, listed = api.request("GET", f"records?email={quote(email)}")
+        assert status == 200 and listed["items"] == []
 
 
 class TestDocs:
