@@ -12,12 +12,9 @@ const container = document.getElementById("outcome");
 
 const HEADINGS = { created: "Record created", updated: "Changes saved", deleted: "Record deleted" };
 const heading = HEADINGS[action] || "Done";
-const who = email && id ? `“${name}” (${email}, id ${id})` : name;
-const sentence = {
-  created: `${who} was created.`,
-  updated: `${who} was updated.`,
-  deleted: `${who} was deleted.`,
-}[action];
+const who = email && id ? ["“", el("bdi", {}, name), `” (${email}, id ${id})`] : [el("bdi", {}, name)];
+const verb = { created: "created", updated: "updated", deleted: "deleted" }[action];
+const sentence = verb ? [...who, ` was ${verb}.`] : null;
 
 const links = [];
 if (email && id && action !== "deleted") {
@@ -29,21 +26,23 @@ links.push(el("a", { class: "btn", href: "edit.html" }, action === "created" ? "
 
 setTitle(heading);
 const title = el("h1", { tabindex: "-1" }, el("span", { class: "check", "aria-hidden": "true" }, "✓"), heading);
-const card = el("div", { class: "card success" }, title, sentence ? el("p", {}, sentence) : null);
-show(container, card, el("p", { class: "actions" }, links));
+const card = el("div", { class: "card success" }, title, sentence ? el("p", {}, ...sentence) : null);
+show(container, card);
 title.focus();
 
 // Undo, for a few seconds: a save goes back to the version before it, a deletion is restored.
 if (email && id && version >= 1 && (action === "deleted" || (action === "updated" && version > 1))) {
+  const view = () => el("a", { href: recordHref("view.html", email, id) }, "View it");
   const undo =
     action === "deleted"
       ? async () => {
           await restoreDeleted(email, id);
-          return ["Undone: the record is back. ", el("a", { href: recordHref("view.html", email, id) }, "View it")];
+          return ["Undone: the record is back. ", view()];
         }
       : async () => {
           const restored = await restoreVersion(email, id, version - 1, `"${version}"`);
-          return [`Undone: version ${version - 1}'s values are back, as version ${restored.record.version}. `, el("a", { href: recordHref("view.html", email, id) }, "View it")];
+          return [`Undone: version ${version - 1}'s values are back, as version ${restored.record.version}. `, view()];
         };
   undoNotice(card, action === "deleted" ? "Deleted by mistake?" : "Saved by mistake?", undo);
 }
+card.append(el("p", { class: "actions" }, links));
