@@ -25,7 +25,7 @@ function who(entry) {
 
 function shown(value) {
   if (value === null || value === undefined || (Array.isArray(value) && !value.length)) {
-    return el("span", { class: "empty" }, "(empty)");
+    return el("span", { class: "diff-empty" }, "(empty)");
   }
   if (Array.isArray(value)) return el("span", { dir: "auto" }, value.map(displayText).join(", "));
   return el("span", { dir: "auto", class: typeof value === "string" && value.includes("\n") ? "multiline" : null }, displayText(value));
