@@ -147,13 +147,16 @@ class DynamoHistoryStore:
             **expression.params(),
         )
 
-    def clear_deleted(self, email: str, record_id: int) -> None:
-        """Take the record's deletions out of the `deleted` index."""
+    def clear_deleted(self, entry: Entry) -> None:
+        """Take the record's deletions made before `entry` (its key in use again) out of the indexes;
+        a deletion after it (noted by the API before the stream delivered `entry`) stays."""
         expression = Expression()
-        partition = expression.value(record_key(email, record_id))
+        partition = expression.value(record_key(entry.email, entry.id))
+        before = expression.value(entry_key(entry))
+        condition = f"{expression.name(RECORD)} = {partition} AND {expression.name(ENTRY)} < {before}"
         params: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": f"{expression.name(RECORD)} = {partition}",
+            "KeyConditionExpression": condition,
             "FilterExpression": f"attribute_exists({expression.name(DELETED_OWNER)})",
             "ProjectionExpression": f"{expression.name(RECORD)}, {expression.name(ENTRY)}",
             **expression.params(),

@@ -111,7 +111,7 @@ class HistoryRecorder:
             self._store.add(entry)
             if change.event == "INSERT":
                 # The key is in use again: its earlier deletions are no longer "recently deleted".
-                self._store.clear_deleted(entry.email, entry.id)
+                self._store.clear_deleted(entry)
             _count(f"HistoryEntries{entry.how.title().replace(' ', '')}")
 
     def _erased(self, entry: Entry) -> bool:

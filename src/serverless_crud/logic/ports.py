@@ -147,8 +147,8 @@ class HistoryStore(Protocol):
         """Note who deleted a record and when, before or after its entry is stored."""
         ...
 
-    def clear_deleted(self, email: str, record_id: int) -> None:
-        """The key is in use again: its deletions leave the recently deleted."""
+    def clear_deleted(self, entry: Entry) -> None:
+        """The key is in use again since `entry`: its deletions before it leave the recently deleted."""
         ...
 
     def entries(self, email: str, record_id: int, limit: int, cursor: str | None) -> EntryPage:
