@@ -322,3 +322,28 @@ def test_a_kill_between_a_write_and_its_history_loses_no_entry(tmp_path: Path) -
         assert [(e["version"], e["how"]) for e in entries] == [(2, "patch"), (1, "create")]
     finally:
         again.stop()
+
+
+def test_an_export_can_include_each_records_history(server: Server) -> None:
+    import urllib.request
+
+    from tests.e2e.test_jobs import finished, start
+
+    email = "exported@example.com"
+    created = server.request("POST", "/records", {"email": email, "name": "First"}).json()
+    server.request("PATCH", item(email, created["id"]), {"name": "Second"}, MERGE_PATCH)
+    history(server, email, created["id"], 2)
+
+    job = finished(server, start(server, "/exports?include=history", {"format": "jsonl", "email": email}))
+    assert job["status"] == "succeeded", job
+    with urllib.request.urlopen(job["download_url"], timeout=30) as response:
+        (line,) = response.read().decode().splitlines()
+    exported = json.loads(line)
+    assert exported["name"] == "Second"
+    assert [(v["version"], v["how"], v["record"]["name"]) for v in exported["history"]] == [
+        (2, "patch", "Second"),
+        (1, "create", "First"),
+    ]
+    csv = server.request("POST", "/exports?include=history", {"format": "csv", "email": email})
+    assert csv.status == 422
+    assert server.request("POST", "/exports?include=everything", {"format": "jsonl"}).status == 400

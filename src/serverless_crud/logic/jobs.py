@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from serverless_crud.errors import FieldError, Forbidden, InvalidFile, InvalidInput, RecordNotFound
+from serverless_crud.errors import (
+    FieldError,
+    Forbidden,
+    InvalidFile,
+    InvalidInput,
+    RecordNotFound,
+    StoreUnavailable,
+)
 from serverless_crud.logic import tabular
 from serverless_crud.logic.access import Caller
 from serverless_crud.logic.history import HistoryService
@@ -141,12 +148,13 @@ class JobService:
         job["source_key"] = key
         return self._start(job, self._machines.import_arn)
 
-    def start_export(self, caller: Caller, fmt: str, email: str | None) -> Job:
-        """Start an export of every record the caller may see (or of one partition)."""
+    def start_export(self, caller: Caller, fmt: str, email: str | None, *, with_history: bool = False) -> Job:
+        """Start an export of every record the caller may see (or of one partition); with its history."""
         partition = caller.listing_partition(_partition(email) if email else None)
-        return self._start(
-            self._new(caller, EXPORT, {"format": fmt, "email": partition}), self._machines.export_arn
-        )
+        options: dict[str, Any] = {"format": fmt, "email": partition}
+        if with_history:
+            options["include"] = ["history"]
+        return self._start(self._new(caller, EXPORT, options), self._machines.export_arn)
 
     def start_erasure(self, caller: Caller, email: str) -> Job:
         """Start erasing every record of one partition (the caller's own, or any for an admin)."""
@@ -242,7 +250,7 @@ def _format_of(media_type: str) -> str:
 
 def _job_input(job: Job) -> dict[str, Any]:
     """What an execution needs to know of its job."""
-    names = ("owner", "id", "kind", "mode", "format", "email", "source_key", "caller")
+    names = ("owner", "id", "kind", "mode", "format", "email", "source_key", "caller", "include")
     return {name: job[name] for name in names if name in job}
 
 
@@ -423,7 +431,10 @@ class JobTasks:
         cursor: str | None = None
         while True:
             page = self._service.list(caller, ListQuery(job.get("email") or None, 100, cursor))
-            records.extend(page.items)
+            if "history" in job.get("include", ()):
+                records.extend({**record, "history": self._versions(caller, record)} for record in page.items)
+            else:
+                records.extend(page.items)
             cursor = page.next_cursor
             if cursor is None:
                 break
@@ -431,6 +442,22 @@ class JobTasks:
         self._files.put(key, tabular.write(records, job["format"]), tabular.FORMATS[job["format"]])
         self._update(job, status="succeeded", counts={"records": len(records)}, download_key=key)
         return {"records": len(records)}
+
+    def _versions(self, caller: Caller, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every version of a record its history keeps, newest first (each with the record as it was)."""
+        if self._history is None:
+            raise StoreUnavailable("HISTORY_TABLE is not set: history is not configured")
+        versions: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            try:
+                page = self._history.versions(caller, str(record["email"]), str(record["id"]), 100, cursor)
+            except RecordNotFound:  # deleted since it was listed
+                return versions
+            versions.extend(entry.detail() for entry in page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                return versions
 
     # -- erasure ---------------------------------------------------------------------------------
     def count_partition(self, job: dict[str, Any]) -> dict[str, Any]:
