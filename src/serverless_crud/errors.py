@@ -76,3 +76,7 @@ class StoreUnavailable(DomainError):
 
 class InvalidFile(DomainError):
     """A file to import cannot be read as records at all: no valid header, not text (HTTP 422)."""
+
+
+class FileTooLarge(DomainError):
+    """A file to import is over the import size limit (HTTP 413)."""

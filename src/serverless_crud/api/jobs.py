@@ -45,11 +45,14 @@ def _text_member(body: dict[str, Any], name: str, choices: tuple[str, ...] | Non
 @routes.route("/imports/uploads", "POST")
 def start_upload() -> Response[str]:
     body = _json()
-    if set(body) - {"format"}:
-        raise ApiProblem(422, 'an upload request is {"format": "csv" | "jsonl"}')
+    size = body.get("size")
+    if set(body) - {"format", "size"} or (
+        size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1)
+    ):
+        raise ApiProblem(422, 'an upload request is {"format": "csv" | "jsonl", "size": bytes (optional)}')
     fmt = _text_member(body, "format", tuple(tabular.FORMATS)) or "csv"
     return json_response(
-        201, job_service().upload_for(caller(routes.event), fmt), {"Cache-Control": "no-store"}
+        201, job_service().upload_for(caller(routes.event), fmt, size), {"Cache-Control": "no-store"}
     )
 
 

@@ -200,7 +200,10 @@ def _job_paths() -> dict[str, Any]:
                     "absent field, `tags` are separated by `|`, `active` is true or false, numbers are "
                     "exact. JSON Lines: one record object per line. A row without an id gets one "
                     "derived from the file and its line (the same file twice writes the same keys); "
-                    "a row whose key exists is rejected as `exists` unless mode=upsert.",
+                    "a row whose key exists is rejected as `exists` unless mode=upsert, and one whose "
+                    "record already holds the same values is counted `unchanged`. A text cell that "
+                    "begins with ' followed by =, +, -, @, a tab, a carriage return or ' loses the ' "
+                    "(exports write it so that spreadsheets do not run formulas).",
                     "parameters": [
                         {
                             "name": "mode",
@@ -217,7 +220,7 @@ def _job_paths() -> dict[str, Any]:
                             "application/json": {
                                 "schema": {
                                     "type": "object",
-                                    "description": "A file PUT to the upload_url of POST /imports/uploads.",
+                                    "description": "A file uploaded through POST /imports/uploads.",
                                     "additionalProperties": False,
                                     "required": ["upload"],
                                     "properties": {
@@ -252,24 +255,43 @@ def _job_paths() -> dict[str, Any]:
                             "type": "object",
                             "additionalProperties": False,
                             "properties": {
-                                "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}
+                                "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"},
+                                "size": {
+                                    "type": "integer",
+                                    "minimum": 1,
+                                    "description": "The file's size in bytes: one over the limit is 413 now.",
+                                },
                             },
                         }
                     ),
                 },
                 "responses": {
                     "201": {
-                        "description": "PUT the file to upload_url with Content-Type content_type, then "
+                        "description": "POST the file to upload_url as a multipart/form-data form: the "
+                        "upload_fields, then the file as `file` (S3 refuses one over max_bytes); then "
                         'POST /imports {"upload": upload, "format": format}',
                         **_json(
                             {
                                 "type": "object",
-                                "required": ["upload", "format", "upload_url", "content_type", "expires_in"],
+                                "required": [
+                                    "upload",
+                                    "format",
+                                    "upload_url",
+                                    "upload_fields",
+                                    "content_type",
+                                    "max_bytes",
+                                    "expires_in",
+                                ],
                                 "properties": {
                                     "upload": {"type": "string"},
                                     "format": {"type": "string", "enum": ["csv", "jsonl"]},
                                     "upload_url": {"type": "string"},
+                                    "upload_fields": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    },
                                     "content_type": {"type": "string"},
+                                    "max_bytes": {"type": "integer"},
                                     "expires_in": {"type": "integer"},
                                 },
                             }
@@ -365,8 +387,8 @@ def _job_schema() -> dict[str, Any]:
             "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
             "counts": {
                 "type": "object",
-                "description": "Imports: rows, written, rejected; exports: records; erasures: records, "
-                "erased, left.",
+                "description": "Imports: rows, written, unchanged, rejected (and failed, when chunks "
+                "failed within the tolerated share); exports: records; erasures: records, erased, left.",
                 "additionalProperties": {"type": "integer", "minimum": 0},
             },
             "rejected": {
@@ -382,6 +404,11 @@ def _job_schema() -> dict[str, Any]:
                 },
             },
             "download_url": {"type": "string", "description": "Exports: a link valid for 15 minutes."},
+            "report_url": {
+                "type": "string",
+                "description": "Imports with rejected rows: the CSV of every one (line, field, message), "
+                "a link valid for 15 minutes.",
+            },
             "failure": {"type": "string", "description": "Why a failed job failed."},
             "format": {"type": "string", "enum": ["csv", "jsonl"]},
             "mode": {"type": "string", "enum": ["create", "upsert"]},

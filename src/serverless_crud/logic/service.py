@@ -9,7 +9,7 @@ from serverless_crud.logic.records import RecordService
 
 if TYPE_CHECKING:
     from serverless_crud.dal.jobs import FileStore, JobRepository
-    from serverless_crud.logic.jobs import JobService, JobTasks
+    from serverless_crud.logic.jobs import JobLimits, JobService, JobTasks
 
 
 @settings.per_settings
@@ -38,6 +38,19 @@ def _jobs_parts(current: settings.Settings) -> tuple[JobRepository, FileStore]:
     )
 
 
+def _job_limits(current: settings.Settings) -> JobLimits:
+    from serverless_crud.logic.jobs import JobLimits
+
+    return JobLimits(
+        file_bytes=current.max_import_bytes,
+        rows=current.max_import_rows,
+        line_bytes=current.max_line_bytes,
+        concurrency=current.import_concurrency,
+        tolerated_failure_percent=current.import_tolerated_failure,
+        export_segments=current.export_segments,
+    )
+
+
 @settings.per_settings
 def job_service(current: settings.Settings) -> JobService:
     """The API's jobs (imports, exports, erasures) for this instance."""
@@ -48,7 +61,7 @@ def job_service(current: settings.Settings) -> JobService:
     machines = Machines(
         current.import_state_machine, current.export_state_machine, current.erase_state_machine
     )
-    return JobService(jobs, files, Workflows(client("stepfunctions")), machines)
+    return JobService(jobs, files, Workflows(client("stepfunctions")), machines, _job_limits(current))
 
 
 @settings.per_settings
@@ -59,4 +72,4 @@ def job_tasks(current: settings.Settings) -> JobTasks:
     from serverless_crud.logic.jobs import JobTasks
 
     jobs, files = _jobs_parts(current)
-    return JobTasks(jobs, files, DynamoRecordRepository(client(), current), record_service())
+    return JobTasks(jobs, files, DynamoRecordRepository(client(), current), _job_limits(current))
