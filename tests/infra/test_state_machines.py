@@ -83,7 +83,9 @@ def test_throttled_writes_are_retried_with_backoff_and_jitter() -> None:
     (throttled,) = [r for r in write["Retry"] if r["ErrorEquals"] == ["WriteThrottled"]]
     assert throttled["BackoffRate"] > 1
     assert throttled["JitterStrategy"] == "FULL"
-    assert definition["States"]["WriteChunks"]["MaxConcurrency"] == 4
+    # The Map's concurrency and tolerated failures are the template's parameters, through the split.
+    assert definition["States"]["WriteChunks"]["MaxConcurrencyPath"] == "$.split.concurrency"
+    assert definition["States"]["WriteChunks"]["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
 
 
 def test_state_machines_log_trace_and_invoke_only_the_tasks_function(

@@ -534,15 +534,11 @@ class JobTasks:
 
     # -- export ----------------------------------------------------------------------------------
     def plan(self, job: dict[str, Any]) -> dict[str, Any]:
-        """The export's segments: one Query for one owner's records, or parallel Scan segments."""
+        """The export's segments (their numbers: the Map's items): one Query for one owner's
+        records, or parallel Scan segments."""
         self._update(job, status="running", counts={"records": 0})
         count = 1 if job.get("email") else self._limits.export_segments
-        return {
-            "segments": [
-                {"segment": n, "of": count, "piece": 0, "cursor": None, "records": 0} for n in range(count)
-            ],
-            "concurrency": count,
-        }
+        return {"segments": list(range(count)), "of": count}
 
     def export_part(self, job: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
         """One run of a segment's loop: up to PART_RECORDS records read from where the last run

@@ -184,7 +184,9 @@ class StepFunctionsService(Service):
             properties.get("DefinitionSubstitutions") or {}, f"{logical_id}.DefinitionSubstitutions"
         )
         kind = str(template.resolve(properties.get("Type"), logical_id) or "STANDARD")
-        return MachineSpec(logical_id, self.names[logical_id], substitute(text, substitutions), kind)
+        definition = substitute(text, substitutions)
+        self.context.notes.extend(unemulated(logical_id, definition))
+        return MachineSpec(logical_id, self.names[logical_id], definition, kind)
 
     def stop(self) -> None:
         """Give moto its methods back and close the journal (once the machines' creation has ended)."""
@@ -319,6 +321,41 @@ class StepFunctionsService(Service):
             module = importlib.import_module(found.name)
             if getattr(module, "boto_client_for", None) is original:
                 self._patches.replace(module, "boto_client_for", cached)
+
+
+_TOLERANCE = (
+    "ToleratedFailurePercentage",
+    "ToleratedFailurePercentagePath",
+    "ToleratedFailureCount",
+    "ToleratedFailureCountPath",
+)
+
+
+def unemulated(logical_id: str, definition: str) -> list[str]:
+    """Sentences naming what of a definition moto's engine does not apply: a Distributed Map's
+    tolerated failures (any failed child execution fails the Map locally)."""
+    try:
+        states = json.loads(definition).get("States") or {}
+    except ValueError:
+        return []  # Step Functions refuses it when the machine is created, with its own sentence
+    notes = []
+    pending = list(states.items())
+    while pending:
+        name, state = pending.pop()
+        if not isinstance(state, dict):
+            continue
+        processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+        pending.extend((processor.get("States") or {}).items())
+        pending.extend(
+            item for branch in state.get("Branches") or [] for item in (branch.get("States") or {}).items()
+        )
+        given = [field for field in _TOLERANCE if field in state]
+        if given:
+            notes.append(
+                f"{logical_id}.{name}: {given[0]} is not applied locally (moto's engine): any failed"
+                " child execution fails the Map"
+            )
+    return sorted(notes)
 
 
 def _now_date() -> datetime.datetime:

@@ -25,7 +25,7 @@ drop.addEventListener("drop", (event) => {
 
 function showProgress(job) {
   const counts = job.counts || {};
-  const done = (counts.written || 0) + (counts.rejected || 0);
+  const done = (counts.written || 0) + (counts.unchanged || 0) + (counts.rejected || 0);
   progress.hidden = false;
   if (counts.rows) {
     bar.max = counts.rows;
@@ -49,7 +49,7 @@ function showReport(job) {
   report.hidden = false;
   document.getElementById("report-summary").textContent =
     job.status === "succeeded"
-      ? `${counts.rows} rows: ${counts.written} stored, ${counts.rejected} rejected.`
+      ? `${counts.rows} rows: ${counts.written} stored, ${counts.unchanged ? `${counts.unchanged} already imported, ` : ""}${counts.rejected} rejected.`
       : `The import failed: ${job.failure || "no reason was given"}.`;
   const rows = (job.rejected || []).flatMap((row) =>
     row.errors.map((error) => el("tr", {}, el("td", {}, String(row.line)), el("td", {}, error.field), el("td", {}, error.message))),
@@ -59,8 +59,11 @@ function showReport(job) {
     show(container);
     return;
   }
+  // The job shows the first 1,000 rejected rows; the report file has every one.
+  const download = job.report_url ? el("p", {}, el("a", { href: job.report_url }, "Download every rejected row (CSV)")) : null;
   show(
     container,
+    download,
     el(
       "table",
       { class: "table" },
