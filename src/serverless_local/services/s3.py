@@ -186,11 +186,15 @@ class S3Service(Service):
             if request.method in _READS:
                 return original_bucket(handler, request, full_url, headers)
             with service.lock:
+                # moto reads a form's file once and closes it: kept, to be read again by moto itself.
+                uploads = _keep_files(request)
                 handler.setup_class(request)
+                _keep_files(request, uploads)
                 bucket = handler.parse_bucket_name_from_url(request, full_url)
                 form = {name: values[0] for name, values in handler.querystring.items()}
                 if request.method == "POST" and "key" in form and bucket:
-                    refusal = post_policy_refusal(form, len(handler.raw_body or b""), bucket, _utc_now())
+                    size = len(uploads.get("file", b""))
+                    refusal = post_policy_refusal(form, size, bucket, _utc_now())
                     if refusal is not None:
                         return refusal
                 before = service._key_names(bucket)
@@ -280,6 +284,18 @@ def _refusal(status: int, code: str, message: str) -> tuple[int, dict[str, str],
         f"<Error><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
     )
     return status, {"Content-Type": "application/xml"}, body
+
+
+def _keep_files(request: Any, kept: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """The bodies of a form's files (read once), each file made readable again from the start."""
+    import io
+
+    files = getattr(request, "files", None) or {}
+    if kept is None:
+        kept = {name: storage.stream.read() for name, storage in files.items()}
+    for name, storage in files.items():
+        storage.stream = io.BytesIO(kept[name])
+    return kept
 
 
 def _utc_now() -> datetime.datetime:
