@@ -71,11 +71,20 @@ def _upload(url: str, fields: dict[str, str], data: bytes) -> None:
 
 
 def _finished(base: str, location: str) -> dict[str, Any]:
+    import urllib.error
+
     while True:
-        job, _ = _request(base + location)
+        try:
+            job, _ = _request(base + location)
+        except urllib.error.HTTPError as error:
+            # A poll answered 502/504 (the API function's 10 s, on a machine the job saturates) is
+            # asked again, as any client of a job would: reading a job changes nothing.
+            if error.code not in (502, 504):
+                raise
+            job = {"status": "running"}
         if job["status"] in ("succeeded", "failed"):
             return job
-        time.sleep(0.25)  # as a client polls: a job is not a busy loop
+        time.sleep(1)  # as a client polls: a job is not a busy loop
 
 
 def _import(base: str, data: bytes) -> dict[str, Any]:
