@@ -6,18 +6,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+AWS_TOOLS := $(VENV)/aws-tools
+AWS_TOOLS_STAMP := $(AWS_TOOLS)/.installed
 NODE_STAMP := node_modules/.installed
 PORT ?= 3000
 STATE_DIR ?= .local
 PYTEST := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install chromium tools run test lint typecheck test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package build-RecordsFunction
+.PHONY: lock-aws-tools help install chromium tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package deploy build-RecordsFunction
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
-install: $(STAMP) $(NODE_STAMP) chromium tools ## Set up .venv with the pinned dependencies, node_modules (npm ci), Chromium and jq (idempotent)
+install: $(STAMP) $(AWS_TOOLS_STAMP) $(NODE_STAMP) chromium tools ## Set up .venv (pinned dependencies, the SAM CLI and AWS CLI), node_modules, Chromium, jq (idempotent)
 
 chromium: ## Install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium) \
@@ -33,6 +35,15 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
+# The SAM CLI and the AWS CLI in an environment of their own (their pins clash with lock.txt's),
+# linked into .venv/bin so that `.venv/bin/sam` and `.venv/bin/aws` (or an activated .venv) run them.
+$(AWS_TOOLS_STAMP): requirements/aws-tools.txt $(STAMP)
+	@test -x $(AWS_TOOLS)/bin/python || $(PYTHON) -m venv $(AWS_TOOLS)
+	$(AWS_TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/aws-tools.txt
+	ln -sf ../aws-tools/bin/sam $(BIN)/sam
+	ln -sf ../aws-tools/bin/aws $(BIN)/aws
+	@touch $@
+
 # The ASL validator of statemachines/ (make test-infra), pinned by package-lock.json.
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -41,7 +52,7 @@ $(NODE_STAMP): package.json package-lock.json
 run: install ## Serve the app locally on http://127.0.0.1:$(PORT) (STATE_DIR keeps the data)
 	$(BIN)/serverless-crud serve --port $(PORT) --state-dir $(STATE_DIR)
 
-test: install lint typecheck test-unit test-integration test-e2e test-infra test-browser ## Everything CI checks
+test: install lint typecheck docs test-unit test-integration test-e2e test-infra test-browser ## Everything CI checks
 
 lint: install ## ruff
 	$(BIN)/ruff check src tests bench scripts
@@ -49,6 +60,15 @@ lint: install ## ruff
 
 typecheck: install ## mypy --strict on the package
 	$(BIN)/mypy
+
+# mkdocs-material prints a notice about its successor on every build; the build itself is what counts.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
+
+docs: install ## Build the documentation site strictly into build/site (a broken link or anchor fails)
+	$(MKDOCS) build --strict --quiet
+
+docs-serve: install ## Serve the documentation site on http://127.0.0.1:8000 while you edit
+	$(MKDOCS) serve --dev-addr 127.0.0.1:8000
 
 test-unit: install ## Unit tests: one module at a time
 	$(PYTEST) tests/unit -q
@@ -85,6 +105,12 @@ lock: ## Re-resolve requirements/dev.in into requirements/lock.txt
 	/tmp/serverless-crud-lock/bin/pip install --quiet -r requirements/dev.in
 	/tmp/serverless-crud-lock/bin/pip freeze --exclude-editable | sort -f > requirements/lock.txt
 
+lock-aws-tools: ## Re-resolve requirements/aws-tools.in into requirements/aws-tools.txt
+	rm -rf /tmp/serverless-crud-lock-aws && $(PYTHON) -m venv /tmp/serverless-crud-lock-aws
+	/tmp/serverless-crud-lock-aws/bin/pip install --quiet -r requirements/aws-tools.in
+	{ echo '# Pinned by `make lock-aws-tools` from requirements/aws-tools.in; installed by `make install` into .venv/aws-tools.'; \
+	  /tmp/serverless-crud-lock-aws/bin/pip freeze | sort -f; } > requirements/aws-tools.txt
+
 clean: ## Remove the virtual environment, caches and build output
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build
 
@@ -119,6 +145,10 @@ build-RecordsFunction: $(WHEELS)/.complete ## The function's package into ARTIFA
 	  --target "$(ARTIFACTS_DIR)" -r $(FUNCTION_REQUIREMENTS)
 	rm -rf "$(ARTIFACTS_DIR)/bin"  # the dependencies' console scripts: nothing in Lambda runs them
 	$(PYTHON) scripts/package.py copy-code "$(ARTIFACTS_DIR)"
+
+deploy: install ## sam build, then sam deploy with samconfig.toml (your AWS credentials; add ARGS="--guided" the first time)
+	$(BIN)/sam build
+	$(BIN)/sam deploy $(ARGS)
 
 package: ## The function's package and its zip without SAM (build/function, build/function.zip), with sizes
 	rm -rf "$(PACKAGE_DIR)" "$(PACKAGE_ZIP)"

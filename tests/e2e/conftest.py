@@ -54,6 +54,11 @@ class Server:
         """The DynamoDB endpoint: the local AWS endpoint."""
         return self.aws
 
+    @property
+    def state_dir(self) -> str:
+        """The server's state directory (`--state-dir`)."""
+        return self.args[self.args.index("--state-dir") + 1]
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 

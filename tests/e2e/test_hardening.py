@@ -1,20 +1,16 @@
 """Over HTTP, against `serverless-crud serve`: rows written through the local DynamoDB endpoint (not
-through the API), bytes that are not UTF-8, and the README's commands pasted in order."""
+through the API), bytes that are not UTF-8; the documented settings are the ones the function reads."""
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
 from urllib.parse import quote
 
 import boto3
 import pytest
 
-from tests.e2e.conftest import ROOT, Server, start_server
+from tests.e2e.conftest import ROOT, Server
 
-README = ROOT / "README.md"
+CONFIGURATION = ROOT / "docs" / "configuration.md"
 
 
 def dynamodb(server: Server):
@@ -87,59 +83,10 @@ def test_a_huge_limit_is_400(app_server: Server):
     assert app_server.request("GET", "/records?limit=" + "9" * 5000).status == 400
 
 
-def readme_api_block() -> str:
-    """README's API examples: the block that sets API, then every block that continues it, in order."""
-    text = README.read_text(encoding="utf-8")
-    match = re.search(r"```sh\n(API=http://127\.0\.0\.1:3000.*?)```", text, re.S)
-    assert match, "README has no API example block"
-    continued = re.findall(
-        r"```sh\n(# API (?:and \w+ )?(?:and \w+ )?as in the examples above.*?)```", text, re.S
-    )
-    return "\n".join([match.group(1), *continued])
-
-
-@pytest.fixture(scope="module")
-def signed_in_server(tmp_path_factory: pytest.TempPathFactory):
-    """The app as `make run` serves it (AuthMode=cognito), with its own state directory."""
-    server = start_server(tmp_path_factory.mktemp("readme"), signed_in=True)
-    yield server
-    server.stop()
-
-
-def test_the_readme_commands_work_when_pasted_in_order(signed_in_server: Server):
-    """Against the server `make run` starts: signed in with the local admin's token."""
-    assert shutil.which("jq") and shutil.which("curl"), "make install installs jq and curl"
-    state = signed_in_server.args[signed_in_server.args.index("--state-dir") + 1]
-    script = (
-        readme_api_block()
-        .replace("API=http://127.0.0.1:3000", f"API={signed_in_server.url}", 1)
-        .replace(" < .local/", f" < {state}/")
-    )
-    done = subprocess.run(
-        ["bash", "-c", "set -euo pipefail\n" + script],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        cwd=ROOT,
-        env={**os.environ, "STATE_DIR": state},  # the CLI finds the local pool where `make run` keeps it
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    statuses = re.findall(r"HTTP/1\.[01] (\d{3}) ", done.stdout)
-    # create, idempotent create (its replay shows only the replay header), read, 304, replace,
-    # patch, If-None-Match: * (412), delete, preflight
-    assert statuses == ["201", "201", "200", "304", "200", "200", "412", "204", "204"], done.stdout[-3000:]
-    assert re.search(r"(?i)idempotent-replayed: true", done.stdout)
-    assert re.search(r"serverless-crud$", done.stdout, re.M)  # the OpenAPI document's title (after /health)
-    # the jobs examples: the import reported its rejected line, the CLI's exit status said so
-    assert '"line": 3' in done.stdout and "exit status 2" in done.stdout, done.stdout[-3000:]
-    assert '"next_cursor"' in done.stdout and '"status":"ok"' in done.stdout
-
-
-def test_the_readme_documents_every_setting():
+def test_the_configuration_page_documents_every_setting():
     from serverless_crud.settings import variables
 
-    text = README.read_text(encoding="utf-8")
+    text = CONFIGURATION.read_text(encoding="utf-8")
     for variable, _, _ in variables():
         assert f"`{variable}`" in text, variable
 
