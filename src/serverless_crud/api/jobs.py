@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -45,15 +46,22 @@ def _text_member(body: dict[str, Any], name: str, choices: tuple[str, ...] | Non
 @routes.route("/imports/uploads", "POST")
 def start_upload() -> Response[str]:
     body = _json()
-    size = body.get("size")
-    if set(body) - {"format", "size"} or (
-        size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1)
-    ):
+    size = _whole_number(body["size"]) if "size" in body else None
+    if set(body) - {"format", "size"} or size == 0:
         raise ApiProblem(422, 'an upload request is {"format": "csv" | "jsonl", "size": bytes (optional)}')
     fmt = _text_member(body, "format", tuple(tabular.FORMATS)) or "csv"
     return json_response(
         201, job_service().upload_for(caller(routes.event), fmt, size), {"Cache-Control": "no-store"}
     )
+
+
+def _whole_number(value: Any) -> int:
+    """A JSON number that is a whole number of at least 1 (`265` or `265.0`), else 0."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return 0
+    if isinstance(value, Decimal) and (not value.is_finite() or value != value.to_integral_value()):
+        return 0
+    return max(int(value), 0)
 
 
 @routes.route("/imports", "POST")
