@@ -1,4 +1,4 @@
-"""What the local runtime says it does not run of a definition, and Lambda's REPORT line."""
+"""The Distributed Map thresholds the local Step Functions applies, and Lambda's REPORT line."""
 
 from __future__ import annotations
 
@@ -8,18 +8,14 @@ import time
 from pathlib import Path
 
 from serverless_local.lambda_worker import report_line
-from serverless_local.services.stepfunctions import unemulated
+from serverless_local.services.stepfunctions import exceeds_tolerance, tolerances
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_distributed_maps_tolerated_failures_are_said_not_to_be_applied() -> None:
+def test_the_tolerated_failures_each_map_declares() -> None:
     definition = (ROOT / "statemachines" / "import.asl.json").read_text()
-    assert unemulated("ImportStateMachine", definition) == [
-        "ImportStateMachine.WriteChunks: ToleratedFailurePercentagePath is not applied locally (moto's"
-        " engine): any failed child execution fails the Map"
-    ]
-    assert unemulated("ExportStateMachine", (ROOT / "statemachines" / "export.asl.json").read_text()) == []
+    assert tolerances(definition) == {"WriteChunks": frozenset({"percentage"})}
     nested = {
         "StartAt": "P",
         "States": {
@@ -35,8 +31,22 @@ def test_a_distributed_maps_tolerated_failures_are_said_not_to_be_applied() -> N
             }
         },
     }
-    assert unemulated("X", json.dumps(nested))[0].startswith("X.M: ToleratedFailureCount")
-    assert unemulated("X", "not JSON") == []
+    assert tolerances(json.dumps(nested)) == {"M": frozenset({"count"})}
+    assert tolerances("not JSON") == {}
+
+
+def test_a_map_run_fails_as_step_functions_decides() -> None:
+    nothing, count, share, both = (
+        frozenset(),
+        frozenset({"count"}),
+        frozenset({"percentage"}),
+        frozenset({"count", "percentage"}),
+    )
+    assert not exceeds_tolerance(nothing, 0, 10, 0, 0)
+    assert exceeds_tolerance(nothing, 1, 10, 0, 0)
+    assert not exceeds_tolerance(count, 3, 10, 3, 0) and exceeds_tolerance(count, 4, 10, 3, 0)
+    assert not exceeds_tolerance(share, 5, 10, 0, 50) and exceeds_tolerance(share, 6, 10, 0, 50)
+    assert exceeds_tolerance(both, 2, 10, 1, 50) and exceeds_tolerance(both, 6, 10, 9, 50)
 
 
 def test_the_report_line_is_lambdas() -> None:
