@@ -156,8 +156,8 @@ class JobService:
         self._check_size(len(data))
         try:
             tabular.check_header(data, media_type)
-            for _ in tabular.read_rows(io.BytesIO(data), media_type, self._limits.reading):
-                pass
+            for _ in tabular.scan(io.BytesIO(data), media_type, self._limits.reading).rows:
+                pass  # the lines and rows counted (each row is checked by the job)
         except tabular.UnreadableFile as error:
             raise InvalidFile(str(error)) from None
         job = self._new(caller, IMPORT, {"mode": mode, "format": _format_of(media_type)})

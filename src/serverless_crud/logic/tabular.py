@@ -6,8 +6,9 @@ absent field; `tags` are separated by `|`; `active` is `true` or `false`; number
 decimals, so a value survives an export and an import digit for digit. JSON Lines: one record object
 per line, numbers exact. A row becomes the body a POST /records would carry, and the same rules check it.
 
-Files are read as a stream, one line at a time (`read_rows`), so memory holds a line, never the file:
-a line longer than the limit, or more rows than the limit, make the file unreadable at that point.
+Files are read as a stream, one line at a time (`scan`; `parse` makes a raw row a body), so memory
+holds a line, never the file: a line longer than the limit, or more rows than the limit, make the
+file unreadable at that point.
 Text cells are written safe for spreadsheets and read back exactly (`models.csv_cells`).
 """
 
@@ -97,11 +98,6 @@ class Scan:
     names: list[str] | None
     rows: Iterator[RawRow]
 
-    def parsed(self) -> Iterator[Row]:
-        """The rows parsed into bodies (or errors)."""
-        for raw in self.rows:
-            yield parse(self.names, raw)
-
 
 def scan(stream: IO[bytes], media_type: str, limits: Limits) -> Scan:
     """The file read from `stream` line by line into raw rows, numbered by the line they start on (a
@@ -113,11 +109,6 @@ def scan(stream: IO[bytes], media_type: str, limits: Limits) -> Scan:
         names = _csv_header(_read(reader, lambda: next(reader, [])))
         return Scan(names, _limited(_csv_raw(reader), limits.rows))
     return Scan(None, _limited(_json_raw(lines), limits.rows))
-
-
-def read_rows(stream: IO[bytes], media_type: str, limits: Limits) -> Iterator[Row]:
-    """The parsed rows of a file read from `stream` (see `scan`)."""
-    return scan(stream, media_type, limits).parsed()
 
 
 def parse(names: list[str] | None, raw: RawRow) -> Row:
@@ -331,7 +322,6 @@ __all__ = [
     "header",
     "key_of",
     "parse",
-    "read_rows",
     "report_csv",
     "scan",
     "write",
