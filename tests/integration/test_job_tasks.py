@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from serverless_crud.logic.jobs import CHUNK_ROWS
+from serverless_crud.logic import jobs
 
+#: Chunks of 10 rows here (the code's 1,000 make the same test a hundred times slower).
+CHUNK_ROWS = 10
 JOBS_TABLE = "jobs"
 BUCKET = "files"
 
@@ -44,6 +46,7 @@ def tasks(table: dict[str, Any], aws: Any, monkeypatch: pytest.MonkeyPatch) -> I
             BillingMode="PAY_PER_REQUEST",
         )
         boto3.client("s3").create_bucket(Bucket=BUCKET)
+    monkeypatch.setattr(jobs, "CHUNK_ROWS", CHUNK_ROWS)
     monkeypatch.setenv("JOBS_TABLE", JOBS_TABLE)
     monkeypatch.setenv("FILES_BUCKET", BUCKET)
     reset_function_state()
