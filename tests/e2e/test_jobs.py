@@ -277,8 +277,8 @@ def test_an_import_interrupted_by_kill_9_is_failed_and_its_rerun_rejects_nothing
         # What the first run wrote is counted as already imported, never as rejected.
         assert counts["unchanged"] == written_before, counts
         assert counts == {
-            "rows": 20000,
-            "written": 19995 - written_before,
+            "rows": 10000,
+            "written": 9995 - written_before,
             "unchanged": written_before,
             "rejected": 5,
         }
