@@ -185,7 +185,7 @@ def _job_started(summary: str, operation: str, body: dict[str, Any], *codes: str
     }
 
 
-def _job_paths() -> dict[str, Any]:
+def _job_paths(max_import_bytes: int) -> dict[str, Any]:
     text = {"schema": {"type": "string"}}
     email = {**schemas()["RecordCreate"]["properties"]["email"], "description": "A partition (an email key)."}
     return {
@@ -259,7 +259,9 @@ def _job_paths() -> dict[str, Any]:
                                 "size": {
                                     "type": "integer",
                                     "minimum": 1,
-                                    "description": "The file's size in bytes: one over the limit is 413 now.",
+                                    "maximum": max_import_bytes,
+                                    "description": "The file's size in bytes (MaxImportBytes at most: a "
+                                    "bigger one is 413 now).",
                                 },
                             },
                         }
@@ -583,7 +585,7 @@ def openapi(current: settings.Settings) -> dict[str, Any]:
                     },
                 },
             },
-            **_job_paths(),
+            **_job_paths(current.max_import_bytes),
             "/health": {
                 "get": {
                     "summary": "Liveness",
