@@ -13,13 +13,15 @@ PORT ?= 3000
 STATE_DIR ?= .local
 PYTEST := $(BIN)/python -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
+TF_SCHEMA := build/terraform/aws-provider-schema.json
+TF_MODULE := deploy/terraform
 
-.PHONY: lock-aws-tools help install chromium tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package deploy build-RecordsFunction
+.PHONY: lock-aws-tools help install chromium tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package deploy terraform-fmt
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
-install: $(STAMP) $(AWS_TOOLS_STAMP) $(NODE_STAMP) chromium tools ## Set up .venv (pinned dependencies, the SAM CLI and AWS CLI), node_modules, Chromium, jq (idempotent)
+install: $(STAMP) $(AWS_TOOLS_STAMP) $(NODE_STAMP) $(TF_SCHEMA) chromium tools ## Set up .venv (pinned dependencies, the SAM CLI and AWS CLI), node_modules, the AWS provider's schema, Chromium, jq (idempotent)
 
 chromium: ## Install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium) \
@@ -28,6 +30,18 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing
 tools: ## Install curl and jq (the README's examples use them) when missing
 	@command -v jq >/dev/null && command -v curl >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -q && apt-get install -y -q jq curl) || echo "!!! Could not install jq/curl: the README test will fail !!!" >&2
+
+# The AWS provider's schema the Terraform module is checked against (tests/infra/test_terraform_module.py):
+# condensed from the provider's published bindings, pinned with their hash; the wheel is not kept.
+$(TF_SCHEMA): requirements/terraform-provider.txt scripts/terraform_provider_schema.py | $(STAMP)
+	rm -rf build/terraform/wheel
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
+	  --only-binary=:all: --dest build/terraform/wheel -r requirements/terraform-provider.txt
+	$(BIN)/python scripts/terraform_provider_schema.py build/terraform/wheel/*.whl $@
+	rm -rf build/terraform/wheel
+
+terraform-fmt: $(NODE_STAMP) ## Rewrite the Terraform module's files in terraform fmt's layout (hclwrite, no Terraform needed)
+	node tests/infra/terraform/hcl_tools.cjs --write $(TF_MODULE)/*.tf $(TF_MODULE)/modules/*/*.tf $(TF_MODULE)/examples/*/*.tf
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,21 +84,23 @@ docs: install ## Build the documentation site strictly into build/site (a broken
 docs-serve: install ## Serve the documentation site on http://127.0.0.1:8000 while you edit
 	$(MKDOCS) serve --dev-addr 127.0.0.1:8000
 
+# Two workers (the machine's two cores), each test file on one of them: a module's server, and a
+# session's slow tools (cfn-lint and checkov over every template variant), start once per file.
+XDIST := -n 2 --dist loadfile
+
 test-unit: install ## Unit tests: one module at a time
-	$(PYTEST) tests/unit -q
+	$(PYTEST) tests/unit -q $(XDIST)
 
 test-integration: install ## The handler driven by API Gateway events against moto
-	$(PYTEST) tests/integration -q
-
-# The end-to-end and browser tests wait on servers more than they compute: two workers, each test
-# file on one of them (its module's server started once).
-XDIST := -n 2 --dist loadfile
+	$(PYTEST) tests/integration -q $(XDIST)
 
 test-e2e: install ## The local server over HTTP
 	$(PYTEST) tests/e2e -q $(XDIST)
 
-test-infra: install ## template.yaml: cfn-lint, SAM transform, checkov
-	$(PYTEST) tests/infra -q
+# The infrastructure checks are mostly CPU (cfn-lint, checkov, the SAM transform, the Terraform
+# module's checks): two workers, each file on one.
+test-infra: install ## template.yaml and the Terraform module: cfn-lint, SAM transform, checkov, the real sam validate and sam build; the Terraform module's provider schema and parity
+	$(PYTEST) tests/infra -q $(XDIST)
 
 test-browser: install ## The web UI in Chromium (Playwright), against `serverless-crud serve`
 	@command -v chromium >/dev/null || test -n "$$CHROMIUM" \
@@ -97,7 +113,7 @@ screenshots: install ## Re-take docs/screenshots/*.png: every page, desktop and 
 bench: install ## Benchmarks: ratios against baselines measured in the same run
 	$(BIN)/python -m bench
 
-schemas: install ## Regenerate src/serverless_crud/models/schemas.json from the record model
+schemas: install ## Regenerate what the record model and the routes make: schemas.json, openapi/apigateway.json, template.yaml's DefinitionBody, docs/record-fields.md
 	$(BIN)/python scripts/generate_schemas.py
 
 lock: ## Re-resolve requirements/dev.in into requirements/lock.txt
@@ -115,42 +131,29 @@ clean: ## Remove the virtual environment, caches and build output
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build
 
 # -- the function's deployment package -------------------------------------------------------------
-# `sam build` runs `make build-RecordsFunction` with ARTIFACTS_DIR (template.yaml: BuildMethod
-# makefile), and so does `make package`. The package is serverless_crud plus the wheels pinned in
-# requirements/function.txt for the function's runtime and architecture (python3.12, arm64), so any
-# Python 3 with pip and venv can build it. Wheels are downloaded once into build/wheels/.
+# `sam build` runs `make build-<Name>Function` with ARTIFACTS_DIR for each function whose
+# BuildMethod is makefile (template.yaml); they share one package, built once by scripts/package.py
+# (under a lock: `sam build --parallel` is safe) into build/function-package/ and copied into each
+# ARTIFACTS_DIR. It holds serverless_crud, the wheels pinned in requirements/function.txt for the
+# function's runtime and architecture (python3.12, arm64; downloaded once into build/wheels/), and
+# their bytecode compiled by Python 3.12 (scripts/compile_bytecode.mjs when the building Python is
+# another version), so any Python 3 with pip and venv, and Node, builds it.
 FUNCTION_PYTHON ?= 3.12
 FUNCTION_ARCH ?= aarch64
 FUNCTION_REQUIREMENTS := requirements/function.txt
-FUNCTION_ABI := cp$(subst .,,$(FUNCTION_PYTHON))
-# Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34): any manylinux wheel up to 2.34 runs there.
-FUNCTION_WHEEL_OPTIONS = --only-binary=:all: --no-deps --implementation cp --python-version $(FUNCTION_PYTHON) \
-  --abi $(FUNCTION_ABI) $(foreach tag,manylinux2014 manylinux_2_28 manylinux_2_34,--platform $(tag)_$(FUNCTION_ARCH))
-WHEELS := build/wheels/$(FUNCTION_ABI)-$(FUNCTION_ARCH)
-BUILD_PIP := build/pip/bin/python -m pip --disable-pip-version-check
 PACKAGE_DIR ?= build/function
 PACKAGE_ZIP ?= build/function.zip
 
-build/pip/bin/python:
-	$(PYTHON) -m venv build/pip
+build-%Function: $(NODE_STAMP) ## The functions' package into ARTIFACTS_DIR (what `sam build` runs for each function)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "$@: set ARTIFACTS_DIR (sam build does)" >&2; exit 2; }
+	$(PYTHON) scripts/package.py build "$(ARTIFACTS_DIR)" --python $(FUNCTION_PYTHON) --arch $(FUNCTION_ARCH) \
+	  --requirements $(FUNCTION_REQUIREMENTS)
 
-$(WHEELS)/.complete: $(FUNCTION_REQUIREMENTS) | build/pip/bin/python
-	rm -rf $(WHEELS) && mkdir -p $(WHEELS)
-	$(BUILD_PIP) download --quiet $(FUNCTION_WHEEL_OPTIONS) --dest $(WHEELS) -r $(FUNCTION_REQUIREMENTS)
-	@touch $@
-
-build-RecordsFunction: $(WHEELS)/.complete ## The function's package into ARTIFACTS_DIR (what `sam build` runs)
-	@test -n "$(ARTIFACTS_DIR)" || { echo "build-RecordsFunction: set ARTIFACTS_DIR (sam build does)" >&2; exit 2; }
-	$(BUILD_PIP) install --quiet --no-index --find-links $(WHEELS) --no-compile --upgrade $(FUNCTION_WHEEL_OPTIONS) \
-	  --target "$(ARTIFACTS_DIR)" -r $(FUNCTION_REQUIREMENTS)
-	rm -rf "$(ARTIFACTS_DIR)/bin"  # the dependencies' console scripts: nothing in Lambda runs them
-	$(PYTHON) scripts/package.py copy-code "$(ARTIFACTS_DIR)"
-
-deploy: install ## sam build, then sam deploy with samconfig.toml (your AWS credentials; add ARGS="--guided" the first time)
+deploy: $(AWS_TOOLS_STAMP) $(NODE_STAMP) ## sam build, then sam deploy with samconfig.toml (your AWS credentials; ARGS="--guided" the first time)
 	$(BIN)/sam build
 	$(BIN)/sam deploy $(ARGS)
 
-package: ## The function's package and its zip without SAM (build/function, build/function.zip), with sizes
+package: $(NODE_STAMP) ## The function's package and its zip without SAM (build/function, build/function.zip), with sizes
 	rm -rf "$(PACKAGE_DIR)" "$(PACKAGE_ZIP)"
 	@$(MAKE) --no-print-directory build-RecordsFunction ARTIFACTS_DIR="$(abspath $(PACKAGE_DIR))"
 	$(PYTHON) scripts/package.py zip "$(PACKAGE_DIR)" "$(PACKAGE_ZIP)"

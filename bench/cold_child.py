@@ -10,7 +10,7 @@ time inside the window is measured with `gc.callbacks`. Each step is timed in wa
 This script imports nothing before the window that the interpreter has not already loaded at
 start-up (not even `typing`).
 
-argv: steps (comma-separated: `import:MODULE`, `call:MODULE:FUNCTION`, `attr:MODULE:NAME` (the
+argv: steps (comma-separated: `import:MODULE`, `call:MODULE:FUNCTION[:ARGUMENT]`, `attr:MODULE:NAME` (the
 client), `gc-freeze`), handler ("module.function"), event file, stub file, memory MB, timeout s.
 Prints one line: `BENCH-RESULT {json}`.
 """
@@ -52,9 +52,10 @@ def _run_step(step: str) -> object:
         gc.freeze()
         return None
     module_name, _, name = target.partition(":")
+    name, _, argument = name.partition(":")
     module = __import__(module_name, fromlist=["_"])
     if kind == "call":
-        return getattr(module, name)()
+        return getattr(module, name)(*([argument] if argument else []))
     if kind == "attr":
         return getattr(module, name)
     return None

@@ -99,7 +99,7 @@ class Options:
 
     cold_repetitions: int = 21
     #: (rounds, requests per round, warm-up requests) per side and operation
-    warm_stubbed: tuple[int, int, int] = (10, 300, 300)
+    warm_stubbed: tuple[int, int, int] = (3, 2000, 300)
     warm_moto: tuple[int, int, int] = (6, 50, 30)
 
     @classmethod

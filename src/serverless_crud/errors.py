@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class DomainError(Exception):
@@ -80,3 +81,13 @@ class InvalidFile(DomainError):
 
 class FileTooLarge(DomainError):
     """A file to import is over the import size limit (HTTP 413)."""
+
+
+class WriteRefused(Exception):
+    """Storage's answer to a conditional write on a record that exists but fails the condition:
+    `current` is what is stored (keyed by field name). Not a client-facing error: the use-case
+    decides what it means (412, or 409 for a stored record it cannot work with)."""
+
+    def __init__(self, current: dict[str, Any]) -> None:
+        super().__init__("condition failed")
+        self.current = current

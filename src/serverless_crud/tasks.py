@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from serverless_crud.logic.service import job_tasks
 from serverless_crud.observability import configure, logger
+from serverless_crud.wiring import job_tasks
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -16,7 +16,7 @@ def add_parser(commands: Any) -> None:
         "on every row that lacks them or has them stale; each write is conditional on the row's version. "
         "Uses the standard AWS variables (AWS_PROFILE, AWS_REGION, ...) or --endpoint-url.",
     )
-    parser.add_argument("--table", required=True, help="the records table")
+    parser.add_argument("--table", required=True, help="the records table's name")
     parser.add_argument(
         "--partition-key", default="email", help="its partition key attribute (default email)"
     )
@@ -27,17 +27,22 @@ def add_parser(commands: Any) -> None:
 def run(arguments: argparse.Namespace) -> str:
     """Backfill the table; the sentence to print."""
     from serverless_crud import settings
-    from serverless_crud.dal.dynamodb import client
-    from serverless_crud.dal.repository import DynamoRecordRepository
+    from serverless_crud.wiring import record_repository
 
     if arguments.endpoint_url:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = arguments.endpoint_url
+        # A local endpoint takes any credentials and region: needing none configured is the point.
+        if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+            os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+        if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
+            os.environ["AWS_ACCESS_KEY_ID"] = "local"
+            os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105 (the local endpoint's any)
     environment = {
         "TABLE_NAME": arguments.table,
         "PARTITION_KEY": arguments.partition_key,
         "SORT_KEY": arguments.sort_key,
     }
-    repository = DynamoRecordRepository(client(), settings.load(environment))
+    repository = record_repository(settings.load(environment))
     total, start = 0, None
     while True:
         written, start = repository.backfill(start)

@@ -1,8 +1,10 @@
 """`serverless-crud import | export | erase`: the jobs API from a terminal, with a progress bar.
 
-Against the local server (http://127.0.0.1:3000) unless `--api URL` (and `--token` for an API that
-wants a bearer token) says otherwise. Exit status: 0 when everything went in (or out), 2 when rows
-were rejected (the report names each line and is written to a file), 1 when the job could not run.
+Against the local server (http://127.0.0.1:3000), signed in as its local admin by itself (the
+password `serve` keeps in the state directory), unless `--api URL` and `--token` (or
+SERVERLESS_CRUD_API and SERVERLESS_CRUD_TOKEN) say otherwise. Exit status: 0 when everything went
+in (or out), 3 when rows were rejected (the report names each line and is written to a file), 1 when
+the job could not run, 2 for a command line that cannot be run.
 """
 
 from __future__ import annotations
@@ -27,22 +29,56 @@ from serverless_crud.models.csv_cells import neutralise
 DEFAULT_API = os.environ.get("SERVERLESS_CRUD_API", "http://127.0.0.1:3000")
 MEDIA_TYPES = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".ndjson": "application/x-ndjson"}
 POLL_SECONDS = 0.25
-REJECTED = 2
+#: Exit statuses (serverless_crud_cli.main documents them all).
+FAILED, USAGE, REJECTED = 1, 2, 3
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+HOW_TO_GET_A_TOKEN = (
+    "pass --token or set SERVERLESS_CRUD_TOKEN to an ID token of the API's user pool "  # noqa: S105
+    "(`serverless-crud token EMAIL --stack STACK` prints one)"
+)
 
 
 class JobError(Exception):
-    """Why the command cannot go on, in one sentence (`status`: the API's HTTP status, if any)."""
+    """Why the command cannot go on, in one sentence (`status`: the API's HTTP status, if any;
+    `exit_status`: the command's)."""
 
-    def __init__(self, message: str, status: int = 0) -> None:
+    def __init__(self, message: str, status: int = 0, exit_status: int = FAILED) -> None:
         super().__init__(message)
         self.status = status
+        self.exit_status = exit_status
+
+
+def api_url(value: str) -> str:
+    """An http(s) base URL (argparse type)."""
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an http(s) URL such as https://api.example.com/dev"
+        )
+    return value
 
 
 def register(commands: Any) -> None:
     """Add the import, export and erase commands to the CLI's subcommands."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--api", default=DEFAULT_API, help=f"the API's base URL (default {DEFAULT_API})")
-    common.add_argument("--token", help="a bearer token for an API that wants one")
+    common.add_argument(
+        "--api",
+        type=api_url,
+        default=DEFAULT_API,
+        help=f"the API's base URL (default $SERVERLESS_CRUD_API or {DEFAULT_API})",
+    )
+    common.add_argument(
+        "--token",
+        default=os.environ.get("SERVERLESS_CRUD_TOKEN") or None,
+        help="an ID token of the API's user pool (default $SERVERLESS_CRUD_TOKEN; against the local "
+        "server, the command signs in as its local admin)",
+    )
+    common.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get("STATE_DIR") or ".local"),
+        help="the local server's state directory, with its admin's password (default $STATE_DIR or .local)",
+    )
 
     importing = commands.add_parser(
         "import", parents=[common], help="import a CSV or JSON Lines file of records"
@@ -51,32 +87,61 @@ def register(commands: Any) -> None:
     importing.add_argument(
         "--mode", choices=("create", "upsert"), default="create", help="upsert replaces existing records"
     )
-    importing.add_argument("--report", type=Path, help="where rejected rows go (default FILE.rejected.csv)")
+    importing.add_argument(
+        "--report", type=Path, help="the CSV file the rejected rows are listed in (default FILE.rejected.csv)"
+    )
     importing.set_defaults(run=run_import)
 
     exporting = commands.add_parser(
         "export", parents=[common], help="export records to a CSV or JSON Lines file"
     )
-    exporting.add_argument("--format", choices=("csv", "jsonl"), default="csv")
-    exporting.add_argument("--email", help="only this partition's records")
+    exporting.add_argument(
+        "--format", choices=("csv", "jsonl"), default="csv", help="CSV or JSON Lines (default csv)"
+    )
+    exporting.add_argument(
+        "--email", help="only the records of this email (default: every record you may see)"
+    )
     exporting.add_argument(
         "-o", "--output", type=Path, help="the file to write (default records-<job>.<format>)"
     )
     exporting.set_defaults(run=run_export)
 
     erasing = commands.add_parser("erase", parents=[common], help="erase every record of one email")
-    erasing.add_argument("email")
+    erasing.add_argument("email", help="the email whose records go")
+    erasing.add_argument(
+        "-y", "--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)"
+    )
     erasing.set_defaults(run=run_erase)
 
 
 def run(arguments: argparse.Namespace) -> int:
     """Run the command; one sentence on stderr and status 1 when it cannot."""
+    from serverless_crud_cli.users import CliError
+
     try:
         status: int = arguments.run(arguments)
     except JobError as error:
         print(f"serverless-crud: {error}", file=sys.stderr)
-        return 1
+        return error.exit_status
+    except CliError as error:
+        print(f"serverless-crud: {error}", file=sys.stderr)
+        return FAILED
     return status
+
+
+def client_for(arguments: argparse.Namespace) -> Client:
+    """The API client: with the given token, or signed in as the local server's admin."""
+    token = arguments.token
+    if not token and urllib.parse.urlsplit(arguments.api).hostname in LOCAL_HOSTS:
+        from serverless_crud_cli.users import local_admin_token
+
+        token = local_admin_token(arguments.state_dir)
+    return Client(arguments.api, token)
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 record`, `2 records`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -91,7 +156,7 @@ def run_import(arguments: argparse.Namespace) -> int:
         size = path.stat().st_size
     except OSError as error:
         raise JobError(f"cannot read {path}: {error.strerror}") from None
-    client = Client(arguments.api, arguments.token)
+    client = client_for(arguments)
     if size > client.body_limit():
         location = upload_then_import(client, path, size, arguments.mode)
     else:
@@ -108,7 +173,7 @@ def run_import(arguments: argparse.Namespace) -> int:
     unchanged = f", {counts['unchanged']} already imported (unchanged)" if counts.get("unchanged") else ""
     failed = f", {counts['failed']} not imported (their chunks failed)" if counts.get("failed") else ""
     print(
-        f"{counts.get('rows', 0)} rows: {counts.get('written', 0)} written{unchanged}, "
+        f"{plural(counts.get('rows', 0), 'row')}: {counts.get('written', 0)} written{unchanged}, "
         f"{counts.get('rejected', 0)} rejected{failed}"
     )
     if not counts.get("rejected"):
@@ -207,7 +272,17 @@ def _s3_message(body: bytes) -> str:
 
 def run_export(arguments: argparse.Namespace) -> int:
     """Start the export, wait for it, download the file."""
-    client = Client(arguments.api, arguments.token)
+    if arguments.output is not None:
+        folder = arguments.output.parent if str(arguments.output.parent) else Path(".")
+        if not folder.is_dir():
+            raise JobError(
+                f"cannot write {arguments.output}: the folder {folder} does not exist", exit_status=USAGE
+            )
+        if not os.access(folder, os.W_OK):
+            raise JobError(
+                f"cannot write {arguments.output}: the folder {folder} is not writable", exit_status=USAGE
+            )
+    client = client_for(arguments)
     body: dict[str, Any] = {"format": arguments.format}
     if arguments.email:
         body["email"] = arguments.email
@@ -217,18 +292,28 @@ def run_export(arguments: argparse.Namespace) -> int:
         raise JobError(f"the export failed: {job.get('failure', 'no reason given')}")
     output = arguments.output or Path(f"records-{job['id']}.{arguments.format}")
     client.download(job["download_url"], output)
-    print(f"{job['counts'].get('records', 0)} records written to {output}")
+    print(f"{plural(job['counts'].get('records', 0), 'record')} written to {output}")
     return 0
 
 
 def run_erase(arguments: argparse.Namespace) -> int:
-    """Erase one partition and say how many records went."""
-    client = Client(arguments.api, arguments.token)
+    """Erase one partition (after a confirmation on a terminal) and say how many records went."""
+    if not arguments.yes:
+        if not sys.stdin.isatty():
+            raise JobError(
+                f"erasing every record of {arguments.email} needs --yes (no terminal to ask on)",
+                exit_status=USAGE,
+            )
+        answer = input(f"Erase every record of {arguments.email}? This cannot be undone. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing was erased")
+            return 0
+    client = client_for(arguments)
     location = client.start("/erasures", json.dumps({"email": arguments.email}).encode(), "application/json")
     job = follow(client, location, "erasing", total_of=lambda j: j["counts"].get("records"))
     if job["status"] != "succeeded":
         raise JobError(f"the erasure failed: {job.get('failure', 'no reason given')}")
-    print(f"{job['counts'].get('erased', 0)} records of {job.get('email', arguments.email)} erased")
+    print(f"{plural(job['counts'].get('erased', 0), 'record')} of {job.get('email', arguments.email)} erased")
     return 0
 
 
@@ -254,9 +339,13 @@ class Client:
                 detail = json.loads(error.read()).get("detail") or error.reason
             except ValueError:
                 detail = error.reason
+            if error.code == 401:
+                raise JobError(f"the API at {self.api} wants a token: {HOW_TO_GET_A_TOKEN}", 401) from None
             raise JobError(f"the API refused: {detail} ({error.code})", error.code) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
+            if isinstance(reason, OSError) and reason.strerror:
+                reason = reason.strerror.lower()
             raise JobError(
                 f"cannot reach the API at {self.api}: {reason} (is `serverless-crud serve` running?)"
             ) from None

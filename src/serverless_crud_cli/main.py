@@ -10,12 +10,49 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from serverless_crud_cli import backfill
 
+EXIT_STATUSES = """exit status: 0 done; 1 failed (one sentence on standard error says why); 2 the command line
+cannot be run (usage); 3 an import finished with rows rejected (listed in a report file)."""
+
+
+def port(value: str) -> int:
+    """A TCP port number, 0 for any free one (argparse type)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (0 to 65535; 0 picks a free one)")
+    return number
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("serverless-crud")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, saying what is wrong with a command line in one sentence (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="serverless-crud", description=__doc__)
+    parser = Parser(
+        prog="serverless-crud",
+        description=__doc__,
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
@@ -24,22 +61,33 @@ def _parser() -> argparse.ArgumentParser:
         "environments of its own, with its tables in an embedded AWS (one endpoint for every service) "
         "whose data survives restarts.",
     )
-    serve.add_argument("--port", type=int, default=3000, help="API and UI port (default 3000)")
+    serve.add_argument(
+        "--port", type=port, default=3000, help="API and UI port (default 3000; 0: any free one)"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template")
+    serve.add_argument(
+        "--template",
+        type=Path,
+        default=Path("template.yaml"),
+        help="the SAM template (default template.yaml)",
+    )
     serve.add_argument(
         "--state-dir",
         type=Path,
         default=Path(os.environ.get("STATE_DIR") or ".local"),
         help="where local data lives (default $STATE_DIR or .local)",
     )
-    serve.add_argument("--fresh", action="store_true", help="start with empty tables")
-    serve.add_argument("--reload", action="store_true", help="re-import the handler when sources change")
+    serve.add_argument(
+        "--fresh", action="store_true", help="start empty: delete every service's data in the state directory"
+    )
+    serve.add_argument(
+        "--reload", action="store_true", help="fresh execution environments when a function's source changes"
+    )
     serve.add_argument(
         "--aws-port",
         "--dynamodb-port",
         dest="aws_port",
-        type=int,
+        type=port,
         default=None,
         help="the local AWS endpoint: DynamoDB and every other embedded service (default: port + 1)",
     )
@@ -158,18 +206,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _backfill(arguments: argparse.Namespace) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+    )
 
     from serverless_crud.errors import StoreUnavailable
     from serverless_crud.settings import ConfigurationError
 
     try:
-        print(backfill.run(arguments))
+        try:
+            print(backfill.run(arguments))
+        except StoreUnavailable as error:
+            if isinstance(error.__cause__, BotoCoreError | ClientError):
+                raise error.__cause__ from None  # said below, as the SDK's own error
+            raise
     except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "ResourceNotFoundException":
+            where = f" at {arguments.endpoint_url}" if arguments.endpoint_url else ""
+            print(f"serverless-crud: there is no table {arguments.table}{where}", file=sys.stderr)
+        else:
+            message = error.response.get("Error", {}).get("Message") or "DynamoDB refused the request"
+            print(f"serverless-crud: {message}", file=sys.stderr)
+        return 1
+    except EndpointConnectionError:
+        where = arguments.endpoint_url or "AWS"
+        print(f"serverless-crud: cannot reach DynamoDB at {where} (is `make run` running?)", file=sys.stderr)
+        return 1
+    except NoCredentialsError:
         print(
-            f"serverless-crud: {error.response.get('Error', {}).get('Message', 'DynamoDB refused')}",
+            "serverless-crud: no AWS credentials: configure them (`aws configure`) or give --endpoint-url",
             file=sys.stderr,
         )
+        return 1
+    except NoRegionError:
+        print("serverless-crud: no AWS region: set AWS_REGION (or `aws configure`)", file=sys.stderr)
         return 1
     except (BotoCoreError, StoreUnavailable, ConfigurationError) as error:
         print(f"serverless-crud: DynamoDB could not be used: {error}", file=sys.stderr)

@@ -21,6 +21,9 @@ from typing import Any
 ADMIN_GROUP = "admin"
 #: Where `serverless-crud serve` says how to reach its user pool (serverless_local.services.cognito).
 LOCAL_FILE = Path("cognito-idp") / "local.json"
+#: The local admin `serve` creates, and where it keeps the generated password.
+LOCAL_ADMIN = "admin@example.com"
+LOCAL_ADMIN_PASSWORD = Path("cognito-idp") / "admin-password"
 
 
 class CliError(Exception):
@@ -49,18 +52,18 @@ def add_commands(commands: Any) -> None:
     add = actions.add_parser(
         "add", help="add a user (email verified, password set; --admin: in the admin group)"
     )
-    add.add_argument("email")
+    add.add_argument("email", help="the new user's email (their sign-in name, verified)")
     add.add_argument("--admin", action="store_true", help="a member of the admin group (sees every record)")
     _password_option(add)
     listing = actions.add_parser("list", help="list the users, their state and whether they are admins")
     remove = actions.add_parser("remove", help="remove a user (their records stay)")
-    remove.add_argument("email")
+    remove.add_argument("email", help="the user to remove (their records stay)")
     token = commands.add_parser(
         "token",
         help='print an ID token for EMAIL (prompts for the password): curl -H "Authorization: $TOKEN"',
         description="Sign in with the password flow and print the ID token (valid for an hour).",
     )
-    token.add_argument("email")
+    token.add_argument("email", help="the user to sign in as")
     _password_option(token)
     for parser in (add, listing, remove, token):
         _pool_options(parser)
@@ -113,6 +116,28 @@ def run(arguments: argparse.Namespace) -> int:
         print(f"serverless-crud: cannot reach {_where(arguments)}: {type(error).__name__}", file=sys.stderr)
         return 1
     return 0
+
+
+def local_admin_token(state_dir: Path) -> str | None:
+    """An ID token of the local admin of the server whose state is `state_dir`, or None when that
+    server signs nobody in (no local pool: the open mode). Raises CliError when sign-in fails."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if not (state_dir / LOCAL_FILE).is_file():
+        return None
+    try:
+        password = (state_dir / LOCAL_ADMIN_PASSWORD).read_text().strip()
+    except OSError:
+        raise CliError(
+            f"cannot read the local admin's password in {state_dir / LOCAL_ADMIN_PASSWORD}"
+        ) from None
+    local = argparse.Namespace(stack=None, user_pool_id=None, state_dir=state_dir, region=None)
+    try:
+        return _token(_pool(local), LOCAL_ADMIN, password)
+    except ClientError as error:
+        raise CliError(f"cannot sign in as the local admin: {_sentence(error)}") from None
+    except BotoCoreError:
+        raise CliError(f"cannot reach {_where(local)}") from None
 
 
 def _where(arguments: argparse.Namespace) -> str:

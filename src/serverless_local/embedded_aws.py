@@ -171,7 +171,10 @@ class EmbeddedAws:
         if self._app is None:
             from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-            dispatcher = DomainDispatcherApplication(create_backend_app)
+            from serverless_local.aws_errors import not_emulated
+
+            dispatcher = not_emulated(DomainDispatcherApplication(create_backend_app), _signing_name)
+            dynamodb = not_emulated(_dynamodb, _signing_name)
 
             def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
                 if str(environ.get("PATH_INFO", "")).startswith(_MOTO_API):
@@ -187,8 +190,8 @@ class EmbeddedAws:
                     )
                     return [body]
                 if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_DYNAMODB_TARGET):
-                    return _dynamodb(environ, start_response)
-                return dispatcher(environ, start_response)  # type: ignore[no-any-return]
+                    return dynamodb(environ, start_response)
+                return dispatcher(environ, start_response)
 
             self._app = app
         return self._app  # type: ignore[no-any-return]

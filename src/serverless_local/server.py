@@ -66,9 +66,12 @@ class LocalServer:
             raise StartError(f"no template at {options.template}")
         template = LocalTemplate(options.template, options.parameter_overrides)
         read_functions(template)  # a template it cannot run fails here, before anything is bound
-        read_apis(template)
-        if not template.events(["Api"]):
-            raise StartError(f"{options.template} declares no function with an Api event to serve")
+        _, routes = read_apis(template)
+        if not routes:
+            raise StartError(
+                f"{options.template} declares no API route to serve (an Api event of a function, or a "
+                "proxy integration in an API's DefinitionBody)"
+            )
         self._prepare_state()
         limits = Limits(idle_seconds=options.idle_timeout, max_connections=options.max_connections)
         self.gateway_edge = HttpEdge("api-gateway", _not_ready, _not_ready_refusal, limits, access_log=True)

@@ -49,6 +49,9 @@ class FunctionSpec:
     environment: dict[str, str]
     #: Variables whose value only AWS can provide: name -> why (the runtime substitutes a local value).
     unresolved: dict[str, str] = field(default_factory=dict)
+    #: What the template declares (Lambda's answers report them; the local runtime runs its own Python).
+    runtime: str = ""
+    architecture: str = "x86_64"
 
 
 @dataclass(frozen=True)
@@ -226,10 +229,14 @@ def read_functions(template: LocalTemplate) -> dict[str, FunctionSpec]:
 
 
 def read_apis(template: LocalTemplate) -> tuple[dict[str, ApiSpec], list[Route]]:
-    """The REST APIs the template's `Api` events use, and those routes (most specific first)."""
+    """The REST APIs the template's `Api` events use, and those routes, with the routes each API's
+    OpenAPI body (DefinitionBody) sends to a function of the template (an `aws_proxy` integration),
+    as API Gateway routes them without any event."""
     routes = []
     for event in template.events(["Api"]):
         routes.append(_route(template, event))
+    declared = {(route.api, route.path, route.method) for route in routes}
+    routes += [r for r in _integration_routes(template) if (r.api, r.path, r.method) not in declared]
     api_ids = sorted({route.api for route in routes})
     apis = {api_id: _api(template.document, template.resolver, api_id) for api_id in api_ids}
     bodies = {api_id: _definition_body(template, api_id) for api_id in api_ids}
@@ -289,6 +296,8 @@ def _function(resolver: Resolver, base: Path, logical_id: str, properties: dict[
         memory_mb=memory,
         environment=environment,
         unresolved=unresolved,
+        runtime=str(value("Runtime", "") or ""),
+        architecture=str((value("Architectures") or ["x86_64"])[0]),
     )
 
 
@@ -348,6 +357,62 @@ def _with_default_auth(route: Route, api: ApiSpec) -> Route:
         authorizer = None
     auth = RouteAuth(authorizer, route.auth.api_key_required or api.api_key_required)
     return Route(route.api, route.path, route.method, route.function, auth)
+
+
+#: An integration's Lambda ARN in a `Fn::Sub` of its uri: `${Function.Arn}`, `${Function}` or
+#: `${FunctionAlias<name>}` (the alias SAM makes for AutoPublishAlias).
+_INTEGRATED = re.compile(r"/functions/\$\{([A-Za-z0-9]+)(?:\.Arn)?\}(?::[A-Za-z0-9$_-]+)?/invocations")
+
+
+def _integration_routes(template: LocalTemplate) -> list[Route]:
+    """The routes of every API's DefinitionBody whose integration is a proxy to a template function."""
+    functions = {r.logical_id: r for r in template.of_type([FUNCTION_TYPE])}
+    aliases = {
+        f"{logical_id}Alias{alias}": logical_id
+        for logical_id, resource in functions.items()
+        if isinstance(alias := resource.properties.get("AutoPublishAlias"), str)
+    }
+    routes = []
+    for api in template.of_type([API_TYPE]):
+        body = api.properties.get("DefinitionBody")
+        if not isinstance(body, dict):
+            continue
+        where = f"API {api.logical_id}: DefinitionBody"
+        try:
+            paths = template.resolver.conditional(body.get("paths") or {})
+        except TemplateError as error:
+            raise TemplateError(f"{where}: {error}") from None
+        for path, methods in (paths if isinstance(paths, dict) else {}).items():
+            found = {}
+            for method, operation in (methods if isinstance(methods, dict) else {}).items():
+                integration = (
+                    operation.get("x-amazon-apigateway-integration") if isinstance(operation, dict) else None
+                )
+                if not isinstance(integration, dict) or integration.get("type") != "aws_proxy":
+                    continue
+                name = "ANY" if method == "x-amazon-apigateway-any-method" else str(method).upper()
+                found[name] = _integrated_function(
+                    integration.get("uri"), functions, aliases, f"{where}: {path} {name}"
+                )
+            for method, function in found.items():
+                if method == "ANY" or found.get("ANY") != function:
+                    routes.append(Route(api.logical_id, str(path), method, function))
+    return routes
+
+
+def _integrated_function(
+    uri: Any, functions: Mapping[str, Any], aliases: Mapping[str, str], where: str
+) -> str:
+    """The template function a proxy integration's uri invokes."""
+    text = uri.get("Fn::Sub") if isinstance(uri, dict) else uri
+    if isinstance(text, list):
+        text = text[0]
+    match = _INTEGRATED.search(text) if isinstance(text, str) else None
+    if match is not None and match.group(1) in functions:
+        return match.group(1)
+    if match is not None and match.group(1) in aliases:
+        return aliases[match.group(1)]
+    raise TemplateError(f"{where}: the integration's uri names no function of the template ({uri!r})")
 
 
 @dataclass(frozen=True)

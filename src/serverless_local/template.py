@@ -80,6 +80,44 @@ def load_template(path: str | Path) -> dict[str, Any]:
 Provider = Callable[[str, Mapping[str, Any], str | None], Any]
 
 
+def _parameter_problem(name: str, spec: Mapping[str, Any], value: str) -> str | None:
+    """Why CloudFormation would refuse `value` for parameter `name`, or None."""
+    if spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            return f"parameter {name} must be a number (it is {value!r})"
+        if "MinValue" in spec and number < float(spec["MinValue"]):
+            return f"parameter {name} must be at least {spec['MinValue']} (it is {value})"
+        if "MaxValue" in spec and number > float(spec["MaxValue"]):
+            return f"parameter {name} must be at most {spec['MaxValue']} (it is {value})"
+    allowed = spec.get("AllowedValues")
+    if allowed and value not in [str(v) for v in allowed]:
+        return f"parameter {name} must be one of {', '.join(map(str, allowed))} (it is {value!r})"
+    pattern = spec.get("AllowedPattern")
+    if pattern and re.fullmatch(pattern, value) is None:
+        rule = spec.get("ConstraintDescription") or f"the pattern {pattern}"
+        return f"parameter {name} must be {rule} (it is {value!r})"
+    if "MinLength" in spec and len(value) < int(spec["MinLength"]):
+        return f"parameter {name} must be at least {spec['MinLength']} characters long"
+    if "MaxLength" in spec and len(value) > int(spec["MaxLength"]):
+        return f"parameter {name} must be at most {spec['MaxLength']} characters long"
+    return None
+
+
+def check_parameters(template: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
+    """Refuse overrides `sam deploy` would refuse: an unknown name, or a value the parameter's
+    Type, AllowedValues, AllowedPattern, MinValue/MaxValue or MinLength/MaxLength excludes."""
+    specs = {n: s for n, s in (template.get("Parameters") or {}).items() if isinstance(s, dict)}
+    for name, value in overrides.items():
+        if name not in specs:
+            known = ", ".join(sorted(specs)) or "none"
+            raise TemplateError(f"the template has no parameter {name} (its parameters: {known})")
+        problem = _parameter_problem(name, specs[name], str(value))
+        if problem:
+            raise TemplateError(problem)
+
+
 @dataclass
 class Resolver:
     """Evaluates intrinsic functions against parameter values and local resource names."""
@@ -93,7 +131,8 @@ class Resolver:
     def for_template(
         cls, template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
     ) -> Resolver:
-        """Parameters take their defaults, then `overrides`."""
+        """Parameters take their defaults, then `overrides` (checked as CloudFormation checks them)."""
+        check_parameters(template, overrides or {})
         parameters = {
             name: spec.get("Default", "")
             for name, spec in (template.get("Parameters") or {}).items()

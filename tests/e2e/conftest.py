@@ -62,6 +62,13 @@ class Server:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def wait_for_output(self, text: str, limit: float = START_LIMIT_SECONDS * 2) -> None:
+        """Wait until the server has printed `text` (a guard against a hang, not a timing assertion)."""
+        deadline = time.monotonic() + limit
+        while text not in self.output():
+            assert time.monotonic() < deadline, f"the server never printed {text!r}:\n{self.output()}"
+            time.sleep(0.1)
+
     def request(
         self,
         method: str,

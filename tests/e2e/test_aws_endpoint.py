@@ -103,3 +103,63 @@ def test_conditional_writes_on_one_item_have_exactly_one_winner_over_http_and_bo
 
     assert len(winners) == 1, winners
     assert server.request("GET", path).json()["name"] == winners[0]
+
+
+# -- what the endpoint does not do, said as AWS says it ---------------------------------------------
+def _no_retries(server, service):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        endpoint_url=server.aws,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"mode": "standard", "max_attempts": 3}),
+    )
+
+
+def test_invoking_an_unknown_function_is_resource_not_found(server):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as raised:
+        _no_retries(server, "lambda").invoke(FunctionName="NoSuchFunction", Payload=b"{}")
+    answer = raised.value.response
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert answer["Error"]["Code"] == "ResourceNotFoundException"
+    assert "NoSuchFunction" in answer["Error"]["Message"]
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 0
+
+
+def test_lambda_reports_the_templates_runtime_and_architecture(server):
+    functions = {f["FunctionName"]: f for f in _no_retries(server, "lambda").list_functions()["Functions"]}
+    assert functions["RecordsFunction"]["Runtime"] == "python3.12"
+    assert functions["RecordsFunction"]["Architectures"] == ["arm64"]
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "protocol"),
+    [
+        ("cognito-idp", lambda c: c.describe_risk_configuration(UserPoolId="us-east-1_abc"), "JSON"),
+        ("dynamodb", lambda c: c.describe_contributor_insights(TableName="RecordsTable"), "JSON"),
+        ("sns", lambda c: c.get_data_protection_policy(ResourceArn="arn:aws:sns:us-east-1:1:t"), "XML"),
+    ],
+)
+def test_an_action_not_emulated_is_an_aws_error_in_the_services_protocol(server, service, call, protocol):
+    from botocore.exceptions import ClientError
+
+    before = server.output().count("AWS endpoint:")
+    with pytest.raises(ClientError) as raised:
+        call(_no_retries(server, service))
+    answer = raised.value.response
+    assert answer["Error"]["Code"] == "NotImplemented"  # parsed from the service's own shape
+    assert "not emulated" in answer["Error"]["Message"]
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 0
+    content_type = answer["ResponseMetadata"]["HTTPHeaders"]["content-type"]
+    assert ("json" in content_type) == (protocol == "JSON")
+    lines = server.output().splitlines()
+    said = [line for line in lines if "AWS endpoint:" in line][before:]
+    assert len(said) == 1 and "not emulated" in said[0]
+    assert "Traceback" not in server.output()

@@ -33,13 +33,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running.stop()
 
 
-def test_import_summarises_exits_2_on_rejections_and_writes_the_report(server, tmp_path):
+def test_import_summarises_exits_3_on_rejections_and_writes_the_report(server, tmp_path):
     people = tmp_path / "people.csv"
     people.write_text(
         "email,id,name,amount\ncli@example.com,1,Ann,0.1\ncli@example.com,2,,1\ncli@example.com,x,Bad,1\n"
     )
     done = cli("import", str(people), "--api", server.url, cwd=tmp_path)
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == 3, done.stderr
     assert "3 rows: 1 written, 2 rejected" in done.stdout
     assert "line 3: name is required" in done.stdout
     report = tmp_path / "people.csv.rejected.csv"
@@ -52,7 +52,7 @@ def test_import_summarises_exits_2_on_rejections_and_writes_the_report(server, t
     again = cli(
         "import", str(people), "--api", server.url, "--mode", "upsert", "--report", "r.csv", cwd=tmp_path
     )
-    assert again.returncode == 2
+    assert again.returncode == 3
     assert "3 rows: 0 written, 1 already imported (unchanged), 2 rejected" in again.stdout
     assert (tmp_path / "r.csv").exists()
 
@@ -72,7 +72,7 @@ def test_a_clean_import_exits_0_and_json_lines_work(server, tmp_path):
     lines.write_text(json.dumps({"email": "clean@example.com", "id": 5, "name": "Clean"}) + "\n")
     done = cli("import", str(lines), "--api", server.url, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 rows: 1 written, 0 rejected" in done.stdout
+    assert "1 row: 1 written, 0 rejected" in done.stdout
     assert not (tmp_path / "clean.jsonl.rejected.csv").exists()
 
 
@@ -100,7 +100,7 @@ def test_export_writes_the_file_and_erase_counts(server, tmp_path):
     assert "3 records written to out.jsonl" in done.stdout
     exported = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["id"] for r in exported] == [1, 2, 3]
-    erased = cli("erase", "gone@example.com", "--api", server.url, cwd=tmp_path)
+    erased = cli("erase", "gone@example.com", "--yes", "--api", server.url, cwd=tmp_path)
     assert erased.returncode == 0, erased.stderr
     assert "3 records of gone@example.com erased" in erased.stdout
 
@@ -116,7 +116,7 @@ def test_plain_sentences_when_it_cannot_run(server, tmp_path):
     refused = cli("import", "bad.csv", "--api", server.url, cwd=tmp_path)
     assert refused.returncode == 1
     assert refused.stderr.startswith("serverless-crud: the API refused: the first line must be a header")
-    unreachable = cli("erase", "a@example.com", "--api", "http://127.0.0.1:9", cwd=tmp_path)
+    unreachable = cli("erase", "a@example.com", "--yes", "--api", "http://127.0.0.1:9", cwd=tmp_path)
     assert unreachable.returncode == 1
     assert "cannot reach the API at http://127.0.0.1:9" in unreachable.stderr
     assert "Traceback" not in wrong.stderr + refused.stderr + unreachable.stderr

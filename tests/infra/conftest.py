@@ -218,6 +218,32 @@ class Deployment:
 
 # -- fixtures --------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
+def sam_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`sam build` of template.yaml by the pinned SAM CLI (as a user runs it: the Makefile's recipe, no
+    Docker, no AWS account); the folder holding each function's artifact and the built template."""
+    from tests.support.processes import run
+
+    from .sam import SAM, sam_environment
+
+    work = tmp_path_factory.mktemp("sam")
+    run(
+        [
+            str(SAM),
+            "build",
+            "--template",
+            str(TEMPLATE_PATH),
+            "--build-dir",
+            str(work / "build"),
+            "--cache-dir",
+            str(work / "cache"),
+        ],
+        env=sam_environment(),
+        timeout=600,
+    )
+    return work / "build"
+
+
+@pytest.fixture(scope="session")
 def template_text() -> str:
     """template.yaml as written."""
     return TEMPLATE_PATH.read_text()
@@ -277,3 +303,34 @@ def dump_json(template: Template, path: Path) -> Path:
     """Write a template as JSON (what cfn-lint and checkov read) and return its path."""
     path.write_text(json.dumps(template, indent=1))
     return path
+
+
+# -- the Terraform module, evaluated for each scenario ---------------------------------------------
+@pytest.fixture(scope="session")
+def terraform_schema() -> Any:
+    """The AWS provider's schema (make install condenses it from the pinned bindings)."""
+    from .terraform.provider_schema import ProviderSchema
+
+    path = ROOT / "build" / "terraform" / "aws-provider-schema.json"
+    assert path.exists(), "make install builds the provider's schema (build/terraform/)"
+    return ProviderSchema.load(path)
+
+
+@pytest.fixture(scope="session")
+def scenario_evaluations(terraform_schema: Any) -> dict[str, Any]:
+    """Scenario name -> deploy/terraform evaluated with that scenario's parameters as variables."""
+    from .terraform.evaluate import Environment, Evaluation
+    from .terraform.parameters import variables_for
+    from .terraform.syntax import load_module
+
+    module = load_module(ROOT / "deploy" / "terraform")
+    environment = Environment(region=REGION, account_id=ACCOUNT_ID)
+    return {
+        name: Evaluation(
+            module,
+            {"name": "serverless-crud-dev", **variables_for(module, overrides)},
+            environment,
+            terraform_schema.attribute_types,
+        )
+        for name, overrides in SCENARIOS.items()
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -73,11 +74,15 @@ def test_tests_run_on_pull_requests_and_pushes(workflow: dict[str, Any]) -> None
     assert "if" not in workflow["jobs"]["test"]
 
 
-def test_only_the_deploy_job_may_request_an_oidc_token(workflow: dict[str, Any]) -> None:
+#: The jobs that reach the account: the SAM deployment, and the Terraform plan.
+OIDC_JOBS = ("deploy", "terraform")
+
+
+def test_only_the_jobs_reaching_the_account_may_request_an_oidc_token(workflow: dict[str, Any]) -> None:
     assert workflow["permissions"] == {"contents": "read"}
     for name, job in workflow["jobs"].items():
         permissions = job.get("permissions", {})
-        if name == "deploy":
+        if name in OIDC_JOBS:
             assert permissions == {"contents": "read", "id-token": "write"}
         else:
             assert "id-token" not in permissions
@@ -106,14 +111,57 @@ def test_deploy_assumes_the_role_by_oidc_then_builds_deploys_and_smoke_tests(
     runs = [s.get("run", "") for s in steps]
     order = [
         steps.index(credentials),
-        next(i for i, r in enumerate(runs) if r.strip().startswith("sam build")),
-        next(i for i, r in enumerate(runs) if r.strip().startswith("sam deploy")),
+        next(i for i, r in enumerate(runs) if r.strip().startswith("make deploy")),
         next(i for i, r in enumerate(runs) if "scripts/smoke-test.sh" in r),
     ]
     assert order == sorted(order)
-    deploy_command = next(r for r in runs if r.strip().startswith("sam deploy"))
+    deploy_command = next(r for r in runs if r.strip().startswith("make deploy"))
     assert "--no-confirm-changeset" in deploy_command
-    assert "CAPABILITY_IAM" in deploy_command
+    # `make deploy` is what a person runs: sam build, then sam deploy with samconfig.toml.
+    recipe = re.search(r"^deploy:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    assert recipe, "the Makefile has a deploy target"
+    assert [line.strip() for line in recipe.group(1).splitlines()] == [
+        "$(BIN)/sam build",
+        "$(BIN)/sam deploy $(ARGS)",
+    ]
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]["deploy"]["parameters"]
+    assert config["capabilities"] == "CAPABILITY_IAM" and config["resolve_s3"] is True
+
+
+def test_the_terraform_job_checks_the_layout_validates_and_plans_but_never_applies(
+    workflow: dict[str, Any],
+) -> None:
+    job = workflow["jobs"]["terraform"]
+    steps = job["steps"]
+    runs = [s.get("run", "") for s in steps]
+    (setup,) = [s for s in steps if s.get("uses", "").startswith("hashicorp/setup-terraform@")]
+    # The module needs Terraform 1.11 (versions.tf): the job installs a 1.11.
+    assert setup["with"]["terraform_version"] == "~1.11"
+    assert ">= 1.11.0" in (ROOT / "deploy" / "terraform" / "versions.tf").read_text()
+    (credentials,) = [
+        s for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+    ]
+    assert credentials["with"]["role-to-assume"] == "${{ secrets.AWS_DEPLOY_ROLE_ARN }}"
+    assert not {"aws-access-key-id", "aws-secret-access-key"} & set(credentials["with"])
+
+    def index(fragment: str) -> int:
+        (found,) = [i for i, r in enumerate(runs) if fragment in r]
+        return found
+
+    order = [
+        index("fmt -check -recursive"),
+        index("make package"),
+        index("validate"),
+        steps.index(credentials),
+        index(" plan "),
+    ]
+    assert order == sorted(order)
+    assert "init -backend=false" in runs[index("validate")]
+    # Only the plan needs the account, and only where a state bucket is configured.
+    for step in (credentials, steps[index(" plan ")]):
+        assert step["if"] == "vars.TF_STATE_BUCKET != ''"
+    assert not any(re.search(r"\bapply\b", r) for r in runs)
+    assert not any(s.get("uses", "").startswith("actions/upload-artifact") for s in steps)
 
 
 # -- the smoke test, against the real handler behind a local stand-in for API Gateway -------------
@@ -176,7 +224,7 @@ def live_stage() -> Iterator[str]:
         import boto3
 
         from serverless_crud import settings
-        from serverless_crud.dal.dynamodb import client
+        from serverless_crud.dal.clients import client
         from serverless_crud.handler import lambda_handler
 
         settings.reset()

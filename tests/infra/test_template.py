@@ -47,8 +47,19 @@ JOB_STATEMENTS = {
     "StartJobs",
     "ReadJobExecutions",
 }
-#: The jobs' routes, beside the records' and the UI's.
-JOB_PATHS = {"/imports", "/imports/uploads", "/exports", "/erasures", "/jobs", "/jobs/{proxy+}"}
+
+
+def _resources() -> dict[str, bool]:
+    """The API Gateway resources of the declared routes, and whether each is signed-in."""
+    from scripts.generate_schemas import _declared
+
+    from serverless_crud.api.apigateway import resources
+
+    return resources(_declared())
+
+
+#: The resources behind sign-in (and the API key when required): the records' and the jobs'.
+GUARDED = {resource for resource, guarded in _resources().items() if guarded}
 
 
 def _table_ref(deployment: Deployment) -> Any:
@@ -170,18 +181,56 @@ def test_idempotency_records_expire_with_ttl(deployments: DeploymentOf) -> None:
     assert env["IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
 
 
-def test_the_indexes_are_those_the_listings_read(deployments: DeploymentOf) -> None:
-    from serverless_crud.dal import derived, listing
+def _wanted_indexes() -> dict[str, list[str]]:
+    """The GSIs the sortable fields need (models/fields.py): an owner's `by_<sort>` and everyone's
+    `all_by_<sort>` over the write shards; the sort key needs only the latter."""
+    from serverless_crud.dal.derived import SHARD
+    from serverless_crud.models.fields import sortable
 
+    wanted: dict[str, list[str]] = {}
+    for spec in sortable():
+        attribute = "id" if spec.key == "sort" else spec.sort_attribute
+        if spec.key != "sort":
+            wanted[spec.owner_index] = ["email", attribute]
+        wanted[spec.sharded_index] = [SHARD, attribute]
+    return wanted
+
+
+def _index_yaml(name: str, keys: list[str]) -> str:
+    partition, sort = (
+        f"!Ref {'PartitionKeyName' if k == 'email' else 'SortKeyName'}" if k in ("email", "id") else k
+        for k in keys
+    )
+    return (
+        f"        - IndexName: {name}\n          KeySchema:\n"
+        f"            - {{ AttributeName: {partition}, KeyType: HASH }}\n"
+        f"            - {{ AttributeName: {sort}, KeyType: RANGE }}\n"
+        "          Projection: { ProjectionType: ALL }"
+    )
+
+
+def test_every_sortable_field_has_its_indexes(deployments: DeploymentOf) -> None:
+    """A field declared sortable needs its indexes in the template: the failure names them and the
+    YAML to add (docs/make-it-yours.md)."""
     props = deployments("dev").resources["RecordsTable"]["Properties"]
     indexes = {
         index["IndexName"]: [k["AttributeName"] for k in index["KeySchema"]]
         for index in props["GlobalSecondaryIndexes"]
     }
-    expected = {listing.OWNER_INDEXES[f]: ["email", a] for f, a in derived.SORT_ATTRIBUTES.items()}
-    expected |= {listing.SHARDED_INDEXES[f]: ["_shard", a] for f, a in derived.SORT_ATTRIBUTES.items()}
-    expected[listing.SHARDED_INDEXES["id"]] = ["_shard", "id"]
-    assert indexes == expected
+    wanted = _wanted_indexes()
+    missing = {name: keys for name, keys in wanted.items() if indexes.get(name) != keys}
+    defined = {d["AttributeName"] for d in props["AttributeDefinitions"]}
+    undefined = sorted({k for keys in wanted.values() for k in keys} - defined)
+    assert not missing and not undefined, (
+        f"template.yaml's RecordsTable lacks the indexes of sortable fields: {', '.join(missing)}; add under "
+        "GlobalSecondaryIndexes:\n"
+        + "\n".join(_index_yaml(name, keys) for name, keys in missing.items())
+        + ("\nand under AttributeDefinitions:\n" if undefined else "")
+        + "\n".join(f"        - {{ AttributeName: {a}, AttributeType: S }}" for a in undefined)
+    )
+    assert set(indexes) == set(wanted), (
+        f"indexes no sortable field reads: {sorted(set(indexes) - set(wanted))}"
+    )
     assert {i["Projection"]["ProjectionType"] for i in props["GlobalSecondaryIndexes"]} == {"ALL"}
 
 
@@ -279,15 +328,23 @@ def test_the_api_invokes_the_published_alias_whatever_snapstart_says(
             )
 
 
-def test_sam_builds_the_function_with_the_makefile(sam_template: Template) -> None:
-    # tests/infra/test_package.py builds the package through the same target.
-    metadata = sam_template["Resources"]["RecordsFunction"]["Metadata"]
-    assert (metadata["BuildMethod"], metadata["ContextPath"], metadata["WorkingDirectory"]) == (
-        "makefile",
-        ".",
-        ".",
-    )
-    assert "build-RecordsFunction:" in (ROOT / "Makefile").read_text()
+def test_sam_builds_every_function_with_the_one_makefile_recipe(sam_template: Template) -> None:
+    # tests/infra/test_sam_cli.py runs `sam build`; one pattern rule serves every function.
+    functions = {
+        name: resource
+        for name, resource in sam_template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert set(functions) >= {"RecordsFunction", "TasksFunction"}
+    for name, resource in functions.items():
+        metadata = resource["Metadata"]
+        assert (metadata["BuildMethod"], metadata["ContextPath"], metadata["WorkingDirectory"]) == (
+            "makefile",
+            ".",
+            ".",
+        ), name
+        assert name.endswith("Function"), f"{name}: the Makefile's build-%Function rule builds it"
+    assert "\nbuild-%Function:" in (ROOT / "Makefile").read_text()
 
 
 # -- API -------------------------------------------------------------------------------------------
@@ -303,7 +360,8 @@ def test_stage_name_comes_from_the_parameter(deployments: DeploymentOf) -> None:
 
 def test_proxy_integration_for_root_and_every_path(deployment: Deployment) -> None:
     paths = _body(deployment)["paths"]
-    assert set(paths) == {"/records", "/records/{proxy+}", "/", "/{proxy+}", *JOB_PATHS}
+    assert list(paths) == list(_resources())
+    assert {"/records", "/records/{proxy+}", "/", "/{proxy+}"} <= GUARDED | {"/", "/{proxy+}"}
     for methods in paths.values():
         assert set(methods) == {"x-amazon-apigateway-any-method", "options"}
         for method in methods.values():
@@ -311,41 +369,34 @@ def test_proxy_integration_for_root_and_every_path(deployment: Deployment) -> No
             assert (integration["type"], integration["httpMethod"]) == ("aws_proxy", "POST")
             # The alias: SnapStart serves published versions only, never $LATEST.
             assert "${RecordsFunctionAliaslive}" in sub_text(integration["uri"])[0]
-    permissions = deployment.of_type("AWS::Lambda::Permission")
-    assert {p["Properties"]["FunctionName"]["Ref"] for p in permissions.values()} == {
-        "RecordsFunctionAliaslive"
-    }
-    arns = sorted(sub_text(p["Properties"]["SourceArn"])[0] for p in permissions.values())
-    assert sorted(arn.rsplit(":", 1)[1] for arn in arns) == sorted(
-        [
-            "${__ApiId__}/${__Stage__}/*/",
-            "${__ApiId__}/${__Stage__}/*/*",
-            "${__ApiId__}/${__Stage__}/*/records",
-            "${__ApiId__}/${__Stage__}/*/records/*",
-            "${__ApiId__}/${__Stage__}/*/imports",
-            "${__ApiId__}/${__Stage__}/*/imports/uploads",
-            "${__ApiId__}/${__Stage__}/*/exports",
-            "${__ApiId__}/${__Stage__}/*/erasures",
-            "${__ApiId__}/${__Stage__}/*/jobs",
-            "${__ApiId__}/${__Stage__}/*/jobs/*",
-        ]
-    )
+    # One permission: the stage, any method, any resource of this API, on the alias.
+    (permission,) = deployment.of_type("AWS::Lambda::Permission").values()
+    assert permission["Properties"]["FunctionName"] == {"Ref": "RecordsFunctionAliaslive"}
+    assert permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    arn = sub_text(permission["Properties"]["SourceArn"])[0]
+    assert arn.endswith(":${RecordsApi}/${StageName}/*")
 
 
-def test_the_routes_match_the_function_events(sam_template: Template) -> None:
-    """The local runtime reads the Events; the OpenAPI body must route exactly the same paths."""
-    events = sam_template["Resources"]["RecordsFunction"]["Properties"]["Events"]
-    routes = {(e["Properties"]["Path"], e["Properties"]["Method"]) for e in events.values()}
-    assert all(e["Type"] == "Api" for e in events.values())
-    assert routes == {
-        ("/records", "ANY"),
-        ("/records/{proxy+}", "ANY"),
-        ("/", "ANY"),
-        ("/{proxy+}", "ANY"),
-        *((path, "ANY") for path in JOB_PATHS),
-    }
-    paths = sam_template["Resources"]["RecordsApi"]["Properties"]["DefinitionBody"]["paths"]
-    assert {path for path, _ in routes} == set(paths)
+def test_the_api_definition_is_the_generated_file(sam_template: Template) -> None:
+    """template.yaml's DefinitionBody is openapi/apigateway.json with the deployment's values in place
+    of its placeholders (`make schemas` writes both; the function has no Events listing routes)."""
+    from scripts.generate_schemas import SAM_SUBSTITUTIONS, render_definition, render_template
+
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    assert render_template(text) == text, "run `make schemas`"
+    assert "Events" not in sam_template["Resources"]["RecordsFunction"]["Properties"]
+    definition = json.loads(render_definition())
+    body = sam_template["Resources"]["RecordsApi"]["Properties"]["DefinitionBody"]
+    assert list(body["paths"]) == list(definition["paths"])
+    for path, methods in definition["paths"].items():
+        for method, operation in methods.items():
+            written = body["paths"][path][method]
+            uri = operation["x-amazon-apigateway-integration"]["uri"]
+            wanted = uri.replace(
+                "${records_function_invoke_arn}", SAM_SUBSTITUTIONS["records_function_invoke_arn"]
+            )
+            assert written["x-amazon-apigateway-integration"]["uri"] == {"Fn::Sub": wanted}
+            assert (written["security"] == []) is (operation["security"] == [])
 
 
 def test_api_key_is_off_by_default(deployments: DeploymentOf) -> None:
@@ -361,12 +412,12 @@ def test_api_key_with_usage_plan_when_required(deployments: DeploymentOf) -> Non
     prod = deployments("prod")
     for path, methods in _body(prod)["paths"].items():
         # The records API needs the key; the UI's pages, /docs and /health stay loadable in a browser.
-        keyed = path.startswith("/records") or path in JOB_PATHS
+        keyed = path in GUARDED
         security = methods["x-amazon-apigateway-any-method"]["security"]
         assert ({"api_key": []} in security) is keyed
         assert methods["options"]["security"] == []  # browsers send preflights without the key
     for path, methods in _body(deployments("open-with-key"))["paths"].items():
-        expected = [{"api_key": []}] if path.startswith("/records") or path in JOB_PATHS else []
+        expected = [{"api_key": []}] if path in GUARDED else []
         assert methods["x-amazon-apigateway-any-method"]["security"] == expected
     assert _body(prod)["components"]["securitySchemes"]["api_key"] == {
         "type": "apiKey",
@@ -461,7 +512,7 @@ def test_the_cognito_authorizer_guards_every_records_method_but_options(
     deployment = deployments(scenario)
     for body in (_raw_body(deployment), _body(deployment)):
         for (path, method), security in _guarded_methods(body).items():
-            guarded = (path.startswith("/records") or path in JOB_PATHS) and method != "options"
+            guarded = (path in GUARDED) and method != "options"
             assert ({"cognito": []} in security) is guarded, (scenario, path, method)
         scheme = body["components"]["securitySchemes"]["cognito"]
         assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
@@ -842,3 +893,30 @@ def test_ui_reaches_the_api_through_the_custom_domain_when_there_is_one(deployme
     (api,) = [o for o in config["Origins"] if o["Id"] == "api"]
     assert api["DomainName"] == "api.example.com"
     assert "OriginPath" not in api
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        "*",
+        "https://app.example.com",
+        "https://app.example.com, http://localhost:3000",
+        "https://a.example.com,https://b.example.com:8443",
+        "",
+        "ftp://files.example.com",
+        "https://app.example.com/path",
+        "app.example.com",
+        "https://",
+    ],
+)
+def test_allowed_origins_pattern_takes_what_the_function_takes(sam_template: Template, origins: str) -> None:
+    """`sam deploy --guided` must not take a value the function then refuses at cold start."""
+    from serverless_crud.settings import origins as parse_origins
+
+    pattern = sam_template["Parameters"]["AllowedOrigins"]["AllowedPattern"]
+    try:
+        parse_origins(origins)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert (re.fullmatch(pattern, origins) is not None) == accepted

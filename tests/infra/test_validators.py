@@ -121,8 +121,11 @@ def test_sam_transform_succeeds_offline(deployments: Callable[[str], Deployment]
 def test_sam_transform_catches_a_broken_template(sam_template: Template) -> None:
     broken = copy.deepcopy(sam_template)
     # An Api event pointing at an API that does not exist in the template.
-    broken["Resources"]["RecordsFunction"]["Properties"]["Events"]["Proxy"]["Properties"]["RestApiId"] = {
-        "Ref": "NoSuchApi"
+    broken["Resources"]["RecordsFunction"]["Properties"]["Events"] = {
+        "Proxy": {
+            "Type": "Api",
+            "Properties": {"RestApiId": {"Ref": "NoSuchApi"}, "Path": "/x", "Method": "GET"},
+        }
     }
     with pytest.raises(InvalidDocumentException) as caught:
         translate(broken)

@@ -108,14 +108,14 @@ def test_the_admin_lists_everything_or_any_partition(world: dict[str, Any]) -> N
 
 
 def test_an_own_listing_is_a_query_never_a_scan(world: dict[str, Any]) -> None:
-    from serverless_crud.dal.dynamodb import client
+    from serverless_crud.dal.clients import client
 
     calls: list[str] = []
 
     def count(model: Any, **_: Any) -> None:
         calls.append(model.name)
 
-    events = client().meta.events
+    events = client("dynamodb").meta.events
     events.register("before-call.dynamodb", count)
     try:
         world["alice"].get("/records")
@@ -205,14 +205,18 @@ def test_the_open_mode_keeps_no_owner(api: HandlerClient) -> None:
     assert api.get(record_path(ALICE, created["id"])).status == 200
 
 
-def test_the_api_document_says_the_records_routes_need_a_token(users: Users) -> None:
+def test_the_api_document_says_the_signed_in_routes_need_a_token(users: Users) -> None:
+    from serverless_crud.api.app import declared
+
     document = HandlerClient().get("/openapi.json").json()
     assert document["components"]["securitySchemes"]["cognito"]["name"] == "Authorization"
+    signed_in = {(r.path, r.method.lower()) for r in declared() if r.access == "signed-in"}
+    assert {path for path, _ in signed_in} >= {"/records", "/records/{email}/{id}", "/imports", "/jobs/{id}"}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             if method == "parameters":
                 continue
-            guarded = path.startswith("/records")
+            guarded = (path, method) in signed_in
             assert (operation.get("security") == [{"cognito": []}]) is guarded, (path, method)
             assert ("401" in operation["responses"]) is guarded
 

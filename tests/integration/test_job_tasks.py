@@ -60,8 +60,8 @@ def tasks(table: dict[str, Any], aws: Any, monkeypatch: pytest.MonkeyPatch) -> I
 
 
 def _job(files: Any, name: str, text: str, kind: str = "import", **more: Any) -> dict[str, Any]:
+    from serverless_crud.dal.clients import client
     from serverless_crud.dal.jobs import JobRepository
-    from serverless_crud.dal.jobs import client as job_client
 
     name = f"{name}-{uuid.uuid4().hex[:8]}"  # one jobs table for every test of the session
     job = {
@@ -73,7 +73,7 @@ def _job(files: Any, name: str, text: str, kind: str = "import", **more: Any) ->
         "caller": {"admin": True},
     }
     job.update(more)
-    JobRepository(job_client("dynamodb"), JOBS_TABLE).create({**job, "status": "queued", "counts": {}})
+    JobRepository(client("dynamodb"), JOBS_TABLE).create({**job, "status": "queued", "counts": {}})
     if text:
         job["source_key"] = f"imports/{name}/source.csv"
         files.put_object(Bucket=BUCKET, Key=job["source_key"], Body=text.encode())

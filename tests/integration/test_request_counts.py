@@ -12,14 +12,14 @@ from tests.support.events import record_path
 @pytest.fixture
 def dynamodb_calls(api):
     """The DynamoDB operations the function's client sends, counted with botocore's event hooks."""
-    from serverless_crud.dal.dynamodb import client
+    from serverless_crud.dal.clients import client
 
     calls: list[str] = []
 
     def count(model, **_):
         calls.append(model.name)
 
-    events = client().meta.events
+    events = client("dynamodb").meta.events
     events.register("before-call.dynamodb", count)
     yield calls
     events.unregister("before-call.dynamodb", count)
@@ -59,14 +59,14 @@ def test_rejected_input_sends_no_request(api, dynamodb_calls):
 @pytest.fixture
 def dynamodb_reads(api):
     """(operation, Count) of each DynamoDB answer the function's client receives."""
-    from serverless_crud.dal.dynamodb import client
+    from serverless_crud.dal.clients import client
 
     reads: list[tuple[str, int]] = []
 
     def record(parsed, model, **_):
         reads.append((model.name, int(parsed.get("Count", 0))))
 
-    events = client().meta.events
+    events = client("dynamodb").meta.events
     events.register("after-call.dynamodb", record)
     yield reads
     events.unregister("after-call.dynamodb", record)
@@ -89,10 +89,10 @@ def test_a_listing_within_an_owner_is_queries_reading_at_most_twice_the_page(
     api, dynamodb_reads, query, most_per_item
 ):
     from serverless_crud import settings
-    from serverless_crud.dal.dynamodb import client
-    from serverless_crud.dal.repository import DynamoRecordRepository
+    from serverless_crud.dal.clients import client
+    from serverless_crud.wiring import record_repository
 
-    repository = DynamoRecordRepository(client(), settings.current())
+    repository = record_repository(settings.current())
     owner = "many@example.com"
     records = [
         {
@@ -110,7 +110,7 @@ def test_a_listing_within_an_owner_is_queries_reading_at_most_twice_the_page(
     settings_now = settings.current()
     for start in range(0, len(records), 25):
         batch = [{"PutRequest": {"Item": repository.item_of(r)}} for r in records[start : start + 25]]
-        client().batch_write_item(RequestItems={settings_now.table_name: batch})
+        client("dynamodb").batch_write_item(RequestItems={settings_now.table_name: batch})
     cursor, seen = None, 0
     while True:
         dynamodb_reads.clear()

@@ -21,9 +21,9 @@ THROTTLES = [
 @pytest.fixture
 def dynamodb_stub(api):
     """botocore's Stubber on the function's own client: used for the failure only."""
-    from serverless_crud.dal.dynamodb import client
+    from serverless_crud.dal.clients import client
 
-    with Stubber(client()) as stubber:
+    with Stubber(client("dynamodb")) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
 
@@ -46,7 +46,7 @@ def test_throttled_write_changes_nothing(api, dynamodb_stub):
 
 
 def test_unreachable_dynamodb_is_503(api, monkeypatch):
-    from serverless_crud.dal.dynamodb import client
+    from serverless_crud.dal.clients import client
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")  # nothing listens on port 9
     client.cache_clear()

@@ -127,10 +127,9 @@ def test_a_table_without_the_indexes_refuses_the_sorts_it_cannot_serve(api, monk
 
 def test_a_record_written_without_its_empty_fields_gets_every_derived_attribute(table):
     from serverless_crud import settings
-    from serverless_crud.dal.dynamodb import client
-    from serverless_crud.dal.repository import DynamoRecordRepository
+    from serverless_crud.wiring import record_repository
 
-    repository = DynamoRecordRepository(client(), settings.current())
+    repository = record_repository(settings.current())
     item = repository.item_of({"email": "bulk@example.com", "id": 1, "name": "Só Name", "updated_at": "x"})
 
     assert {"_text", "_tags", "_name", "_updated", "_amount", "_shard"} <= set(item)

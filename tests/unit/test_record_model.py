@@ -15,28 +15,28 @@ from pydantic import ValidationError
 from scripts.generate_schemas import render
 
 from serverless_crud.errors import InvalidParameter
+from serverless_crud.models.fields import SCHEMAS_FILE, names, schemas
+from serverless_crud.models.fields import fields as record_fields
 from serverless_crud.models.keys import MAX_ID, key_candidates, normalise_email, parse_id, plain_integer
 from serverless_crud.models.record import MODELS
-from serverless_crud.models.validation import SCHEMAS_FILE, validator
+from serverless_crud.models.validation import validator
 
 
 def test_schemas_file_is_generated_from_the_model():
     assert SCHEMAS_FILE.read_text(encoding="utf-8") == render(), "run `make schemas` after changing the model"
 
 
+def _defaults(schema: str) -> dict[str, Any]:
+    """Each field of `schema` that has a default, with it (read from the model's schema)."""
+    properties = schemas()[schema]["properties"]
+    return {name: prop["default"] for name, prop in properties.items() if "default" in prop}
+
+
 def test_create_normalises_and_fills_defaults():
     values, errors = validator("RecordCreate")({"email": "Bob@Example.COM", "name": " Bob ", "phone": " "})
     assert errors == []
-    assert values == {
-        "email": "bob@example.com",
-        "name": "Bob",
-        "phone": None,
-        "notes": None,
-        "tags": [],
-        "amount": None,
-        "active": True,
-        "id": None,
-    }
+    assert values == {**_defaults("RecordCreate"), "email": "bob@example.com", "name": "Bob", "phone": None}
+    assert set(values) == set(schemas()["RecordCreate"]["properties"])
 
 
 def test_patch_keeps_only_what_was_sent_including_nulls():
@@ -70,21 +70,9 @@ def test_stored_rows_read_with_defaults_for_what_they_lack_and_integers_from_dec
         {"email": "Min@Example.com", "id": Decimal(8), "name": "Minimal", "extra": {"SS": ["x"]}}
     )
     assert errors == []
-    assert values == {
-        "email": "Min@Example.com",
-        "id": 8,
-        "name": "Minimal",
-        "phone": None,
-        "notes": None,
-        "tags": [],
-        "amount": None,
-        "active": True,
-        "version": 1,
-        "created_at": None,
-        "updated_at": None,
-        "created_by": None,
-        "updated_by": None,
-    }
+    assert values == {**_defaults("Record"), "email": "Min@Example.com", "id": 8, "name": "Minimal"}
+    assert set(values) == names()  # every field, and nothing else (the extra attribute is left out)
+    assert values["version"] == 1
 
 
 def test_stored_rows_with_odd_types_name_the_fields():
@@ -188,7 +176,11 @@ values_ = st.one_of(st.none(), st.booleans(), texts, numbers, st.lists(texts, ma
 emails = st.one_of(
     st.emails(), st.sampled_from(["A@Example.com", "..@example.com", "a@b", "x@example.test"]), texts
 )
-fields = st.sampled_from(["name", "phone", "notes", "tags", "amount", "active", "version", "bogus"])
+#: The client's fields, a server field and a name that is no field (from the model, never spelled out).
+fields = st.sampled_from(
+    [f.name for f in record_fields() if not f.key and not f.server]
+    + [next(f.name for f in record_fields() if f.server), "bogus"]
+)
 bodies = st.dictionaries(fields, values_, max_size=6)
 
 

@@ -198,10 +198,43 @@ def test_each_methods_checks_come_from_the_openapi_body():
         ({"AuthMode": "none"}, RouteAuth(None, False)),
     ):
         stack = read_stack(root, overrides)
+        # The resources behind sign-in are those of the signed-in routes (api/apigateway.py).
+        signed_in = {resource for resource, guarded in _api_resources().items() if guarded}
+        if records != RouteAuth():
+            assert signed_in == {r.path for r in stack.routes if r.auth_for("GET") == records}
         for route in stack.routes:
-            guarded = route.path.startswith(("/records", "/imports", "/exports", "/erasures", "/jobs"))
+            guarded = route.path in signed_in
             expected = records if guarded else RouteAuth()
             assert (route.auth_for("GET"), route.auth_for("DELETE")) == (expected, expected), overrides
             assert route.auth_for("OPTIONS") == RouteAuth(), (overrides, route.path)
         schemes = stack.apis["RecordsApi"].authorizers
         assert ("cognito" in schemes) is (overrides.get("AuthMode") != "none")
+
+
+def _api_resources() -> dict[str, bool]:
+    from scripts.generate_schemas import _declared
+
+    from serverless_crud.api.apigateway import resources
+
+    return resources(_declared())
+
+
+def test_the_local_gateway_serves_every_declared_route_with_its_access():
+    """Each route declared in the app reaches the function through the resource API Gateway would
+    pick for it, behind the authorizer exactly when the route is signed-in."""
+    from scripts.generate_schemas import _declared
+
+    from serverless_crud.api.apigateway import most_specific
+
+    stack = read_stack(ROOT / "template.yaml")
+    by_path = {route.path: route for route in stack.routes}
+    for declared in _declared():
+        resource = most_specific(declared.example_path(), by_path)
+        route = by_path[resource]
+        assert route.function == "RecordsFunction"
+        assert (route.auth_for(declared.method).authorizer == "cognito") is (
+            declared.access == "signed-in"
+        ), (
+            declared.method,
+            declared.path,
+        )

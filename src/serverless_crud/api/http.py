@@ -8,31 +8,29 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-
 from serverless_crud.api.problems import ApiProblem
-from serverless_crud.logic.records import Expected
+from serverless_crud.api.request import Request
 from serverless_crud.models import exact_json
 from serverless_crud.models.keys import MAX_ID, plain_integer
+from serverless_crud.models.preconditions import Expected
 
-JSON = "application/json"
 MERGE_PATCH_JSON = "application/merge-patch+json"
 #: More entity tags than this in one header are not a real client's (DynamoDB's IN takes 100).
 MAX_ENTITY_TAGS = 100
 
 
-def header(event: APIGatewayProxyEvent, name: str) -> str | None:
+def header(event: Request, name: str) -> str | None:
     """A request header's value, whatever its case."""
     value: str | None = event.headers.get(name)
     return value
 
 
-def media_type(event: APIGatewayProxyEvent) -> str:
+def media_type(event: Request) -> str:
     """The request's media type, without parameters, lower-cased."""
     return (header(event, "content-type") or "").split(";", 1)[0].strip().lower()
 
 
-def body_bytes(event: APIGatewayProxyEvent) -> bytes:
+def body_bytes(event: Request) -> bytes:
     """The request body as the client sent it (API Gateway base64-encodes binary media types)."""
     body = event.body or ""
     if not event.is_base64_encoded:
@@ -43,7 +41,7 @@ def body_bytes(event: APIGatewayProxyEvent) -> bytes:
         raise ApiProblem(400, "the request body could not be decoded") from None
 
 
-def json_body(event: APIGatewayProxyEvent, accepted: tuple[str, ...], max_bytes: int) -> dict[str, Any]:
+def json_body(event: Request, accepted: tuple[str, ...], max_bytes: int) -> dict[str, Any]:
     """The request body as a JSON object, or an ApiProblem (413, 415 or 400) saying why not."""
     raw = body_bytes(event)
     if len(raw) > max_bytes:
@@ -111,7 +109,7 @@ def _quoted(tag: str) -> bool:
     return len(tag) >= 2 and tag[0] == tag[-1] == '"' and '"' not in tag[1:-1] and "," not in tag
 
 
-def preconditions(event: APIGatewayProxyEvent, *, require_if_match: bool) -> Expected:
+def preconditions(event: Request, *, require_if_match: bool) -> Expected:
     """The write's If-Match / If-None-Match as conditions on the stored version.
 
     If-Match uses strong comparison (a weak or malformed tag never matches); If-None-Match weak
@@ -130,13 +128,13 @@ def preconditions(event: APIGatewayProxyEvent, *, require_if_match: bool) -> Exp
     )
 
 
-def location(event: APIGatewayProxyEvent, path: str) -> str:
+def location(event: Request, path: str) -> str:
     """`path` as the client sees it (with the stage or base path, if any)."""
-    seen = event.request_context.path or event.path
+    seen = event.stage_path or event.path
     prefix = seen[: -len(event.path)] if event.path != "/" and seen.endswith(event.path) else ""
     return f"{prefix}{path}"
 
 
-def record_location(event: APIGatewayProxyEvent, email: str, record_id: int) -> str:
+def record_location(event: Request, email: str, record_id: int) -> str:
     """The record's URL path as the client sees it (with the stage or base path, if any)."""
     return location(event, f"/records/{quote(email, safe='@+')}/{record_id}")

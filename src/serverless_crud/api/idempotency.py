@@ -15,12 +15,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from serverless_crud import settings
+from serverless_crud.api import services
 from serverless_crud.api.http import body_bytes, header
 from serverless_crud.api.identity import caller
 from serverless_crud.api.problems import ApiProblem
+from serverless_crud.api.responses import Response
 from serverless_crud.api.routing import Routes
 
 KEY_HEADER = "Idempotency-Key"
@@ -30,9 +30,18 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 #: A key is 1-255 visible ASCII characters (the draft's sf-string, quotes optional).
 KEY_PATTERN = r'^"?([\x21\x23-\x7e]{1,255})"?$'
 _KEY = re.compile(KEY_PATTERN)
+#: The header as the OpenAPI document declares it, on each route that calls `once`.
+KEY_PARAMETER = {
+    "name": KEY_HEADER,
+    "in": "header",
+    "schema": {"type": "string", "pattern": KEY_PATTERN},
+    "description": "A unique key per intended request: a repeat within 24 hours returns the first "
+    "response (with `Idempotent-Replayed: true`) instead of doing the work again; the same key with "
+    "another request is 422.",
+}
 
 
-def once(routes: Routes, operation: str, produce: Callable[[], Response[str]]) -> Response[str]:
+def once(routes: Routes, operation: str, produce: Callable[[], Response]) -> Response:
     """`produce()` once per Idempotency-Key (none: every time); a repeat replays its response."""
     event = routes.event
     raw = header(event, KEY_HEADER.lower())
@@ -48,12 +57,12 @@ def once(routes: Routes, operation: str, produce: Callable[[], Response[str]]) -
         "key": f"{operation}\n{who}\n{match.group(1)}",
         "body": f"{query}\n{body_bytes(event).decode('utf-8', 'replace')}",
     }
-    return _idempotent(settings.current(), request, produce, routes.router.lambda_context)
+    return _idempotent(settings.current(), request, produce, routes.context)
 
 
 def _idempotent(
-    current: settings.Settings, request: dict[str, str], produce: Callable[[], Response[str]], context: Any
-) -> Response[str]:
+    current: settings.Settings, request: dict[str, str], produce: Callable[[], Response], context: Any
+) -> Response:
     from aws_lambda_powertools.utilities.idempotency import idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
@@ -72,7 +81,11 @@ def _idempotent(
     # An in-flight record expires with the invocation, so a crashed request does not block its key.
     config.register_lambda_context(context)
     guarded = idempotent_function(
-        run, data_keyword_argument="request", persistence_store=_store(), config=config, key_prefix="requests"
+        run,
+        data_keyword_argument="request",
+        persistence_store=services.current().idempotency_store(),
+        config=config,
+        key_prefix="requests",
     )
     try:
         kept: dict[str, Any] = guarded(request=request)
@@ -87,16 +100,6 @@ def _idempotent(
         raise StoreUnavailable("idempotency store") from error
     headers = {**kept["headers"], **({REPLAY_HEADER: "true"} if kept.get("replayed") else {})}
     return Response(status_code=kept["status"], body=kept["body"], headers=headers)
-
-
-@settings.per_settings
-def _store(current: settings.Settings) -> Any:
-    """Powertools' DynamoDB persistence layer on the idempotency table, over the function's client."""
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    from serverless_crud.dal.dynamodb import client
-
-    return DynamoDBPersistenceLayer(table_name=current.idempotency_table, boto3_client=client())
 
 
 @settings.per_settings

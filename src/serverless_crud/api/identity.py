@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-
 from serverless_crud import settings
+from serverless_crud.api.request import Request
 from serverless_crud.errors import Unauthenticated
 from serverless_crud.logic.access import ADMIN_GROUP, Caller
 
 
-def caller(event: APIGatewayProxyEvent) -> Caller:
+def caller(event: Request) -> Caller:
     """Who sent `event`; Unauthenticated when sign-in is required and the claims do not vouch."""
     if not settings.current().signs_in:
         return Caller.open()

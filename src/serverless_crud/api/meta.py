@@ -1,30 +1,34 @@
-"""Routes about the API itself: health, the OpenAPI document, and the UI's sign-in configuration."""
+"""Routes about the API itself: health and the UI's configuration (the OpenAPI document, made from
+every route's declaration, is api/app.py's own route)."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from serverless_crud import settings
-from serverless_crud.api.responses import json_response
-from serverless_crud.api.routing import Routes
+from serverless_crud.api.documentation import content
+from serverless_crud.api.responses import Response, json_response
+from serverless_crud.api.routing import PUBLIC, Routes
 
-routes = Routes()
+routes = Routes(access=PUBLIC)
 
 
-@routes.route("/health", "GET")
-def health() -> Response[str]:
+@routes.route(
+    "/health",
+    "GET",
+    operation_id="health",
+    summary="Liveness",
+    responses={
+        "200": {
+            "description": "Up",
+            **content({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}),
+        }
+    },
+)
+def health() -> Response:
     return json_response(200, {"status": "ok"}, {"Cache-Control": "no-store"})
 
 
-@routes.route("/openapi.json", "GET")
-def openapi_document() -> Response[str]:
-    from serverless_crud.api.openapi import openapi
-
-    return json_response(200, openapi(), {"Cache-Control": "public, max-age=300"})
-
-
 @routes.route("/config.json", "GET")
-def sign_in_configuration() -> Response[str]:
+def sign_in_configuration() -> Response:
     """What the UI signs in with: the user pool, its app client and where Cognito answers (nothing
     secret: a browser app's client has no secret), the largest request body and import."""
     current = settings.current()

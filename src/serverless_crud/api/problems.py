@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
+from serverless_crud.api.responses import Response
 from serverless_crud.models import exact_json
 
 PROBLEM_JSON = "application/problem+json"
@@ -32,7 +31,7 @@ def problem_response(
     *,
     errors: list[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
-) -> Response[str]:
+) -> Response:
     """A problem+json response: type, title, status, detail and, for validation, errors."""
     phrase = _TITLES.get(status) or HTTPStatus(status).phrase
     body: dict[str, Any] = {

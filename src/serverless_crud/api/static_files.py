@@ -1,5 +1,5 @@
 """Serving the web UI's files from package data (loaded on the first UI request: `api.ui` holds the
-routes, so an API-only cold start never compiles this module).
+routes and hands each request's event here, so an API-only cold start never compiles this module).
 
 Files are read from `serverless_crud/ui/static/` on their first request and kept for the life of the
 instance (nothing is read at import time, so the UI costs the API's cold start nothing). Each file
@@ -11,15 +11,14 @@ variant compressed once and sent base64-encoded when the client accepts gzip (AP
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from aws_lambda_powertools.event_handler import Response
 
 from serverless_crud import settings
 from serverless_crud.api.http import entity_tags, header
 from serverless_crud.api.problems import problem_response
-from serverless_crud.api.ui import routes
+from serverless_crud.api.request import Request
+from serverless_crud.api.responses import Response
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -135,11 +134,10 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     return False
 
 
-def serve(file: StaticFile | None, cache_control: str, **extra: str) -> Response[Any]:
+def serve(event: Request, file: StaticFile | None, cache_control: str, **extra: str) -> Response:
     """The response for one static file: 200 (gzip when accepted), 304, or a 404 problem."""
     if file is None:
-        return problem_response(404, f"nothing is at {routes.event.path}")
-    event = routes.event
+        return problem_response(404, f"nothing is at {event.path}")
     use_gzip = file.compressible and accepts_gzip(header(event, "accept-encoding"))
     headers = {
         "Cache-Control": cache_control,
@@ -161,21 +159,17 @@ def serve(file: StaticFile | None, cache_control: str, **extra: str) -> Response
     return Response(200, file.content_type, body, headers)
 
 
-def _slash_redirect() -> Response[Any] | None:
+def _slash_redirect(event: Request) -> Response | None:
     """`https://host/stage` reaches the root route too; relative links need `https://host/stage/`."""
-    event = routes.event
-    seen = event.request_context.path or ""
+    seen = event.stage_path
     if event.path == "/" and seen and not seen.endswith("/"):
         location = seen.rsplit("/", 1)[-1] + "/"
         return Response(status_code=308, body="", headers={"Location": location, "Cache-Control": CACHE_PAGE})
     return None
 
 
-def page(path: str) -> Response[Any]:
-    """One page of the UI (`path` is a key of api.ui.PAGES)."""
-    from serverless_crud.api.ui import PAGES
-
-    name = PAGES[path]
+def page(event: Request, path: str, name: str) -> Response:
+    """The UI's page `name` (a file of ui/static/), served at `path`."""
     csp = CSP_DOCS if name == "docs.html" else CSP_PAGE
     current = settings.current()
     # The pages call Cognito's endpoint to sign in and PUT big imports to the bucket, nothing else.
@@ -183,10 +177,11 @@ def page(path: str) -> Response[Any]:
     origins = " ".join(dict.fromkeys(f"{u.scheme}://{u.netloc}" for u in map(urlsplit, urls)))
     if origins:
         csp = csp.replace("connect-src 'self'", f"connect-src 'self' {origins}")
-    redirect = _slash_redirect() if path == "/" else None
-    return redirect or serve(static_file("", name), CACHE_PAGE, **{"Content-Security-Policy": csp})
+    redirect = _slash_redirect(event) if path == "/" else None
+    return redirect or serve(event, static_file("", name), CACHE_PAGE, **{"Content-Security-Policy": csp})
 
 
-def asset(folder: str, name: str) -> Response[Any]:
+def asset(event: Request, folder: str, name: str) -> Response:
     """A file of `assets/` (cached briefly) or of the vendored Swagger UI (cached a day)."""
-    return serve(static_file(folder, name), CACHE_VENDOR if folder.startswith("vendor/") else CACHE_ASSET)
+    cache_control = CACHE_VENDOR if folder.startswith("vendor/") else CACHE_ASSET
+    return serve(event, static_file(folder, name), cache_control)

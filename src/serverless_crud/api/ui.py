@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
+from serverless_crud.api.responses import Response
+from serverless_crud.api.routing import PUBLIC, Routes
 
-from serverless_crud.api.routing import Routes
-
-routes = Routes()
+routes = Routes(access=PUBLIC)
 
 PAGES = {
     "/": "index.html",
@@ -24,10 +23,10 @@ PAGES = {
 
 
 def _page(path: str) -> Any:
-    def handler() -> Response[Any]:
+    def handler() -> Response:
         from serverless_crud.api import static_files
 
-        return static_files.page(path)
+        return static_files.page(routes.event, path, PAGES[path])
 
     handler.__name__ = "page_" + PAGES[path].replace(".", "_")
     return handler
@@ -37,15 +36,15 @@ for _path in PAGES:
     routes.route(_path, "GET")(_page(_path))
 
 
-@routes.route("/assets/<name>", "GET")
-def asset(name: str) -> Response[Any]:
+@routes.route("/assets/{name}", "GET")
+def asset(name: str) -> Response:
     from serverless_crud.api import static_files
 
-    return static_files.asset("assets", name)
+    return static_files.asset(routes.event, "assets", name)
 
 
-@routes.route("/vendor/swagger-ui/<name>", "GET")
-def swagger_ui_asset(name: str) -> Response[Any]:
+@routes.route("/vendor/swagger-ui/{name}", "GET")
+def swagger_ui_asset(name: str) -> Response:
     from serverless_crud.api import static_files
 
-    return static_files.asset("vendor/swagger-ui", name)
+    return static_files.asset(routes.event, "vendor/swagger-ui", name)

@@ -10,13 +10,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from serverless_crud.models.values import number_text
+
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
-
-
-def number_text(value: int | Decimal) -> str:
-    """The exact decimal text of a number, without an exponent."""
-    return str(value) if isinstance(value, int) else format(value, "f")
 
 
 def serialise(value: Any) -> AttributeValue:
@@ -38,26 +35,25 @@ def serialise(value: Any) -> AttributeValue:
 
 def deserialise(attribute: AttributeValue) -> Any:
     """One AttributeValue as a Python value (numbers as Decimal)."""
-    kind, value = next(iter(attribute.items()))
-    if kind == "S":
-        return value
-    if kind == "N":
-        return Decimal(value)
-    if kind == "BOOL":
-        return value
-    if kind == "NULL":
-        return None
-    if kind == "L":
-        return [deserialise(v) for v in value]
-    if kind == "M":
-        return {k: deserialise(v) for k, v in value.items()}
-    if kind == "SS":
-        return sorted(value)
-    if kind == "NS":
-        return sorted(Decimal(v) for v in value)
-    if kind == "B":
-        return value
-    raise TypeError(f"unsupported attribute type {kind}")
+    for kind, value in attribute.items():  # exactly one: its type and its value
+        if kind == "S":
+            return value
+        if kind == "N":
+            return Decimal(value)
+        if kind in ("BOOL", "B"):
+            return value
+        if kind == "NULL":
+            return None
+        if kind == "L":
+            return [deserialise(v) for v in value]
+        if kind == "M":
+            return {k: deserialise(v) for k, v in value.items()}
+        if kind == "SS":
+            return sorted(value)
+        if kind == "NS":
+            return sorted(Decimal(v) for v in value)
+        raise TypeError(f"unsupported attribute type {kind}")
+    raise TypeError("an attribute value without a type")
 
 
 def serialise_item(values: Mapping[str, Any]) -> Item:

@@ -6,35 +6,16 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterable
-from functools import cache
 from typing import Any
 
 from serverless_crud.dal.attributes import deserialise_item, serialise, serialise_item
 
 Job = dict[str, Any]
-#: Jobs are kept this long (the table's TTL attribute), as their files are (the bucket's lifecycle).
-JOB_TTL_SECONDS = 30 * 24 * 3600
 #: S3's smallest part of a multipart upload (all but the last), and the size this module writes.
 MIN_PART_BYTES = 5 * 1024 * 1024
 PART_BYTES = 8 * 1024 * 1024
 #: How much of an object a reader asks S3 for at a time.
 READ_BYTES = 1024 * 1024
-
-
-@cache
-def client(service: str) -> Any:
-    """A botocore client of `service` (endpoint and region from the standard AWS variables)."""
-    import botocore.session
-    from botocore.config import Config
-
-    # S3 copies a part of an export in one request (up to a minute), and reads go 16 at a time.
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 3},
-        connect_timeout=2,
-        read_timeout=60 if service == "s3" else 10,
-        max_pool_connections=32,
-    )
-    return botocore.session.get_session().create_client(service, config=config)
 
 
 class JobRepository:

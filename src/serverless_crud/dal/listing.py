@@ -8,7 +8,6 @@ filter expression and is decided by `derived.matches`, so nothing is hidden for 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,49 +17,16 @@ from typing import Any
 from serverless_crud.dal import cursor as cursors
 from serverless_crud.dal import derived
 from serverless_crud.dal.attributes import Item, deserialise
+from serverless_crud.dal.expressions import Expression
 from serverless_crud.errors import InvalidCursor, InvalidParameter
+from serverless_crud.models.fields import field as record_field
+from serverless_crud.models.fields import filtered_by
+from serverless_crud.models.listing import ListQuery
 
-#: The orders a listing can have (`sort`, `-` for descending).
-SORTS = ("id", "name", "updated_at", "amount")
-#: An owner's partition ordered by a field: a GSI keyed on the partition key and the field's attribute.
-OWNER_INDEXES = {"name": "by_name", "updated_at": "by_updated", "amount": "by_amount"}
-#: Every owner's records ordered by a field: a GSI partitioned on `_shard`.
-SHARDED_INDEXES = {
-    "id": "all_by_id",
-    "name": "all_by_name",
-    "updated_at": "all_by_updated",
-    "amount": "all_by_amount",
-}
 #: The operations a listing sends (the function's role allows them, and the item operations).
 QUERY, SCAN = "query", "scan"
 #: DynamoDB reads at most 1 MB per request anyway; beyond this a larger Limit buys nothing.
 MAX_CHUNK = 1000
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """What a listing asks for: whose records, which of them, in which order, how many."""
-
-    partition: str | None
-    limit: int
-    cursor: str | None = None
-    words: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    active: bool | None = None
-    sort: str = "id"
-    descending: bool = False
-    #: Whether `sort` was asked for (the default listing across owners may be a Scan).
-    sorted_explicitly: bool = False
-
-    @property
-    def filtered(self) -> bool:
-        """Whether a filter expression decides which items are returned."""
-        return bool(self.words or self.tags) or self.active is not None
-
-    def scope(self) -> str:
-        """The listing's identity (everything but the page size): a cursor is valid for it only."""
-        identity = [self.partition, self.words, self.tags, self.active, self.sort, self.descending]
-        return "l:" + json.dumps(identity, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -126,32 +92,31 @@ def list_items(table: Table, query: ListQuery, accept: Callable[[Item], bool]) -
 
 
 def _streams(table: Table, query: ListQuery) -> list[_Stream]:
-    from serverless_crud.dal.repository import _Expression
-
     table_keys = (table.partition_key, table.sort_key)
-    if not table.indexes and (query.sort != "id" or (query.partition is None and query.sorted_explicitly)):
+    sort = record_field(query.sort)
+    if not table.indexes and (sort.key != "sort" or (query.partition is None and query.sorted_explicitly)):
         raise InvalidParameter(
             f"sort={'-' if query.descending else ''}{query.sort} needs the table's search indexes, "
             "which this table does not have (see docs/access-patterns.md)"
         )
-    expression = _Expression()
+    expression = Expression()
     filter_expression = _filter(expression, query)
     base: dict[str, Any] = {"TableName": table.name}
-    order_attribute = table.sort_key if query.sort == "id" else derived.SORT_ATTRIBUTES[query.sort]
+    order_attribute = table.sort_key if sort.key == "sort" else sort.sort_attribute
     conditions: list[str | None]
     order: str | None
     if query.partition is None and not (table.indexes and query.sorted_explicitly):
         # Everyone's records in no particular order: a Scan shows every row, derived attributes or not.
         operation, key_attributes, order, conditions = SCAN, table_keys, None, [None]
     elif query.partition is None:
-        base["IndexName"] = SHARDED_INDEXES[query.sort]
-        shard = expression.name("_shard")
+        base["IndexName"] = sort.sharded_index
+        shard = expression.name(derived.SHARD)
         conditions = [f"{shard} = {expression.value(str(s))}" for s in range(derived.SHARDS)]
         operation, order = QUERY, order_attribute
-        key_attributes = (*table_keys, "_shard", *((order,) if order != table.sort_key else ()))
+        key_attributes = (*table_keys, derived.SHARD, *((order,) if order != table.sort_key else ()))
     else:
-        if query.sort != "id":
-            base["IndexName"] = OWNER_INDEXES[query.sort]
+        if sort.key != "sort":
+            base["IndexName"] = sort.owner_index
         conditions = [f"{expression.name(table.partition_key)} = {expression.value(query.partition)}"]
         operation, order = QUERY, order_attribute
         key_attributes = (*table_keys, *((order,) if order != table.sort_key else ()))
@@ -171,18 +136,18 @@ def _streams(table: Table, query: ListQuery) -> list[_Stream]:
     ]
 
 
-def _filter(expression: Any, query: ListQuery) -> str:
+def _filter(expression: Expression, query: ListQuery) -> str:
     parts = []
     if query.words or query.tags:
-        text = expression.name("_text")
+        text = expression.name(derived.TEXT)
         conditions = [f"contains({text}, {expression.value(w)})" for w in query.words]
         if query.tags:
-            tags = expression.name("_tags")
+            tags = expression.name(derived.TAGS)
             conditions += [f"contains({tags}, {expression.value(t)})" for t in query.tags]
         # An item written before the derived attributes existed passes, and is checked in the function.
         parts.append(f"(attribute_not_exists({text}) OR ({' AND '.join(conditions)}))")
     if query.active is not None:
-        active = expression.name("active")
+        active = expression.name(filtered_by("flag").name)
         if query.active:
             parts.append(f"(attribute_not_exists({active}) OR {active} <> {expression.value(False)})")
         else:

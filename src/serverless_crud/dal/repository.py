@@ -10,20 +10,21 @@ from __future__ import annotations
 import builtins
 import random
 import time
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from serverless_crud.dal.attributes import Item, deserialise_item, serialise, serialise_item
-from serverless_crud.dal.derived import DERIVED, derived, matches
-from serverless_crud.dal.listing import ListQuery
-from serverless_crud.errors import RecordExists, RecordNotFound, StoreUnavailable
+from serverless_crud.dal import listing
+from serverless_crud.dal.attributes import Item, deserialise_item, serialise_item
+from serverless_crud.dal.derived import derived, derived_names, matches
+from serverless_crud.dal.expressions import Expression
+from serverless_crud.errors import RecordExists, RecordNotFound, StoreUnavailable, WriteRefused
+from serverless_crud.models.listing import ListQuery, Page, Record
+from serverless_crud.models.preconditions import Expected
 from serverless_crud.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-Record = dict[str, Any]
 _UNAVAILABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -37,132 +38,13 @@ _UNAVAILABLE_CODES = frozenset(
 _ID_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a listing (stored values, not yet checked) and the signed cursor of the next."""
-
-    items: list[Record]
-    next_cursor: str | None
-    #: The read budget ran out before the page was full (`next_cursor` reads on).
-    stopped_early: bool = False
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What a write requires of the stored version (all given conditions must hold).
-
-    `match`: If-Match's versions (an empty set matches nothing). `none_match`: If-None-Match's
-    versions; `none_match_any`: If-None-Match: * (the write must fail when the record exists).
-    `stored`: the exact version state a merge patch read (an int, or MISSING_VERSION).
-    A row without a version reads as version 1, so 1 also matches a missing version attribute.
-    """
-
-    match: frozenset[int] | None = None
-    none_match: frozenset[int] | None = None
-    none_match_any: bool = False
-    stored: int | None = None
-
-
-#: `Expected.stored` of a row that has no version attribute.
-MISSING_VERSION = 0
-NO_CONDITION = Expected()
-
-
-class WriteRefused(Exception):
-    """The record exists but a condition failed; `current` is what is stored (keys renamed)."""
-
-    def __init__(self, current: Record) -> None:
-        super().__init__("condition failed")
-        self.current = current
-
-
-class RecordRepository(Protocol):
-    """What the use-cases need of storage. Records are stored values keyed by field name."""
-
-    def create(self, record: Record, *, assign_id: bool) -> Record: ...
-
-    def get(self, email: str, record_id: int) -> Record | None: ...
-
-    def update(self, email: str, record_id: int, changes: Record, *, expected: Expected) -> Record: ...
-
-    def delete(self, email: str, record_id: int, *, expected: Expected) -> None: ...
-
-    def list(self, query: ListQuery) -> Page: ...
-
-
 def new_id() -> int:
     """A fresh id: microseconds since the epoch (ordered by creation), jittered against collisions."""
     return time.time_ns() // 1000 + random.randrange(1000)  # noqa: S311 (not a secret)
 
 
-class _Expression:
-    """Builds placeholders: every name and value goes through #n/:v substitutions."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, str] = {}
-        self.values: dict[str, Any] = {}
-
-    def name(self, attribute: str) -> str:
-        placeholder = f"#n{len(self.names)}"
-        self.names[placeholder] = attribute
-        return placeholder
-
-    def value(self, value: Any) -> str:
-        placeholder = f":v{len(self.values)}"
-        self.values[placeholder] = serialise(value)
-        return placeholder
-
-    def version_is(self, versions: frozenset[int]) -> str:
-        """The stored version is one of `versions` (a missing version attribute counts as 1)."""
-        if not versions:
-            anything = self.name("version")  # a contradiction: no item satisfies it
-            return f"(attribute_exists({anything}) AND attribute_not_exists({anything}))"
-        version = self.name("version")
-        choices = ", ".join(self.value(v) for v in sorted(versions))
-        missing = f" OR attribute_not_exists({version})" if 1 in versions else ""
-        return f"({version} IN ({choices}){missing})"
-
-    def condition(self, pk: str, expected: Expected, *, well_formed: bool) -> str:
-        """The record exists, meets `expected` and, with `well_formed`, has server fields of the
-        types the update arithmetic needs (a row written by another tool may not)."""
-        parts = [f"attribute_exists({self.name(pk)})"]
-        if well_formed:
-            version, created = self.name("version"), self.name("created_at")
-            number, text = self.value_of_type("N"), self.value_of_type("S")
-            parts.append(
-                f"(attribute_not_exists({version}) OR "
-                f"(attribute_type({version}, {number}) AND {version} >= {self.value(1)}))"
-            )
-            parts.append(f"(attribute_not_exists({created}) OR attribute_type({created}, {text}))")
-        if expected.match is not None:
-            parts.append(self.version_is(expected.match))
-        if expected.none_match_any:
-            parts.append(self.version_is(frozenset()))
-        elif expected.none_match is not None:
-            parts.append(f"NOT {self.version_is(expected.none_match)}")
-        if expected.stored is not None:
-            version = self.name("version")
-            parts.append(
-                f"attribute_not_exists({version})"
-                if expected.stored == MISSING_VERSION
-                else f"{version} = {self.value(expected.stored)}"
-            )
-        return " AND ".join(parts)
-
-    def value_of_type(self, kind: str) -> str:
-        placeholder = f":v{len(self.values)}"
-        self.values[placeholder] = {"S": kind}
-        return placeholder
-
-    def params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"ExpressionAttributeNames": self.names}
-        if self.values:
-            params["ExpressionAttributeValues"] = self.values
-        return params
-
-
 class DynamoRecordRepository:
-    """RecordRepository over one DynamoDB table."""
+    """The records in one DynamoDB table (logic.ports.RecordRepository)."""
 
     def __init__(self, client: DynamoDBClient, settings: Settings) -> None:
         self._client = client
@@ -199,7 +81,7 @@ class DynamoRecordRepository:
         for field, attribute in (("email", self._pk), ("id", self._sk)):
             if attribute != field:
                 values.pop(field, None)
-        for attribute in DERIVED & values.keys():
+        for attribute in derived_names() & values.keys():
             del values[attribute]
         record: Record = {"email": values.pop(self._pk), "id": values.pop(self._sk)}
         record.update(values)
@@ -211,7 +93,7 @@ class DynamoRecordRepository:
         for _ in range(_ID_ATTEMPTS if assign_id else 1):
             if assign_id:
                 record = {**record, "id": new_id()}
-            expression = _Expression()
+            expression = Expression()
             condition = f"attribute_not_exists({expression.name(self._pk)})"
             try:
                 self._call(
@@ -237,7 +119,7 @@ class DynamoRecordRepository:
     def update(self, email: str, record_id: int, changes: Record, *, expected: Expected) -> Record:
         """Set `changes` on an existing record and bump its version, in one conditional UpdateItem
         (a missing version counts as 1, so the first write of a foreign row makes it 2)."""
-        expression = _Expression()
+        expression = Expression()
         # The derived attributes of the fields set (PUT and PATCH set every mutable field).
         changes = {**changes, **derived({**changes, "email": email, "id": record_id}, given=changes)}
         assignments = [
@@ -268,7 +150,7 @@ class DynamoRecordRepository:
 
     def delete(self, email: str, record_id: int, *, expected: Expected) -> None:
         """Delete an existing record, in one conditional DeleteItem."""
-        expression = _Expression()
+        expression = Expression()
         condition = expression.condition(self._pk, expected, well_formed=False)
         try:
             self._call(
@@ -284,8 +166,6 @@ class DynamoRecordRepository:
 
     def list(self, query: ListQuery) -> Page:
         """One page of a listing or search (the access patterns of docs/access-patterns.md)."""
-        from serverless_crud.dal import listing
-
         table = listing.Table(
             self._call, self._table, self._pk, self._sk, self._secret, self._indexes, self._budget
         )
@@ -316,7 +196,7 @@ class DynamoRecordRepository:
             wanted = derived(record)
             if all(values.get(k) == v for k, v in wanted.items()):
                 continue
-            expression = _Expression()
+            expression = Expression()
             assignments = ", ".join(
                 f"{expression.name(k)} = {expression.value(v)}" for k, v in wanted.items()
             )
@@ -350,7 +230,7 @@ class DynamoRecordRepository:
         if start:
             params["ExclusiveStartKey"] = start
         if partition is not None:
-            expression = _Expression()
+            expression = Expression()
             params["KeyConditionExpression"] = f"{expression.name(self._pk)} = {expression.value(partition)}"
             response = self._call("query", **params, **expression.params())
         else:

@@ -38,9 +38,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from serverless_crud.dal.jobs import JOB_TTL_SECONDS, FileStore, Job, JobRepository, Workflows
-from serverless_crud.dal.listing import ListQuery
-from serverless_crud.dal.repository import DynamoRecordRepository
 from serverless_crud.errors import (
     FieldError,
     FileTooLarge,
@@ -52,8 +49,10 @@ from serverless_crud.errors import (
 from serverless_crud.logic import tabular
 from serverless_crud.logic.access import Caller
 from serverless_crud.logic.duplicates import DuplicateKeys
+from serverless_crud.logic.ports import FileStore, Job, JobRepository, RecordBatches, Workflows
 from serverless_crud.logic.records import present, utc_now
 from serverless_crud.models.keys import MAX_ID, normalise_email
+from serverless_crud.models.listing import ListQuery
 from serverless_crud.models.validation import validator
 from serverless_crud.observability import logger
 
@@ -77,6 +76,9 @@ READ_AHEAD = 16
 DOWNLOAD_SECONDS = 900
 UPLOAD_SECONDS = 900
 IMPORT_MARK = "import_row"
+#: Jobs are kept this long (the jobs table's TTL attribute `expires_at`), as their files are (the
+#: bucket's lifecycle).
+JOB_TTL_SECONDS = 30 * 24 * 3600
 _FINISHED = ("succeeded", "failed")
 
 
@@ -351,7 +353,7 @@ class JobTasks:
         self,
         jobs: JobRepository,
         files: FileStore,
-        records: DynamoRecordRepository,
+        records: RecordBatches,
         limits: JobLimits,
         clock: Callable[[], str] = utc_now,
     ) -> None:

@@ -7,20 +7,11 @@ clear InvalidStoredRecord naming the fields, never a raw item.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from serverless_crud.dal.listing import ListQuery
-from serverless_crud.dal.repository import (
-    MISSING_VERSION,
-    Expected,
-    Page,
-    Record,
-    RecordRepository,
-    WriteRefused,
-)
 from serverless_crud.errors import (
     FieldError,
     InvalidCursor,
@@ -29,10 +20,13 @@ from serverless_crud.errors import (
     RecordBusy,
     RecordNotFound,
     VersionMismatch,
+    WriteRefused,
 )
 from serverless_crud.logic.access import Caller
-from serverless_crud.logic.search import parse_listing
+from serverless_crud.logic.ports import RecordRepository
 from serverless_crud.models.keys import key_candidates, parse_id
+from serverless_crud.models.listing import ListQuery, Page, Record
+from serverless_crud.models.preconditions import MISSING_VERSION, Expected
 from serverless_crud.models.validation import validator
 from serverless_crud.observability import logger, metrics
 
@@ -42,7 +36,6 @@ KEPT_BY_PUT = frozenset({"version", "created_at"})
 #: Merge patches re-read and retry when another write lands between their read and their write.
 PATCH_ATTEMPTS = 3
 T = TypeVar("T")
-__all__ = ["Expected", "RecordService"]
 
 
 def utc_now() -> str:
@@ -174,18 +167,17 @@ class RecordService:
         _first_found(caller, email, delete)
         _count("RecordsDeleted")
 
-    def list(self, caller: Caller, parameters: Mapping[str, Sequence[str]]) -> Page:
-        """One page of records (the query parameters of logic/search.py): a partition's when `email`
-        is given, else all; a caller who does not see everything lists their own partition.
+    def list(self, caller: Caller, query: ListQuery) -> Page:
+        """One page of records: the partition `query` names, else all; a caller who does not see
+        everything lists their own partition (naming another's is Forbidden).
 
         A row whose stored attributes break the record's rules is left out of the page (and
         logged): GET of its key says what is wrong, PUT repairs it, DELETE removes it.
         """
-        request = parse_listing(parameters)
-        email = request.email
+        email = query.partition
         if email is not None and caller.email is not None and caller.email in key_candidates(email):
             email = caller.email
-        page = self._page(replace(request.query, partition=caller.listing_partition(email)))
+        page = self._page(replace(query, partition=caller.listing_partition(email)))
         items = []
         for stored in page.items:
             record, problems = present(stored)
@@ -243,11 +235,7 @@ def _check(expected: Expected, version: int, problems: list[FieldError]) -> None
     """Raise if the preconditions fail for a record at `version` (read by a merge patch)."""
     if any(p.field == "version" for p in problems):
         raise InvalidStoredRecord([p for p in problems if p.field == "version"])
-    matched = expected.match is None or version in expected.match
-    none_matched = not expected.none_match_any and (
-        expected.none_match is None or version not in expected.none_match
-    )
-    if not (matched and none_matched):
+    if not expected.allows(version):
         raise VersionMismatch(version)
 
 

@@ -1,8 +1,9 @@
 """Records as files: CSV and JSON Lines, read into request bodies and written from records.
 
 CSV: a header row naming record fields (any order; the server's fields, such as `version` and
-`created_at`, which exports carry, are read and ignored), one record per row. An empty cell is an
-absent field; `tags` are separated by `|`; `active` is `true` or `false`; numbers are read as exact
+`created_at`, which exports carry, are read and ignored), one record per row; the columns and how a
+cell reads come from the field declarations (models/fields.py). An empty cell is an absent field; a
+list's items are separated by `|`; a true/false field is `true` or `false`; numbers are read as exact
 decimals, so a value survives an export and an import digit for digit. JSON Lines: one record object
 per line, numbers exact. A row becomes the body a POST /records would carry, and the same rules check it.
 
@@ -22,22 +23,22 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, TypeVar
 
-from serverless_crud.dal.attributes import number_text
 from serverless_crud.errors import FieldError
 from serverless_crud.models import exact_json
+from serverless_crud.models import fields as declared
 from serverless_crud.models.csv_cells import neutralise, restore
+from serverless_crud.models.fields import csv_columns, field, server_fields
 from serverless_crud.models.keys import quick_key
-from serverless_crud.models.validation import SERVER_FIELDS, validator
+from serverless_crud.models.values import number_text
 
 T = TypeVar("T")
 CSV = "text/csv"
 JSON_LINES = "application/x-ndjson"
 FORMATS = {"csv": CSV, "jsonl": JSON_LINES}
+#: Separates the items of a list field in a cell.
 TAG_SEPARATOR = "|"
-#: The columns of an export, in this order; an import accepts any order of any of them.
-COLUMNS = ("email", "id", "name", "phone", "notes", "tags", "amount", "active", *sorted(SERVER_FIELDS))
-#: Columns whose cells are numbers or booleans, never text (never prefixed, never restored).
-NOT_TEXT = frozenset({"id", "amount", "active", "version"})
+#: Kinds of field whose cells are numbers or booleans, never text (never prefixed, never restored).
+NOT_TEXT_KINDS = frozenset({"integer", "number", "boolean"})
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,6 @@ class Row:
     line: int
     body: dict[str, Any]
     errors: tuple[FieldError, ...] = ()
-
-
-def _fields() -> frozenset[str]:
-    return validator("RecordCreate").known
 
 
 def check_header(data: bytes, media_type: str, *, partial: bool = False) -> None:
@@ -120,10 +117,11 @@ def parse(names: list[str] | None, raw: RawRow) -> Row:
         return Row(
             raw.line, {}, (FieldError("row", f"has {len(cells)} cells; the header names {len(names)}"),)
         )
+    managed = server_fields()
     body = {
         name: _cell(name, cell)
         for name, cell in zip(names, cells, strict=True)
-        if cell != "" and name not in SERVER_FIELDS
+        if cell != "" and name not in managed
     }
     return Row(raw.line, body)
 
@@ -192,18 +190,17 @@ def _text(data: bytes) -> str:
 
 
 def _csv_header(header: list[str]) -> list[str]:
-    names = [name.strip() for name in header]
-    known = _fields() | SERVER_FIELDS
-    unknown = [name for name in names if name not in known]
-    if not names or unknown or "email" not in names:
+    columns = [name.strip() for name in header]
+    unknown = [name for name in columns if name not in declared.names()]
+    if not columns or unknown or "email" not in columns:
         shown = f" (not record fields: {', '.join(unknown[:5])})" if unknown else ""
         raise UnreadableFile(
             "the first line must be a header naming record fields, email among them"
-            f"{shown}; the fields are {', '.join(COLUMNS)}"
+            f"{shown}; the fields are {', '.join(csv_columns())}"
         )
-    if len(set(names)) != len(names):
+    if len(set(columns)) != len(columns):
         raise UnreadableFile("the header names a field twice")
-    return names
+    return columns
 
 
 def _csv_raw(reader: Any) -> Iterator[RawRow]:
@@ -218,19 +215,20 @@ def _cell(name: str, cell: str) -> Any:
     """A CSV cell as the JSON value it stands for; a cell that is not one is passed on as text, so
     that the record's rules name the field and say what it must be. A text cell loses the prefix
     that kept it from running as a formula (`csv_cells.restore`)."""
-    if name not in NOT_TEXT:
+    kind = field(name).kind
+    if kind not in NOT_TEXT_KINDS:
         cell = restore(cell)
-    if name == "id":
+    if kind == "integer":
         return int(cell) if cell.strip().isdigit() and cell.strip().isascii() else cell
-    if name == "amount":
+    if kind == "number":
         try:
             number = Decimal(cell.strip())
         except InvalidOperation:
             return cell
         return number if number.is_finite() else cell
-    if name == "active":
+    if kind == "boolean":
         return {"true": True, "false": False}.get(cell.strip().lower(), cell)
-    if name == "tags":
+    if kind == "array":
         return cell.split(TAG_SEPARATOR)
     return cell
 
@@ -251,7 +249,7 @@ def _json_raw(lines: Iterator[str]) -> Iterator[RawRow]:
 def _json_row(line: int, text: str) -> Row:
     value = _json_object(text)
     if isinstance(value, dict):
-        return Row(line, {k: v for k, v in value.items() if k not in SERVER_FIELDS})
+        return Row(line, {k: v for k, v in value.items() if k not in server_fields()})
     if isinstance(value, exact_json.MalformedJson):
         return Row(line, {}, (FieldError("row", f"is not valid JSON: {value}"),))
     return Row(line, {}, (FieldError("row", "is not a JSON object"),))
@@ -259,7 +257,7 @@ def _json_row(line: int, text: str) -> Row:
 
 def header(fmt: str) -> bytes:
     """What a file of records starts with: the CSV header line (JSON Lines has none)."""
-    return (",".join(COLUMNS) + "\n").encode() if fmt == "csv" else b""
+    return (",".join(csv_columns()) + "\n").encode() if fmt == "csv" else b""
 
 
 def encode(records: Iterable[dict[str, Any]], fmt: str) -> bytes:
@@ -267,8 +265,9 @@ def encode(records: Iterable[dict[str, Any]], fmt: str) -> bytes:
     out = io.StringIO(newline="")
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
+        columns = csv_columns()
         for record in records:
-            writer.writerow([_text_of(column, record.get(column)) for column in COLUMNS])
+            writer.writerow([_text_of(column, record.get(column)) for column in columns])
     else:
         for record in records:
             out.write(exact_json.dumps(record))
@@ -290,7 +289,7 @@ def _text_of(column: str, value: Any) -> str:
         return number_text(value)
     if isinstance(value, list):
         return neutralise(TAG_SEPARATOR.join(str(v) for v in value))
-    return str(value) if column in NOT_TEXT else neutralise(str(value))
+    return str(value) if field(column).kind in NOT_TEXT_KINDS else neutralise(str(value))
 
 
 def report_csv(rejected: Iterable[dict[str, Any]], *, with_header: bool = True) -> bytes:

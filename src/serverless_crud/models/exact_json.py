@@ -7,6 +7,8 @@ keeps `12345678901234567890.123456789` as that JSON number.
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from collections.abc import Mapping
 from decimal import Decimal
 from json.encoder import encode_basestring
@@ -101,43 +103,29 @@ _REASONS = {
 }
 
 
+#: What stands for a Decimal while the standard (C) encoder writes the rest: a per-process secret no
+#: text can carry by chance or by design, replaced by the number's exact digits afterwards.
+_SECRET = secrets.token_hex(16)
+_NUMBER = re.compile(r'"\\u0000' + _SECRET + r'([-0-9.]+)\\u0000"')
+
+
 def dumps(value: Any) -> str:
     """Serialise to compact JSON; Decimal values are written as exact numbers."""
-    parts: list[str] = []
-    _write(value, parts.append)
-    return "".join(parts)
+    found = [0]
+
+    def other(item: Any) -> Any:
+        if isinstance(item, Decimal):
+            if not item.is_finite():
+                raise ValueError(f"{item} has no JSON form")
+            found[0] += 1
+            return f"\x00{_SECRET}{item:f}\x00"
+        if isinstance(item, Mapping):
+            return dict(item)
+        raise TypeError(f"cannot serialise {type(item).__name__} to JSON")
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=other)
+    return _NUMBER.sub(_digits, text) if found[0] else text
 
 
-def _write(value: Any, out: Any) -> None:
-    if isinstance(value, str):
-        out(encode_basestring(value))
-    elif value is None:
-        out("null")
-    elif value is True:
-        out("true")
-    elif value is False:
-        out("false")
-    elif isinstance(value, int):
-        out(int.__repr__(value))
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} has no JSON form")
-        out(format(value, "f"))
-    elif isinstance(value, float):
-        out(json.dumps(value, allow_nan=False))
-    elif isinstance(value, Mapping):
-        out("{")
-        for index, (key, item) in enumerate(value.items()):
-            out("," if index else "")
-            out(encode_basestring(str(key)))
-            out(":")
-            _write(item, out)
-        out("}")
-    elif isinstance(value, list | tuple):
-        out("[")
-        for index, item in enumerate(value):
-            out("," if index else "")
-            _write(item, out)
-        out("]")
-    else:
-        raise TypeError(f"cannot serialise {type(value).__name__} to JSON")
+def _digits(match: re.Match[str]) -> str:
+    return match.group(1)

@@ -30,7 +30,6 @@ from pydantic.fields import FieldInfo
 from serverless_crud.models import values
 from serverless_crud.models.keys import MAX_EMAIL_LENGTH, MAX_ID, normalise_email
 
-SERVER_FIELDS = ("version", "created_at", "updated_at", "created_by", "updated_by")
 CONFIG = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
 
 
@@ -87,6 +86,43 @@ ExactNumber = Annotated[
 ]
 
 
+#: The JSON Schema keywords `usage` writes.
+USAGE_KEYWORDS = ("title", "x-help", "x-search", "x-sort", "x-list", "x-filter", "x-key", "x-server", "x-csv")
+
+
+def usage(
+    label: str,
+    help: str,
+    *,
+    search: Literal["words", "digits"] | None = None,
+    sort: str | None = None,
+    listed: bool = False,
+    filter: Literal["tag", "flag"] | None = None,
+    key: Literal["partition", "sort"] | None = None,
+    server: bool = False,
+    csv: bool = True,
+) -> dict[str, Any]:
+    """How the product uses a field, beside its type and rules (see docs/make-it-yours.md).
+
+    `label` and `help` are for people (the UI's form, view and list, the import page); the field's
+    `description` is for the API. `search`: its words are found by `q` ("digits": also its digits
+    alone, as a phone number is typed). `sort`: sortable, on the derived attribute `_<sort>` and the
+    indexes `by_<sort>` and `all_by_<sort>` (template.yaml declares them; a test names any missing).
+    `listed`: a column of the UI's list. `filter`: the listing's `tag` filter, or a true/false
+    filter named like the field. `csv`: a column of CSV exports and imports (in declaration order).
+    """
+    keywords: dict[str, Any] = {"title": label, "x-help": help}
+    optional = {"x-search": search, "x-sort": sort, "x-filter": filter, "x-key": key}
+    keywords.update({k: v for k, v in optional.items() if v is not None})
+    if listed:
+        keywords["x-list"] = True
+    if server:
+        keywords["x-server"] = True
+    if not csv:
+        keywords["x-csv"] = False
+    return keywords
+
+
 class RecordFields(BaseModel):
     """The fields a client sets: the body of PUT, and of POST with the key added."""
 
@@ -95,29 +131,56 @@ class RecordFields(BaseModel):
     name: _text(200) = Field(  # type: ignore[valid-type]
         description="Display name: 1-200 characters as sent, not blank; stored trimmed.",
         examples=["Alice Example"],
-        json_schema_extra={"x-trim": True},
+        json_schema_extra={
+            **usage("Name", "What the record is called.", search="words", sort="name", listed=True),
+            "x-trim": True,
+        },
     )
     phone: Annotated[Optional[_text(32, blank_is_none=True)], AfterValidator(values.blank_to_none)] = Field(  # type: ignore[valid-type]  # noqa: UP045
         default=None,
         description="Phone number, at most 32 characters; blank clears it.",
-        json_schema_extra={"x-trim": True, "x-blank-is-null": True},
+        json_schema_extra={
+            **usage("Phone", "A phone number, as you would dial it.", search="digits"),
+            "x-trim": True,
+            "x-blank-is-null": True,
+        },
     )
     notes: Annotated[Optional[_text(4000, blank_is_none=True)], AfterValidator(values.blank_to_none)] = Field(  # type: ignore[valid-type]  # noqa: UP045
         default=None,
         description="Free text, at most 4000 characters; blank clears it.",
-        json_schema_extra={"x-trim": True, "x-blank-is-null": True},
+        json_schema_extra={
+            **usage("Notes", "Anything worth remembering about the record.", search="words"),
+            "x-trim": True,
+            "x-blank-is-null": True,
+        },
     )
     tags: Annotated[list[_text(50)], Field(max_length=20)] = Field(  # type: ignore[valid-type]
         default=[],  # pydantic copies it for each record; a default, unlike a factory, is in the schema
         description="Labels: at most 20, each 1-50 characters as sent, not blank; stored trimmed.",
-        json_schema_extra={"x-trim": True},
+        json_schema_extra={
+            **usage("Tags", "Short labels to group records by.", search="words", filter="tag", listed=True),
+            "x-trim": True,
+        },
     )
-    amount: Optional[ExactNumber] = Field(default=None, description="Exact decimal amount.")  # noqa: UP045
-    active: bool = Field(default=True, description="Whether the record is active.")
+    amount: Optional[ExactNumber] = Field(  # noqa: UP045
+        default=None,
+        description="Exact decimal amount.",
+        json_schema_extra=usage("Amount", "A number, kept exactly as typed.", sort="amount", listed=True),
+    )
+    active: bool = Field(
+        default=True,
+        description="Whether the record is active.",
+        json_schema_extra=usage(
+            "Active", "Clear it to mark the record inactive.", filter="flag", listed=True
+        ),
+    )
 
 
 class RecordCreate(RecordFields):
-    """The body of POST /records: the fields and the key (the id is assigned when absent)."""
+    """The body of POST /records: the fields and the key (the id is assigned when absent).
+
+    The key fields' usage (label, help, sort) is declared once, on `Record`; `schemas()` copies it here.
+    """
 
     email: Email = Field(
         description="Partition key: a valid address (checked by email-validator, no DNS lookup), "
@@ -130,29 +193,56 @@ class RecordCreate(RecordFields):
 
 
 class Record(RecordFields):
-    """A record as the API returns it (rows written by other tools: see the README)."""
+    """A record as the API returns it (rows written by other tools: see docs/make-it-yours.md)."""
 
     # The defaults are what a row written by another tool reads as when it lacks the field; every
     # field is in every response.
     model_config = ConfigDict(**CONFIG, json_schema_serialization_defaults_required=True)
 
-    email: str = Field(min_length=1, description="Partition key as stored.")
-    id: RecordId
-    version: int = Field(default=1, ge=1, description="Server-managed; +1 on every change; the ETag.")
+    email: str = Field(
+        min_length=1,
+        description="Partition key as stored.",
+        json_schema_extra=usage(
+            "Email", "Whose record it is: the owner's email address.", key="partition", listed=True
+        ),
+    )
+    id: RecordId = Field(
+        json_schema_extra=usage(
+            "Id", "A whole number; leave it empty and one is assigned.", key="sort", sort="id", listed=True
+        )
+    )
+    version: int = Field(
+        default=1,
+        ge=1,
+        description="Server-managed; +1 on every change; the ETag.",
+        json_schema_extra=usage("Version", "How many times the record was saved.", server=True),
+    )
     created_at: Optional[str] = Field(  # noqa: UP045
-        default=None, description="RFC 3339 UTC, server-managed; null if the row was written by another tool."
+        default=None,
+        description="RFC 3339 UTC, server-managed; null if the row was written by another tool.",
+        json_schema_extra={
+            **usage("Created", "When the record was created.", server=True),
+            "format": "date-time",
+        },
     )
     updated_at: Optional[str] = Field(  # noqa: UP045
-        default=None, description="RFC 3339 UTC, server-managed; null if the row was written by another tool."
+        default=None,
+        description="RFC 3339 UTC, server-managed; null if the row was written by another tool.",
+        json_schema_extra={
+            **usage("Updated", "When the record was last changed.", server=True, sort="updated", listed=True),
+            "format": "date-time",
+        },
     )
     created_by: Optional[str] = Field(  # noqa: UP045
         default=None,
         description="Server-managed: the signed-in user (Cognito sub) who created it; null in the open mode "
         "or for rows written by another tool.",
+        json_schema_extra=usage("Created by", "Who created the record.", server=True),
     )
     updated_by: Optional[str] = Field(  # noqa: UP045
         default=None,
         description="Server-managed: the user (Cognito sub) who changed it last; null as for created_by.",
+        json_schema_extra=usage("Updated by", "Who changed the record last.", server=True),
     )
 
 
@@ -194,4 +284,10 @@ def schemas() -> dict[str, Any]:
         for prop in result[name]["properties"].values():
             if prop.get("default", ...) is None and "anyOf" not in prop:
                 del prop["default"]  # required fields of the record: absent, never null
+    # A field's usage is declared once (the key fields' on Record): every schema that has the field
+    # carries it, so that a form of any of them reads the same labels and help.
+    declared = result["Record"]["properties"]
+    for schema in result.values():
+        for field, prop in schema["properties"].items():
+            prop.update({k: v for k, v in declared[field].items() if k in USAGE_KEYWORDS})
     return {name: result[name] for name in sorted(result)}

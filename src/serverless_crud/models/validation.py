@@ -15,31 +15,21 @@ schema's defaults, attributes the record does not have are left out).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from serverless_crud.errors import FieldError
 from serverless_crud.models import values
+from serverless_crud.models.fields import schemas, server_fields
 from serverless_crud.models.keys import normalise_email
 
-SCHEMAS_FILE = Path(__file__).with_name("schemas.json")
-SERVER_FIELDS = frozenset({"version", "created_at", "updated_at", "created_by", "updated_by"})
 _NO_DEFAULT = object()
 
 #: check(value, path, errors) -> the clean value (or anything, when it appended an error)
 Check = Callable[[Any, str, list[FieldError]], Any]
-
-
-@cache
-def schemas() -> dict[str, Any]:
-    """The record's JSON Schemas by name (RecordCreate, RecordFields, RecordPatch, Record)."""
-    loaded: dict[str, Any] = json.loads(SCHEMAS_FILE.read_text(encoding="utf-8"))
-    return loaded
 
 
 class ObjectValidator:
@@ -53,6 +43,7 @@ class ObjectValidator:
             default = prop.get("default", _NO_DEFAULT)
             self.properties.append((name, _property(prop, stored=stored), name in required, default))
         self.known = frozenset(schema["properties"])
+        self.managed = server_fields()
 
     def __call__(
         self, body: dict[str, Any], *, defaults: bool = True
@@ -74,9 +65,7 @@ class ObjectValidator:
         if not self.stored:
             for name in body:
                 if name not in self.known:
-                    why = (
-                        "is managed by the server" if name in SERVER_FIELDS else "is not a field of a record"
-                    )
+                    why = "is managed by the server" if name in self.managed else "is not a field of a record"
                     errors.append(FieldError(name, why))
         return clean, errors
 

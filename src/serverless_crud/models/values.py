@@ -47,3 +47,8 @@ def trim(value: str) -> str:
 def blank_to_none(value: str | None) -> str | None:
     """An empty optional text is no text."""
     return value or None
+
+
+def number_text(value: int | Decimal) -> str:
+    """The exact decimal text of a number, without an exponent."""
+    return str(value) if isinstance(value, int) else format(value, "f")

@@ -57,6 +57,12 @@ _EMPTY_ZIP = bytes.fromhex("504b0506" + "00" * 18)
 _INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONDONTWRITEBYTECODE", "TMPDIR", "SYSTEMROOT")
 
 
+def _function_arn(name: str) -> str:
+    from serverless_local.embedded_aws import ACCOUNT_ID, REGION
+
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+
+
 class UnknownFunction(LookupError):
     """No function of the template has this name, logical id or ARN."""
 
@@ -405,7 +411,8 @@ class LambdaService(Service):
         try:
             client.create_function(
                 FunctionName=spec.name,
-                Runtime=f"python{sys.version_info.major}.{sys.version_info.minor}",
+                Runtime=spec.runtime or f"python{sys.version_info.major}.{sys.version_info.minor}",
+                Architectures=[spec.architecture],
                 Role=role,
                 Handler=spec.handler,
                 Code={"ZipFile": _EMPTY_ZIP},
@@ -421,7 +428,13 @@ class LambdaService(Service):
         """moto's Lambda Invoke: the event to the template's function, Lambda's answer back."""
         text = body.decode() if isinstance(body, bytes) else body
         event = json.loads(text) if text else {}
-        spec = self.resolve(function_name)
+        try:
+            spec = self.resolve(function_name)
+        except UnknownFunction:
+            from moto.awslambda.exceptions import UnknownFunctionException
+
+            arn = function_name if function_name.startswith("arn:") else _function_arn(function_name)
+            raise UnknownFunctionException(arn) from None
         try:
             outcome = self.invoke(
                 spec.logical_id, event, time.monotonic() + spec.timeout + INIT_TIMEOUT_SECONDS

@@ -1,5 +1,6 @@
 // The import page: a file chosen or dropped, the job followed with a progress bar, then its report.
 import { followJob, recordFileType, startImport } from "./api.js";
+import { recordFields } from "./fields.js";
 import { announce, el, errorBox, setTitle, show } from "./ui.js";
 
 const form = document.getElementById("import-form");
@@ -11,6 +12,20 @@ const progressText = document.getElementById("progress-text");
 const report = document.getElementById("report");
 
 setTitle("Import records");
+
+// The columns a file may have: the record's fields (their declarations), a list's items separated by |.
+recordFields().then(
+  (fields) => {
+    const names = fields.filter((f) => f.csv && !f.server);
+    const parts = names.flatMap((f, index) => [
+      index ? ", " : " (",
+      el("code", {}, f.name),
+      f.kind === "array" ? [" separated by ", el("code", {}, "|")] : [],
+    ]);
+    document.getElementById("csv-fields").replaceChildren(...parts.flat(), ")");
+  },
+  () => {},
+);
 
 drop.addEventListener("dragover", (event) => {
   event.preventDefault();

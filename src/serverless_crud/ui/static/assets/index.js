@@ -1,9 +1,11 @@
 // The records list: paging with the API's cursor (a stack of cursors for Previous); a filter by
 // email, a search box, tag and status filters and sortable columns, all answered by the server
 // (docs/access-patterns.md) and kept in the address, so that a search can be bookmarked. A late
-// answer to an older query is dropped (each load aborts the one before and carries a number).
+// answer to an older query is dropped (each load aborts the one before and carries a number). The
+// columns, the sorts and the search hint come from the record's field declarations (fields.js).
 import { listRecords } from "./api.js";
 import { session } from "./auth.js";
+import { listColumns, recordFields, searchPlaceholder, sortOptions } from "./fields.js";
 import { displayText, timeElement } from "./format.js";
 import { announce, busy, el, errorBox, loading, recordHref, query, show } from "./ui.js";
 
@@ -19,8 +21,8 @@ const activeSelect = document.getElementById("active");
 const sortSelect = document.getElementById("sort");
 const tagFilters = document.getElementById("tag-filters");
 const SEARCH_DELAY_MS = 300;
-// The sortable columns: heading → the API's sort field.
-const SORTABLE = { Name: "name", Id: "id", Amount: "amount", Updated: "updated_at" };
+// The list's columns (field declarations), known once the Record schema is read.
+let columns = [];
 const summary = document.getElementById("summary");
 const results = document.getElementById("results");
 const prevButton = document.getElementById("prev");
@@ -35,7 +37,7 @@ function initialState() {
     q: query.get("q") || "",
     tags: query.getAll("tag").filter(Boolean),
     active: ["true", "false"].includes(query.get("active")) ? query.get("active") : "",
-    sort: Object.values(SORTABLE).includes(sort.replace(/^-/, "")) ? sort : "",
+    sort,
     limit: LIMITS.includes(limit) ? limit : DEFAULT_LIMIT,
     cursors: [null],
     page: 0,
@@ -71,35 +73,40 @@ function cell(label, content, className) {
   return el("td", { "data-label": label, class: className }, content);
 }
 
+const numeric = (field) => field.kind === "number" || field.kind === "integer";
+
+/** One cell's content, by the field's kind and use. */
+function content(field, value) {
+  if (Array.isArray(value)) {
+    if (!value.length) return "—";
+    const chip = (item) =>
+      field.filter === "tag"
+        ? el("button", { type: "button", class: "chip chip-button", title: `Show only records tagged ${item}`, onclick: () => addTag(item) }, item)
+        : el("span", { class: "chip" }, displayText(item));
+    return el("span", { class: "chips-inline" }, value.map(chip));
+  }
+  if (field.kind === "boolean") return el("span", { class: value ? "badge badge-on" : "badge" }, displayText(value));
+  if (field.format === "date-time") return value ? timeElement(value, { relative: true }) : "—";
+  if (field.key === "sort") return el("code", {}, displayText(value));
+  return displayText(value);
+}
+
 function row(record) {
   const view = recordHref("view.html", record.email, record.id);
+  const [title, ...others] = columns;
+  const name = displayText(record[title.name]);
   return el(
     "tr",
     {},
-    el("th", { scope: "row", "data-label": "Name" }, el("a", { href: view }, displayText(record.name))),
-    cell("Email", displayText(record.email), "email"),
-    cell("Id", el("code", {}, displayText(record.id))),
-    cell(
-      "Tags",
-      record.tags?.length
-        ? el(
-            "span",
-            { class: "chips-inline" },
-            record.tags.map((tag) =>
-              el("button", { type: "button", class: "chip chip-button", title: `Show only records tagged ${tag}`, onclick: () => addTag(tag) }, tag),
-            ),
-          )
-        : "—",
+    el("th", { scope: "row", "data-label": title.label }, el("a", { href: view }, name)),
+    others.map((field) =>
+      cell(field.label, content(field, record[field.name]), numeric(field) && !field.key ? "num" : field.key === "partition" ? "email" : null),
     ),
-    cell("Amount", displayText(record.amount), "num"),
-    cell("Active", el("span", { class: record.active ? "badge badge-on" : "badge" }, displayText(record.active))),
-    cell("Updated", record.updated_at ? timeElement(record.updated_at, { relative: true }) : "—"),
-    cell("Actions", el("a", { href: recordHref("edit.html", record.email, record.id), "aria-label": `Edit ${record.name}` }, "Edit"), "row-actions"),
+    cell("Actions", el("a", { href: recordHref("edit.html", record.email, record.id), "aria-label": `Edit ${name}` }, "Edit"), "row-actions"),
   );
 }
 
 function table(records) {
-  const headings = ["Name", "Email", "Id", "Tags", "Amount", "Active", "Updated"];
   return el(
     "div",
     { class: "table-wrap" },
@@ -113,7 +120,7 @@ function table(records) {
         el(
           "tr",
           {},
-          headings.map((heading) => heading in SORTABLE ? sortableHeading(heading) : el("th", { scope: "col" }, heading)),
+          columns.map((field) => (field.sort ? sortableHeading(field) : el("th", { scope: "col" }, field.label))),
           el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Actions")),
         ),
       ),
@@ -123,14 +130,15 @@ function table(records) {
 }
 
 /** A column heading that sorts: a button in the th, whose aria-sort says the current order. */
-function sortableHeading(heading) {
-  const field = SORTABLE[heading];
+function sortableHeading(spec) {
+  const heading = spec.label;
+  const field = spec.name;
   const current = state.sort.replace(/^-/, "") === field ? (state.sort.startsWith("-") ? "descending" : "ascending") : null;
   const next = current === "ascending" ? `-${field}` : field;
   const arrow = current === "ascending" ? " ▲" : current === "descending" ? " ▼" : "";
   return el(
     "th",
-    { scope: "col", class: heading === "Amount" ? "num" : null, "aria-sort": current ?? "none" },
+    { scope: "col", class: numeric(spec) && !spec.key ? "num" : null, "aria-sort": current ?? "none" },
     el(
       "button",
       {
@@ -244,7 +252,8 @@ async function load({ focusSort } = {}) {
     nextCursor = page.next_cursor;
     loaded = true;
     render(page.stopped_early);
-    if (focusSort) results.querySelector(`th[aria-sort] button[aria-label^="${Object.keys(SORTABLE).find((k) => SORTABLE[k] === focusSort)},"]`)?.focus();
+    const sorted = columns.find((field) => field.name === focusSort);
+    if (sorted) results.querySelector(`th[aria-sort] button[aria-label^="${sorted.label},"]`)?.focus();
   } catch (error) {
     if (mine !== sequence) return;
     items = [];
@@ -331,11 +340,23 @@ searchInput.value = state.q;
 activeSelect.value = state.active;
 clearButton.hidden = !state.email;
 limitSelect.replaceChildren(...LIMITS.map((limit) => el("option", { value: String(limit), selected: limit === state.limit }, String(limit))));
+/** The columns, the sort options and the search hint, from the record's field declarations. */
+async function describe() {
+  const fields = await recordFields();
+  columns = listColumns(fields);
+  const options = sortOptions(fields);
+  sortSelect.replaceChildren(el("option", { value: "" }, "Default order"), ...options.map((o) => el("option", { value: o.value }, o.label)));
+  if (!options.some((o) => o.value === state.sort)) state.sort = "";
+  searchInput.placeholder = searchPlaceholder(fields);
+}
+
 // Signed in, a user sees their own records (the API lists their partition); an admin sees everyone's.
-session()
-  .then((user) => {
-    if (!user) return;
-    document.querySelector("h1").textContent = user.admin ? "All records" : "Your records";
-    if (!user.admin) filterForm.hidden = true;
-  }, () => {})
-  .then(load);
+const signedIn = session().then((user) => {
+  if (!user) return;
+  document.querySelector("h1").textContent = user.admin ? "All records" : "Your records";
+  if (!user.admin) filterForm.hidden = true;
+}, () => {});
+Promise.all([signedIn, describe()]).then(
+  () => load(),
+  (error) => show(results, errorBox(error, { title: "Could not load the records", actions: [el("button", { type: "button", class: "btn", onclick: () => location.reload() }, "Try again")] })),
+);

@@ -57,6 +57,7 @@ export function fieldSpecs(objectSchema, { first = [] } = {}) {
       name,
       title: property.title || name,
       description: property.description || schema.description || "",
+      help: property["x-help"] || "",
       required: required.has(name),
       nullable,
       kind: kindOf(name, schema),
@@ -71,7 +72,9 @@ const length = (text) => [...text].length;
 function hintFor(spec) {
   const { schema, kind } = spec;
   const parts = [];
-  if (spec.description) parts.push(spec.description.replace(/\.?$/, "."));
+  // The help written for people (the field's declaration), else what the API says of it.
+  const text = spec.help || spec.description;
+  if (text) parts.push(text.replace(/\.?$/, "."));
   if (kind === "list") {
     parts.push("Press Enter or comma to add one, or paste several separated by commas.");
     if (schema.maxItems !== undefined) parts.push(`Up to ${schema.maxItems}.`);

@@ -1,14 +1,15 @@
-"""The query parameters of `GET /records`: a ListQuery, or InvalidParameter naming the one at fault."""
+"""The query parameters of `GET /records` as the typed ListQuery the use-case takes, or
+InvalidParameter naming the one at fault. The sorts are the sortable fields of the record."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-from serverless_crud.dal.derived import fold, words
-from serverless_crud.dal.listing import SORTS, ListQuery
 from serverless_crud.errors import InvalidParameter
+from serverless_crud.models.fields import sortable
 from serverless_crud.models.keys import plain_integer
+from serverless_crud.models.listing import ListQuery
+from serverless_crud.models.text import fold, words
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -20,12 +21,9 @@ MAX_TAG_LENGTH = 50
 PARAMETERS = ("email", "q", "tag", "active", "sort", "limit", "cursor")
 
 
-@dataclass(frozen=True)
-class ListingRequest:
-    """The parameters of a listing: the partition asked for (unchecked) and the query."""
-
-    email: str | None
-    query: ListQuery
+def sorts() -> tuple[str, ...]:
+    """The orders a listing can have (`sort`, `-` for descending)."""
+    return tuple(f.name for f in sortable())
 
 
 def parse_limit(raw: str | None) -> int:
@@ -45,8 +43,9 @@ def _single(parameters: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def parse_listing(parameters: Mapping[str, Sequence[str]]) -> ListingRequest:
-    """The listing the parameters ask for; unknown parameters and bad values are InvalidParameter."""
+def parse_listing(parameters: Mapping[str, Sequence[str]]) -> ListQuery:
+    """The listing the parameters ask for (`email`: the partition asked for, unchecked); unknown
+    parameters and bad values are InvalidParameter."""
     if unknown := sorted(set(parameters) - set(PARAMETERS)):
         raise InvalidParameter(
             f"{unknown[0]} is not a parameter of this listing (use {', '.join(PARAMETERS)})"
@@ -70,10 +69,10 @@ def parse_listing(parameters: Mapping[str, Sequence[str]]) -> ListingRequest:
         raise InvalidParameter("active must be true or false")
     sort_text = _single(parameters, "sort")
     field = (sort_text or "id").removeprefix("-")
-    if field not in SORTS:
-        choices = ", ".join(f"{s}, -{s}" for s in SORTS)
+    if field not in sorts():
+        choices = ", ".join(f"{s}, -{s}" for s in sorts())
         raise InvalidParameter(f"sort must be one of {choices}")
-    query = ListQuery(
+    return ListQuery(
         partition=email,
         limit=parse_limit(_single(parameters, "limit")),
         cursor=_single(parameters, "cursor") or None,
@@ -84,4 +83,3 @@ def parse_listing(parameters: Mapping[str, Sequence[str]]) -> ListingRequest:
         descending=(sort_text or "").startswith("-"),
         sorted_explicitly=sort_text is not None,
     )
-    return ListingRequest(email, query)
