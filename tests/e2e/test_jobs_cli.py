@@ -62,7 +62,7 @@ def test_the_rejected_rows_report_is_safe_to_open_in_a_spreadsheet(server, tmp_p
     lines = tmp_path / "sneaky.jsonl"
     lines.write_text(json.dumps({"email": "sneaky@example.com", "id": 1, "name": "S", formula: 1}) + "\n")
     done = cli("import", str(lines), "--api", server.url, cwd=tmp_path)
-    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr
     rows = list(csv.reader((tmp_path / "sneaky.jsonl.rejected.csv").open()))
     assert rows[1][:2] == ["1", "'" + formula]  # a text cell, not a formula
 
