@@ -57,3 +57,22 @@ def test_the_report_line_is_lambdas() -> None:
         line,
     ), line
     assert int(line.rsplit(": ", 1)[1].split()[0]) > 5  # this process's peak, in MB
+
+
+def test_the_peak_memory_is_the_workers_own_not_its_parents() -> None:
+    import subprocess
+    import sys
+
+    from serverless_local.lambda_worker import peak_memory_kb
+
+    held = bytearray(300 * 1024 * 1024)  # this process's peak: over 300 MB
+    held[::4096] = b"x" * len(held[::4096])
+    child = subprocess.run(  # started as the local Lambda starts a worker (vfork, exec)
+        [sys.executable, "-c", "from serverless_local.lambda_worker import peak_memory_kb as p; print(p())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert peak_memory_kb() > 300 * 1024
+    assert int(child.stdout) < 100 * 1024, child.stdout
+    del held
