@@ -44,8 +44,9 @@ def _repository(current: settings.Settings) -> DynamoRecordRepository:
     return record_repository(current)
 
 
-def _jobs_parts(current: settings.Settings) -> tuple[Any, Any]:
-    """The jobs' table and bucket, or StoreUnavailable when the stack has none configured."""
+def _jobs_parts(current: settings.Settings, *, bulk: bool = False) -> tuple[Any, Any]:
+    """The jobs' table and bucket, or StoreUnavailable when the stack has none configured (`bulk`:
+    through the tasks' clients)."""
     from serverless_crud.dal.clients import client
     from serverless_crud.dal.jobs import FileStore, JobRepository
 
@@ -53,8 +54,8 @@ def _jobs_parts(current: settings.Settings) -> tuple[Any, Any]:
         from serverless_crud.errors import StoreUnavailable
 
         raise StoreUnavailable("JOBS_TABLE and FILES_BUCKET are not set: jobs are not configured")
-    return JobRepository(client("dynamodb"), current.jobs_table), FileStore(
-        client("s3"), current.files_bucket
+    return JobRepository(client("dynamodb", bulk=bulk), current.jobs_table), FileStore(
+        client("s3", bulk=bulk), current.files_bucket
     )
 
 
@@ -88,10 +89,13 @@ def job_service(current: settings.Settings) -> JobService:
 @settings.per_settings
 def job_tasks(current: settings.Settings) -> JobTasks:
     """The state machines' tasks for this instance."""
+    from serverless_crud.dal.clients import client
+    from serverless_crud.dal.repository import DynamoRecordRepository
     from serverless_crud.logic.jobs import JobTasks
 
-    jobs, files = _jobs_parts(current)
-    return JobTasks(jobs, files, _repository(), _job_limits(current))
+    jobs, files = _jobs_parts(current, bulk=True)
+    records = DynamoRecordRepository(client("dynamodb", bulk=True), current)
+    return JobTasks(jobs, files, records, _job_limits(current))
 
 
 @settings.per_settings

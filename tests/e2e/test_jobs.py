@@ -30,8 +30,15 @@ LIMIT = ("--parameter-overrides", "MaxBodyBytes=4000000")
 def finished(server: Server, location: str) -> dict[str, Any]:
     """The job once it has succeeded or failed (a guard against a hang, not a timing assertion)."""
     deadline = time.monotonic() + START_LIMIT_SECONDS * 3
+    job: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        job = server.request("GET", location).json()
+        reply = server.request("GET", location)
+        if reply.status in (502, 504):
+            # The API function's 10 s ran out while the job's tasks saturate the machine (locally
+            # every DynamoDB request waits for one lock, and an export's Scans hold it): ask again.
+            time.sleep(0.5)
+            continue
+        job = reply.json()
         if job["status"] in ("succeeded", "failed"):
             return dict(job)
         time.sleep(0.1)

@@ -13,11 +13,16 @@ READ_TIMEOUTS = {"dynamodb": 5, "s3": 60}
 DEFAULT_READ_TIMEOUT = 10
 #: Connections a client keeps: an export's join and an import's split talk to S3 16 at a time.
 POOL_CONNECTIONS = {"s3": 32}
+#: Seconds the jobs' tasks wait for one bulk request (a 1 MB Scan page, a BatchWriteItem of 25):
+#: they run for minutes, and a request abandoned at 5 s and sent again costs the store twice (on a
+#: saturated store, again and again).
+BULK_READ_TIMEOUT = 30
 
 
 @cache
-def client(service: str) -> Any:
-    """The process's botocore client of `service` (endpoint and region from the standard AWS variables).
+def client(service: str, *, bulk: bool = False) -> Any:
+    """The process's botocore client of `service` (endpoint and region from the standard AWS
+    variables); `bulk`: the jobs' tasks' client, which waits longer for an answer.
 
     Parameters are not validated by botocore: the app builds every request itself from values the
     record's rules have checked, and DynamoDB checks them again; the client-side check cost ~18% of
@@ -29,7 +34,7 @@ def client(service: str) -> Any:
     config = Config(
         retries={"mode": "standard", "max_attempts": 3},
         connect_timeout=2,
-        read_timeout=READ_TIMEOUTS.get(service, DEFAULT_READ_TIMEOUT),
+        read_timeout=max(READ_TIMEOUTS.get(service, DEFAULT_READ_TIMEOUT), BULK_READ_TIMEOUT if bulk else 0),
         tcp_keepalive=True,
         parameter_validation=False,
         max_pool_connections=POOL_CONNECTIONS.get(service, 10),
