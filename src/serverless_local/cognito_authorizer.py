@@ -8,13 +8,18 @@ RS256 signature by one of the pool's keys (its JWKS), `iss` of a pool the author
 `requestContext.authorizer.claims`, every value a string as API Gateway writes them: numbers as
 digits, `exp` and `iat` as dates (`Tue Apr 04 18:39:39 UTC 2023`), booleans as `true`/`false`,
 `cognito:groups` comma-separated.
+
+A token once verified is remembered until it expires (by its text and the pools asked about), so a
+signed-in client's later requests cost a dictionary lookup, not a signature check and a parse.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +33,8 @@ EXPIRED = GatewayError(401, "The incoming token has expired", "EXPIRED_TOKEN", "
 #: API Gateway's text for the date claims (Java's Date.toString in UTC).
 DATE_CLAIMS = frozenset({"exp", "iat"})
 _DATE = "%a %b %d %H:%M:%S UTC %Y"
+#: Tokens remembered as verified (the oldest is forgotten first).
+VERIFIED_TOKENS = 4096
 
 
 @dataclass(frozen=True)
@@ -50,22 +57,41 @@ class CognitoAuthorizer:
     def __init__(self, resolver: Resolver, pools: PoolLookup) -> None:
         self.resolver = resolver
         self.pools = pools
+        self._configurations: dict[int, tuple[Any, tuple[str, list[str]]]] = {}
+        #: (token, pool ARNs) -> (its expiry, its claims as API Gateway passes them).
+        self._verified: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, str]]] = {}
+        self._lock = threading.Lock()
 
     def __call__(
         self, api: ApiSpec, name: str, declared: Any, request: HttpRequest, event: dict[str, Any]
     ) -> GatewayError | None:
-        header, arns = _configuration(self.resolver, declared)
+        header, arns = self._configuration(declared)
         token = next((v for k, v in (event["headers"] or {}).items() if k.lower() == header), "")
         if token[:7].lower() == "bearer ":
             token = token[7:].strip()
-        claims = self.verify(token, arns)
-        if isinstance(claims, GatewayError):
-            return claims
-        event["requestContext"]["authorizer"] = {"claims": api_gateway_claims(claims)}
+        key = (token, tuple(arns))
+        known = self._verified.get(key)
+        if known is None or known[0] <= time.time():
+            claims = self.verify(token, arns)
+            if isinstance(claims, GatewayError):
+                return claims
+            known = (float(claims["exp"]), api_gateway_claims(claims))
+            with self._lock:
+                if len(self._verified) >= VERIFIED_TOKENS:
+                    del self._verified[next(iter(self._verified))]
+                self._verified[key] = known
+        event["requestContext"]["authorizer"] = {"claims": dict(known[1])}
         return None
 
+    def _configuration(self, declared: Any) -> tuple[str, list[str]]:
+        """The header and pool ARNs of an authorizer (resolved once: the template does not change)."""
+        cached = self._configurations.get(id(declared))
+        if cached is None or cached[0] is not declared:
+            cached = self._configurations[id(declared)] = (declared, _configuration(self.resolver, declared))
+        return cached[1]
+
     def verify(self, token: str, pool_arns: list[str]) -> dict[str, Any] | GatewayError:
-        """The token's claims if it is a valid, unexpired ID token of one of the pools."""
+        """The token's claims if it is a valid, unexpired ID token of one of the pools (checked now)."""
         parts = token.split(".")
         if len(parts) != 3:
             return UNAUTHORIZED
@@ -119,15 +145,21 @@ def _json_part(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+@functools.cache
+def _public_key(key: tuple[int, int]) -> Any:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    modulus, exponent = key
+    return rsa.RSAPublicNumbers(exponent, modulus).public_key()
+
+
 def _signed(message: bytes, signature: bytes, key: tuple[int, int]) -> bool:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import padding
 
-    modulus, exponent = key
     try:
-        public = rsa.RSAPublicNumbers(exponent, modulus).public_key()
-        public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        _public_key(key).verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
     except (InvalidSignature, ValueError):
         return False
     return True

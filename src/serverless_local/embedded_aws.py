@@ -16,6 +16,7 @@ from it, each undone by `stop` and each exercised by tests/unit/test_embedded_aw
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import os
@@ -81,9 +82,13 @@ class EmbeddedAws:
         self._mock: Any = None
         self._patches = Patches()
         self._clients: dict[str, Any] = {}
+        self._session: Any = None
+        self._clients_lock = threading.Lock()
         self._app: Any = None
         #: Services held until ready, by the name their requests are signed with (`states`, ...).
         self._held: dict[str, Gate] = {}
+        #: Makes moto's server application now (background work does, once the server has answered).
+        self.prepare_dispatcher: Callable[[], Any] = lambda: None
 
     def hold(self, signing_name: str, gate: Gate) -> None:
         """Hold every request for `signing_name` (endpoint and in-process clients) on `gate` first."""
@@ -130,25 +135,32 @@ class EmbeddedAws:
             _running.remove(self)
 
     def client(self, service: str) -> Any:
-        """A botocore client of `service` on the in-process mock (for the runtime's own calls)."""
-        if service not in self._clients:
-            import botocore.session
+        """A botocore client of `service` on the in-process mock (for the runtime's own calls).
 
-            self._clients[service] = botocore.session.get_session().create_client(
-                service,
-                region_name=REGION,
-                aws_access_key_id="local",
-                aws_secret_access_key="local",  # noqa: S106 (the mock's dummy credentials)
-            )
-            signing_name = self._clients[service].meta.service_model.signing_name
-            self._clients[service].meta.events.register(
-                "before-call", lambda **_: self.wait_for(signing_name)
-            )
-        return self._clients[service]
+        One botocore session makes them all: its loader reads each data file (endpoints, partitions,
+        the service's model) once, not once per client.
+        """
+        with self._clients_lock:
+            if service not in self._clients:
+                import botocore.session
 
-    def replace(self, owner: Any, name: str, method: Callable[..., Any]) -> None:
-        """Replace a method of one of moto's classes until `stop` (a service answering for moto)."""
-        self._patches.replace(owner, name, method)
+                if self._session is None:
+                    self._session = botocore.session.get_session()
+                client = self._session.create_client(
+                    service,
+                    region_name=REGION,
+                    aws_access_key_id="local",
+                    aws_secret_access_key="local",  # noqa: S106 (the mock's dummy credentials)
+                )
+                signing_name = client.meta.service_model.signing_name
+                client.meta.events.register("before-call", lambda **_: self.wait_for(signing_name))
+                self._clients[service] = client
+            return self._clients[service]
+
+    def replace(self, owner: Any, name: str, value: Any) -> Any:
+        """Replace an attribute of one of moto's classes or modules until `stop` (a service answering
+        for moto); returns what it was."""
+        return self._patches.replace(owner, name, value)
 
     def on_action(self, handler_class: type, lock: threading.RLock, after: ActionHook) -> None:
         """Run `after` for each successful action of a moto response handler, under `lock`.
@@ -169,11 +181,26 @@ class EmbeddedAws:
     def wsgi_app(self) -> Callable[..., Iterable[bytes]]:
         """The WSGI application of the AWS endpoint: every moto service, as moto's server serves them."""
         if self._app is None:
-            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+            dispatchers: list[Any] = []
+            making = threading.Lock()
 
             from serverless_local.aws_errors import not_emulated
 
-            dispatcher = not_emulated(DomainDispatcherApplication(create_backend_app), _signing_name)
+            def dispatcher() -> Any:
+                """moto's server application, made on first use: DynamoDB (every function's requests)
+                never needs it, and its import (Flask) is ~0.2 s of the start otherwise."""
+                with making:
+                    if not dispatchers:
+                        from moto.moto_server.werkzeug_app import (
+                            DomainDispatcherApplication,
+                            create_backend_app,
+                        )
+
+                        application = DomainDispatcherApplication(create_backend_app)
+                        dispatchers.append(not_emulated(application, _signing_name))
+                    return dispatchers[0]
+
+            self.prepare_dispatcher = dispatcher
             dynamodb = not_emulated(_dynamodb, _signing_name)
 
             def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -191,7 +218,7 @@ class EmbeddedAws:
                     return [body]
                 if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_DYNAMODB_TARGET):
                     return dynamodb(environ, start_response)
-                return dispatcher(environ, start_response)
+                return dispatcher()(environ, start_response)  # type: ignore[no-any-return]
 
             self._app = app
         return self._app  # type: ignore[no-any-return]
@@ -225,6 +252,21 @@ class EmbeddedAws:
         # moto's dispatcher lists its own package directory on every request to find a service.
         modules = tuple(backends.list_of_moto_modules())
         patches.replace(backends, "list_of_moto_modules", lambda: iter(modules))
+        # Each request lists its handler's methods with inspect.getmembers (~0.1 ms) and draws its
+        # request id one character at a time (~0.05 ms): once per class, and in one call.
+        from moto.core import responses
+        from moto.core.utils import method_names_from_class
+
+        patches.replace(responses, "method_names_from_class", functools.cache(method_names_from_class))
+        patches.replace(responses, "gen_amzn_requestid_long", _request_id)
+
+
+def _request_id(headers: dict[str, Any] | None = None) -> str:
+    """moto's long request id (52 capital letters and digits), set in `headers` as moto sets it."""
+    request_id = base64.b32encode(os.urandom(35)).decode()[:52]
+    if isinstance(headers, dict):
+        headers["x-amzn-requestid"] = request_id
+    return request_id
 
 
 _running: list[EmbeddedAws] = []

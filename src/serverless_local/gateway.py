@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import functools
 import json
 import re
 import time
@@ -80,6 +81,7 @@ URI_TOO_LONG = GatewayError(414, "Request-URI Too Long", "DEFAULT_4XX", "Request
 HEADERS_TOO_LARGE = GatewayError(
     431, "Request Header Fields Too Large", "DEFAULT_4XX", "RequestHeaderFieldsTooLargeException"
 )
+REQUEST_TIMEOUT = GatewayError(408, "Request Timeout", "DEFAULT_4XX", "RequestTimeoutException")
 UNAUTHORIZED = GatewayError(401, "Unauthorized", "UNAUTHORIZED", "UnauthorizedException")
 FORBIDDEN = GatewayError(403, "Forbidden", "INVALID_API_KEY", "ForbiddenException")
 FAILED = GatewayError(502, "Internal server error", "DEFAULT_5XX", "InternalServerErrorException")
@@ -139,10 +141,12 @@ def _specificity(path: str) -> tuple[int, ...]:
     return tuple(2 if s.endswith("+}") else 1 if s.startswith("{") else 0 for s in path.strip("/").split("/"))
 
 
+@functools.cache
 def _resource_id(api: str, path: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"{api}{path}").hex[:6]
 
 
+@functools.cache
 def api_id(api: str) -> str:
     """A stable, API Gateway-shaped id for an API's logical id."""
     return uuid.uuid5(uuid.NAMESPACE_URL, api).hex[:10]

@@ -6,10 +6,14 @@ front door refuses is refused here, before any handler runs, with the handler's 
 - a malformed request is 400 and the connection closes: both Content-Length and Transfer-Encoding,
   two Content-Length headers (or a list in one), a negative or non-numeric length, bytes that are not
   HTTP (request smuggling shapes are refused, never guessed at);
-- a connection idle between requests is closed after `idle_seconds`, one that stalls mid-request after
-  `read_seconds`, and at most `max_connections` are open at once (one more is closed at once): an idle
-  connection costs no thread, only handlers do.
-Responses carry no Server banner.
+- a request's head must arrive within `head_seconds` of its first byte, whatever the pace of its
+  lines (a client dripping one header line at a time is answered 408 and closed), and its body at
+  `min_body_rate` bytes a second after a `read_seconds` grace; a connection idle between requests is
+  closed after `idle_seconds`, one that stalls mid-request after `read_seconds`;
+- at most `max_connections` are open at once: at the limit a new connection takes the place of the
+  one that has waited longest for its request (idle, or still sending it), so slow or idle clients
+  can never lock a fresh one out; only when every connection is being answered is the new one closed.
+An idle connection costs no thread, only handlers do. Responses carry no Server banner.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import re
 import socket
 import sys
 import threading
@@ -35,6 +40,7 @@ from serverless_local.gateway import (
     BAD_REQUEST,
     FAILED,
     HEADERS_TOO_LARGE,
+    REQUEST_TIMEOUT,
     TOO_LARGE,
     URI_TOO_LONG,
     GatewayError,
@@ -56,6 +62,8 @@ class Limits:
     max_connections: int = 1024
     idle_seconds: float = 60.0
     read_seconds: float = 10.0
+    head_seconds: float = 10.0
+    min_body_rate: float = 64 * 1024
     workers: int = 64
 
 
@@ -88,6 +96,11 @@ class HttpEdge:
         self.limits = limits
         self.access_log = access_log
         self.open_connections = 0
+        #: Called once, after the first response is written (the server's background work waits for it).
+        self.first_answer: Callable[[], None] | None = None
+        #: Connections waiting for (the rest of) a request, by when they began to: the first is evicted
+        #: when the limit is reached.
+        self._waiting: dict[asyncio.StreamWriter, float] = {}
         self._socket: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -164,8 +177,12 @@ class HttpEdge:
     # -- one connection ------------------------------------------------------------------------------
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.open_connections >= self.limits.max_connections:
-            writer.transport.abort()
-            return
+            longest = next(iter(self._waiting), None)
+            if longest is None:  # every connection is being answered: this one waits for none of them
+                writer.transport.abort()
+                return
+            del self._waiting[longest]
+            longest.transport.abort()  # its coroutine ends and counts it out
         self.open_connections += 1
         sock = writer.get_extra_info("socket")
         if sock is not None:
@@ -174,11 +191,18 @@ class HttpEdge:
         try:
             pending = b""
             while True:
-                request, pending, keep_alive = await self._request(reader, writer, pending, str(peer[0]))
+                self._waiting[writer] = time.monotonic()
+                try:
+                    request, pending, keep_alive = await self._request(reader, writer, pending, str(peer[0]))
+                finally:
+                    self._waiting.pop(writer, None)
                 if request is None:
                     break
                 response = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, request)
                 await self._write(writer, request.method, response, keep_alive)
+                if self.first_answer is not None:
+                    first_answer, self.first_answer = self.first_answer, None
+                    first_answer()
                 if not keep_alive:
                     break
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, OSError, asyncio.CancelledError):
@@ -228,21 +252,42 @@ class HttpEdge:
         return request, rest, keep_alive
 
     async def _head(self, reader: asyncio.StreamReader, pending: bytes) -> tuple[bytes | None, bytes]:
-        """The request line and headers (through the blank line), checked; None at a clean end."""
+        """The request line and headers (through the blank line), checked; None at a clean end.
+
+        Idle, the connection may wait `idle_seconds` in all for a request to begin; from its first byte
+        (blank lines included) the whole head must arrive within `head_seconds`.
+        """
         limits = self.limits
         buffer = pending
+        now = time.monotonic()
+        idle_until = now + limits.idle_seconds
+        head_until = now + limits.head_seconds if buffer else None
         while b"\r\n\r\n" not in buffer:
             first_line = buffer.split(b"\r\n", 1)[0]
             if len(first_line) > limits.max_target_bytes + 32:
                 raise _Refused(URI_TOO_LONG)
             if len(buffer) > limits.max_head_bytes:
                 raise _Refused(HEADERS_TOO_LARGE)
-            wait = limits.idle_seconds if not buffer.strip() else limits.read_seconds
-            chunk = await asyncio.wait_for(reader.read(65536), wait)
+            now = time.monotonic()
+            if head_until is None:
+                wait = idle_until - now
+            else:
+                wait = min(limits.read_seconds, head_until - now)
+                if wait <= 0:
+                    raise _Refused(REQUEST_TIMEOUT)
+            try:
+                async with asyncio.timeout(max(wait, 0)):
+                    chunk = await reader.read(65536)
+            except TimeoutError:
+                if head_until is not None and time.monotonic() >= head_until:
+                    raise _Refused(REQUEST_TIMEOUT) from None
+                raise
             if not chunk:
                 if buffer.strip():
                     raise _Refused(BAD_REQUEST)
                 return None, b""
+            if head_until is None:
+                head_until = time.monotonic() + limits.head_seconds
             buffer += chunk
         end = buffer.index(b"\r\n\r\n") + 4
         head, rest = buffer[:end], buffer[end:]
@@ -277,6 +322,7 @@ class HttpEdge:
         chunks: list[bytes] = []
         total = 0
         too_large = False
+        began, received = time.monotonic(), 0
         while True:
             event = connection.next_event()
             if event is h11.NEED_DATA:
@@ -284,9 +330,18 @@ class HttpEdge:
                     writer.write(
                         connection.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
                     )
-                data = await asyncio.wait_for(reader.read(65536), limits.read_seconds)
+                # A grace of read_seconds, then at least min_body_rate bytes a second on average.
+                allowed = began + limits.read_seconds + received / limits.min_body_rate - time.monotonic()
+                if allowed <= 0:
+                    raise _Refused(REQUEST_TIMEOUT)
+                try:
+                    async with asyncio.timeout(min(limits.read_seconds, allowed)):
+                        data = await reader.read(65536)
+                except TimeoutError:
+                    raise _Refused(REQUEST_TIMEOUT) from None
                 if not data:
                     raise h11.RemoteProtocolError("the body was cut short")
+                received += len(data)
                 connection.receive_data(data)
                 continue
             if isinstance(event, h11.Data):
@@ -340,14 +395,29 @@ class HttpEdge:
         await writer.drain()
 
 
+#: A header h11 would send (its own rules, h11/_abnf.py): a token for a name; a value of characters
+#: that are neither NUL nor whitespace, single spaces or tabs between them (no line break).
+_FIELD_NAME = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+_FIELD_VALUE = re.compile(rb"(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
+
+
 def _head_bytes(status: int, headers: list[tuple[str, str]]) -> bytes | None:
-    """The status line and headers, validated as h11 validates them; None if one is invalid."""
-    try:
-        h11.Response(status_code=status, headers=headers)  # validation only
-        lines = [f"HTTP/1.1 {status} {_reason(status)}".encode()]
-        lines += [name.encode("latin-1") + b": " + value.encode("latin-1") for name, value in headers]
-    except (h11.LocalProtocolError, UnicodeEncodeError):
+    """The status line and headers, validated as h11 validates them; None if one is invalid.
+
+    (Checked with h11's patterns directly: building an h11 Response for the check cost as much as
+    the rest of writing the answer.)
+    """
+    if not 100 <= status <= 999:
         return None
+    lines = [f"HTTP/1.1 {status} {_reason(status)}".encode()]
+    for name, value in headers:
+        try:
+            raw_name, raw_value = name.encode("ascii"), value.encode("ascii")  # as h11 encodes them
+        except UnicodeEncodeError:
+            return None
+        if not _FIELD_NAME.fullmatch(raw_name) or not _FIELD_VALUE.fullmatch(raw_value):
+            return None
+        lines.append(raw_name + b": " + raw_value)
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 

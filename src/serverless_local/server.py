@@ -22,6 +22,7 @@ from typing import IO, Any
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
 from serverless_local.gateway import HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
+from serverless_local.journal import DIRECTORY_MODE, private_opener
 from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, ServeOptions
 from serverless_local.services import SERVICES, Service, ServiceContext
 from serverless_local.services.apigateway import ApiGatewayService
@@ -34,6 +35,8 @@ __all__ = ["INTEGRATION_TIMEOUT_SECONDS", "LocalServer", "ServeOptions", "StartE
 
 LOCK = "LOCK"
 RELOAD_POLL_SECONDS = 0.5
+#: Background work (warm-ups, the start's compaction) begins at the first answer, or this long after start.
+BACKGROUND_AFTER_SECONDS = 1.0
 #: The AWS endpoint's handlers wait on moto's locks only, never on a function: a small pool does.
 AWS_LIMITS = Limits(max_body_bytes=64 * 1024 * 1024, workers=16)
 
@@ -80,6 +83,12 @@ class LocalServer:
         except OSError as error:
             raise StartError(f"cannot listen on {options.host}:{options.port}: {error.strerror}") from None
         self.aws_edge = self._bind_aws()
+        if not _loopback(options.host):
+            self.notes.append(
+                f"the AWS endpoint {self.aws_edge.url} answers anyone who can reach it, with any "
+                "credentials: they can read and change every table, object and user "
+                "(docs/local-development.md, 'Safe to leave running')"
+            )
 
         self.aws = EmbeddedAws()
         context = ServiceContext(template, self.aws, options, endpoint=self.aws_edge.url)
@@ -94,12 +103,15 @@ class LocalServer:
             self.aws.start()
         for service in context.started.values():
             service.attach()
-        # Only now: with one GIL, a warm-up running beside the attaches would only slow them down.
-        for warmup in context.warming:
-            warmup.start()
+        self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
+        # Only now, and once the first request is answered: with one GIL, work beside the attaches
+        # or the first answer would only slow them down.
+        self.gateway_edge.first_answer = context.background.begin
+        context.background.later.insert(0, self.aws.prepare_dispatcher)
+        context.background.start(BACKGROUND_AFTER_SECONDS)
+        context.notes[:0] = self.notes  # the server's own notes (ports, the endpoint's exposure) first
         self.notes = context.notes
 
-        self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
         self.aws_edge.start()
         api = context.service(ApiGatewayService)
         assert api.gateway is not None
@@ -114,7 +126,7 @@ class LocalServer:
         `start` returns, and the server answers, before that: requests for a warming service wait.
         """
         assert self.context is not None
-        for warmup in self.context.warming:
+        for warmup in self.context.background.warmups:
             with contextlib.suppress(ServiceUnavailable):
                 warmup.wait()
             if isinstance(warmup.error, TemplateError | StartError):
@@ -125,7 +137,7 @@ class LocalServer:
     def _prepare_state(self) -> None:
         state = self.options.state_dir
         try:
-            state.mkdir(parents=True, exist_ok=True)
+            state.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
             self._state_lock = _lock(state)
             if self.options.fresh:
                 for kind in self.service_classes:
@@ -179,9 +191,12 @@ class LocalServer:
             f"  {'AWS endpoint':<12} {self.endpoint}  ({served} and every other service moto embeds; "
             "any region, any credentials)",
         ]
+        warming = {w.service: w for w in self.context.background.warmups if not w.ready}
         for service in self.context.started.values():
             report = service.report()
             if report and service.title:
+                if service in warming:
+                    report += f" ({warming[service].doing}; its requests at the AWS endpoint wait)"
                 lines.append(f"  {service.title:<12} {report}")
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
@@ -190,9 +205,9 @@ class LocalServer:
         """Answer requests until `stop` (or Ctrl-C / SIGTERM in the main thread); raise a warm-up's error."""
         if self.options.reload:
             threading.Thread(target=self._watch_sources, name="reload", daemon=True).start()
-        if self.context is not None and self.context.warming:  # then say when the warm-ups are done
+        if self.context is not None and self.context.background.warmups:  # say when they are done
             self.wait_ready()
-            for warmup in self.context.warming:
+            for warmup in self.context.background.warmups:
                 print(f"serverless-crud: {warmup.service.title} ready: {warmup.service.report()}", flush=True)
         while not self._stopping.wait(0.2):
             pass
@@ -203,6 +218,7 @@ class LocalServer:
         if self.gateway_edge is not None:
             self.gateway_edge.stop()
         if self.context is not None:
+            self.context.background.stop()
             for service in reversed(list(self.context.started.values())):
                 service.stop()
         if self.aws_edge is not None:
@@ -224,6 +240,18 @@ class LocalServer:
                 seen = now
                 functions.recycle()
                 print(f"serverless-crud: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is a loopback address (or localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _not_ready(request: Any) -> HttpResponse:
@@ -249,7 +277,7 @@ def _mtimes(directories: set[Path]) -> dict[str, float]:
 
 def _lock(state: Path) -> IO[str]:
     """Hold the state directory for this process: two servers appending to one journal would corrupt it."""
-    handle = (state / LOCK).open("a+")
+    handle = open(state / LOCK, "a+", opener=private_opener)  # noqa: SIM115 (held until the end)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

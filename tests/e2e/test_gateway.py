@@ -6,6 +6,8 @@ import base64
 import http.client
 import json
 import re
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -221,6 +223,24 @@ def test_each_instance_handles_one_event_at_a_time_and_every_client_is_answered(
     assert [r.status for r in replies] == [200] * 16
     assert max(r.json()["most_in_flight"] for r in replies) == 1
     assert len({r.json()["event"]["requestContext"]["requestId"] for r in replies}) == 16
+
+
+def test_events_waiting_for_the_instance_are_served_in_the_order_they_came(probe_server):
+    finished: list[int] = []
+
+    def call(number):
+        reply = probe_server.request("GET", f"/echo/queued-{number}?hold=0.35")
+        assert reply.status == 200
+        finished.append(number)
+
+    threads = [threading.Thread(target=call, args=(number,)) for number in range(6)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.2)  # each arrives while the one before it holds the one instance
+    for thread in threads:
+        thread.join()
+
+    assert finished == list(range(6))
 
 
 def test_each_function_has_its_own_environment_and_modules(probe_server):

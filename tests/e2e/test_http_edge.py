@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.e2e.conftest import PROBE_TEMPLATE, start_server
+from tests.support.sockets import closed_at_once
 
 ORIGIN = "https://app.example.com"  # the probe API's DEFAULT_4XX gateway response header
 
@@ -160,20 +162,18 @@ def test_idle_keep_alive_connections_are_closed_and_connections_are_bounded(tmp_
             assert idle.recv(65536) == b""  # closed by the server once idle
             assert time.monotonic() - started < 5
 
-        held = [connect(server) for _ in range(3)]
+        # Three connections whose requests are being answered: a fourth is closed at once.
+        busy = [connect(server) for _ in range(3)]
         try:
-            for sock in held:  # each is open and counted once it has been answered
-                sock.sendall(b"GET /behave/held HTTP/1.1\r\nHost: x\r\n\r\n")
-                assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            for sock in busy:
+                sock.sendall(b"GET /patient/sleep?seconds=1.5 HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.5)
             with connect(server) as extra:
-                try:
-                    extra.sendall(b"GET /behave/x HTTP/1.1\r\nHost: x\r\n\r\n")
-                    refused = extra.recv(65536) == b""
-                except (ConnectionResetError, BrokenPipeError):
-                    refused = True
-                assert refused
+                assert closed_at_once(extra, b"GET /behave/x HTTP/1.1\r\nHost: x\r\n\r\n")
+            for sock in busy:
+                assert sock.recv(65536).startswith(b"HTTP/1.1 200")
         finally:
-            for sock in held:
+            for sock in busy:
                 sock.close()
         deadline = time.monotonic() + 10
         while True:  # the server notices the closed connections as it reads them
@@ -184,4 +184,54 @@ def test_idle_keep_alive_connections_are_closed_and_connections_are_bounded(tmp_
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
     finally:
+        server.stop()
+
+
+def _drip(sock: socket.socket, stop: threading.Event, outcome: list[bytes]) -> None:
+    """Send one header line every half second until the server answers or closes, or `stop`."""
+    sock.settimeout(0.5)
+    sent = [b"GET /behave/drip HTTP/1.1\r\nHost: x\r\n"]
+    number = 0
+    try:
+        while not stop.is_set():
+            sock.sendall(sent.pop() if sent else b"X-Drip-%d: y\r\n" % number)
+            number += 1
+            try:
+                answer = sock.recv(65536)
+            except TimeoutError:
+                continue
+            outcome.append(answer)
+            return
+    except OSError:
+        outcome.append(b"")
+
+
+def test_clients_dripping_their_heads_at_the_connection_limit_never_lock_a_fresh_client_out(tmp_path):
+    server = start_server(tmp_path, "--max-connections", "20", template=PROBE_TEMPLATE)
+    stop = threading.Event()
+    outcomes: list[list[bytes]] = [[] for _ in range(20)]
+    drippers = [connect(server, timeout=30) for _ in range(20)]
+    threads = [
+        threading.Thread(target=_drip, args=(sock, stop, outcome))
+        for sock, outcome in zip(drippers, outcomes, strict=True)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)  # every dripper is connected and sending: the limit is reached
+        # A fresh client takes the place of the dripper that has waited longest.
+        replies = [server.request("GET", f"/behave/probe-{number}") for number in range(32)]
+        assert [reply.status for reply in replies] == [200] * 32
+        for thread in threads:
+            thread.join(timeout=60)  # the head deadline is 10 s; the join is a guard against a hang
+        # None was ever answered: the first was let go for the fresh client, the others were answered
+        # 408 at their head deadline, however regularly they sent their lines.
+        assert outcomes[0] == [b""]
+        for outcome in outcomes[1:]:
+            assert outcome and outcome[0].startswith(b"HTTP/1.1 408 "), outcome
+            assert json.loads(outcome[0].partition(b"\r\n\r\n")[2]) == {"message": "Request Timeout"}
+    finally:
+        stop.set()
+        for sock in drippers:
+            sock.close()
         server.stop()

@@ -9,6 +9,7 @@ import base64
 import json
 import stat
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -173,13 +174,28 @@ def test_the_public_pages_need_no_token(server: Server) -> None:
 
 
 # -- what the authorizer refuses -----------------------------------------------------------------------
-def _forged(server: Server, **changes: Any) -> str:
-    """An ID token signed with the pool's own key (moto's), with `changes` to its claims."""
-    from joserfc import jwt
+def _local_key(server: Server) -> Any:
+    """The state directory's signing key (what only its owner can read)."""
+    from joserfc.jwk import RSAKey
+
+    key = RSAKey.import_key((state_dir(server) / "cognito-idp" / "signing-key.pem").read_bytes())
+    return RSAKey.import_key(key.as_dict(private=True), {"kid": key.thumbprint()})
+
+
+def _moto_key() -> Any:
+    """The key pair bundled with moto, whose private half anyone can download."""
     from joserfc.jwk import RSAKey
     from moto.utilities.utils import load_resource
 
-    key = RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+    return RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+
+
+def _forged(server: Server, key: Any = None, kid: str | None = None, **changes: Any) -> str:
+    """An ID token of this pool signed with `key` (the pool's own by default), with `changes` to its
+    claims: the tests below differ from a token the authorizer takes in one thing each."""
+    from joserfc import jwt
+
+    key = key or _local_key(server)
     ids = local(server)
     now = int(time.time())
     payload = {
@@ -194,7 +210,11 @@ def _forged(server: Server, **changes: Any) -> str:
         "email_verified": True,
         **changes,
     }
-    return str(jwt.encode({"kid": "dummy", "alg": "RS256"}, payload, key))
+    return str(jwt.encode({"kid": kid or key.kid, "alg": "RS256"}, payload, key))
+
+
+def claims_kid(token: str) -> str:
+    return str(json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))["kid"])
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -211,6 +231,45 @@ def _refused(server: Server, token: str | None) -> Reply:
 def test_a_well_formed_token_of_this_pool_is_accepted(server: Server) -> None:
     """The forging helper makes tokens the authorizer takes: the cases below differ in one thing."""
     assert _refused(server, _forged(server)).status == 200
+
+
+def test_tokens_are_signed_with_the_state_directorys_own_key_and_moto_s_is_refused(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    key = _local_key(server)
+    header = json.loads(base64.urlsafe_b64decode(tokens["admin"].split(".")[0] + "=="))
+    assert header == {"alg": "RS256", "kid": key.kid, "typ": "JWT"}
+    assert server.request("GET", "/records", headers={"Authorization": tokens["admin"]}).status == 200
+    # The admin's token, re-signed with moto's bundled key: under its own key id, or under ours.
+    for kid in ("dummy", key.kid):
+        forged = _forged(server, _moto_key(), kid, **{"cognito:groups": ["admin"]})
+        reply = _refused(server, forged)
+        assert (reply.status, reply.json()) == (401, {"message": "Unauthorized"})
+    # The pool's JWKS URL serves the state directory's public key alone, as Cognito serves its keys.
+    jwks_url = f"{server.aws}/{local(server)['user_pool_id']}/.well-known/jwks.json"
+    with urllib.request.urlopen(jwks_url, timeout=30) as response:
+        served = json.loads(response.read())
+    public = key.as_dict(private=False)
+    assert served == {
+        "keys": [
+            {"alg": "RS256", "e": public["e"], "kid": key.kid, "kty": "RSA", "n": public["n"], "use": "sig"}
+        ]
+    }
+
+
+def test_the_signing_key_and_every_secret_are_the_owners_alone(server: Server) -> None:
+    state = state_dir(server)
+    secret = [
+        state / "cognito-idp" / "signing-key.pem",
+        state / "cognito-idp" / "admin-password",
+        *sorted((state / "cognito-idp").glob("journal-*.log")),  # users' password hashes
+    ]
+    assert len(secret) >= 3
+    for path in secret:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    for path in state.rglob("*"):  # and nothing the runtime wrote is readable by another user
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, (path, oct(mode))
 
 
 @pytest.mark.parametrize(
@@ -243,8 +302,8 @@ def test_a_bad_token_is_401_unauthorized_with_the_cors_header(
         "not-base64": "a.b.c",
         "wrong-signature": f"{header}.{payload}.{flipped}",
         "forged-claims": f"{header}.{_b64({**claims(real), 'email': BOB})}.{signature}",
-        "alg-none": f"{_b64({'alg': 'none', 'kid': 'dummy'})}.{payload}.",
-        "hs256": f"{_b64({'alg': 'HS256', 'kid': 'dummy'})}.{payload}.{signature}",
+        "alg-none": f"{_b64({'alg': 'none', 'kid': claims_kid(real)})}.{payload}.",
+        "hs256": f"{_b64({'alg': 'HS256', 'kid': claims_kid(real)})}.{payload}.{signature}",
         "another-pool": _forged(
             server, iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Another01"
         ),
@@ -259,7 +318,7 @@ def test_a_bad_token_is_401_unauthorized_with_the_cors_header(
 
 
 def test_a_token_of_another_real_pool_is_401(server: Server) -> None:
-    """A second pool at the endpoint signs with the same key: `iss` tells them apart."""
+    """A second pool at the endpoint signs with the same (local) key: `iss` tells them apart."""
     client = cognito(server)
     pool = client.create_user_pool(PoolName="another", UsernameAttributes=["email"])["UserPool"]["Id"]
     app = client.create_user_pool_client(
@@ -275,6 +334,14 @@ def test_a_token_of_another_real_pool_is_401(server: Server) -> None:
 
 def test_an_expired_token_is_401_with_its_own_message(server: Server) -> None:
     reply = _refused(server, _forged(server, exp=int(time.time()) - 5))
+    assert (reply.status, reply.json()) == (401, {"message": "The incoming token has expired"})
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(server: Server) -> None:
+    token = _forged(server, exp=int(time.time()) + 2)
+    assert _refused(server, token).status == 200  # verified, and remembered until it expires
+    time.sleep(2.5)
+    reply = _refused(server, token)
     assert (reply.status, reply.json()) == (401, {"message": "The incoming token has expired"})
 
 
@@ -365,6 +432,27 @@ def test_users_passwords_and_groups_survive_a_restart(tmp_path: Path) -> None:
         sign_in(again, LOCAL_ADMIN, password.strip())
         created = again.request("POST", "/records", {"email": BOB, "name": "x"}, {"Authorization": token})
         assert created.status == 201  # still an admin
+    finally:
+        again.stop()
+
+
+def test_an_unreadable_signing_key_is_replaced_and_the_tokens_it_signed_are_refused(tmp_path: Path) -> None:
+    first = start_server(tmp_path, signed_in=True)
+    try:
+        old = sign_in(first, LOCAL_ADMIN, admin_password(first))["IdToken"]
+        key_file = state_dir(first) / "cognito-idp" / "signing-key.pem"
+    finally:
+        first.stop()
+    key_file.write_bytes(b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+
+    again = start_server(tmp_path, signed_in=True)
+    try:
+        assert f"the signing key {key_file} could not be read" in again.output()
+        assert key_file.with_name("signing-key.pem.damaged").exists()
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert again.request("GET", "/records", headers={"Authorization": old}).status == 401
+        new = sign_in(again, LOCAL_ADMIN, admin_password(again))["IdToken"]
+        assert again.request("GET", "/records", headers={"Authorization": new}).status == 200
     finally:
         again.stop()
 

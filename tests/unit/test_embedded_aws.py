@@ -227,14 +227,31 @@ def test_scans_and_queries_page_exactly_as_moto_does(table, page, monkeypatch):
         "KeyConditionExpression": "k = :k",
         "ExpressionAttributeValues": {":k": {"S": "p2"}},
     }
-    fast = (every_page(writer.scan, TableName="T"), every_page(writer.query, **query))
+    filtered = {
+        "TableName": "T",
+        "FilterExpression": "n >= :low",
+        "ProjectionExpression": "k, n, m.#b",
+        "ExpressionAttributeNames": {"#b": "b"},
+        "ExpressionAttributeValues": {":low": {"N": "17"}},
+    }
+
+    def reads():
+        return (
+            every_page(writer.scan, TableName="T"),
+            every_page(writer.query, **query),
+            every_page(writer.scan, **filtered),
+        )
+
+    fast = reads()
+    fast_again = reads()  # the projected pages changed nothing of the items the next reads see
     # moto's own Scan and Query, without the read hooks
     for name in ("scan", "query", "all_items"):
         monkeypatch.setattr(Table, name, original(table._patches, Table, name))
-    slow = (every_page(writer.scan, TableName="T"), every_page(writer.query, **query))
+    slow = reads()
 
-    assert fast == slow
+    assert fast == fast_again == slow
     assert sum(len(items) for items, _ in fast[0]) == 60
+    assert sum(len(items) for items, _ in fast[2]) == 43
 
 
 def original(patches, owner, name):
@@ -258,9 +275,31 @@ def test_a_warming_service_is_answered_once_its_work_has_run(table):
     warmup = held.warm("preparing", lambda: sqs.create_queue(QueueName="made-while-warming"))
     with ThreadPoolExecutor(1) as pool:
         listed = pool.submit(sqs.list_queues)  # asked before the work has even started
-        warmup.start()
+        table.context.background.start(delay=30)
+        table.context.background.begin()  # as the gateway's first answer does
         assert [url.rsplit("/", 1)[1] for url in listed.result()["QueueUrls"]] == ["made-while-warming"]
     assert warmup.ready
+
+
+def test_background_work_waits_for_the_first_answer_and_runs_in_order(table):
+    done: list[str] = []
+    first = Held(table.context).warm("first", lambda: done.append("first"))
+    table.context.background.later.append(lambda: done.append("later"))
+    second = Held(table.context).warm("second", lambda: done.append("second"))
+    table.context.background.start(delay=30)
+    assert not first.ready
+    table.context.background.begin()
+    second.wait()
+    table.context.background.stop()
+    assert done == ["first", "second", "later"]
+
+
+def test_warm_ups_never_run_once_the_server_stops_and_their_waiters_are_told(table):
+    warmup = Held(table.context).warm("preparing", lambda: None)
+    table.context.background.start(delay=30)
+    table.context.background.stop()
+    with pytest.raises(ServiceUnavailable, match="stopping"):
+        warmup.wait()
 
 
 def test_a_warm_up_that_failed_is_the_answer_at_the_endpoint_and_in_process(table):
@@ -269,9 +308,9 @@ def test_a_warm_up_that_failed_is_the_answer_at_the_endpoint_and_in_process(tabl
     def refused() -> None:
         raise TemplateError("Queue: refused")
 
-    warmup = held.warm("preparing", refused)
-    warmup.start()
-    warmup.end()
+    held.warm("preparing", refused)
+    table.context.background.start(delay=0)
+    table.context.background.stop()
     signed = "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/sqs/aws4_request, SignedHeaders=host"
     answer = WerkzeugClient(table.context.aws.wsgi_app()).post("/", headers={"Authorization": signed})
     assert (answer.status_code, answer.get_json()) == (

@@ -7,6 +7,7 @@ import secrets
 from typing import Any, ClassVar
 
 from serverless_local.gateway import API_KEY, FORBIDDEN, Gateway, GatewayError, HttpRequest
+from serverless_local.journal import write_private
 from serverless_local.lambda_authorizer import LambdaAuthorizer
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.services.lambda_ import LambdaService
@@ -62,9 +63,8 @@ class ApiGatewayService(Service):
         """The local value of the template's API key: generated once, kept in the state directory (0600)."""
         path = self.context.options.state_dir / API_KEY_FILE
         if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(30) + "\n")
-        path.chmod(0o600)
+            write_private(path, (secrets.token_urlsafe(30) + "\n").encode(), sync=self.context.options.sync)
+        path.chmod(0o600)  # written 0600; an older version left it wider
         self.context.notes.append(f"API key required (header x-api-key): its value is in {path}")
         return path.read_text().strip()
 

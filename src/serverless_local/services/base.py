@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
-from serverless_local.journal import Store
+from serverless_local.journal import Recovered, Store
 from serverless_local.options import ServeOptions
 from serverless_local.stack import Event, LocalTemplate, Resource
 
@@ -32,8 +32,8 @@ class ServiceContext:
     #: registers it (the user pool service does for Cognito); routes that name another pass, with a note.
     authorizers: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
-    #: The services still warming up in the background (see `Service.warm`).
-    warming: list[Warmup] = field(default_factory=list)
+    #: What is done after the server answers: warm-ups, then deferred work (see `Service.warm`).
+    background: Background = field(default_factory=lambda: Background())
 
     def store(self, namespace: str) -> Store:
         """The journal and snapshots of `namespace` in the state directory."""
@@ -48,11 +48,13 @@ class ServiceContext:
 
 
 class Warmup:
-    """Work a service finishes in a thread after start; its requests wait for it (`EmbeddedAws.hold`).
+    """Work a service finishes after the server answers; its requests wait for it (`EmbeddedAws.hold`).
 
-    Running `work` in the background lets the server answer its first request without paying for
-    it (the Step Functions engine's import is ~1.2 s). An error in it is kept: the holder's requests
-    are answered with it, and `wait` raises it (the CLI ends the server with it).
+    Doing it in the background lets the server answer its first request without paying for it (the
+    Step Functions engine's import is ~1.2 s, registering the functions in moto's Lambda ~0.3 s).
+    Warm-ups run one after the other, in the order they were asked for (`Background`). An error in
+    one is kept: the holder's requests are answered with it, and `wait` raises it (the CLI ends the
+    server with it).
     """
 
     def __init__(self, service: Service, doing: str, work: Callable[[], None]) -> None:
@@ -62,14 +64,12 @@ class Warmup:
         self.error: Exception | None = None
         self._work = work
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"warm-{service.title}", daemon=True)
+        self._thread: threading.Thread | None = None
         service.context.aws.hold(service.signing_name, self.wait)
 
-    def start(self) -> None:
-        """Begin the work (the server does, once every service is attached)."""
-        self._thread.start()
-
-    def _run(self) -> None:
+    def run(self) -> None:
+        """Do the work, on the calling thread (its own calls pass the gate)."""
+        self._thread = threading.current_thread()
         try:
             self._work()
         except Exception as error:  # kept for every waiter: it is the start's failure, told later
@@ -77,10 +77,10 @@ class Warmup:
         finally:
             self._done.set()
 
-    def end(self) -> None:
-        """Wait for the work if it is running (a service's `stop`: it may still be using moto)."""
-        if self._thread.is_alive():
-            self._thread.join()
+    def cancel(self, reason: str) -> None:
+        """Never run it: every waiter is answered with `reason`."""
+        self.error = ServiceUnavailable(reason)
+        self._done.set()
 
     @property
     def ready(self) -> bool:
@@ -94,6 +94,54 @@ class Warmup:
         self._done.wait()
         if self.error is not None:
             raise ServiceUnavailable(str(self.error))
+
+
+class Background:
+    """The one thread that runs the warm-ups, in order, then the deferred work (a compaction...).
+
+    It begins once the gateway has answered its first request, or `delay` seconds after `start`,
+    whichever comes first: the first answer shares the interpreter with none of it. A later warm-up
+    may rely on an earlier one (Lambda registers its functions in moto before Step Functions creates
+    the machines whose tasks invoke them).
+    """
+
+    def __init__(self) -> None:
+        self.warmups: list[Warmup] = []
+        #: Work with no one waiting for it, done after every warm-up.
+        self.later: list[Callable[[], None]] = []
+        self._stopping = threading.Event()
+        self._begin = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, delay: float) -> None:
+        """Begin after the first answer (`begin`) or after `delay` seconds."""
+        self._thread = threading.Thread(target=self._run, args=(delay,), name="background", daemon=True)
+        self._thread.start()
+
+    def begin(self) -> None:
+        """Begin now (the gateway has answered its first request)."""
+        self._begin.set()
+
+    def _run(self, delay: float) -> None:
+        self._begin.wait(delay)
+        for warmup in self.warmups:
+            if self._stopping.is_set():
+                warmup.cancel("the local runtime is stopping")
+            else:
+                warmup.run()
+        for work in self.later:
+            if not self._stopping.is_set():
+                work()
+
+    def stop(self) -> None:
+        """Run nothing more; wait for what is running (it may be using moto)."""
+        self._stopping.set()
+        self._begin.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        for warmup in self.warmups:
+            if not warmup.ready:
+                warmup.cancel("the local runtime is stopping")
 
 
 class Service:
@@ -137,11 +185,18 @@ class Service:
     def attach(self) -> None:
         """Once moto runs (every service started): register in it what the endpoint should show."""
 
+    def recover(self, store: Store) -> Recovered:
+        """What `store` holds, read back at start; what was repaired or set aside goes to the banner,
+        in the same words for every service (call it before the banner: in `start` or `attach`)."""
+        recovered = store.recover()
+        self.context.notes.extend(f"{self.title}: {note}" for note in recovered.notes)
+        return recovered
+
     def warm(self, doing: str, work: Callable[[], None]) -> Warmup:
-        """Run `work` in the background once every service is attached; requests for this service
-        wait until it has run (held from now on)."""
+        """Run `work` in the background once the server answers (see `Background`); requests for this
+        service wait until it has run (held from now on)."""
         warmup = Warmup(self, doing, work)
-        self.context.warming.append(warmup)
+        self.context.background.warmups.append(warmup)
         return warmup
 
     def stop(self) -> None:

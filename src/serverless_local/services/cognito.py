@@ -9,6 +9,9 @@ service closes each (see docs/decisions.md):
   and passwords are checked here, against a scrypt hash of the password the user was given;
 - moto's ID tokens lack `email_verified`: it is added, as Cognito writes it (a boolean).
 
+Tokens are signed with the state directory's own key, never moto's bundled one
+(serverless_local.cognito_keys), and the authorizer accepts that key alone.
+
 The pool and client ids are generated once and kept (`ids.json`), so a function's environment
 (`USER_POOL_ID`) and the issuer of tokens stay the same across restarts. Users, their groups, their
 state and password hashes are journaled in the `cognito-idp` namespace after each successful change
@@ -24,11 +27,12 @@ import json
 import secrets
 import string
 import threading
-from pathlib import Path
 from typing import Any, ClassVar
 
 from serverless_local.cognito_authorizer import CognitoAuthorizer, PoolKeys, jwk_numbers
+from serverless_local.cognito_keys import SigningKey, load_signing_key
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION
+from serverless_local.journal import private_directory, write_private
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.stack import Resource
 
@@ -129,20 +133,27 @@ class CognitoService(Service):
         self.store: Any = None
         self.users_restored = 0
         self.first_start = False
-        self._keys: dict[str, tuple[int, int]] | None = None
+        self.signing: SigningKey | None = None
+        self._keys: dict[str, tuple[int, int]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Decide the ids (kept across restarts) and register them and the authorizer."""
         if not self.resources:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_directory(self.directory)
         path = self.directory / "ids.json"
         self.ids = json.loads(path.read_text()) if path.exists() else {}
+        known = dict(self.ids)
         for resource in self.resources:
             if resource.logical_id not in self.ids:
                 self.ids[resource.logical_id] = _new_id(resource.type, resource.properties, self.context)
-        path.write_text(json.dumps(self.ids, indent=1))
+        if self.ids != known:
+            write_private(path, json.dumps(self.ids, indent=1).encode(), sync=self.context.options.sync)
+        self.signing, replaced = load_signing_key(self.directory, sync=self.context.options.sync)
+        if replaced:
+            self.context.notes.append(f"{self.title}: {replaced}")
+        self._keys = {self.signing.kid: jwk_numbers(self.signing.jwks()["keys"][0])}
         providers = self.context.template.resolver.providers
         providers[POOL_TYPE] = lambda logical_id, _, attribute: self._pool_value(logical_id, attribute)
         providers[CLIENT_TYPE] = lambda logical_id, _, attribute: self.ids[logical_id]
@@ -158,6 +169,7 @@ class CognitoService(Service):
         from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
         from moto.cognitoidp.responses import CognitoIdpResponse
 
+        self._sign_with_local_key()
         for resource in self.resources:
             if resource.type == POOL_TYPE:
                 self._create_pool(resource)
@@ -216,9 +228,28 @@ class CognitoService(Service):
         aws.on_action(CognitoIdpResponse, self.lock, self._after_action)
         if self.first_start:
             self._create_local_admin()
-        (self.directory / LOCAL_FILE).write_text(
-            json.dumps({"endpoint": self.context.endpoint, **self.local_ids()}, indent=1)
-        )
+        local = {"endpoint": self.context.endpoint, **self.local_ids()}
+        write_private(self.directory / LOCAL_FILE, json.dumps(local, indent=1).encode(), sync=False)
+
+    def _sign_with_local_key(self) -> None:
+        """Every pool moto makes signs with the state directory's key, names it in each token's header,
+        and serves its public half at its JWKS URL (moto's own key pair is never used)."""
+        from moto.cognitoidp import models
+        from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
+
+        signing = self.signing
+        assert signing is not None
+        aws = self.context.aws
+
+        def load_resource(resource: str) -> Any:
+            # A pool's __init__ reads its private key from moto's bundled file: this one is read instead.
+            if resource == "cognitoidp/resources/jwks-private.json":
+                return signing.private_jwk()
+            return original_load(resource)
+
+        original_load = aws.replace(models, "load_resource", load_resource)
+        aws.replace(models, "jwt", _KeyNamingJwt)
+        aws.replace(CognitoIdpJsonWebKeyResponse, "json_web_key", signing.jwks_bytes())
 
     def stop(self) -> None:
         """Close the journal."""
@@ -253,21 +284,17 @@ class CognitoService(Service):
         return {"user_pool_id": self.ids.get(pool, ""), "client_id": self.ids.get(client, "")}
 
     def pool_keys(self, pool_id: str) -> PoolKeys | None:
-        """The issuer, clients and public keys of a pool of this runtime (None if none has this id)."""
+        """The issuer, clients and public key of a pool of this runtime (None if none has this id).
+
+        Every pool signs with the state directory's one key: `iss` and `aud` tell pools apart.
+        """
         from moto.cognitoidp.models import cognitoidp_backends
-        from moto.utilities.utils import load_resource
 
         pool = cognitoidp_backends[ACCOUNT_ID][REGION].user_pools.get(pool_id)
         if pool is None:
             return None
-        if self._keys is None:
-            # The keys the pool's JWKS endpoint serves (moto signs every pool with the same pair: `iss`
-            # and `aud` tell pools apart).
-            jwks = load_resource("cognitoidp/resources/jwks-public.json")
-            self._keys = {str(k["kid"]): jwk_numbers(k) for k in jwks["keys"] if k.get("kty") == "RSA"}
-        keys = self._keys
         issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
-        return PoolKeys(issuer, frozenset(pool.clients), keys)
+        return PoolKeys(issuer, frozenset(pool.clients), self._keys)
 
     def _pool_value(self, logical_id: str, attribute: str | None) -> str:
         pool_id = self.ids[logical_id]
@@ -386,11 +413,8 @@ class CognitoService(Service):
 
     def _restore(self) -> None:
         """Replay the journal: each user's last state, with its groups and password hash."""
-        contents = self.store.read_journal()
+        contents = self.recover(self.store).journal
         self.first_start = not contents.entries and not contents.damaged
-        if contents.damaged:
-            self.context.notes.append(f"Cognito: {contents.describe_damage()}")
-            self.store.set_aside(contents)
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         for entry in contents.entries:
             email = entry.get("email") or (entry.get("user") or {}).get("email")
@@ -429,7 +453,7 @@ class CognitoService(Service):
             return
         password = generated_password()
         path = self.directory / ADMIN_PASSWORD_FILE
-        _write_private(path, password + "\n")
+        write_private(path, (password + "\n").encode(), sync=self.context.options.sync)
         client = self.client  # its calls pass the journal's hook, as the endpoint's do
         client.admin_create_user(
             UserPoolId=ids["user_pool_id"],
@@ -482,7 +506,12 @@ def _new_id(kind: str, properties: dict[str, Any], context: ServiceContext) -> s
     return str(context.template.resolve(properties.get("GroupName"), "group") or "group")
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_text(text)
+class _KeyNamingJwt:
+    """`jwt` as moto's Cognito models use it (`jwt.encode(header, claims, key)`), with the header naming
+    the key that signs (moto writes `kid: dummy` in every token)."""
+
+    @staticmethod
+    def encode(header: dict[str, Any], claims: dict[str, Any], key: Any, *args: Any, **kwargs: Any) -> str:
+        from joserfc import jwt
+
+        return str(jwt.encode({**header, "kid": key.kid}, claims, key, *args, **kwargs))

@@ -21,6 +21,7 @@ import bisect
 import copy
 import inspect
 import logging
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ from typing import Any, ClassVar
 
 from serverless_local.dynamodb_indexes import IndexOrders
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
-from serverless_local.journal import JournalContents
+from serverless_local.journal import JournalContents, SnapshotError
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.stack import _ttls
 from serverless_local.template import TABLE_TYPES, table_definitions
@@ -156,12 +157,15 @@ class DynamoDbService(Service):
         self.recording = False
         self.snapshot_items = 0
         self.journal: JournalContents | None = None
+        #: Whether the state read at start should be folded into a new snapshot.
+        self.compaction_due = False
         self._compaction = threading.Lock()
         self._patches = Patches()
         #: Bumped by every change: the sorted order of a table is cached for one generation.
         self.generation = 0
         #: GSIs in order, moved item by item by every write (dynamodb_indexes).
         self.indexes = IndexOrders()
+        self._loaders: dict[str, _ItemLoader] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -181,12 +185,15 @@ class DynamoDbService(Service):
         template = self.context.template
         tables = table_definitions(template.document, template.resolver.parameters)
         self.context.notes.extend(self.ensure_tables(tables, _ttls(template.document, template.resolver)))
-        assert self.journal is not None
-        if self.journal.entries or self.journal.damaged:
-            self.compact_in_background()
+        if self.compaction_due:  # once the server has answered: the first answer waits for none of it
+            self.context.background.later.append(self._compact_reporting)
 
     def stop(self) -> None:
-        """Give moto its methods back and close the journal."""
+        """Write the snapshot the start left due, if the background never got to it (a server stopped
+        within its first seconds would otherwise never compact); give moto its methods back; close the
+        journal."""
+        if self.compaction_due and self.recording:
+            self._compact_reporting()
         with self._compaction:
             self._patches.restore()
             self.store.close()
@@ -218,7 +225,8 @@ class DynamoDbService(Service):
     def load(self) -> None:
         """Rebuild the tables from the snapshot and the journal (before anything is served)."""
         with self.lock:
-            snapshot = self.store.read_snapshot()
+            recovered = self.recover(self.store)
+            snapshot = recovered.snapshot
             images: dict[str, TableImage] = {}
             if snapshot is not None:
                 for name, table in snapshot.manifest["tables"].items():
@@ -227,12 +235,11 @@ class DynamoDbService(Service):
                     images[name] = TableImage(table["create"], table.get("ttl"), items)
             self._apply_image(images)
             self.snapshot_items = sum(len(image.items) for image in images.values())
-            self.journal = self.store.read_journal()
+            self.journal = recovered.journal
             for entry in self.journal.entries:
                 self._replay(entry)
-            if self.journal.damaged:
-                self.store.set_aside(self.journal)
-                self.context.notes.append(f"{self.store.directory}: {self.journal.describe_damage()}")
+            self._loaders.clear()  # they cache moto's partitions: valid for the replay alone
+            self.compaction_due = recovered.compact
             self.generation += 1
             self.indexes.clear()  # replay wrote around the hooks: the orders are rebuilt on first use
             self.recording = True
@@ -266,6 +273,7 @@ class DynamoDbService(Service):
             with self.lock:
                 images = self.images()
                 covers = self.store.rotate()
+                self.compaction_due = False
             manifest: dict[str, Any] = {"format": "DYNAMODB_JSON", "tables": {}}
             data: dict[str, Any] = {}
             for number, (name, image) in enumerate(sorted(images.items())):
@@ -276,7 +284,18 @@ class DynamoDbService(Service):
     def compact_in_background(self) -> None:
         """Compact on a thread of its own, unless a compaction is already running."""
         if not self._compaction.locked():
-            threading.Thread(target=self.compact, name="dynamodb-compaction", daemon=True).start()
+            threading.Thread(target=self._compact_reporting, name="dynamodb-compaction", daemon=True).start()
+
+    def _compact_reporting(self) -> None:
+        try:
+            self.compact()
+        except (OSError, SnapshotError) as error:  # the journal still holds everything
+            reason = error.strerror if isinstance(error, OSError) else error
+            print(
+                f"serverless-crud: DynamoDB: no new snapshot ({reason}); the journal keeps every change",
+                file=sys.stderr,
+                flush=True,
+            )
 
     # -- the journal hook ----------------------------------------------------------------------------
     def _after_action(self, handler: Any, action: str, params: dict[str, Any]) -> None:
@@ -356,21 +375,31 @@ class DynamoDbService(Service):
     def _apply_image(self, tables: dict[str, TableImage], *, replace_all: bool = False) -> None:
         if replace_all:
             self.backend.tables.clear()
+        self._loaders.clear()
         for name, image in tables.items():
             self.backend.tables.pop(name, None)
             self.client().create_table(**image.create)
             if image.ttl:
                 self.client().update_time_to_live(TableName=name, TimeToLiveSpecification=image.ttl)
-            table = self.backend.get_table(name)
+            loader = self._loader(name)
             for item in image.items:
-                _restore_item(table, from_export(item))
+                loader.put(item)
+
+    def _loader(self, table: str) -> _ItemLoader:
+        """The loader of `table` for this replay (tables made or dropped since invalidate it)."""
+        loader = self._loaders.get(table)
+        if loader is None:
+            loader = self._loaders[table] = _ItemLoader(self.backend.get_table(table))
+        return loader
 
     def _replay(self, entry: dict[str, Any]) -> None:
         op = entry.get("op")
         try:
             if op == "put":
-                _restore_item(self.backend.get_table(entry["table"]), from_export(entry["item"]))
-            elif op == "delete":
+                self._loader(entry["table"]).put(entry["item"])
+                return
+            self._loaders.clear()
+            if op == "delete":
                 self.backend.delete_item(entry["table"], from_export(entry["key"]))
             elif op == "create_table":
                 self.backend.tables.pop(entry["params"]["TableName"], None)
@@ -388,24 +417,61 @@ class DynamoDbService(Service):
             log.warning("journal entry %s skipped: %s", op, error)
 
 
-def _restore_item(table: Any, attributes: dict[str, Any]) -> None:
-    """Put an item that was valid when it was written, without moto's per-write checks.
+class _ItemLoader:
+    """Puts items that were valid when they were written straight into one of moto's tables.
 
     moto's Item re-measures the whole item for each attribute it sets (quadratic, ~0.2 ms for a
-    record): fine per request, too slow for 10,000 records at start-up. The size check is skipped by
-    filling its LimitedSizeDict with dict.update, which does not call the overridden __setitem__.
+    record) and DynamoType's constructor walks every value twice: fine per request, too slow for
+    10,000 records at start-up. Items are built from their export JSON in one pass (binary values
+    decoded from base64 as they go), the size check is skipped by filling moto's LimitedSizeDict with
+    dict.update (which does not call its __setitem__), and each partition is looked up once by its
+    raw value rather than by hashing a DynamoType (a Decimal for a number) for every item.
     """
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
-    item: Any = Item.__new__(Item)
-    item.hash_key = DynamoType(attributes[table.hash_key_attr])
-    item.range_key = DynamoType(attributes[table.range_key_attr]) if table.range_key_attr else None
-    item.attrs = LimitedSizeDict()
-    item.attrs.update({name: DynamoType(value) for name, value in attributes.items()})
-    if item.range_key is not None:
-        table.items[item.hash_key][item.range_key] = item
-    else:
-        table.items[item.hash_key] = item
+    def __init__(self, table: Any) -> None:
+        from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+        self.table = table
+        self._types = (DynamoType, Item, LimitedSizeDict)
+        self._partitions: dict[tuple[str, Any], Any] = {}
+
+    def put(self, exported: dict[str, Any]) -> None:
+        """Put one item (DynamoDB export JSON), replacing any with its key."""
+        dynamo_type, item_type, limited = self._types
+        table = self.table
+        attributes = {name: _dynamo_type(dynamo_type, value) for name, value in exported.items()}
+        item: Any = object.__new__(item_type)
+        item.attrs = limited()
+        dict.update(item.attrs, attributes)
+        item.hash_key = attributes[table.hash_key_attr]
+        if table.range_key_attr is None:
+            item.range_key = None
+            table.items[item.hash_key] = item
+            return
+        item.range_key = attributes[table.range_key_attr]
+        raw = next(iter(exported[table.hash_key_attr].items()))
+        partition = self._partitions.get(raw)
+        if partition is None:
+            partition = self._partitions[raw] = table.items[item.hash_key]
+        partition[item.range_key] = item
+
+
+def _dynamo_type(dynamo_type: type, value: dict[str, Any]) -> Any:
+    """moto's DynamoType of one export-JSON value, built in one pass (see `_ItemLoader`)."""
+    for kind, inner in value.items():
+        typed: Any = object.__new__(dynamo_type)
+        if kind == "M":
+            inner = {name: _dynamo_type(dynamo_type, v) for name, v in inner.items()}
+        elif kind == "L":
+            inner = [_dynamo_type(dynamo_type, v) for v in inner]
+        elif kind == "B":
+            inner = base64.b64decode(inner)
+        elif kind == "BS":
+            inner = [base64.b64decode(v) for v in inner]
+        typed.type = kind
+        typed.value = inner
+        return typed
+    raise ValueError("an attribute value without a type")
 
 
 def _statements(params: dict[str, Any]) -> Iterator[str]:
@@ -448,6 +514,11 @@ def _native_key(item: Any) -> tuple[Any, ...]:
     return (item.hash_key.cast_value, item.range_key.cast_value)
 
 
+def _partition_items(table: Any, partition: Any) -> Any:
+    """The items of one of moto's `table.items` values (a dict by range key, or the item itself)."""
+    return partition.values() if table.range_key_attr else (partition,)
+
+
 def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
     """Cache each table's sorted items per generation; narrow Query and Scan pages (see module doc)."""
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -459,8 +530,12 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
     def ordered(table: Any) -> tuple[list[Any], list[tuple[Any, ...]]]:
         cached = orders.get(table)
         if cached is None or cached[0] != service.generation:
-            items = original_all_items(table)  # moto's own order, computed once per change
-            cached = orders[table] = (service.generation, items, [_native_key(item) for item in items])
+            # moto's own order (its all_items sorts by key), with native keys: one cast_value an item
+            # instead of several for each comparison.
+            items = [item for part in table.items.values() for item in _partition_items(table, part)]
+            keys = [_native_key(item) for item in items]
+            order = sorted(range(len(items)), key=keys.__getitem__)
+            cached = orders[table] = (service.generation, [items[i] for i in order], [keys[i] for i in order])
         return cached[1], cached[2]
 
     def all_items(table: Any) -> list[Any]:
@@ -496,22 +571,26 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
     def scan(
         table: Any, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        index_name = args[1] if len(args) > 1 else kwargs.get("index_name")
-        segments = kwargs.get("segments", (None, None))
-        if index_name or exclusive_start_key is None or segments != (None, None):
-            return original_scan(table, filters, limit, exclusive_start_key, *args, **kwargs)
-        items, keys = ordered(table)
-        try:
-            start_key = tuple(
-                DynamoType(exclusive_start_key[name]).cast_value
-                for name in (table.hash_key_attr, table.range_key_attr)
-                if name
-            )
-            start = bisect.bisect_left(keys, start_key)
-        except (KeyError, TypeError):
-            return original_scan(table, filters, limit, exclusive_start_key, *args, **kwargs)
+        named = scan_signature.bind(table, filters, limit, exclusive_start_key, *args, **kwargs).arguments
+        segments = named.get("segments", (None, None))
+        if named.get("index_name") or exclusive_start_key is None or segments != (None, None):
+            if named.get("index_name") or segments != (None, None):
+                return original_scan(table, filters, limit, exclusive_start_key, *args, **kwargs)
+            items: list[Any] = ordered(table)[0]
+        else:
+            items, keys = ordered(table)
+            try:
+                start_key = tuple(
+                    DynamoType(exclusive_start_key[name]).cast_value
+                    for name in (table.hash_key_attr, table.range_key_attr)
+                    if name
+                )
+            except (KeyError, TypeError):
+                return original_scan(table, filters, limit, exclusive_start_key, *args, **kwargs)
+            items = items[bisect.bisect_left(keys, start_key) :]
+        copies = bool(named.get("projection_expression"))  # moto's projection changes the items it is given
         return _with_items(
-            items[start:], original_scan, table, filters, limit, exclusive_start_key, *args, **kwargs
+            items, original_scan, table, filters, limit, exclusive_start_key, *args, copies=copies, **kwargs
         )
 
     def size(item: Any) -> int:
@@ -524,10 +603,11 @@ def _install_read_hooks(patches: Patches, service: DynamoDbService) -> None:
             cached = item.__dict__["_local_size"] = (service.generation, original_size(item))
         return int(cached[1])
 
-    original_all_items = patches.replace(Table, "all_items", all_items)
+    patches.replace(Table, "all_items", all_items)
     original_query = patches.replace(Table, "query", query)
     query_signature = inspect.signature(original_query)
     original_scan = patches.replace(Table, "scan", scan)
+    scan_signature = inspect.signature(original_scan)
     original_size = patches.replace(Item, "size", size)
     _install_result_conversion(patches)
 

@@ -14,6 +14,7 @@ its own Timeout, as on AWS.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import os
@@ -38,6 +39,7 @@ from serverless_local.invocation import (
     Success,
     Timeout,
 )
+from serverless_local.journal import write_private
 from serverless_local.services.base import Service, ServiceContext
 from serverless_local.stack import FUNCTION_TYPE, FunctionSpec, read_functions
 
@@ -73,6 +75,8 @@ class LocalValues:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        if self.values:
+            path.chmod(0o600)  # written 0600; an older version left it wider
         self.notes: list[str] = []
 
     def for_function(self, spec: FunctionSpec) -> dict[str, str]:
@@ -82,8 +86,7 @@ class LocalValues:
             key = f"{spec.logical_id}.{name}"
             if key not in self.values:
                 self.values[key] = secrets.token_hex(32)
-                self.path.write_text(json.dumps(self.values, indent=1))
-                self.path.chmod(0o600)
+                write_private(self.path, json.dumps(self.values, indent=1).encode())
             values[name] = self.values[key]
             self.notes.append(
                 f"{spec.logical_id} {name}: a random local value kept in {self.path} ({reason})"
@@ -211,8 +214,21 @@ class Instance:
                 os.close(descriptor)
 
 
+class _Waiter:
+    """An event waiting for an instance: handed one, or a free slot to start one in."""
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.instance: Instance | None = None
+        self.error: FunctionError | None = None
+
+
 class FunctionPool:
-    """The warm instances of one function; `invoke` takes an idle one or starts one, up to a cap."""
+    """The warm instances of one function; `invoke` takes an idle one or starts one, up to a cap.
+
+    Events wait their turn in order: a released instance is handed to the event that has waited
+    longest, which alone wakes (no waiter races another, however many are queued).
+    """
 
     def __init__(self, spec: FunctionSpec, environment: dict[str, str], concurrency: int) -> None:
         self.spec = spec
@@ -221,29 +237,24 @@ class FunctionPool:
         self.generation = 0
         self._idle: list[Instance] = []
         self._count = 0
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[_Waiter] = collections.deque()
         self._stopped = False
 
     def warm(self) -> None:
         """Start one instance in the background, so the first event finds it initialised."""
-        with self._changed:
+        with self._lock:
             if self._count or self._stopped:
                 return
             self._count += 1
         threading.Thread(target=self._start_one, name=f"warm-{self.spec.logical_id}", daemon=True).start()
 
     def _start_one(self) -> None:
-        instance = self._spawn()
-        with self._changed:
-            if instance is None:
-                self._count -= 1
-            else:
-                self._idle.append(instance)
-            self._changed.notify_all()
-
-    def _spawn(self) -> Instance | None:
         instance = Instance(self.spec, self.environment, self.generation)
-        return instance if instance.wait_ready() else None
+        if not instance.wait_ready():
+            self._discard()
+            return
+        self._release(instance)
 
     def invoke(self, event: Any, deadline: float) -> Result:
         """Run one event; `deadline` (monotonic) is when the caller stops waiting."""
@@ -299,23 +310,42 @@ class FunctionPool:
         return outcome
 
     def _acquire(self, deadline: float) -> Instance | FunctionError:
-        with self._changed:
-            while True:
-                if self._stopped:
-                    return FunctionError("ServiceException", "the local runtime is stopping")
-                while self._idle:
-                    instance = self._idle.pop()
-                    if instance.generation == self.generation and instance.process.poll() is None:
-                        return instance
-                    instance.end()
+        """An idle instance, a new one (under the cap), or the one handed over when this event's turn
+        comes; DeadlineExceeded if the caller's deadline passes first."""
+        waiter = None
+        found = None
+        stale: list[Instance] = []
+        with self._lock:
+            if self._stopped:
+                return _STOPPING
+            while self._idle and found is None:
+                instance = self._idle.pop()
+                if instance.generation == self.generation and instance.process.poll() is None:
+                    found = instance
+                else:
+                    stale.append(instance)
                     self._count -= 1
-                if self._count < self.concurrency:
+            if found is None:
+                if self._count < self.concurrency and not self._waiters:
                     self._count += 1
-                    break
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise DeadlineExceeded
-                self._changed.wait(left)
+                else:
+                    waiter = _Waiter()
+                    self._waiters.append(waiter)
+        for instance in stale:
+            instance.end()
+        if found is not None:
+            return found
+        if waiter is not None:
+            if not waiter.ready.wait(max(0.0, deadline - time.monotonic())):
+                with self._lock:
+                    if waiter in self._waiters:
+                        self._waiters.remove(waiter)
+                        raise DeadlineExceeded
+                # Its turn came as the deadline passed: it is served after all.
+            if waiter.error is not None:
+                return waiter.error
+            if waiter.instance is not None:
+                return waiter.instance
         instance = Instance(self.spec, self.environment, self.generation)
         if instance.wait_ready():
             return instance
@@ -324,38 +354,59 @@ class FunctionPool:
         return instance.init_error
 
     def _release(self, instance: Instance) -> None:
-        with self._changed:
-            if instance.generation != self.generation or self._stopped:
-                instance.end()
-                self._count -= 1
-            else:
+        """An instance is free again: to the longest waiting event, or idle (ended if it is stale)."""
+        with self._lock:
+            current = instance.generation == self.generation and not self._stopped
+            if current and self._waiters:
+                waiter = self._waiters.popleft()
+                waiter.instance = instance
+                waiter.ready.set()
+                return
+            if current:
                 self._idle.append(instance)
-            self._changed.notify_all()
+                return
+            self._count -= 1
+            self._slot_freed()
+        instance.end()
 
     def _discard(self) -> None:
-        with self._changed:
+        """An instance is gone: its place goes to the longest waiting event, which starts one."""
+        with self._lock:
             self._count -= 1
-            self._changed.notify_all()
+            self._slot_freed()
+
+    def _slot_freed(self) -> None:
+        """(Under the lock) let the longest waiting event start an instance in the free place."""
+        if self._waiters and self._count < self.concurrency and not self._stopped:
+            self._count += 1
+            self._waiters.popleft().ready.set()
 
     def recycle(self) -> None:
         """New instances from now on (the code changed): idle ones end now, busy ones when done."""
-        with self._changed:
+        with self._lock:
             self.generation += 1
             idle, self._idle = self._idle, []
             self._count -= len(idle)
-            self._changed.notify_all()
+            for _ in idle:
+                self._slot_freed()
         for instance in idle:
             instance.end()
         self.warm()
 
     def stop(self) -> None:
-        """End every idle instance; busy ones end as they finish."""
-        with self._changed:
+        """End every idle instance and answer every waiting event; busy ones end as they finish."""
+        with self._lock:
             self._stopped = True
             idle, self._idle = self._idle, []
-            self._changed.notify_all()
+            waiters, self._waiters = list(self._waiters), collections.deque()
+        for waiter in waiters:
+            waiter.error = _STOPPING
+            waiter.ready.set()
         for instance in idle:
             instance.end()
+
+
+_STOPPING = FunctionError("ServiceException", "the local runtime is stopping")
 
 
 class LambdaService(Service):
@@ -365,6 +416,7 @@ class LambdaService(Service):
     resource_types: ClassVar[frozenset[str]] = frozenset({FUNCTION_TYPE})
 
     uses_moto: ClassVar[bool] = False
+    signing_name: ClassVar[str] = "lambda"
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
@@ -381,12 +433,20 @@ class LambdaService(Service):
             environment = self.environment(spec, local_values.for_function(spec))
             self.pools[spec.logical_id] = FunctionPool(spec, environment, self.context.options.concurrency)
         self.context.notes.extend(local_values.notes)
-        for pool in self.pools.values():
-            pool.warm()
+        # The gateway's functions warm now, beside moto's import; the others (a Step Functions task's)
+        # once the server has answered, so that their init does not compete with the first answer.
+        served = {event.owner for event in self.context.template.events(["Api"])}
+        for logical_id, pool in self.pools.items():
+            if logical_id in served:
+                pool.warm()
+            else:
+                self.context.background.later.append(pool.warm)
+        # Asked for now, before Step Functions asks in its attach: its tasks invoke the functions.
+        self.warm("the functions are being registered at the AWS endpoint", self._register_in_moto)
 
-    def attach(self) -> None:
+    def _register_in_moto(self) -> None:
         """The functions in moto's Lambda too, its Invoke answered here: `aws lambda invoke` at the
-        endpoint (and, later, a Step Functions task) runs the template's own function."""
+        endpoint (and a Step Functions task) runs the template's own function."""
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
         trust = {"Version": "2012-10-17", "Statement": [_LAMBDA_TRUST]}

@@ -22,11 +22,11 @@ import datetime
 import hashlib
 import json
 import threading
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
+from serverless_local.journal import private_directory, write_private
 from serverless_local.services.base import Service, ServiceContext
 
 BUCKET_TYPE = "AWS::S3::Bucket"
@@ -41,6 +41,7 @@ class S3Service(Service):
     namespace: ClassVar[str | None] = "s3"
     #: Its names are known without moto (registered in `start`); moto is used from `attach` on.
     uses_moto: ClassVar[bool] = False
+    signing_name: ClassVar[str] = "s3"
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
@@ -50,6 +51,7 @@ class S3Service(Service):
         self.names: dict[str, str] = {}
         self._patches = Patches()
         self._replaying = False
+        self._hooked = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -73,18 +75,24 @@ class S3Service(Service):
         raise Unresolvable(f"{logical_id}.{attribute} exists only in AWS")
 
     def attach(self) -> None:
+        """Read the journal back (what was damaged goes to the banner), then restore the buckets in the
+        background: S3 requests wait for them, unsigned ones (a browser's preflight) too."""
+        entries = self.recover(self.store).journal.entries
+        for bucket, key in self._missing_bodies(entries):
+            self.context.notes.append(f"S3: the body of s3://{bucket}/{key} is missing, not restored")
+        warmup = self.warm("the buckets are being restored", lambda: self._restore(entries))
+        self.context.aws.hold("", warmup.wait)
+
+    def _restore(self, entries: list[dict[str, Any]]) -> None:
         """Create the buckets, replay the journal, then journal every write from now on."""
-        self.objects.mkdir(parents=True, exist_ok=True)
+        private_directory(self.objects)
         self._replaying = True
         try:
             for bucket in self.names.values():
                 self._ensure_bucket(bucket)
             self._apply_cors()
-            contents = self.store.read_journal()
-            for entry in contents.entries:
+            for entry in entries:
                 self._replay(entry)
-            if contents.damaged:
-                self.context.notes.append(f"S3: {contents.describe_damage()}")
         finally:
             self._replaying = False
         self._install_hooks()
@@ -95,7 +103,9 @@ class S3Service(Service):
         self.store.close()
 
     def report(self) -> str:
-        """Buckets and objects."""
+        """Buckets and objects (the template's bucket names while they are being restored)."""
+        if not self._hooked:
+            return ", ".join(sorted(self.names.values())) or "no buckets"
         with self.lock:
             buckets = {name: len(bucket.keys) for name, bucket in self.backend.buckets.items()}
         listed = ", ".join(f"{name} ({count} objects)" for name, count in sorted(buckets.items()))
@@ -123,6 +133,16 @@ class S3Service(Service):
                 rules = [_cors_rule(rule) for rule in cors["CorsRules"]]
                 self.backend.put_bucket_cors(self.names[resource.logical_id], rules)
 
+    def _missing_bodies(self, entries: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """(bucket, key) of the objects the journal keeps whose body file is gone."""
+        latest: dict[tuple[str, str], str | None] = {}
+        for entry in entries:
+            if "key" in entry:
+                latest[(entry["bucket"], entry["key"])] = entry.get("blob")
+            elif not entry.get("exists", True):
+                latest = {(b, k): blob for (b, k), blob in latest.items() if b != entry["bucket"]}
+        return [where for where, blob in latest.items() if blob and not (self.objects / blob).exists()]
+
     def _replay(self, entry: dict[str, Any]) -> None:
         bucket = entry["bucket"]
         if "key" not in entry:
@@ -140,10 +160,7 @@ class S3Service(Service):
                 keys.pop(entry["key"])
             return
         blob = self.objects / entry["blob"]
-        if not blob.exists():
-            self.context.notes.append(
-                f"S3: the body of s3://{bucket}/{entry['key']} is missing, not restored"
-            )
+        if not blob.exists():  # said in the banner (`_missing_bodies`)
             return
         key = self.backend.put_object(bucket, entry["key"], blob.read_bytes())
         key.set_metadata(dict(entry.get("metadata") or {}))
@@ -158,7 +175,7 @@ class S3Service(Service):
         digest = hashlib.sha256(body).hexdigest()
         path = self.objects / digest
         if not path.exists():
-            _write_durably(path, body, sync=self.context.options.sync)
+            write_private(path, body, sync=self.context.options.sync)
         return {"bucket": bucket, "key": key_name, "blob": digest, "metadata": dict(key.metadata)}
 
     def _install_hooks(self) -> None:
@@ -208,6 +225,7 @@ class S3Service(Service):
 
         original_key = self._patches.replace(S3Response, "key_response", key_response)
         original_bucket = self._patches.replace(S3Response, "bucket_response", bucket_response)
+        self._hooked = True
 
     def _key_names(self, bucket: str | None) -> set[str]:
         found = self.backend.buckets.get(bucket) if bucket else None
@@ -317,16 +335,3 @@ def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
     if "MaxAge" in rule:
         converted["MaxAgeSeconds"] = str(rule["MaxAge"])
     return converted
-
-
-def _write_durably(path: Path, data: bytes, *, sync: bool) -> None:
-    """Write `data` to `path` atomically (a crash leaves no half body)."""
-    import os
-
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("wb") as sink:
-        sink.write(data)
-        sink.flush()
-        if sync:
-            os.fsync(sink.fileno())
-    temporary.replace(path)

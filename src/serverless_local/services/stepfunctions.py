@@ -11,10 +11,14 @@ A Distributed Map's tolerated failures are applied here (moto records a failed c
 goes on): a Map run whose failures exceed its thresholds fails with
 `States.ExceedToleratedFailureThreshold`, as on AWS.
 
-The journal (`stepfunctions/`) holds each execution's start and its end (status, output or error).
-After a restart finished executions are listed and described again; one that was running when the
-server stopped cannot go on (moto keeps no checkpoint) and is recorded as FAILED, error
-`States.Runtime`, cause "interrupted by a restart" — never running forever.
+The journal (`stepfunctions/`) holds each execution's start and its end (status, output or error,
+and again what its start said, so the end alone describes it). It is read back before the banner
+(what was repaired or set aside is reported with every other service's damage); after a restart
+finished executions are listed and described again. One that was running when the server stopped
+cannot go on (moto keeps no checkpoint) and is recorded as FAILED, error `States.Runtime`, cause
+"interrupted by a restart" — never running forever; one whose end was in a journal line set aside
+as damaged is FAILED with a cause that says so. An execution's end is journaled before any request
+can see it ended (the Step Functions requests and the end share one lock).
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
+from serverless_local.journal import Recovered
 from serverless_local.services.base import Service, ServiceContext, Warmup
 from serverless_local.template import TemplateError, Unresolvable
 
 STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
 INTERRUPTED_ERROR = "States.Runtime"
 INTERRUPTED_CAUSE = "interrupted by a restart of the local runtime"
+LOST_END_CAUSE = "its end was recorded in a journal line that was damaged and set aside"
 _ROLE = "serverless-local-state-machines"
 _TRUST = {
     "Version": "2012-10-17",
@@ -112,7 +118,9 @@ class StepFunctionsService(Service):
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
         self.store = context.store("stepfunctions")
-        self.lock = threading.Lock()
+        #: Held by every Step Functions request and by an execution's end while it is journaled.
+        self.lock = threading.RLock()
+        self.recovered: Recovered | None = None
         self.names: dict[str, str] = {}
         self.machines: dict[str, MachineSpec] = {}
         self.interrupted = 0
@@ -147,6 +155,7 @@ class StepFunctionsService(Service):
         """
         for resource in self.resources:
             self.machines[resource.logical_id] = self.read_machine(resource.logical_id, resource.properties)
+        self.recovered = self.recover(self.store)
         self.warmup = self.warm("the state machines are being prepared", self._create)
 
     def _create(self) -> None:
@@ -198,17 +207,13 @@ class StepFunctionsService(Service):
 
     def stop(self) -> None:
         """Give moto its methods back and close the journal (once the machines' creation has ended)."""
-        if self.warmup is not None:
-            self.warmup.end()
         self._patches.restore()
         self.store.close()
 
     def report(self) -> str:
         """The state machines, and the executions recorded as interrupted at this start."""
         names = ", ".join(spec.name for spec in self.machines.values()) or "no state machines"
-        if self.warmup is not None and not self.warmup.ready:
-            names += f" ({self.warmup.doing}; Step Functions requests wait for them)"
-        elif self.warmup is not None and self.warmup.error is not None:
+        if self.warmup is not None and self.warmup.ready and self.warmup.error is not None:
             names += f" (not created: {self.warmup.error})"
         if self.interrupted:
             names += f"; {self.interrupted} execution(s) interrupted by the last stop recorded as failed"
@@ -223,19 +228,24 @@ class StepFunctionsService(Service):
 
     # -- journal -----------------------------------------------------------------------------------
     def _restore(self) -> None:
-        contents = self.store.read_journal()
-        if contents.damaged:
-            self.context.notes.append(f"Step Functions: {contents.describe_damage()}")
+        assert self.recovered is not None
+        contents = self.recovered.journal
         executions: dict[str, dict[str, Any]] = {}
         for entry in contents.entries:
-            executions.setdefault(entry["arn"], {}).update(entry)
+            if isinstance(entry.get("arn"), str):
+                executions.setdefault(entry["arn"], {}).update(entry)
+        damaged = [damage.raw for damage in contents.damaged]
         now = _now()
         settled = []
         for arn, record in executions.items():
+            if "machine" not in record or "start" not in record:
+                continue  # only its start's line was damaged and it never ended: nothing to show
             if record.get("status") not in _FINISHED:
-                record.update(status="FAILED", stop=now, error=INTERRUPTED_ERROR, cause=INTERRUPTED_CAUSE)
-                settled.append({k: record[k] for k in ("arn", "status", "stop", "error", "cause")})
-                self.interrupted += 1
+                lost = any(arn.encode() in line for line in damaged)
+                cause = LOST_END_CAUSE if lost else INTERRUPTED_CAUSE
+                record.update(status="FAILED", stop=now, error=INTERRUPTED_ERROR, cause=cause)
+                settled.append(_end_entry(record))
+                self.interrupted += 0 if lost else 1
             machine = next((m for m in self.backend.state_machines if m.arn == record["machine"]), None)
             if machine is None:  # the machine left the template: its executions go with it
                 continue
@@ -258,6 +268,7 @@ class StepFunctionsService(Service):
     def _install_hooks(self) -> None:
         from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
         from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+        from moto.stepfunctions.responses import StepFunctionResponse
 
         service = self
 
@@ -266,37 +277,27 @@ class StepFunctionsService(Service):
                 execution = original_start(backend, state_machine_arn, *args, **kwargs)
                 if execution.exec_arn not in service._journaled:
                     service._journaled.add(execution.exec_arn)
-                    service.store.append(
-                        [
-                            {
-                                "arn": execution.exec_arn,
-                                "machine": state_machine_arn,
-                                "name": execution.name,
-                                "input": execution.execution_input,
-                                "start": execution.start_date.isoformat(),
-                            }
-                        ]
-                    )
+                    service.store.append([_start_entry(execution, state_machine_arn)])
             return execution
 
         def terminated(communication: Any) -> None:
-            original_terminated(communication)
-            execution = communication.execution
-            output = execution.output
-            service.store.append(
-                [
-                    {
-                        "arn": execution.exec_arn,
-                        "status": execution.status,
-                        "stop": (execution.stop_date or _now_date()).isoformat(),
-                        "output": None if output is None else json.dumps(output),
-                        "error": execution.error,
-                        "cause": execution.cause,
-                    }
-                ]
-            )
+            # Under the lock every Step Functions request takes: no one sees the end before it is kept.
+            with service.lock:
+                original_terminated(communication)
+                execution = communication.execution
+                output = execution.output
+                ended = {
+                    "status": execution.status,
+                    "stop": (execution.stop_date or _now_date()).isoformat(),
+                    "output": None if output is None else json.dumps(output),
+                    "error": execution.error,
+                    "cause": execution.cause,
+                }
+                machine = getattr(execution.state_machine, "arn", None)
+                service.store.append([_end_entry({**_start_entry(execution, machine), **ended})])
 
         self._journaled: set[str] = set()
+        self.context.aws.on_action(StepFunctionResponse, self.lock, lambda *_: None)
         self._cache_task_clients()
         self._apply_tolerance()
         original_start = self._patches.replace(StepFunctionsParserBackend, "start_execution", start_execution)
@@ -426,6 +427,25 @@ def exceeds_tolerance(
     return ("count" in declared and failed > count) or (
         "percentage" in declared and failed * 100 > percentage * total
     )
+
+
+def _start_entry(execution: Any, machine: str | None) -> dict[str, Any]:
+    """What the journal keeps of an execution's start."""
+    return {
+        "arn": execution.exec_arn,
+        "machine": machine,
+        "name": execution.name,
+        "input": execution.execution_input,
+        "start": execution.start_date.isoformat(),
+    }
+
+
+_END_KEYS = ("arn", "machine", "name", "input", "start", "status", "stop", "output", "error", "cause")
+
+
+def _end_entry(record: dict[str, Any]) -> dict[str, Any]:
+    """What the journal keeps of an execution's end: everything, so that it alone describes it."""
+    return {key: record.get(key) for key in _END_KEYS if key in record}
 
 
 def _now_date() -> datetime.datetime:
