@@ -650,13 +650,17 @@ def _record(
     now: str,
 ) -> dict[str, Any]:
     """The record an import writes for a row (a new version of `existing` in upsert mode)."""
+    author = (
+        existing if existing is not None else {"created_by": caller.subject, "created_by_email": caller.email}
+    )
     return {
         **values,
         "version": int(existing.get("version") or 1) + 1 if existing is not None else 1,
         "created_at": existing.get("created_at", now) if existing is not None else now,
-        "created_by": existing.get("created_by") if existing is not None else caller.subject,
+        "created_by": author.get("created_by"),
+        "created_by_email": author.get("created_by_email"),
         "updated_at": now,
-        "updated_by": caller.subject,
+        **caller.as_updater(),
         IMPORT_MARK: f"{job['id']}:{line}",
     }
 
