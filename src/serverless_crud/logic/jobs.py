@@ -606,7 +606,11 @@ class JobTasks:
 
     # -- any job ---------------------------------------------------------------------------------
     def fail(self, job: dict[str, Any], error: dict[str, Any]) -> None:
-        """Record why the job failed (the state machine's Catch)."""
+        """Record why the job failed (the state machine's Catch), unless its task already said why in
+        its own words (a file over a limit: the split names the line or the count)."""
+        recorded = self._jobs.get(job["owner"], job["id"]) or {}
+        if recorded.get("status") == "failed" and recorded.get("failure"):
+            return
         self._update(job, status="failed", failure=describe_failure(error.get("Error"), error.get("Cause")))
 
 
