@@ -297,7 +297,7 @@ class JobService:
             filename = f"records-{job['id']}.{job['format']}"
             view["download_url"] = self._files.download_url(job["download_key"], filename, DOWNLOAD_SECONDS)
         if job["kind"] == IMPORT and view["counts"].get("rejected") and job.get("report_key"):
-            filename = f"rejected-{job['id']}.csv"
+            filename = f"rejected-rows-{job['id']}.csv"
             view["report_url"] = self._files.download_url(job["report_key"], filename, DOWNLOAD_SECONDS)
         return view
 

@@ -78,9 +78,9 @@ function csvCell(value) {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The rejected rows as a CSV file (line, field, problem), for a link to download. */
+/** The rejected rows as a CSV file (line, field, message: the columns of the server's report), for a link to download. */
 function rejectedCsv(rows) {
-  const lines = [["line", "field", "problem"], ...rows.map((row) => [row.line, row.field, row.message])];
+  const lines = [["line", "field", "message"], ...rows.map((row) => [row.line, row.field, row.message])];
   return new Blob([`${lines.map((line) => line.map(csvCell).join(",")).join("\r\n")}\r\n`], { type: "text/csv" });
 }
 
