@@ -7,6 +7,10 @@ descriptor REQ, answers leave on RESP, each a frame: 4-byte length, 1-byte kind,
 own output goes to the inherited stdout/stderr (the server's console). LIFE is a pipe only the server
 holds open: when it reads end-of-file the server is gone (however it ended) and so is this process.
 
+After each event it prints Lambda's REPORT line (duration, billed duration, memory size, and the
+environment's peak memory, `Max Memory Used`, the kernel's high-water mark of this process's resident
+memory), as Lambda writes it to the function's log.
+
 Only the standard library is imported here: the function's import time is its own.
 """
 
@@ -14,7 +18,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
+import resource
 import struct
 import sys
 import threading
@@ -113,6 +119,31 @@ def _end_with_the_server(lifeline: int) -> None:
     os._exit(1)
 
 
+def peak_memory_kb() -> int:
+    """This process's peak resident memory in KiB: Linux's VmHWM, its own address space's. Not
+    getrusage's ru_maxrss, which a process started by vfork and exec inherits from the server that
+    started it (a worker spawned while the server held 280 MB would report 280 MB)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def report_line(request_id: str, started: float, memory_mb: int) -> str:
+    """Lambda's REPORT line of one event (peak memory: the environment's, since it started)."""
+    duration = (time.perf_counter() - started) * 1000
+    peak_mb = math.ceil(peak_memory_kb() / 1024)
+    return (
+        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+        f"Billed Duration: {math.ceil(duration)} ms\tMemory Size: {memory_mb} MB\t"
+        f"Max Memory Used: {peak_mb} MB"
+    )
+
+
 def main(argv: list[str]) -> int:
     """Init, then answer events until the server closes the pipe."""
     requests = os.fdopen(int(argv[1]), "rb")
@@ -135,13 +166,16 @@ def main(argv: list[str]) -> int:
         context = LambdaContext(
             function["name"], function["memory_mb"], request["id"], request["deadline_ms"]
         )
+        started = time.perf_counter()
         try:
             result = handler(request["event"], context)
         except Exception as error:
             record = {**error_record(error), "requestId": request["id"]}
             print(json.dumps(record), file=sys.stderr, flush=True)
+            print(report_line(request["id"], started, function["memory_mb"]), file=sys.stderr, flush=True)
             write_frame(answers, ERROR, json.dumps(record).encode())
             continue
+        print(report_line(request["id"], started, function["memory_mb"]), file=sys.stderr, flush=True)
         try:
             payload = json.dumps(result).encode()
         except (TypeError, ValueError) as error:
