@@ -16,16 +16,25 @@ export PYTHONDONTWRITEBYTECODE := 1
 TF_SCHEMA := build/terraform/aws-provider-schema.json
 TF_MODULE := deploy/terraform
 
-.PHONY: lock-aws-tools help install chromium tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench schemas lock clean package deploy terraform-fmt
+.PHONY: lock-aws-tools help install chromium fonts tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench pages schemas lock clean package deploy terraform-fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
-install: $(STAMP) $(AWS_TOOLS_STAMP) $(NODE_STAMP) $(TF_SCHEMA) chromium tools ## Set up .venv (pinned dependencies, the SAM CLI and AWS CLI), node_modules, the AWS provider's schema, Chromium, jq (idempotent)
+install: $(STAMP) $(AWS_TOOLS_STAMP) $(NODE_STAMP) $(TF_SCHEMA) chromium fonts tools ## Set up .venv (pinned dependencies, the SAM CLI and AWS CLI), node_modules, the AWS provider's schema, Chromium, the browser tests' fonts, jq (idempotent)
 
 chromium: ## Install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium) \
 	  || echo "!!! Could not install Chromium: the browser tests will be SKIPPED until it is installed !!!" >&2
+
+# The browser tests draw every page with these fonts only (tests/browser/fonts.py pins them), so that a
+# screenshot is the same on every machine: Latin, Greek, Cyrillic, Arabic and Hebrew (DejaVu),
+# Chinese, Japanese and Korean (WenQuanYi Micro Hei), emoji (Noto Color Emoji).
+FONT_PACKAGES := fonts-dejavu-core fonts-liberation fonts-wqy-microhei fonts-noto-color-emoji
+fonts: ## Install the fonts the browser tests draw with when they are missing
+	@dpkg-query -W -f='$${Status}\n' $(FONT_PACKAGES) 2>/dev/null | grep -c '^install ok installed' | grep -qx 4 \
+	  || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q $(FONT_PACKAGES)) \
+	  || echo "!!! Could not install the fonts: the screenshot comparisons will fail !!!" >&2
 
 tools: ## Install curl and jq (the README's examples use them) when missing
 	@command -v jq >/dev/null && command -v curl >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
@@ -111,11 +120,14 @@ test-browser: install ## The web UI in Chromium (Playwright), against `serverles
 	  || echo "!!!!!!!! NO CHROMIUM FOUND: the browser tests are SKIPPED (make install installs it) !!!!!!!!" >&2
 	$(PYTEST) tests/browser -q $(XDIST)
 
-screenshots: install ## Re-take docs/screenshots/*.png: every page, desktop and phone
-	SCREENSHOTS_DIR=docs/screenshots $(PYTEST) tests/browser/test_screenshots.py -q
+screenshots: install ## Re-take the screenshot baselines docs/screenshots/*.png (every page, phone and desktop, light and dark)
+	SCREENSHOTS_UPDATE=1 $(PYTEST) tests/browser/test_screenshots.py -q -k looks_as_its_baseline
 
 bench: install ## Benchmarks: ratios against baselines measured in the same run
 	$(BIN)/python -m bench
+
+pages: install ## Write the site header (ui/templates/header.html) into every page of ui/static/
+	$(BIN)/python scripts/generate_pages.py
 
 schemas: install ## Regenerate what the record model and the routes make: schemas.json, openapi/apigateway.json, template.yaml's DefinitionBody, docs/record-fields.md
 	$(BIN)/python scripts/generate_schemas.py

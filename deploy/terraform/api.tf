@@ -31,12 +31,19 @@ locals {
   }
 
   # API Gateway's own errors (throttling, missing key, payload too large, timeouts; UNAUTHORIZED and
-  # ACCESS_DENIED named too) never reach the function: they carry the CORS header as well.
+  # ACCESS_DENIED named too) never reach the function: they carry the CORS header as well, and the
+  # headers the function sets on every response (always over HTTPS there, so HSTS too).
+  gateway_headers = {
+    "gatewayresponse.header.Access-Control-Allow-Origin" = local.gateway_origin
+    "gatewayresponse.header.X-Content-Type-Options"      = "'nosniff'"
+    "gatewayresponse.header.Referrer-Policy"             = "'no-referrer'"
+    "gatewayresponse.header.Strict-Transport-Security"   = "'max-age=31536000'"
+  }
   gateway_responses = {
-    DEFAULT_4XX   = { responseParameters = { "gatewayresponse.header.Access-Control-Allow-Origin" = local.gateway_origin }, responseTemplates = {} }
-    DEFAULT_5XX   = { responseParameters = { "gatewayresponse.header.Access-Control-Allow-Origin" = local.gateway_origin }, responseTemplates = {} }
-    UNAUTHORIZED  = { statusCode = "401", responseParameters = { "gatewayresponse.header.Access-Control-Allow-Origin" = local.gateway_origin }, responseTemplates = {} }
-    ACCESS_DENIED = { statusCode = "403", responseParameters = { "gatewayresponse.header.Access-Control-Allow-Origin" = local.gateway_origin }, responseTemplates = {} }
+    DEFAULT_4XX   = { responseParameters = local.gateway_headers, responseTemplates = {} }
+    DEFAULT_5XX   = { responseParameters = local.gateway_headers, responseTemplates = {} }
+    UNAUTHORIZED  = { statusCode = "401", responseParameters = local.gateway_headers, responseTemplates = {} }
+    ACCESS_DENIED = { statusCode = "403", responseParameters = local.gateway_headers, responseTemplates = {} }
   }
 
   api_body = jsonencode(merge(local.openapi, {

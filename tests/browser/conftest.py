@@ -122,8 +122,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One Chromium for the whole session; the tests skip (loudly) only when none is installed."""
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Chromium for the whole session, drawing with the pinned fonts only (tests/browser/fonts.py);
+    the tests skip (loudly) only when no Chromium is installed."""
     executable = find_chromium()
     if executable is None:
         message = (
@@ -134,8 +135,13 @@ def browser() -> Iterator[Any]:
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
+    from tests.browser import fonts
+
+    if absent := fonts.missing():
+        pytest.fail(f"fonts of the browser tests are missing (make install installs them): {absent}")
+    env = {**os.environ, "FONTCONFIG_FILE": str(fonts.fontconfig_file(tmp_path_factory.mktemp("fonts")))}
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, env=env)
         yield chromium
         chromium.close()
 

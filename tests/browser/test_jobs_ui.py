@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,12 +48,13 @@ def test_a_file_over_the_body_limit_is_uploaded_then_imported(
                 new MutationObserver(() => window.shown.push(line.textContent))
                     .observe(line, { childList: true, characterData: true, subtree: true }); }"""
         )
-        page.get_by_label("Choose a .csv or .jsonl file").set_input_files(str(file))
-        page.get_by_role("button", name="Import").click()
+        page.get_by_label("File to import").set_input_files(str(file))
+        page.get_by_role("button", name="Import", exact=True).click()
         summary = page.locator("#report-summary")
         expect(summary).to_have_text("200 rows: 200 stored, 0 rejected.", timeout=60_000)
         shown = page.evaluate("window.shown")
-        assert f"Uploading: 100% of {file.stat().st_size} bytes" in shown
+        # The size in words ("5.2 kB"), the percentage up to 100.
+        assert any(re.fullmatch(r"Uploading: 100% of \d+(\.\d)? kB", text) for text in shown), shown
     # The page knew the limit: no body was refused; the file went to the bucket, then the import named it.
     assert f"POST {small_limit}imports/uploads" in sent
     assert any(s.startswith("PUT ") for s in sent)
@@ -64,8 +68,8 @@ def test_import_a_file_watch_progress_and_read_the_report(
 ) -> None:
     file = _people(tmp_path, email, 60, "Person", f"{email},61,,1,\n{email},x,Bad id,1,\n")
     page.goto("import.html")
-    page.get_by_label("Choose a .csv or .jsonl file").set_input_files(str(file))
-    page.get_by_role("button", name="Import").click()
+    page.get_by_label("File to import").set_input_files(str(file))
+    page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator("#progress")).to_be_visible()
     expect(page.locator("#report-summary")).to_have_text("62 rows: 60 stored, 2 rejected.", timeout=60_000)
     expect(page.locator("#bar")).to_have_attribute("value", "62")
@@ -75,6 +79,13 @@ def test_import_a_file_watch_progress_and_read_the_report(
     expect(table.locator("tbody tr").first).to_contain_text("name")
     expect(table.locator("tbody tr").first).to_contain_text("is required")
     expect(table.locator("tbody tr").nth(1)).to_contain_text("63")
+    # The rejected rows, as a CSV file to download (safe to open in a spreadsheet).
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download rejected rows (CSV)").click()
+    assert download.value.suggested_filename.startswith("rejected-rows-")
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
+    assert rows[0] == ["line", "field", "problem"]
+    assert [row[:2] for row in rows[1:]] == [["62", "name"], ["63", "id"]]
     status, record = api.get(email, 60)
     assert status == 200
     assert record["amount"] == record["amount"].__class__("60.5")
@@ -85,8 +96,8 @@ def test_a_file_of_another_kind_is_refused_with_a_sentence(page: Page, tmp_path:
     file = tmp_path / "notes.csv"
     file.write_text("colour,size\nred,big\n")
     page.goto("import.html")
-    page.get_by_label("Choose a .csv or .jsonl file").set_input_files(str(file))
-    page.get_by_role("button", name="Import").click()
+    page.get_by_label("File to import").set_input_files(str(file))
+    page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator("#rejected")).to_contain_text("the first line must be a header naming record fields")
 
 

@@ -38,6 +38,16 @@ def add_tags(page: Page, *tags: str) -> None:
         tags_input.press("Enter")
 
 
+def tab_to(page: Page, target: Any, presses: int = 40) -> None:
+    """Press Tab until `target` has the focus (as a keyboard user moves through a page)."""
+    handle = target.element_handle()
+    for _ in range(presses):
+        if page.evaluate("(element) => document.activeElement === element", handle):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{presses} presses of Tab never reached {target}")
+
+
 class TestLifecycle:
     def test_create_view_edit_and_delete_a_record(self, page: Page, api, email):
         page.goto("./")
@@ -68,7 +78,9 @@ class TestLifecycle:
         expect(fields.locator('[data-field="version"] dd')).to_have_text("1")
         expect(fields.locator('[data-field="email"] code')).to_have_text(email)
         created = fields.locator('[data-field="created_at"] time')
-        expect(created).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"))
+        expect(created).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"))
+        # The exact moment in the reader's words: weekday, date, time with seconds, time zone.
+        expect(created).to_have_attribute("title", re.compile(r"^\w+day, .+ \d{4}.* \d\d?:\d\d:\d\d"))
         record_id = int(fields.locator('[data-field="id"] code').inner_text())
         status, stored = api.get(email, record_id)
         assert status == 200
@@ -547,13 +559,17 @@ class TestAccessibility:
         )
         assert unnamed == []
 
-    def test_keyboard_only_create(self, page: Page, api, email):
-        page.goto("edit.html")
-        expect(page.get_by_label("Email")).to_be_visible()
+    def test_keyboard_only_create_edit_and_delete(self, page: Page, api, email):
+        # The skip link is the first stop of every page, and leads past the header to the content.
+        page.goto("./")
+        expect(page.locator("table, .empty").first).to_be_visible()
         page.keyboard.press("Tab")
         expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
         page.keyboard.press("Enter")
         page.keyboard.press("Tab")
+        expect(page.get_by_role("main").get_by_role("link", name="Import")).to_be_focused()
+        # A form is ready to type in: its first field has the focus.
+        page.goto("edit.html")
         expect(page.get_by_label("Email")).to_be_focused()
         page.keyboard.type(email)
         page.keyboard.press("Tab")
@@ -561,7 +577,32 @@ class TestAccessibility:
         expect(page.get_by_label("Name")).to_be_focused()
         page.keyboard.type("Keyboard user")
         page.keyboard.press("Enter")
-        expect(page.get_by_role("heading", name="Record created")).to_be_visible()
+        expect(page.get_by_role("heading", name="Record created")).to_be_focused()
+
+        # Then view, edit and delete it, by keyboard alone.
+        tab_to(page, page.get_by_role("link", name="View the record"))
+        page.keyboard.press("Enter")
+        edit = page.get_by_role("main").get_by_role("link", name="Edit", exact=True)
+        tab_to(page, edit)
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Name")).to_be_focused()
+        page.keyboard.press("End")
+        page.keyboard.type(", edited")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Changes saved")).to_be_focused()
+        tab_to(page, page.get_by_role("link", name="View the record"))
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Keyboard user, edited")).to_be_visible()
+        tab_to(page, page.get_by_role("button", name="Delete"))
+        page.keyboard.press("Enter")
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()  # the safe choice first
+        page.keyboard.press("Tab")
+        expect(dialog.get_by_role("button", name="Delete")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Record deleted")).to_be_focused()
+        status, listed = api.request("GET", f"records?email={quote(email)}")
+        assert status == 200 and listed["items"] == []
 
 
 class TestDocs:

@@ -143,19 +143,25 @@ def test_you_see_only_your_records_and_create_one(signin_page: Page, signed_in: 
     expect(signin_page.locator("table")).to_contain_text("Made in the browser")
 
 
-def test_the_view_page_says_who_created_a_record(signin_page: Page, signed_in: SignedIn) -> None:
+def test_the_view_page_says_who_created_a_record_by_email(signin_page: Page, signed_in: SignedIn) -> None:
     signin_page.goto("signin.html")
     sign_in(signin_page, signed_in.bob)
     signin_page.locator("table tbody tr a").first.click()
     sub = json.loads(base64.urlsafe_b64decode(signed_in.token(signed_in.bob).split(".")[1] + "=="))["sub"]
-    expect(signin_page.locator('[data-field="created_by"] dd')).to_have_text(sub)
+    for field in ("created_by", "updated_by"):
+        person = signin_page.locator(f'[data-field="{field}"] dd')
+        expect(person).to_have_text(signed_in.bob)
+        expect(person.locator("span")).to_have_attribute("title", f"User id {sub}")
+    # The email fields are shown in the people's rows, not again on their own.
+    expect(signin_page.locator('[data-field="created_by_email"]')).to_have_count(0)
 
 
 def test_the_admin_sees_everyones_records(signin_page: Page, signed_in: SignedIn) -> None:
     signin_page.goto("signin.html")
     sign_in(signin_page, "admin@example.com", signed_in.admin_password)
     expect(signin_page.get_by_role("heading", name="All records")).to_be_visible()
-    expect(signin_page.locator(".account-email")).to_have_text("admin@example.com (admin)")
+    expect(signin_page.locator(".account-email")).to_have_text("admin@example.com")
+    expect(signin_page.locator("#account .badge")).to_have_text("admin")
     expect(signin_page.locator("table")).to_contain_text(signed_in.alice)
     expect(signin_page.locator("table")).to_contain_text(signed_in.bob)
 
@@ -171,8 +177,14 @@ def test_sign_out_ends_the_session(signin_page: Page, signed_in: SignedIn) -> No
     signin_page.goto("signin.html")
     sign_in(signin_page, signed_in.alice)
     signin_page.get_by_role("button", name="Sign out").click()
-    expect(signin_page.get_by_text("You have signed out")).to_be_visible()
-    assert signin_page.evaluate("() => sessionStorage.length") == 0
+    notice = signin_page.get_by_role("status").filter(has_text="You have signed out")
+    expect(notice).to_be_visible()
+    expect(notice).to_have_class(re.compile(r"\balert-success\b"))  # a notice, not an error
+    expect(signin_page.get_by_role("alert")).to_have_count(0)
+    # Only the password is left to type.
+    expect(signin_page.get_by_label("Email")).to_have_value(signed_in.alice)
+    expect(signin_page.get_by_label("Password")).to_be_focused()
+    assert signin_page.evaluate("() => sessionStorage.getItem('serverless-crud.refresh-token')") is None
     signin_page.goto("./")
     expect(signin_page).to_have_url(re.compile(r"signin\.html"))
 
@@ -186,7 +198,9 @@ def test_an_ended_session_says_so(signin_page: Page, signed_in: SignedIn) -> Non
         "() => sessionStorage.setItem('serverless-crud.refresh-token', 'expired-or-revoked')"
     )
     signin_page.goto("view.html?email=x%40example.com&id=1")
-    expect(signin_page.get_by_role("heading", name="Your session has ended")).to_be_visible()
+    expect(signin_page.get_by_role("status").filter(has_text="Your session has ended")).to_be_visible()
+    expect(signin_page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(signin_page.get_by_label("Email")).to_have_value(signed_in.alice)
     assert "next=view.html" in signin_page.url
     sign_in(signin_page, signed_in.alice)
     expect(signin_page).to_have_url(re.compile(r"/view\.html"))
@@ -199,7 +213,9 @@ def test_tokens_are_kept_as_the_guidance_says(signin_page: Page, signed_in: Sign
     expect(signin_page.get_by_role("heading", name="Your records")).to_be_visible()
     stored = signin_page.evaluate("() => ({local: {...localStorage}, session: {...sessionStorage}})")
     assert stored["local"] == {}
-    assert list(stored["session"]) == ["serverless-crud.refresh-token"]
+    # The refresh token, and the email (to fill in the sign-in form again: not a secret).
+    assert sorted(stored["session"]) == ["serverless-crud.email", "serverless-crud.refresh-token"]
+    assert stored["session"]["serverless-crud.email"] == signed_in.alice
     assert not stored["session"]["serverless-crud.refresh-token"].startswith("eyJ")  # not a JWT
     assert signin_page.context.cookies() == []
 

@@ -895,6 +895,20 @@ def test_ui_reaches_the_api_through_the_custom_domain_when_there_is_one(deployme
     assert "OriginPath" not in api
 
 
+def test_api_gateways_own_errors_carry_the_security_headers(deployment: Deployment) -> None:
+    """The function sets them on its responses (api/security_headers.py); API Gateway's own answers
+    (no route, throttled, refused by the authorizer) get them from the gateway responses."""
+    from serverless_crud.api.security_headers import HEADERS, HSTS
+
+    api = deployment.one("AWS::ApiGateway::RestApi")
+    responses = api["Body"]["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) >= {"DEFAULT_4XX", "DEFAULT_5XX", "UNAUTHORIZED", "ACCESS_DENIED"}
+    for kind, response in responses.items():
+        headers = response["responseParameters"]
+        for name, value in {**HEADERS, "Strict-Transport-Security": HSTS}.items():
+            assert headers[f"gatewayresponse.header.{name}"] == f"'{value}'", (kind, name)
+
+
 @pytest.mark.parametrize(
     "origins",
     [

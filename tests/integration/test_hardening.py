@@ -173,6 +173,8 @@ def test_a_minimal_row_is_readable_editable_and_deletable(api, put_row):
         "updated_at": None,
         "created_by": None,
         "updated_by": None,
+        "created_by_email": None,
+        "updated_by_email": None,
     }
     patched = api.patch(path, {"notes": "seen"}, headers={"If-Match": '"1"'})
     assert patched.status == 200 and patched.json()["version"] == 2 and patched.json()["updated_at"]

@@ -131,9 +131,21 @@ def test_records_say_who_created_and_who_changed_them(world: dict[str, Any]) -> 
     patched = world["admin"].patch(record_path(ALICE, a["id"]), {"notes": "checked"}).json()
     assert (patched["created_by"], patched["updated_by"]) == (alice_sub, world["admin"].claims["sub"])
     # Server-managed: a client cannot set them.
-    refused = world["alice"].put(record_path(ALICE, a["id"]), {"name": "x", "created_by": "someone"})
-    _problem(refused, 422)
-    assert refused.json()["errors"] == [{"field": "created_by", "message": "is managed by the server"}]
+    for field in ("created_by", "created_by_email", "updated_by_email"):
+        refused = world["alice"].put(record_path(ALICE, a["id"]), {"name": "x", field: "someone"})
+        _problem(refused, 422)
+        assert refused.json()["errors"] == [{"field": field, "message": "is managed by the server"}]
+
+
+def test_records_keep_the_emails_of_who_created_and_who_changed_them(world: dict[str, Any]) -> None:
+    created = world["alice"].post("/records", {"email": ALICE, "name": "by email"}).json()
+    assert (created["created_by_email"], created["updated_by_email"]) == (ALICE, ALICE)
+    path = record_path(ALICE, created["id"])
+    replaced = world["admin"].put(path, {"name": "replaced"}).json()
+    assert (replaced["created_by_email"], replaced["updated_by_email"]) == (ALICE, ADMIN)
+    patched = world["alice"].patch(path, {"notes": "again"}).json()
+    assert (patched["created_by_email"], patched["updated_by_email"]) == (ALICE, ALICE)
+    assert patched["updated_by"] == world["alice"].claims["sub"]
 
 
 @pytest.mark.parametrize(
@@ -202,6 +214,7 @@ def test_the_public_pages_need_no_sign_in(users: Users) -> None:
 def test_the_open_mode_keeps_no_owner(api: HandlerClient) -> None:
     created = api.post("/records", {"email": ALICE, "name": "open"}).json()
     assert (created["created_by"], created["updated_by"]) == (None, None)
+    assert (created["created_by_email"], created["updated_by_email"]) == (None, None)
     assert api.get(record_path(ALICE, created["id"])).status == 200
 
 

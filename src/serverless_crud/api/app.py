@@ -18,10 +18,11 @@ from typing import Any
 
 from serverless_crud import settings
 from serverless_crud.api import failures, jobs, meta, records, ui
-from serverless_crud.api.problems import problem_response
+from serverless_crud.api.problems import PROBLEM_JSON, problem_response
 from serverless_crud.api.request import Request
 from serverless_crud.api.responses import Response, json_response
 from serverless_crud.api.routing import CURRENT, METHODS, PUBLIC, NotFound, Route, Routes
+from serverless_crud.api.security_headers import add_security_headers
 
 #: This module's own route: the document describing every route.
 document_routes = Routes(access=PUBLIC)
@@ -158,12 +159,19 @@ def dispatcher(current: settings.Settings) -> Dispatcher:
 
 def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one REST proxy event with its proxy response; HEAD is answered as GET without the body
-    (RFC 9110)."""
+    (RFC 9110). An error for a browser's navigation is an HTML page (api.error_pages); every response
+    gets the security headers (api.security_headers)."""
     request = Request(event)
     CURRENT.request, CURRENT.context = request, context
     dispatch = dispatcher()
     response = dispatch(request)
+    if response.headers.get("Content-Type", "").startswith(PROBLEM_JSON):
+        from serverless_crud.api import error_pages  # (an error's first time only)
+
+        if error_pages.wants_html(request):
+            response = error_pages.html_error(request, response)
     headers = {**response.headers, **dispatch.cors_headers(request)}
+    add_security_headers(request, headers)
     body = response.body
     encoded = isinstance(body, bytes)
     text = base64.b64encode(body).decode() if isinstance(body, bytes) else body

@@ -14,6 +14,7 @@ from serverless_crud.models import exact_json
 from serverless_crud.models.keys import MAX_ID, plain_integer
 from serverless_crud.models.preconditions import Expected
 
+HTML = "text/html"
 MERGE_PATCH_JSON = "application/merge-patch+json"
 #: More entity tags than this in one header are not a real client's (DynamoDB's IN takes 100).
 MAX_ENTITY_TAGS = 100
@@ -130,9 +131,47 @@ def preconditions(event: Request, *, require_if_match: bool) -> Expected:
 
 def location(event: Request, path: str) -> str:
     """`path` as the client sees it (with the stage or base path, if any)."""
+    return f"{stage_prefix(event)}{path}"
+
+
+def stage_prefix(event: Request) -> str:
+    """What the client's URL has before the route's path: `/prod` for `/prod/records`, or ''."""
     seen = event.stage_path or event.path
-    prefix = seen[: -len(event.path)] if event.path != "/" and seen.endswith(event.path) else ""
-    return f"{prefix}{path}"
+    if event.path == "/":
+        return seen[:-1] if seen.endswith("/") else seen
+    return seen[: -len(event.path)] if seen.endswith(event.path) else ""
+
+
+def _quality(accept: str, media_type: str) -> float:
+    """The q-value `accept` gives `media_type`: that of its most specific matching range (RFC 9110
+    12.5.1), 0 when none matches."""
+    kind = media_type.split("/", 1)[0]
+    best: tuple[int, float] = (-1, 0.0)
+    for part in accept.split(","):
+        range_, *params = (piece.strip() for piece in part.split(";"))
+        range_ = range_.lower()
+        specificity = (
+            2 if range_ == media_type else 1 if range_ == f"{kind}/*" else 0 if range_ == "*/*" else -1
+        )
+        if specificity < best[0] or specificity < 0:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        best = (specificity, quality)
+    return best[1]
+
+
+def accept_prefers(accept: str | None, wanted: str, *others: str) -> bool:
+    """Whether an Accept header ranks `wanted` strictly above each of `others` (absent: no preference)."""
+    if not accept:
+        return False
+    return _quality(accept, wanted) > max(_quality(accept, other) for other in others)
 
 
 def record_location(event: Request, email: str, record_id: int) -> str:

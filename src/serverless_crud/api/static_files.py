@@ -170,6 +170,14 @@ def _slash_redirect(event: Request) -> Response | None:
 
 def page(event: Request, path: str, name: str) -> Response:
     """The UI's page `name` (a file of ui/static/), served at `path`."""
+    redirect = _slash_redirect(event) if path == "/" else None
+    return redirect or serve(
+        event, static_file("", name), CACHE_PAGE, **{"Content-Security-Policy": page_csp(name)}
+    )
+
+
+def page_csp(name: str) -> str:
+    """The Content-Security-Policy of the page `name` (error pages included)."""
     csp = CSP_DOCS if name == "docs.html" else CSP_PAGE
     current = settings.current()
     # The pages call Cognito's endpoint to sign in and PUT big imports to the bucket, nothing else.
@@ -177,8 +185,7 @@ def page(event: Request, path: str, name: str) -> Response:
     origins = " ".join(dict.fromkeys(f"{u.scheme}://{u.netloc}" for u in map(urlsplit, urls)))
     if origins:
         csp = csp.replace("connect-src 'self'", f"connect-src 'self' {origins}")
-    redirect = _slash_redirect(event) if path == "/" else None
-    return redirect or serve(event, static_file("", name), CACHE_PAGE, **{"Content-Security-Policy": csp})
+    return csp
 
 
 def asset(event: Request, folder: str, name: str) -> Response:

@@ -31,6 +31,10 @@ class Caller:
         """The caller of an API without authentication (`AUTH_MODE=none`): everything is visible."""
         return cls(subject=None, email=None, admin=True)
 
+    def as_updater(self) -> dict[str, str | None]:
+        """The fields a write by this caller sets about who changed the record last."""
+        return {"updated_by": self.subject, "updated_by_email": self.email}
+
     def may_access(self, partition: str) -> bool:
         """Whether the caller may read and change the records of `partition` (an email key)."""
         return self.admin or partition == self.email

@@ -362,15 +362,23 @@ class JobTasks:
                 continue
             version = int(existing.get("version") or 1) + 1 if existing is not None else 1
             created = existing.get("created_at", now) if existing is not None else now
-            author = existing.get("created_by") if existing is not None else caller.subject
+            author = (
+                existing
+                if existing is not None
+                else {
+                    "created_by": caller.subject,
+                    "created_by_email": caller.email,
+                }
+            )
             writes.append(
                 {
                     **values,
                     "version": version,
                     "created_at": created,
                     "updated_at": now,
-                    "created_by": author,
-                    "updated_by": caller.subject,
+                    "created_by": author.get("created_by"),
+                    "created_by_email": author.get("created_by_email"),
+                    **caller.as_updater(),
                     IMPORT_MARK: mark,
                 }
             )

@@ -81,6 +81,8 @@ class RecordService:
             "updated_at": now,
             "created_by": caller.subject,
             "updated_by": caller.subject,
+            "created_by_email": caller.email,
+            "updated_by_email": caller.email,
         }
         created = self._repository.create(record, assign_id=values["id"] is None)
         _count("RecordsCreated")
@@ -104,7 +106,7 @@ class RecordService:
         """Replace every mutable field of an existing record (never creates one)."""
         record_key = parse_id(record_id)
         changes = validate("RecordFields", _without_key(body, email, record_key))
-        changes.update(updated_at=self._clock(), updated_by=caller.subject)
+        changes.update(updated_at=self._clock(), **caller.as_updater())
 
         def write(key: str) -> Record:
             try:
@@ -140,7 +142,7 @@ class RecordService:
                 }
                 merged.update({name: value for name, value in changes.items() if value is not None})
                 fields = validate("RecordFields", merged)
-                fields.update(updated_at=self._clock(), updated_by=caller.subject)
+                fields.update(updated_at=self._clock(), **caller.as_updater())
                 version_read = stored.get("version", MISSING_VERSION)
                 try:
                     return self._repository.update(

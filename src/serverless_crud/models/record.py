@@ -87,7 +87,18 @@ ExactNumber = Annotated[
 
 
 #: The JSON Schema keywords `usage` writes.
-USAGE_KEYWORDS = ("title", "x-help", "x-search", "x-sort", "x-list", "x-filter", "x-key", "x-server", "x-csv")
+USAGE_KEYWORDS = (
+    "title",
+    "x-help",
+    "x-search",
+    "x-sort",
+    "x-list",
+    "x-filter",
+    "x-key",
+    "x-server",
+    "x-csv",
+    "x-email-of",
+)
 
 
 def usage(
@@ -101,6 +112,7 @@ def usage(
     key: Literal["partition", "sort"] | None = None,
     server: bool = False,
     csv: bool = True,
+    email_of: str | None = None,
 ) -> dict[str, Any]:
     """How the product uses a field, beside its type and rules (see docs/make-it-yours.md).
 
@@ -110,9 +122,11 @@ def usage(
     indexes `by_<sort>` and `all_by_<sort>` (template.yaml declares them; a test names any missing).
     `listed`: a column of the UI's list. `filter`: the listing's `tag` filter, or a true/false
     filter named like the field. `csv`: a column of CSV exports and imports (in declaration order).
+    `email_of`: this field holds the email of the person whose user id is in that field; the UI
+    shows a person by this email (by the id when a row has none).
     """
     keywords: dict[str, Any] = {"title": label, "x-help": help}
-    optional = {"x-search": search, "x-sort": sort, "x-filter": filter, "x-key": key}
+    optional = {"x-search": search, "x-sort": sort, "x-filter": filter, "x-key": key, "x-email-of": email_of}
     keywords.update({k: v for k, v in optional.items() if v is not None})
     if listed:
         keywords["x-list"] = True
@@ -132,7 +146,13 @@ class RecordFields(BaseModel):
         description="Display name: 1-200 characters as sent, not blank; stored trimmed.",
         examples=["Alice Example"],
         json_schema_extra={
-            **usage("Name", "What the record is called.", search="words", sort="name", listed=True),
+            **usage(
+                "Name",
+                "The name shown in the list and at the top of the record.",
+                search="words",
+                sort="name",
+                listed=True,
+            ),
             "x-trim": True,
         },
     )
@@ -140,7 +160,7 @@ class RecordFields(BaseModel):
         default=None,
         description="Phone number, at most 32 characters; blank clears it.",
         json_schema_extra={
-            **usage("Phone", "A phone number, as you would dial it.", search="digits"),
+            **usage("Phone", "In any format, for example +44 20 7946 0000.", search="digits"),
             "x-trim": True,
             "x-blank-is-null": True,
         },
@@ -149,7 +169,7 @@ class RecordFields(BaseModel):
         default=None,
         description="Free text, at most 4000 characters; blank clears it.",
         json_schema_extra={
-            **usage("Notes", "Anything worth remembering about the record.", search="words"),
+            **usage("Notes", "Anything worth keeping with the record. Line breaks are kept.", search="words"),
             "x-trim": True,
             "x-blank-is-null": True,
         },
@@ -158,20 +178,31 @@ class RecordFields(BaseModel):
         default=[],  # pydantic copies it for each record; a default, unlike a factory, is in the schema
         description="Labels: at most 20, each 1-50 characters as sent, not blank; stored trimmed.",
         json_schema_extra={
-            **usage("Tags", "Short labels to group records by.", search="words", filter="tag", listed=True),
+            **usage(
+                "Tags",
+                "Short labels to group and find records, such as customer or 2025.",
+                search="words",
+                filter="tag",
+                listed=True,
+            ),
             "x-trim": True,
         },
     )
     amount: Optional[ExactNumber] = Field(  # noqa: UP045
         default=None,
         description="Exact decimal amount.",
-        json_schema_extra=usage("Amount", "A number, kept exactly as typed.", sort="amount", listed=True),
+        json_schema_extra=usage(
+            "Amount", "A number such as 1250.50, kept exactly as typed.", sort="amount", listed=True
+        ),
     )
     active: bool = Field(
         default=True,
         description="Whether the record is active.",
         json_schema_extra=usage(
-            "Active", "Clear it to mark the record inactive.", filter="flag", listed=True
+            "Active",
+            "Clear it to mark the record inactive; it is kept either way.",
+            filter="flag",
+            listed=True,
         ),
     )
 
@@ -203,12 +234,12 @@ class Record(RecordFields):
         min_length=1,
         description="Partition key as stored.",
         json_schema_extra=usage(
-            "Email", "Whose record it is: the owner's email address.", key="partition", listed=True
+            "Email", "Whose record this is. It cannot be changed later.", key="partition", listed=True
         ),
     )
     id: RecordId = Field(
         json_schema_extra=usage(
-            "Id", "A whole number; leave it empty and one is assigned.", key="sort", sort="id", listed=True
+            "Id", "Leave it empty to get the next free number.", key="sort", sort="id", listed=True
         )
     )
     version: int = Field(
@@ -243,6 +274,25 @@ class Record(RecordFields):
         default=None,
         description="Server-managed: the user (Cognito sub) who changed it last; null as for created_by.",
         json_schema_extra=usage("Updated by", "Who changed the record last.", server=True),
+    )
+    # People are shown by email: each write keeps the signed-in user's email beside the id (rows
+    # written before have none, and show the id until their next change).
+    created_by_email: Optional[str] = Field(  # noqa: UP045
+        default=None,
+        description="Server-managed: the email of the signed-in user who created it; null as for created_by.",
+        json_schema_extra=usage(
+            "Creator's email", "The email of who created the record.", server=True, email_of="created_by"
+        ),
+    )
+    updated_by_email: Optional[str] = Field(  # noqa: UP045
+        default=None,
+        description="Server-managed: the email of the user who changed it last; null as for created_by.",
+        json_schema_extra=usage(
+            "Last editor's email",
+            "The email of who changed the record last.",
+            server=True,
+            email_of="updated_by",
+        ),
     )
 
 

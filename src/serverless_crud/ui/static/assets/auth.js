@@ -67,6 +67,13 @@ export function claimsOf(token) {
   return JSON.parse(text);
 }
 
+const EMAIL_KEY = "serverless-crud.email";
+
+/** The email this tab last signed in with (to fill in the sign-in form again), or "". */
+export function lastEmail() {
+  return sessionStorage.getItem(EMAIL_KEY) || "";
+}
+
 function keep(result) {
   tokens = { id: result.IdToken, access: result.AccessToken, claims: claimsOf(result.IdToken) };
   if (result.RefreshToken) sessionStorage.setItem(REFRESH_KEY, result.RefreshToken);
@@ -87,6 +94,7 @@ export async function signIn(email, password) {
     throw new SignInError(data.ChallengeName, "Your account needs another step first (ask your administrator).");
   }
   keep(data.AuthenticationResult);
+  sessionStorage.setItem(EMAIL_KEY, email);
 }
 
 /** New ID and access tokens from the refresh token; rejects when the session is over. */
@@ -138,42 +146,37 @@ export async function signOut() {
   location.assign(new URL("signin.html?signed-out=1", pages));
 }
 
-function decorateHeader(user) {
-  const header = document.querySelector(".site-header");
-  if (!header || header.querySelector(".account")) return;
-  const account = document.createElement("div");
-  account.className = "account";
-  const who = document.createElement("span");
-  who.className = "account-email";
-  who.textContent = user.admin ? `${user.email} (admin)` : user.email;
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "btn btn-link";
-  button.textContent = "Sign out";
-  button.addEventListener("click", () => signOut());
-  account.append(who, button);
-  header.append(account);
-}
+let restorePromise = null;
 
-/** The signed-in user ({email, admin}), null in the open mode; without a session, the sign-in page. */
-export function session() {
-  sessionPromise ??= (async () => {
+/** Who is signed in, without sending anyone to the sign-in page: {mode: "open" | "cognito", user}
+ * (user null when nobody is signed in; `ended` when a session this tab had was refused). */
+export function restoreSession() {
+  restorePromise ??= (async () => {
     const config = await authConfig();
-    if (config.auth_mode !== "cognito") return null;
+    if (config.auth_mode !== "cognito") return { mode: "open", user: null, ended: false };
     if (!tokens) {
       const hadSession = Boolean(sessionStorage.getItem(REFRESH_KEY));
+      if (!hadSession) return { mode: "cognito", user: null, ended: false };
       try {
         await refresh();
       } catch (error) {
         if (error.code === "Network") throw error;
         sessionStorage.removeItem(REFRESH_KEY);
-        location.assign(signInUrl(hadSession ? { ended: "1" } : {}));
-        return new Promise(() => {});
+        return { mode: "cognito", user: null, ended: true };
       }
     }
-    const user = currentUser();
-    decorateHeader(user);
-    return user;
+    return { mode: "cognito", user: currentUser(), ended: false };
   })();
+  return restorePromise;
+}
+
+/** The signed-in user ({email, admin}), null in the open mode; without a session, the sign-in page. */
+export function session() {
+  sessionPromise ??= restoreSession().then((state) => {
+    if (state.mode === "open") return null;
+    if (state.user) return state.user;
+    location.assign(signInUrl(state.ended ? { ended: "1" } : {}));
+    return new Promise(() => {}); // the page is going away
+  });
   return sessionPromise;
 }

@@ -4,7 +4,7 @@
 // who is not an admin, their own records only ("Erase all my records"), whatever the address says.
 import { followJob, listRecords, startJob } from "./api.js";
 import { session } from "./auth.js";
-import { announce, confirmDialog, query } from "./ui.js";
+import { announce, confirmDialog, el, query } from "./ui.js";
 
 const exportButton = document.getElementById("export-csv");
 const eraseButton = document.getElementById("erase");
@@ -15,7 +15,12 @@ eraseButton.hidden = true;
 session().then((user) => {
   erasing = user && !user.admin ? user.email : email;
   eraseButton.hidden = !erasing;
-  eraseButton.textContent = user && !user.admin ? "Erase all my records" : `Erase all records of ${erasing}`;
+  // A long address ends in an ellipsis on the button; the dialog names it whole.
+  eraseButton.replaceChildren(
+    ...(user && !user.admin
+      ? ["Erase all my records"]
+      : ["Erase all records of ", el("span", { class: "button-email" }, erasing)]),
+  );
 }, () => {}); // no session: the list says why
 
 async function countOf(partition) {

@@ -1,6 +1,9 @@
 // Swagger UI for the API's OpenAPI document, with the API's own base URL as its server (so that
 // "Try it out" keeps the stage prefix, or reaches the API when the pages are hosted elsewhere).
+// Signed in, "Try it out" is authorised with the session's ID token (kept fresh as the session
+// refreshes it); signed out, the page still shows the document.
 import { apiUrl } from "./api.js";
+import { idToken, restoreSession } from "./auth.js";
 import { errorBox, show } from "./ui.js";
 
 const target = document.getElementById("swagger-ui");
@@ -40,8 +43,26 @@ try {
   const spec = await response.json();
   spec.servers = [{ url: apiUrl("").href.replace(/\/$/, ""), description: "This API" }];
   new MutationObserver(adjustMarkup).observe(target, { childList: true, subtree: true });
+  const signedIn = await restoreSession().then((state) => Boolean(state.user), () => false);
+  const first = signedIn ? idToken() : null;
   // No deep links: Swagger UI would put each operation's link inside its summary button.
-  window.SwaggerUIBundle({ spec, domNode: target, deepLinking: false, validatorUrl: null, defaultModelsExpandDepth: 0 });
+  const ui = window.SwaggerUIBundle({
+    spec,
+    domNode: target,
+    deepLinking: false,
+    validatorUrl: null,
+    defaultModelsExpandDepth: 0,
+    // The token Swagger UI was given is the one the session had then: send the current one.
+    requestInterceptor: (request) => {
+      const current = idToken();
+      if (current && (!request.headers.Authorization || request.headers.Authorization === first)) {
+        request.headers.Authorization = current;
+      }
+      return request;
+    },
+  });
+  const scheme = Object.entries(spec.components?.securitySchemes || {}).find(([, s]) => s.type === "apiKey" && s.name === "Authorization");
+  if (first && scheme) ui.preauthorizeApiKey(scheme[0], first);
 } catch (error) {
   show(target, errorBox(error, { title: "Could not load the API document" }));
 }

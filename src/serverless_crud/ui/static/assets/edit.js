@@ -163,12 +163,15 @@ function build(specs, record) {
   );
   show(
     container,
-    el("div", { class: "page-head" }, el("div", {}, el("h1", { id: "edit-heading" }, heading), editing ? el("p", { class: "subtitle", id: "edit-context" }) : null)),
+    el("div", { class: "page-head" }, el("div", {}, el("h1", { id: "edit-heading" }, editing ? ["Edit ", el("bdi", {}, displayText(record.name))] : heading), editing ? el("p", { class: "subtitle", id: "edit-context" }) : null)),
     form,
   );
   controller = schemaForm(fieldsBox, specs, record || {});
   pristine = snapshot();
   describe();
+  // Ready to type: the first field; for a new record whose email is filled in already, the next.
+  const controls = [...fieldsBox.querySelectorAll("input:not([type=checkbox]), textarea, select")];
+  (editing ? controls[0] : (controls.find((control) => control.value === "") ?? controls[0]))?.focus();
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

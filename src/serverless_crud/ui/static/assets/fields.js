@@ -20,6 +20,8 @@ function fieldOf(name, property) {
     key: property["x-key"] || null,
     server: Boolean(property["x-server"]),
     csv: property["x-csv"] !== false,
+    // The field holding a person's user id whose email this field keeps (shown instead of the id).
+    emailOf: property["x-email-of"] || null,
   };
 }
 

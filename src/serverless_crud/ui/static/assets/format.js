@@ -2,6 +2,8 @@
 import { ExactNumber, stringifyJson } from "./api.js";
 
 const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+// The exact moment, for a tooltip: the reader's calendar, seconds and their time zone.
+const EXACT = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
 const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const UNITS = [
   ["year", 365 * 24 * 3600],
@@ -36,12 +38,19 @@ export function relativeTime(rfc3339, now = Date.now()) {
   return "";
 }
 
-/** A <time> element: local date and time, the exact RFC 3339 value in its title and datetime. */
+/** The exact moment in the reader's locale and time zone ("Saturday, 6 December 2025 at 20:03:15 GMT"). */
+export function exactTime(rfc3339) {
+  const parsed = Date.parse(rfc3339);
+  return Number.isNaN(parsed) ? String(rfc3339) : EXACT.format(parsed);
+}
+
+/** A <time> element: the date and time in the reader's locale (or "3 minutes ago"), the exact
+ * moment in its tooltip, the RFC 3339 value in its datetime. */
 export function timeElement(rfc3339, { relative = false } = {}) {
   const element = document.createElement("time");
   const parsed = Date.parse(rfc3339);
   element.dateTime = rfc3339;
-  element.title = rfc3339;
+  element.title = exactTime(rfc3339);
   element.textContent = Number.isNaN(parsed)
     ? String(rfc3339)
     : relative

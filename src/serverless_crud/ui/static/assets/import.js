@@ -1,7 +1,7 @@
 // The import page: a file chosen or dropped, the job followed with a progress bar, then its report.
 import { followJob, recordFileType, startImport } from "./api.js";
 import { recordFields } from "./fields.js";
-import { announce, el, errorBox, setTitle, show } from "./ui.js";
+import { announce, el, errorBox, query, setTitle, show } from "./ui.js";
 
 const form = document.getElementById("import-form");
 const input = document.getElementById("file");
@@ -45,45 +45,102 @@ function showProgress(job) {
   if (counts.rows) {
     bar.max = counts.rows;
     bar.value = done;
-    progressText.textContent = `${done} of ${counts.rows} rows`;
+    progressText.textContent = `${count.format(done)} of ${count.format(counts.rows)} rows`;
   } else {
     bar.removeAttribute("value");
     progressText.textContent = job.status === "queued" ? "Waiting to start…" : "Reading the file…";
   }
 }
 
+const UNITS = ["byte", "kilobyte", "megabyte", "gigabyte"];
+
+/** A file size in words the reader's locale uses ("4.2 MB"). */
+function size(bytes) {
+  const power = Math.min(UNITS.length - 1, Math.max(0, Math.floor(Math.log10(Math.max(bytes, 1)) / 3)));
+  const unit = UNITS[power];
+  return new Intl.NumberFormat(undefined, { style: "unit", unit, unitDisplay: power ? "short" : "long", maximumFractionDigits: 1 }).format(bytes / 1000 ** power);
+}
+
 function showUpload(loaded, total) {
   progress.hidden = false;
   bar.max = total;
   bar.value = loaded;
-  progressText.textContent = `Uploading: ${Math.floor((100 * loaded) / total)}% of ${total} bytes`;
+  progressText.textContent = `Uploading: ${Math.floor((100 * loaded) / total)}% of ${size(total)}`;
 }
+
+const count = new Intl.NumberFormat();
+
+/** One CSV cell: quoted when needed; a text a spreadsheet would run as a formula (=, +, -, @, tab,
+ * carriage return first) starts with an apostrophe, so it is shown as text (OWASP's advice). */
+function csvCell(value) {
+  let text = String(value ?? "");
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The rejected rows as a CSV file (line, field, problem), for a link to download. */
+function rejectedCsv(rows) {
+  const lines = [["line", "field", "problem"], ...rows.map((row) => [row.line, row.field, row.message])];
+  return new Blob([`${lines.map((line) => line.map(csvCell).join(",")).join("\r\n")}\r\n`], { type: "text/csv" });
+}
+
+let downloadUrl = null;
 
 function showReport(job) {
   const counts = job.counts || {};
   report.hidden = false;
   document.getElementById("report-summary").textContent =
     job.status === "succeeded"
-      ? `${counts.rows} rows: ${counts.written} stored, ${counts.rejected} rejected.`
+      ? `${count.format(counts.rows)} rows: ${count.format(counts.written)} stored, ${count.format(counts.rejected)} rejected.`
       : `The import failed: ${job.failure || "no reason was given"}.`;
-  const rows = (job.rejected || []).flatMap((row) =>
-    row.errors.map((error) => el("tr", {}, el("td", {}, String(row.line)), el("td", {}, error.field), el("td", {}, error.message))),
-  );
+  const rows = (job.rejected || []).flatMap((row) => row.errors.map((error) => ({ line: row.line, field: error.field, message: error.message })));
   const container = document.getElementById("rejected");
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = null;
   if (rows.length === 0) {
     show(container);
     return;
   }
+  downloadUrl = URL.createObjectURL(rejectedCsv(rows));
+  const listed = (job.rejected || []).length;
+  const partial = counts.rejected > listed ? el("p", { class: "hint" }, `The first ${count.format(listed)} of ${count.format(counts.rejected)} rejected rows are listed.`) : null;
   show(
     container,
     el(
-      "table",
-      { class: "table" },
-      el("caption", {}, "Rejected rows"),
-      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Line"), el("th", { scope: "col" }, "Field"), el("th", { scope: "col" }, "Problem"))),
-      el("tbody", {}, ...rows),
+      "p",
+      { class: "actions" },
+      el("a", { class: "btn", href: downloadUrl, download: `rejected-rows-${job.id}.csv` }, "Download rejected rows (CSV)"),
+    ),
+    partial,
+    el(
+      "div",
+      { class: "data-table-wrap", tabindex: "0", role: "region", "aria-labelledby": "rejected-caption" },
+      el(
+        "table",
+        { class: "data-table" },
+        el("caption", { id: "rejected-caption" }, "Rejected rows"),
+        el("colgroup", {}, el("col", { class: "col-line" }), el("col", { class: "col-field" }), el("col")),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Line"), el("th", { scope: "col" }, "Field"), el("th", { scope: "col" }, "Problem"))),
+        el("tbody", {}, rows.map((row) => el("tr", {}, el("td", {}, String(row.line)), el("td", {}, row.field), el("td", {}, row.message)))),
+      ),
     ),
   );
+}
+
+/** Follow a job to its end and show its report; a failure to read it is said in the report. */
+async function follow(location) {
+  try {
+    const finished = await followJob(location, showProgress);
+    showProgress(finished);
+    showReport(finished);
+    return finished;
+  } catch (error) {
+    progress.hidden = true;
+    report.hidden = false;
+    show(document.getElementById("rejected"), errorBox(error, { title: "Could not read the import's report" }));
+    document.getElementById("report-summary").textContent = "";
+    return null;
+  }
 }
 
 form.addEventListener("submit", async (event) => {
@@ -100,13 +157,15 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     const { job, location } = await startImport(file, mode, showUpload);
+    // The address names the job: a reload (or a bookmark) shows its progress and report again.
+    history.replaceState(null, "", `?${new URLSearchParams({ job: job.id })}`);
     showProgress(job);
-    const finished = await followJob(location, showProgress);
-    showProgress(finished);
-    showReport(finished);
-    announce(finished.status === "succeeded" ? "The import is done." : "The import failed.", {
-      kind: finished.status === "succeeded" ? "info" : "error",
-    });
+    const finished = await follow(location);
+    if (finished) {
+      announce(finished.status === "succeeded" ? "The import is done." : "The import failed.", {
+        kind: finished.status === "succeeded" ? "info" : "error",
+      });
+    }
   } catch (error) {
     progress.hidden = true;
     report.hidden = false;
@@ -116,3 +175,7 @@ form.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
+
+// import.html?job=… shows that import's progress and report (the page's address after a start).
+const jobId = query.get("job");
+if (jobId && /^[\w-]+$/.test(jobId)) follow(`jobs/${encodeURIComponent(jobId)}`);

@@ -75,20 +75,54 @@ function cell(label, content, className) {
 
 const numeric = (field) => field.kind === "number" || field.kind === "integer";
 
-/** One cell's content, by the field's kind and use. */
+/** A list shown in a row: the first few items as chips (a tag's chip filters by it), "+N" for the rest. */
+const ROW_ITEMS = 3;
+
+function chips(field, items) {
+  if (!items?.length) return "—";
+  const rest = items.slice(ROW_ITEMS).map(displayText);
+  const chip = (item) => {
+    const text = el("span", { class: "chip-text", dir: "auto" }, displayText(item));
+    return field.filter === "tag"
+      ? el("button", { type: "button", class: "chip chip-button", title: `Show only records tagged ${item}`, onclick: () => addTag(item) }, text)
+      : el("span", { class: "chip", title: displayText(item) }, text);
+  };
+  return el(
+    "span",
+    { class: "chips-inline" },
+    items.slice(0, ROW_ITEMS).map(chip),
+    rest.length
+      ? el("span", { class: "chip chip-more", title: rest.join(", ") }, `+${rest.length}`, el("span", { class: "visually-hidden" }, ` more: ${rest.join(", ")}`))
+      : null,
+  );
+}
+
+/** One cell's content, by the field's kind and use; a long text ends in an ellipsis (the whole of it
+ * on hover, and on focus of the row). */
 function content(field, value) {
-  if (Array.isArray(value)) {
-    if (!value.length) return "—";
-    const chip = (item) =>
-      field.filter === "tag"
-        ? el("button", { type: "button", class: "chip chip-button", title: `Show only records tagged ${item}`, onclick: () => addTag(item) }, item)
-        : el("span", { class: "chip" }, displayText(item));
-    return el("span", { class: "chips-inline" }, value.map(chip));
-  }
+  if (Array.isArray(value)) return chips(field, value);
   if (field.kind === "boolean") return el("span", { class: value ? "badge badge-on" : "badge" }, displayText(value));
   if (field.format === "date-time") return value ? timeElement(value, { relative: true }) : "—";
-  if (field.key === "sort") return el("code", {}, displayText(value));
-  return displayText(value);
+  if (field.key === "sort") return el("span", { class: "key" }, displayText(value));
+  if (numeric(field)) return displayText(value);
+  const text = displayText(value);
+  return el("span", { class: "truncate", title: text, dir: field.key ? null : "auto" }, text);
+}
+
+/** What a column is, for its width: the record's title, a key, a list, a number, a flag, a time or text. */
+function columnRole(field, index) {
+  if (index === 0) return "title";
+  if (field.key) return field.key === "partition" ? "partition" : "sort-key";
+  if (field.kind === "array") return "list";
+  if (field.kind === "boolean") return "flag";
+  if (field.format === "date-time") return "time";
+  return numeric(field) ? "number" : "text";
+}
+
+/** The class of a field's cell and column heading. */
+function cellClass(field) {
+  if (field.kind === "array") return "list-cell";
+  return numeric(field) && !field.key ? "num" : null;
 }
 
 function row(record) {
@@ -98,10 +132,8 @@ function row(record) {
   return el(
     "tr",
     {},
-    el("th", { scope: "row", "data-label": title.label }, el("a", { href: view }, name)),
-    others.map((field) =>
-      cell(field.label, content(field, record[field.name]), numeric(field) && !field.key ? "num" : field.key === "partition" ? "email" : null),
-    ),
+    el("th", { scope: "row", "data-label": title.label }, el("a", { href: view, class: "clamp", title: name, dir: "auto" }, name)),
+    others.map((field) => cell(field.label, content(field, record[field.name]), cellClass(field))),
     cell("Actions", el("a", { href: recordHref("edit.html", record.email, record.id), "aria-label": `Edit ${name}` }, "Edit"), "row-actions"),
   );
 }
@@ -114,6 +146,8 @@ function table(records) {
       "table",
       { class: "records" },
       el("caption", { class: "visually-hidden" }, `Records, page ${state.page + 1}`),
+      // Fixed columns (app.css sizes them by role): a long value never widens its column.
+      el("colgroup", {}, columns.map((field, index) => el("col", { class: `col-${columnRole(field, index)}` })), el("col", { class: "col-actions" })),
       el(
         "thead",
         {},
@@ -138,7 +172,7 @@ function sortableHeading(spec) {
   const arrow = current === "ascending" ? " ▲" : current === "descending" ? " ▼" : "";
   return el(
     "th",
-    { scope: "col", class: numeric(spec) && !spec.key ? "num" : null, "aria-sort": current ?? "none" },
+    { scope: "col", class: cellClass(spec), "aria-sort": current ?? "none" },
     el(
       "button",
       {

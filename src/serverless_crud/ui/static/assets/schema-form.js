@@ -69,6 +69,10 @@ export function fieldSpecs(objectSchema, { first = [] } = {}) {
 
 const length = (text) => [...text].length;
 
+const count = new Intl.NumberFormat();
+
+/** The help text under a label: the field's description in plain words, then its limit said once
+ * (a text area's counter says it instead), then "Optional." for a field that may stay empty. */
 function hintFor(spec) {
   const { schema, kind } = spec;
   const parts = [];
@@ -76,13 +80,16 @@ function hintFor(spec) {
   const text = spec.help || spec.description;
   if (text) parts.push(text.replace(/\.?$/, "."));
   if (kind === "list") {
-    parts.push("Press Enter or comma to add one, or paste several separated by commas.");
-    if (schema.maxItems !== undefined) parts.push(`Up to ${schema.maxItems}.`);
-  } else if (schema.maxLength !== undefined && kind !== "email") {
-    parts.push(`Up to ${schema.maxLength} characters.`);
+    parts.push("Press Enter or type a comma after each one.");
+    const each = schema.items?.maxLength;
+    if (schema.maxItems !== undefined && each !== undefined) parts.push(`Up to ${schema.maxItems}, of ${each} characters each.`);
+    else if (schema.maxItems !== undefined) parts.push(`Up to ${schema.maxItems}.`);
+  } else if (schema.maxLength !== undefined && kind !== "email" && kind !== "textarea") {
+    parts.push(`Up to ${count.format(schema.maxLength)} characters.`);
   }
-  if (kind === "integer" && schema.minimum !== undefined && schema.maximum !== undefined) {
-    parts.push(`A whole number from ${schema.minimum} to ${schema.maximum}.`);
+  // A range worth saying (not merely "any whole number a browser can hold").
+  if (kind === "integer" && schema.minimum !== undefined && schema.maximum !== undefined && schema.maximum < Number.MAX_SAFE_INTEGER) {
+    parts.push(`A whole number from ${count.format(schema.minimum)} to ${count.format(schema.maximum)}.`);
   }
   if (!spec.required && kind !== "boolean" && kind !== "list") parts.push("Optional.");
   return parts.join(" ");
@@ -128,14 +135,14 @@ const listItems = (text) => text.split(",").map((item) => item.trim()).filter(Bo
 function listInput(spec, id, describedBy) {
   const items = [];
   const chips = el("ul", { class: "chips", "aria-label": `Selected ${spec.title.toLowerCase()}` });
-  const input = el("input", { id, type: "text", name: spec.name, autocomplete: "off", "aria-describedby": describedBy });
+  const input = el("input", { id, type: "text", name: spec.name, dir: "auto", autocomplete: "off", "aria-describedby": describedBy });
   const render = () => {
     chips.replaceChildren(
       ...items.map((item, index) =>
         el(
           "li",
           { class: "chip" },
-          el("span", { class: "chip-text" }, item),
+          el("span", { class: "chip-text", dir: "auto" }, item),
           el(
             "button",
             {
@@ -190,7 +197,7 @@ function scalarInput(spec, id, describedBy) {
   const { kind, schema } = spec;
   let control;
   if (kind === "textarea") {
-    control = el("textarea", { id, name: spec.name, rows: 4 });
+    control = el("textarea", { id, name: spec.name, rows: 4, dir: "auto" });
   } else if (kind === "boolean") {
     control = el("input", { id, name: spec.name, type: "checkbox" });
   } else if (kind === "select") {
@@ -207,6 +214,7 @@ function scalarInput(spec, id, describedBy) {
       id,
       name: spec.name,
       type: types[kind] || "text",
+      dir: kind === "text" ? "auto" : null,
       inputmode: modes[kind],
       autocomplete: "off",
       spellcheck: kind === "text" || kind === "textarea" ? null : "false",
@@ -249,11 +257,12 @@ export function schemaForm(container, specs, initial = {}) {
     const error = el("p", { class: "field-error", id: errorId, hidden: true });
     const counter =
       spec.kind === "textarea" && spec.schema.maxLength !== undefined
-        ? el("p", { class: "counter", "aria-hidden": "true" })
+        ? el("p", { class: "counter", id: `${id}-counter` })
         : null;
     if (counter) {
+      input.control.setAttribute("aria-describedby", `${hintId} ${counter.id} ${errorId}`);
       const update = () => {
-        counter.textContent = `${length(input.control.value)} / ${spec.schema.maxLength}`;
+        counter.textContent = `${count.format(length(input.control.value))} of ${count.format(spec.schema.maxLength)} characters`;
       };
       input.control.addEventListener("input", update);
       input.updateCounter = update;

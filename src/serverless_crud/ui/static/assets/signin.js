@@ -1,7 +1,7 @@
 // The sign-in page: email and password against the user pool (auth.js), then back to the page that
 // sent the user here. Also the page that says a session has ended, or that the user signed out.
-import { authConfig, SignInError, signIn } from "./auth.js";
-import { el, errorBox, query, show } from "./ui.js";
+import { authConfig, lastEmail, SignInError, signIn } from "./auth.js";
+import { el, errorBox, notice as noticeBox, query, show } from "./ui.js";
 
 const form = document.getElementById("signin");
 const notice = document.getElementById("notice");
@@ -14,25 +14,23 @@ function next() {
   return /^(?:[a-z]+\.html)?(?:\?[^#]*)?$/.test(wanted) && wanted ? wanted : "./";
 }
 
-function message(title, text, kind = "info") {
-  return el("div", { class: `alert alert-${kind}`, role: kind === "error" ? "alert" : "status" }, el("p", { class: "alert-title" }, title), el("p", {}, text));
-}
-
 async function main() {
   const config = await authConfig();
   if (config.auth_mode !== "cognito") {
     form.hidden = true;
-    show(notice, message("Sign-in is off", "This API is open: no sign-in is needed."), el("p", {}, el("a", { href: "./" }, "Go to the records")));
+    show(notice, noticeBox("Sign-in is off", "This app is open: no sign-in is needed.", { actions: [el("a", { class: "btn btn-primary", href: "./" }, "Go to the records")] }));
     return;
   }
   if (query.get("ended")) {
     document.title = "Session ended · serverless-crud";
-    document.getElementById("signin-title").textContent = "Your session has ended";
-    show(notice, message("Please sign in again", "You were signed out because your session expired or was ended elsewhere. Nothing on the server changed."));
+    show(notice, noticeBox("Your session has ended", "It expired, or you signed out on another device. Sign in again to go on."));
   } else if (query.get("signed-out")) {
-    show(notice, message("You have signed out", "Sign in again to see your records."));
+    document.title = "Signed out · serverless-crud";
+    show(notice, noticeBox("You have signed out", "Sign in again whenever you like.", { kind: "success" }));
   }
-  emailInput.focus();
+  // The address this tab signed in with before: only the password is left to type.
+  if (!emailInput.value) emailInput.value = lastEmail();
+  (emailInput.value ? passwordInput : emailInput).focus();
 }
 
 form.addEventListener("submit", async (event) => {

@@ -9,12 +9,9 @@ const container = document.getElementById("outcome");
 
 const HEADINGS = { created: "Record created", updated: "Changes saved", deleted: "Record deleted" };
 const heading = HEADINGS[action] || "Done";
-const who = email && id ? `“${name}” (${email}, id ${id})` : name;
-const sentence = {
-  created: `${who} was created.`,
-  updated: `${who} was updated.`,
-  deleted: `${who} was deleted.`,
-}[action];
+const who = email && id ? ["“", el("bdi", {}, name), `” (${email}, id ${id})`] : [el("bdi", {}, name)];
+const verb = { created: "created", updated: "updated", deleted: "deleted" }[action];
+const sentence = verb ? [...who, ` was ${verb}.`] : null;
 
 const links = [];
 if (email && id && action !== "deleted") {
@@ -26,5 +23,5 @@ links.push(el("a", { class: "btn", href: "edit.html" }, action === "created" ? "
 
 setTitle(heading);
 const title = el("h1", { tabindex: "-1" }, el("span", { class: "check", "aria-hidden": "true" }, "✓"), heading);
-show(container, el("div", { class: "card success" }, title, sentence ? el("p", {}, sentence) : null, el("p", { class: "actions" }, links)));
+show(container, el("div", { class: "card success" }, title, sentence ? el("p", {}, ...sentence) : null, el("p", { class: "actions" }, links)));
 title.focus();

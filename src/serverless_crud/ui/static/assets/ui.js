@@ -58,6 +58,18 @@ export function errorBox(error, { title, actions = [] } = {}) {
   );
 }
 
+/** A notice (not an error): kind "info", "success" or "warning"; role=status, so it is read out
+ * without interrupting. */
+export function notice(title, text, { kind = "info", actions = [] } = {}) {
+  return el(
+    "div",
+    { class: `alert alert-${kind}`, role: "status" },
+    el("p", { class: "alert-title" }, title),
+    text ? el("p", {}, text) : null,
+    actions.length ? el("p", { class: "actions" }, ...actions) : null,
+  );
+}
+
 /** Replace the children of `container`. */
 export function show(container, ...children) {
   container.replaceChildren(...children.flat().filter(Boolean));

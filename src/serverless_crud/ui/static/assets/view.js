@@ -1,6 +1,7 @@
-// One record: every field (in the order of the published Record schema, then any others), its
-// version and timestamps; Edit, and Delete after a confirmation.
-import { componentSchema, deleteRecord, getRecord } from "./api.js";
+// One record: every field (in the order of the field declarations, fields.js: the key, the client's
+// fields, the server's; then any others), people by email; Edit, and Delete after a confirmation.
+import { deleteRecord, getRecord } from "./api.js";
+import { recordFields } from "./fields.js";
 import { displayText, isTimestamp, timeElement } from "./format.js";
 import { busy, confirmDialog, copyButton, el, errorBox, loading, query, recordHref, setTitle, show } from "./ui.js";
 
@@ -8,32 +9,43 @@ const container = document.getElementById("record");
 const email = query.get("email");
 const id = query.get("id");
 
-function value(name, record, schema) {
+/** A person: their email when the record keeps it, else their user id (rows written before). */
+function person(id, email) {
+  if (email) return el("span", { title: id ? `User id ${id}` : null }, email);
+  return el("code", {}, displayText(id));
+}
+
+function value(name, record, field, fields) {
   const item = record[name];
+  const emailField = fields.find((other) => other.emailOf === name);
+  if (emailField) return person(item, record[emailField.name]);
   if (Array.isArray(item)) {
-    return item.length ? el("ul", { class: "chips" }, item.map((tag) => el("li", { class: "chip" }, displayText(tag)))) : "—";
+    return item.length ? el("ul", { class: "chips" }, item.map((tag) => el("li", { class: "chip", dir: "auto" }, displayText(tag)))) : "—";
   }
-  if (typeof item === "string" && isTimestamp(name, schema)) {
-    return [timeElement(item), el("span", { class: "exact" }, item)];
-  }
+  if (typeof item === "string" && isTimestamp(name, field)) return timeElement(item);
   if (typeof item === "boolean") {
     return el("span", { class: item ? "badge badge-on" : "badge" }, displayText(item));
   }
   const text = displayText(item);
-  if (name === "email" || name === "id") return [el("code", {}, text), copyButton(text, name)];
-  return el("span", { class: typeof item === "string" && text.includes("\n") ? "multiline" : null }, text);
+  if (field?.key) return [el("code", {}, text), copyButton(text, name)];
+  return el("span", { class: typeof item === "string" && text.includes("\n") ? "multiline" : null, dir: "auto" }, text);
 }
 
-function details(record, schema) {
-  const properties = schema?.properties || {};
-  const names = [...Object.keys(properties), ...Object.keys(record).filter((name) => !(name in properties))];
+function details(record, fields) {
+  const byName = new Map(fields.map((field) => [field.name, field]));
+  const names = [...byName.keys(), ...Object.keys(record).filter((name) => !byName.has(name))];
   return el(
     "dl",
     { class: "fields" },
     names
-      .filter((name) => name in record)
+      .filter((name) => name in record && !byName.get(name)?.emailOf)
       .map((name) =>
-        el("div", { class: "field-row", "data-field": name }, el("dt", {}, properties[name]?.title || name), el("dd", {}, value(name, record, properties[name]))),
+        el(
+          "div",
+          { class: "field-row", "data-field": name },
+          el("dt", {}, byName.get(name)?.label || name),
+          el("dd", {}, value(name, record, byName.get(name), fields)),
+        ),
       ),
   );
 }
@@ -65,7 +77,7 @@ async function remove(record, etag, button) {
   }
 }
 
-function render(record, etag, schema) {
+function render(record, etag, fields) {
   setTitle(record.name || "Record");
   const deleteButton = el("button", { type: "button", class: "btn btn-danger" }, "Delete");
   deleteButton.addEventListener("click", () => remove(record, etag, deleteButton));
@@ -74,7 +86,7 @@ function render(record, etag, schema) {
     el(
       "div",
       { class: "page-head" },
-      el("div", {}, el("h1", {}, displayText(record.name)), el("p", { class: "subtitle" }, `${record.email} · id ${record.id} · version ${record.version}`)),
+      el("div", {}, el("h1", { dir: "auto" }, displayText(record.name)), el("p", { class: "subtitle" }, `${record.email} · id ${record.id} · version ${record.version}`)),
       el(
         "p",
         { class: "actions" },
@@ -83,7 +95,7 @@ function render(record, etag, schema) {
       ),
     ),
     el("div", { id: "action-status" }),
-    el("section", { class: "card", "aria-label": "Fields" }, details(record, schema)),
+    el("section", { class: "card", "aria-label": "Fields" }, details(record, fields)),
     el("p", {}, el("a", { href: "./" }, "← All records")),
   );
 }
@@ -95,11 +107,11 @@ async function main() {
   }
   show(container, el("h1", {}, "Record"), loading("Loading the record…"));
   try {
-    const [{ record, etag }, schema] = await busy(
+    const [{ record, etag }, fields] = await busy(
       container,
-      Promise.all([getRecord(email, id), componentSchema("Record").catch(() => null)]),
+      Promise.all([getRecord(email, id), recordFields().catch(() => [])]),
     );
-    render(record, etag, schema);
+    render(record, etag, fields);
   } catch (error) {
     const title = error.status === 404 ? "This record does not exist" : "Could not load the record";
     const actions = [el("a", { class: "btn", href: "./" }, "Back to the records")];
