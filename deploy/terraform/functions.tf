@@ -188,12 +188,18 @@ resource "aws_lambda_function" "records" {
       POWERTOOLS_METRICS_NAMESPACE = "ServerlessCrud"
       POWERTOOLS_LOG_LEVEL         = var.log_level
       # The function loads the X-Ray SDK (Powertools Tracer) only when this is true.
-      TRACING_ENABLED      = tostring(local.tracing_enabled)
-      JOBS_TABLE           = aws_dynamodb_table.jobs.name
-      FILES_BUCKET         = aws_s3_bucket.files.bucket
-      IMPORT_STATE_MACHINE = aws_sfn_state_machine.job["import"].arn
-      EXPORT_STATE_MACHINE = aws_sfn_state_machine.job["export"].arn
-      ERASE_STATE_MACHINE  = aws_sfn_state_machine.job["erase"].arn
+      TRACING_ENABLED                  = tostring(local.tracing_enabled)
+      JOBS_TABLE                       = aws_dynamodb_table.jobs.name
+      FILES_BUCKET                     = aws_s3_bucket.files.bucket
+      IMPORT_STATE_MACHINE             = aws_sfn_state_machine.job["import"].arn
+      EXPORT_STATE_MACHINE             = aws_sfn_state_machine.job["export"].arn
+      ERASE_STATE_MACHINE              = aws_sfn_state_machine.job["erase"].arn
+      MAX_IMPORT_BYTES                 = var.max_import_bytes
+      MAX_IMPORT_ROWS                  = var.max_import_rows
+      MAX_LINE_BYTES                   = var.max_import_line_bytes
+      IMPORT_CONCURRENCY               = var.import_concurrency
+      IMPORT_TOLERATED_FAILURE_PERCENT = var.import_tolerated_failure_percent
+      EXPORT_SEGMENTS                  = var.export_segments
     }
   }
 
@@ -258,10 +264,12 @@ resource "aws_iam_role_policy" "tasks_function" {
         Action   = "dynamodb:UpdateItem"
         Resource = aws_dynamodb_table.jobs.arn
       },
+      # Chunks, results, reports and export parts; big objects as multipart uploads (an export's file
+      # is joined from its parts by UploadPartCopy: GetObject on the source).
       {
         Sid      = "JobFiles"
         Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:PutObject"]
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
         Resource = ["${aws_s3_bucket.files.arn}/imports/*", "${aws_s3_bucket.files.arn}/exports/*"]
       },
       {
@@ -269,17 +277,19 @@ resource "aws_iam_role_policy" "tasks_function" {
         Effect    = "Allow"
         Action    = "s3:ListBucket"
         Resource  = aws_s3_bucket.files.arn
-        Condition = { StringLike = { "s3:prefix" = ["imports/*"] } }
+        Condition = { StringLike = { "s3:prefix" = ["exports/*"] } }
       },
     ]
   })
 }
 
+# An import's split reads the whole file in one run (10,000,000 rows in minutes): Lambda's longest
+# timeout, and memory for the CPU share (the tasks hold one chunk, not the file).
 resource "aws_lambda_function" "tasks" {
   #checkov:skip=CKV_AWS_50:X-Ray tracing follows tracing_mode (Disabled by default: the X-Ray SDK costs ~60 ms of cold start); checkov cannot evaluate the variable.
   #checkov:skip=CKV_AWS_116:Invoked synchronously by Step Functions, whose Retry and Catch handle every failure.
   #checkov:skip=CKV_AWS_117:Reaches only DynamoDB, S3 and CloudWatch through their IAM-authenticated endpoints.
-  #checkov:skip=CKV_AWS_115:Concurrency is bounded by the state machines (a Map runs at most 4 chunks at once).
+  #checkov:skip=CKV_AWS_115:Concurrency is bounded by the state machines (import_concurrency chunks, export_segments segments at once).
   #checkov:skip=CKV_AWS_173:Environment variables hold names and ARNs only; the cursor key is not a credential.
   #checkov:skip=CKV_AWS_272:The package is built and deployed by the same pipeline from the repository; code signing would need a signing profile and a signer in that pipeline for no other source of code.
   function_name    = "${local.name}-tasks"
@@ -290,8 +300,8 @@ resource "aws_lambda_function" "tasks" {
   handler          = "serverless_crud.tasks.handler"
   runtime          = "python3.12"
   architectures    = ["arm64"]
-  memory_size      = 512
-  timeout          = 300
+  memory_size      = 1024
+  timeout          = 900
   tags             = var.tags
 
   dynamic "tracing_config" {
@@ -308,16 +318,22 @@ resource "aws_lambda_function" "tasks" {
 
   environment {
     variables = {
-      TABLE_NAME                   = local.table_name
-      PARTITION_KEY                = var.partition_key_name
-      SORT_KEY                     = var.sort_key_name
-      CURSOR_SECRET                = data.aws_secretsmanager_secret_version.cursor.secret_string
-      JOBS_TABLE                   = aws_dynamodb_table.jobs.name
-      FILES_BUCKET                 = aws_s3_bucket.files.bucket
-      POWERTOOLS_SERVICE_NAME      = "serverless-crud-tasks"
-      POWERTOOLS_METRICS_NAMESPACE = "ServerlessCrud"
-      POWERTOOLS_LOG_LEVEL         = var.log_level
-      TRACING_ENABLED              = tostring(local.tracing_enabled)
+      TABLE_NAME                       = local.table_name
+      PARTITION_KEY                    = var.partition_key_name
+      SORT_KEY                         = var.sort_key_name
+      CURSOR_SECRET                    = data.aws_secretsmanager_secret_version.cursor.secret_string
+      JOBS_TABLE                       = aws_dynamodb_table.jobs.name
+      FILES_BUCKET                     = aws_s3_bucket.files.bucket
+      POWERTOOLS_SERVICE_NAME          = "serverless-crud-tasks"
+      POWERTOOLS_METRICS_NAMESPACE     = "ServerlessCrud"
+      POWERTOOLS_LOG_LEVEL             = var.log_level
+      TRACING_ENABLED                  = tostring(local.tracing_enabled)
+      MAX_IMPORT_BYTES                 = var.max_import_bytes
+      MAX_IMPORT_ROWS                  = var.max_import_rows
+      MAX_LINE_BYTES                   = var.max_import_line_bytes
+      IMPORT_CONCURRENCY               = var.import_concurrency
+      IMPORT_TOLERATED_FAILURE_PERCENT = var.import_tolerated_failure_percent
+      EXPORT_SEGMENTS                  = var.export_segments
     }
   }
 

@@ -8,7 +8,10 @@ locals {
   failure_metric_ids = { import = "imports", export = "exports", erase = "erasures" }
   state_machine_substitutions = {
     TasksFunctionArn = aws_lambda_function.tasks.arn
+    FilesBucket      = aws_s3_bucket.files.id
   }
+  # The machines whose Distributed Map starts child executions of the machine itself.
+  distributed_maps = toset(["import", "export"])
 }
 
 # Imported and exported files: private, encrypted, TLS only, expired after file_retention_days.
@@ -50,7 +53,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "files" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "files" {
-  #checkov:skip=CKV_AWS_300:Exports are written by one PutObject each (dal/jobs.py), never in parts; the imports rule, where browsers upload, aborts incomplete uploads after a day.
+  #checkov:skip=CKV_AWS_300:Both rules, imports/ and exports/ (the only prefixes the stack writes), abort incomplete multipart uploads after a day; checkov counts only a rule without a filter.
   bucket = aws_s3_bucket.files.id
 
   rule {
@@ -81,15 +84,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "files" {
     expiration {
       days = var.file_retention_days
     }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
   }
 }
 
-# Browsers upload big imports and download exports straight from the bucket (presigned).
+# Browsers upload big imports (a presigned form POST) and download exports straight from the bucket
+# (presigned GET).
 resource "aws_s3_bucket_cors_configuration" "files" {
   bucket = aws_s3_bucket.files.id
 
   cors_rule {
-    allowed_methods = ["GET", "PUT"]
+    allowed_methods = ["GET", "POST"]
     allowed_origins = var.allowed_origins
     allowed_headers = ["Content-Type"]
     max_age_seconds = 600
@@ -136,8 +144,8 @@ resource "aws_iam_role" "state_machine" {
   tags = var.tags
 }
 
-# What SAM's LambdaInvokePolicy grants on the tasks function, the log delivery and, when tracing is
-# on, X-Ray.
+# What SAM's LambdaInvokePolicy grants on the tasks function, the log delivery, a Distributed Map's
+# child executions and files and, when tracing is on, X-Ray.
 resource "aws_iam_role_policy" "state_machine" {
   for_each = local.state_machines
 
@@ -169,6 +177,28 @@ resource "aws_iam_role_policy" "state_machine" {
           Resource = "*"
         },
       ],
+      # The Distributed Map starts its child executions (of this machine), follows and stops them.
+      contains(local.distributed_maps, each.key) ? [
+        {
+          Sid      = "MapChildExecutions"
+          Effect   = "Allow"
+          Action   = "states:StartExecution"
+          Resource = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.name}-${each.key}"
+        },
+        {
+          Sid      = "MapChildExecutionStatus"
+          Effect   = "Allow"
+          Action   = ["states:DescribeExecution", "states:StopExecution"]
+          Resource = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.name}-${each.key}/*"
+        },
+      ] : [],
+      # The import's ItemReader reads the manifest; its ResultWriter writes the children's results.
+      each.key == "import" ? [{
+        Sid      = "MapManifestAndResults"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
+        Resource = "${aws_s3_bucket.files.arn}/imports/*"
+      }] : [],
       local.tracing_enabled ? [{
         Sid      = "Traces"
         Effect   = "Allow"

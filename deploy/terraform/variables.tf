@@ -313,6 +313,72 @@ variable "file_retention_days" {
   }
 }
 
+variable "max_import_bytes" {
+  type        = number
+  default     = 1073741824
+  description = "Largest file one import takes, in bytes (1 GiB by default; 5 GiB, S3's largest upload, at most). S3 refuses a bigger upload (the presigned POST's content-length-range) and the API a bigger request body, before any job starts."
+
+  validation {
+    condition     = var.max_import_bytes >= 1024 && var.max_import_bytes <= 5368709120
+    error_message = "The import size limit is from 1024 to 5368709120 bytes."
+  }
+}
+
+variable "max_import_rows" {
+  type        = number
+  default     = 10000000
+  description = "Most rows one import takes; a file with more fails at its first step, before any row is written."
+
+  validation {
+    condition     = var.max_import_rows >= 1 && var.max_import_rows <= 10000000
+    error_message = "The import row limit is from 1 to 10000000."
+  }
+}
+
+variable "max_import_line_bytes" {
+  type        = number
+  default     = 65536
+  description = "Longest line of an imported file, in bytes; a file with a longer line fails at its first step (a request body: refused by the API), before any row is written."
+
+  validation {
+    condition     = var.max_import_line_bytes >= 1024 && var.max_import_line_bytes <= 1048576
+    error_message = "The line limit is from 1024 to 1048576 bytes."
+  }
+}
+
+variable "import_concurrency" {
+  type        = number
+  default     = 10
+  description = "Chunks of 1,000 rows an import writes at once (its Distributed Map's MaxConcurrency). An on-demand table takes about 4,000 writes a second at first; throttled writes are retried."
+
+  validation {
+    condition     = var.import_concurrency >= 1 && var.import_concurrency <= 1000
+    error_message = "The import concurrency is from 1 to 1000."
+  }
+}
+
+variable "import_tolerated_failure_percent" {
+  type        = number
+  default     = 0
+  description = "Percentage of an import's chunks that may fail (after their retries) without failing the import; their rows are reported as not imported. 0: any failed chunk fails the import."
+
+  validation {
+    condition     = var.import_tolerated_failure_percent >= 0 && var.import_tolerated_failure_percent <= 100
+    error_message = "The tolerated failure percentage is from 0 to 100."
+  }
+}
+
+variable "export_segments" {
+  type        = number
+  default     = 8
+  description = "Parallel Scan segments of an export of every record, each read by a child execution of the export's Distributed Map (an export of one owner's records is one Query)."
+
+  validation {
+    condition     = var.export_segments >= 1 && var.export_segments <= 1000
+    error_message = "The export segments are from 1 to 1000."
+  }
+}
+
 variable "enable_ui_hosting" {
   type        = bool
   default     = false

@@ -79,6 +79,10 @@ class InvalidFile(DomainError):
     """A file to import cannot be read as records at all: no valid header, not text (HTTP 422)."""
 
 
+class FileTooLarge(DomainError):
+    """A file to import is over the import size limit (HTTP 413)."""
+
+
 class WriteRefused(Exception):
     """Storage's answer to a conditional write on a record that exists but fails the condition:
     `current` is what is stored (keyed by field name). Not a client-facing error: the use-case

@@ -80,6 +80,25 @@ def read_budget(raw: str) -> int:
     return int(value)
 
 
+def whole_number(low: int, high: int, unit: str) -> Callable[[str], int]:
+    """A parser of a whole number of `unit` from `low` to `high`."""
+
+    def parse(raw: str) -> int:
+        value = raw.strip()
+        if not (value.isascii() and value.isdigit() and len(value) <= 12) or not low <= int(value) <= high:
+            raise ValueError(f"must be a whole number of {unit} from {low} to {high}")
+        return int(value)
+
+    parse.__doc__ = f"A whole number of {unit} from {low} to {high}."
+    return parse
+
+
+#: The bounds of the jobs' limits (template.yaml's parameters say the same).
+MAX_IMPORT_BYTES = 5 * 1024**3  # one S3 PUT or browser-form upload
+MAX_IMPORT_ROWS = 10_000_000
+MAX_LINE_BYTES = 1024 * 1024
+
+
 def log_level(raw: str) -> str:
     """One of Python's log level names."""
     value = raw.strip().upper()
@@ -154,6 +173,43 @@ class Settings:
     )
     erase_state_machine: str = setting(
         "ERASE_STATE_MACHINE", optional_text, "ARN of the erasure state machine", ""
+    )
+    max_import_bytes: int = setting(
+        "MAX_IMPORT_BYTES",
+        whole_number(1024, MAX_IMPORT_BYTES, "bytes"),
+        "largest file an import takes (an upload over it is refused by S3, a request body by the API)",
+        "1073741824",
+    )
+    max_import_rows: int = setting(
+        "MAX_IMPORT_ROWS",
+        whole_number(1, MAX_IMPORT_ROWS, "rows"),
+        "most rows one import takes (a file with more fails before any row is written)",
+        "10000000",
+    )
+    max_line_bytes: int = setting(
+        "MAX_LINE_BYTES",
+        whole_number(1024, MAX_LINE_BYTES, "bytes"),
+        "longest line of an imported file (a file with a longer one fails before any row is written)",
+        "65536",
+    )
+    import_concurrency: int = setting(
+        "IMPORT_CONCURRENCY",
+        whole_number(1, 1000, "chunks"),
+        "chunks of an import written at once (the Distributed Map's MaxConcurrency)",
+        "10",
+    )
+    import_tolerated_failure: int = setting(
+        "IMPORT_TOLERATED_FAILURE_PERCENT",
+        whole_number(0, 100, "percent"),
+        "percentage of an import's chunks that may fail without failing the import (their rows are"
+        " reported as not imported)",
+        "0",
+    )
+    export_segments: int = setting(
+        "EXPORT_SEGMENTS",
+        whole_number(1, 1000, "segments"),
+        "parallel Scan segments of an export of every record (the Distributed Map's items)",
+        "8",
     )
     search_indexes: bool = setting(
         "SEARCH_INDEXES",

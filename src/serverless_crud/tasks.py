@@ -26,11 +26,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if task == "import.split":
         return tasks.split(job)
     if task == "import.write":
-        return tasks.write_chunk(job, event["chunk"])
+        return tasks.write_chunk(job, event["chunk"], event["digest"])
     if task == "import.finish":
-        return tasks.finish_import(job, event["results"])
-    if task == "export":
-        return tasks.export(job)
+        return tasks.finish_import(job, event["split"])
+    if task == "export.plan":
+        return tasks.plan(job)
+    if task == "export.part":
+        return tasks.export_part(job, event["part"])
+    if task == "export.join":
+        return tasks.join(job, event["segments"])
     if task == "erase.count":
         return tasks.count_partition(job)
     if task == "erase.batch":

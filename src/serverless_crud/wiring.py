@@ -15,7 +15,7 @@ from serverless_crud.api import services as api_services
 
 if TYPE_CHECKING:
     from serverless_crud.dal.repository import DynamoRecordRepository
-    from serverless_crud.logic.jobs import JobService, JobTasks
+    from serverless_crud.logic.jobs import JobLimits, JobService, JobTasks
     from serverless_crud.logic.records import RecordService
 
 
@@ -44,8 +44,9 @@ def _repository(current: settings.Settings) -> DynamoRecordRepository:
     return record_repository(current)
 
 
-def _jobs_parts(current: settings.Settings) -> tuple[Any, Any]:
-    """The jobs' table and bucket, or StoreUnavailable when the stack has none configured."""
+def _jobs_parts(current: settings.Settings, *, bulk: bool = False) -> tuple[Any, Any]:
+    """The jobs' table and bucket, or StoreUnavailable when the stack has none configured (`bulk`:
+    through the tasks' clients)."""
     from serverless_crud.dal.clients import client
     from serverless_crud.dal.jobs import FileStore, JobRepository
 
@@ -53,8 +54,21 @@ def _jobs_parts(current: settings.Settings) -> tuple[Any, Any]:
         from serverless_crud.errors import StoreUnavailable
 
         raise StoreUnavailable("JOBS_TABLE and FILES_BUCKET are not set: jobs are not configured")
-    return JobRepository(client("dynamodb"), current.jobs_table), FileStore(
-        client("s3"), current.files_bucket
+    return JobRepository(client("dynamodb", bulk=bulk), current.jobs_table), FileStore(
+        client("s3", bulk=bulk), current.files_bucket
+    )
+
+
+def _job_limits(current: settings.Settings) -> JobLimits:
+    from serverless_crud.logic.jobs import JobLimits
+
+    return JobLimits(
+        file_bytes=current.max_import_bytes,
+        rows=current.max_import_rows,
+        line_bytes=current.max_line_bytes,
+        concurrency=current.import_concurrency,
+        tolerated_failure_percent=current.import_tolerated_failure,
+        export_segments=current.export_segments,
     )
 
 
@@ -69,16 +83,19 @@ def job_service(current: settings.Settings) -> JobService:
     machines = Machines(
         current.import_state_machine, current.export_state_machine, current.erase_state_machine
     )
-    return JobService(jobs, files, Workflows(client("stepfunctions")), machines)
+    return JobService(jobs, files, Workflows(client("stepfunctions")), machines, _job_limits(current))
 
 
 @settings.per_settings
 def job_tasks(current: settings.Settings) -> JobTasks:
     """The state machines' tasks for this instance."""
+    from serverless_crud.dal.clients import client
+    from serverless_crud.dal.repository import DynamoRecordRepository
     from serverless_crud.logic.jobs import JobTasks
 
-    jobs, files = _jobs_parts(current)
-    return JobTasks(jobs, files, _repository(), record_service())
+    jobs, files = _jobs_parts(current, bulk=True)
+    records = DynamoRecordRepository(client("dynamodb", bulk=True), current)
+    return JobTasks(jobs, files, records, _job_limits(current))
 
 
 @settings.per_settings

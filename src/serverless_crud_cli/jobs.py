@@ -13,13 +13,18 @@ import argparse
 import csv
 import json
 import os
+import secrets
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
+
+from serverless_crud.models.csv_cells import neutralise
 
 DEFAULT_API = os.environ.get("SERVERLESS_CRUD_API", "http://127.0.0.1:3000")
 MEDIA_TYPES = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".ndjson": "application/x-ndjson"}
@@ -141,39 +146,40 @@ def plural(count: int, noun: str) -> str:
 
 # -- commands --------------------------------------------------------------------------------------
 def run_import(arguments: argparse.Namespace) -> int:
-    """Upload the file, follow the job, print a summary, write the rejected rows' report."""
+    """Send the file (as the request body, or through a presigned upload when it is over the API's
+    body limit), follow the job, print a summary, write the rejected rows' report."""
     path: Path = arguments.file
     media = MEDIA_TYPES.get(path.suffix.lower())
     if media is None:
         raise JobError(f"{path} is not a .csv, .jsonl or .ndjson file")
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
     except OSError as error:
         raise JobError(f"cannot read {path}: {error.strerror}") from None
     client = client_for(arguments)
-    try:
-        location = client.start(f"/imports?mode={arguments.mode}", data, media)
-    except JobError as error:
-        if error.status != 413:
-            raise
-        location = upload_then_import(client, data, path.suffix.lower(), arguments.mode)
+    if size > client.body_limit():
+        location = upload_then_import(client, path, size, arguments.mode)
+    else:
+        try:
+            location = client.start(f"/imports?mode={arguments.mode}", path.read_bytes(), media)
+        except JobError as error:
+            if error.status != 413:
+                raise
+            location = upload_then_import(client, path, size, arguments.mode)
     job = follow(client, location, "importing", total_of=lambda j: j["counts"].get("rows"))
     counts = job["counts"]
     if job["status"] != "succeeded":
         raise JobError(f"the import failed: {job.get('failure', 'no reason given')}")
+    unchanged = f", {counts['unchanged']} already imported (unchanged)" if counts.get("unchanged") else ""
+    failed = f", {counts['failed']} not imported (their chunks failed)" if counts.get("failed") else ""
     print(
-        f"{plural(counts.get('rows', 0), 'row')}: {counts.get('written', 0)} written, "
-        f"{counts.get('rejected', 0)} rejected"
+        f"{plural(counts.get('rows', 0), 'row')}: {counts.get('written', 0)} written{unchanged}, "
+        f"{counts.get('rejected', 0)} rejected{failed}"
     )
     if not counts.get("rejected"):
         return 0
     report = arguments.report or path.with_name(path.name + ".rejected.csv")
-    with report.open("w", newline="") as sink:
-        writer = csv.writer(sink)
-        writer.writerow(["line", "field", "message"])
-        for row in job["rejected"]:
-            for problem in row["errors"]:
-                writer.writerow([row["line"], problem["field"], problem["message"]])
+    write_report(client, job, report)
     shown = job["rejected"][:5]
     for row in shown:
         problems = "; ".join(f"{e['field']} {e['message']}" for e in row["errors"])
@@ -184,22 +190,84 @@ def run_import(arguments: argparse.Namespace) -> int:
     return REJECTED
 
 
-def upload_then_import(client: Client, data: bytes, suffix: str, mode: str) -> str:
-    """A file over the API's body limit: PUT to a presigned upload, then start its import."""
-    fmt = "csv" if suffix == ".csv" else "jsonl"
+def write_report(client: Client, job: dict[str, Any], report: Path) -> None:
+    """Every rejected row (the job's report file; the job's first 1,000 when it has none), as CSV
+    whose text cells no spreadsheet runs as formulas."""
+    if job.get("report_url"):
+        client.download(job["report_url"], report)
+        return
+    with report.open("w", newline="") as sink:
+        writer = csv.writer(sink)
+        writer.writerow(["line", "field", "message"])
+        for row in job["rejected"]:
+            for problem in row["errors"]:
+                writer.writerow([row["line"], neutralise(problem["field"]), neutralise(problem["message"])])
+
+
+def upload_then_import(client: Client, path: Path, size: int, mode: str) -> str:
+    """A file over the API's body limit: POST it to a presigned browser-form upload (streamed, with
+    the form's fields), then start its import."""
+    fmt = "csv" if path.suffix.lower() == ".csv" else "jsonl"
     upload, _ = client.request(
-        "POST", "/imports/uploads", json.dumps({"format": fmt}).encode(), "application/json"
+        "POST", "/imports/uploads", json.dumps({"format": fmt, "size": size}).encode(), "application/json"
     )
+    form = MultipartForm(upload["upload_fields"], path, size, upload["content_type"])
     request = urllib.request.Request(  # noqa: S310 (the link the API handed out)
-        upload["upload_url"], data=data, method="PUT", headers={"Content-Type": upload["content_type"]}
+        upload["upload_url"],
+        data=iter(form),
+        method="POST",
+        headers={"Content-Type": form.content_type, "Content-Length": str(form.length)},
     )
     try:
         with urllib.request.urlopen(request, timeout=300):  # noqa: S310
             pass
+    except urllib.error.HTTPError as error:
+        raise JobError(f"the file store refused the file: {_s3_message(error.read())}") from None
     except (urllib.error.URLError, OSError) as error:
-        raise JobError(f"cannot upload the file: {error}") from None
+        raise JobError(f"cannot upload the file: {getattr(error, 'reason', error)}") from None
     body = json.dumps({"upload": upload["upload"], "format": fmt}).encode()
     return client.start(f"/imports?mode={mode}", body, "application/json")
+
+
+class MultipartForm:
+    """A multipart/form-data body of fields and one file, read from disk as it is sent (a file of
+    gigabytes never sits in memory), with its length known beforehand."""
+
+    CHUNK = 1024 * 1024
+
+    def __init__(self, fields: dict[str, str], path: Path, size: int, media: str) -> None:
+        self.path = path
+        self.boundary = "----serverless-crud-" + secrets.token_hex(12)
+        self.content_type = f"multipart/form-data; boundary={self.boundary}"
+        head = "".join(
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            for name, value in fields.items()
+        )
+        head += (
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            f"Content-Type: {media}\r\n\r\n"
+        )
+        self.head = head.encode()
+        self.tail = f"\r\n--{self.boundary}--\r\n".encode()
+        self.length = len(self.head) + size + len(self.tail)
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.head
+        with self.path.open("rb") as source:
+            while data := source.read(self.CHUNK):
+                yield data
+        yield self.tail
+
+
+def _s3_message(body: bytes) -> str:
+    """The sentence of an S3 error answer (XML), or a plain one."""
+    try:
+        message = ElementTree.fromstring(body).findtext("Message")  # noqa: S314 (our own bucket's answer)
+    except ElementTree.ParseError:
+        message = None
+    if message and "exceeds the maximum allowed size" in message:
+        return "the file is over the import size limit"
+    return message or "no reason given"
 
 
 def run_export(arguments: argparse.Namespace) -> int:
@@ -223,11 +291,7 @@ def run_export(arguments: argparse.Namespace) -> int:
     if job["status"] != "succeeded":
         raise JobError(f"the export failed: {job.get('failure', 'no reason given')}")
     output = arguments.output or Path(f"records-{job['id']}.{arguments.format}")
-    try:
-        with urllib.request.urlopen(job["download_url"], timeout=60) as response:  # noqa: S310 (the API's own link)
-            output.write_bytes(response.read())
-    except (urllib.error.URLError, OSError) as error:
-        raise JobError(f"cannot download the export to {output}: {error}") from None
+    client.download(job["download_url"], output)
     print(f"{plural(job['counts'].get('records', 0), 'record')} written to {output}")
     return 0
 
@@ -286,6 +350,23 @@ class Client:
                 f"cannot reach the API at {self.api}: {reason} (is `serverless-crud serve` running?)"
             ) from None
 
+    def body_limit(self) -> int:
+        """The largest request body the API takes (its /config.json; 64 KB if it does not say)."""
+        try:
+            config, _ = self.request("GET", "/config.json")
+        except JobError:
+            return 65536
+        return int(config.get("max_body_bytes") or 65536)
+
+    def download(self, url: str, target: Path) -> None:
+        """Save a link the API handed out (a presigned GET) to `target`, as it streams."""
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, target.open("wb") as sink:  # noqa: S310
+                while data := response.read(1024 * 1024):
+                    sink.write(data)
+        except (urllib.error.URLError, OSError) as error:
+            raise JobError(f"cannot download to {target}: {getattr(error, 'reason', error)}") from None
+
     def start(self, path: str, body: bytes, media: str) -> str:
         """Start a job; its URL."""
         _, headers = self.request("POST", path, body, media)
@@ -307,7 +388,7 @@ def follow(client: Client, location: str, verb: str, total_of: Any) -> dict[str,
             counts = job.get("counts") or {}
             total = total_of(job)
             done = (
-                counts.get("written", 0) + counts.get("rejected", 0)
+                counts.get("written", 0) + counts.get("unchanged", 0) + counts.get("rejected", 0)
                 if "rows" in counts
                 else counts.get("erased", 0)
             )

@@ -57,7 +57,7 @@ def test_a_file_over_the_body_limit_is_uploaded_then_imported(
         assert any(re.fullmatch(r"Uploading: 100% of \d+(\.\d)? kB", text) for text in shown), shown
     # The page knew the limit: no body was refused; the file went to the bucket, then the import named it.
     assert f"POST {small_limit}imports/uploads" in sent
-    assert any(s.startswith("PUT ") for s in sent)
+    assert any(s.startswith("POST ") and "/filesbucket" in s for s in sent)
     assert sent.count(f"POST {small_limit}imports") == 1
     status, record = Api(small_limit).get(email, 200)
     assert (status, record["name"]) == (200, "Uploaded person 200")
@@ -79,12 +79,13 @@ def test_import_a_file_watch_progress_and_read_the_report(
     expect(table.locator("tbody tr").first).to_contain_text("name")
     expect(table.locator("tbody tr").first).to_contain_text("is required")
     expect(table.locator("tbody tr").nth(1)).to_contain_text("63")
-    # The rejected rows, as a CSV file to download (safe to open in a spreadsheet).
+    # The rejected rows, as a CSV file to download (safe to open in a spreadsheet): the server's
+    # report of every one.
     with page.expect_download() as download:
         page.get_by_role("link", name="Download rejected rows (CSV)").click()
     assert download.value.suggested_filename.startswith("rejected-rows-")
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
-    assert rows[0] == ["line", "field", "problem"]
+    assert rows[0] == ["line", "field", "message"]
     assert [row[:2] for row in rows[1:]] == [["62", "name"], ["63", "id"]]
     status, record = api.get(email, 60)
     assert status == 200

@@ -53,8 +53,18 @@ def test_import_summarises_exits_3_on_rejections_and_writes_the_report(server, t
         "import", str(people), "--api", server.url, "--mode", "upsert", "--report", "r.csv", cwd=tmp_path
     )
     assert again.returncode == 3
-    assert "1 written, 2 rejected" in again.stdout
+    assert "3 rows: 0 written, 1 already imported (unchanged), 2 rejected" in again.stdout
     assert (tmp_path / "r.csv").exists()
+
+
+def test_the_rejected_rows_report_is_safe_to_open_in_a_spreadsheet(server, tmp_path):
+    formula = '=HYPERLINK("http://x","y")'
+    lines = tmp_path / "sneaky.jsonl"
+    lines.write_text(json.dumps({"email": "sneaky@example.com", "id": 1, "name": "S", formula: 1}) + "\n")
+    done = cli("import", str(lines), "--api", server.url, cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    rows = list(csv.reader((tmp_path / "sneaky.jsonl.rejected.csv").open()))
+    assert rows[1][:2] == ["1", "'" + formula]  # a text cell, not a formula
 
 
 def test_a_clean_import_exits_0_and_json_lines_work(server, tmp_path):

@@ -331,7 +331,7 @@ def test_the_value_check_catches_mistakes(module: Module, schema: ProviderSchema
     functions = broken / "functions.tf"
     text = functions.read_text()
     text = text.replace("memory_size      = 512", 'memory_size      = "lots"', 1)
-    text = text.replace("timeout          = 300", "timeout          = aws_s3_bucket.files.arn", 1)
+    text = text.replace("timeout          = 900", "timeout          = aws_s3_bucket.files.arn", 1)
     text = text.replace('architectures    = ["arm64"]', 'architectures    = "arm64"', 1)
     functions.write_text(text)
     evaluation = Evaluation(

@@ -248,6 +248,7 @@ def test_the_ui_reads_its_sign_in_configuration_from_the_function(
         "client_id": "client0000000000000000000a",
         "cognito_endpoint": "https://cognito-idp.us-east-1.amazonaws.com/",
         "max_body_bytes": 65536,
+        "max_import_bytes": 1073741824,
     }
     # The pages may call Cognito, and nothing else beyond their own origin.
     policy = HandlerClient().get("/signin.html").headers["Content-Security-Policy"]
@@ -264,5 +265,6 @@ def test_the_open_mode_tells_the_ui_there_is_no_sign_in(api: HandlerClient) -> N
         "client_id": "",
         "cognito_endpoint": "",
         "max_body_bytes": 65536,
+        "max_import_bytes": 1073741824,
     }
     assert "connect-src 'self';" in api.get("/").headers["Content-Security-Policy"]

@@ -49,3 +49,17 @@ def test_a_client_without_a_rules_resolver_is_left_alone():
     legacy = Legacy()
     remember_endpoints(legacy)
     assert legacy._ruleset_resolver is None
+
+
+def test_the_jobs_tasks_wait_longer_for_a_bulk_request_than_the_api(monkeypatch):
+    from serverless_crud.dal.clients import client
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    client.cache_clear()
+    try:
+        api, tasks = client("dynamodb"), client("dynamodb", bulk=True)
+        assert api is not tasks
+        assert (api.meta.config.read_timeout, tasks.meta.config.read_timeout) == (5, 30)
+        assert client("s3", bulk=True).meta.config.read_timeout == 60  # never shorter than the service's
+    finally:
+        client.cache_clear()

@@ -4,6 +4,7 @@ server's fields. Each test reads the fields from the model; none spells them out
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -92,6 +93,12 @@ def test_csv_columns_are_the_fields_in_their_order():
     assert written == ",".join(csv_columns()) + "\n"
 
 
+def _read_rows(data: bytes) -> list[tabular.Row]:
+    """A CSV file read as an import reads it: scanned line by line, each row parsed."""
+    scanned = tabular.scan(io.BytesIO(data), tabular.CSV, tabular.Limits(line_bytes=4096, rows=10))
+    return [tabular.parse(scanned.names, raw) for raw in scanned.rows]
+
+
 def test_a_csv_row_reads_each_field_by_its_kind():
     values = {"integer": "12", "number": "1.50", "boolean": "false", "array": "a|b", "string": "text"}
     header = [f.name for f in fields() if not f.server]
@@ -100,7 +107,7 @@ def test_a_csv_row_reads_each_field_by_its_kind():
         for f in fields()
         if not f.server
     ]
-    (read,) = tabular.read_rows((",".join(header) + "\n" + ",".join(row) + "\n").encode(), tabular.CSV)
+    (read,) = _read_rows((",".join(header) + "\n" + ",".join(row) + "\n").encode())
     for spec in fields():
         if spec.server:
             continue
@@ -115,10 +122,7 @@ def test_server_fields_are_refused_in_requests_and_ignored_in_files():
         _, errors = validator("RecordFields")({"name": "x", name: "1"})
         assert [(e.field, e.message) for e in errors] == [(name, "is managed by the server")]
     header = ["email", *sorted(server_fields())]
-    (read,) = tabular.read_rows(
-        (
-            ",".join(header) + "\n" + ",".join(["a@example.com"] + ["1"] * len(server_fields())) + "\n"
-        ).encode(),
-        tabular.CSV,
+    (read,) = _read_rows(
+        (",".join(header) + "\n" + ",".join(["a@example.com"] + ["1"] * len(server_fields())) + "\n").encode()
     )
     assert read.body == {"email": "a@example.com"}

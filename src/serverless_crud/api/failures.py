@@ -37,6 +37,11 @@ def invalid_file(error: errors.InvalidFile) -> Response:
     return problem_response(422, str(error))
 
 
+@routes.errors(errors.FileTooLarge)
+def file_too_large(error: errors.FileTooLarge) -> Response:
+    return problem_response(413, str(error))
+
+
 @routes.errors(errors.InvalidStoredRecord)
 def invalid_stored_record(error: errors.InvalidStoredRecord) -> Response:
     detail = (

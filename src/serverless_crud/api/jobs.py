@@ -3,6 +3,7 @@ declared once, with its handler."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from serverless_crud import settings
@@ -42,7 +43,10 @@ def _import_description() -> str:
         f"`{tabular.TAG_SEPARATOR}`, "
         f"{_names(flags)} is true or false, numbers are exact. JSON Lines: one record object per line. "
         "A row without an id gets one derived from the file and its line (the same file twice writes "
-        "the same keys); a row whose key exists is rejected as `exists` unless mode=upsert."
+        "the same keys); a row whose key exists is rejected as `exists` unless mode=upsert, and one "
+        "whose record already holds the same values is counted `unchanged`. A text cell that begins "
+        "with ' followed by =, +, -, @, a tab, a carriage return or ' loses the ' (exports write it so "
+        "that spreadsheets do not run formulas)."
     )
 
 
@@ -71,25 +75,49 @@ def _text_member(body: dict[str, Any], name: str, choices: tuple[str, ...] | Non
     return value
 
 
+def _upload_request(current: settings.Settings) -> dict[str, Any]:
+    """The body of POST /imports/uploads: its `size` is at most the import size limit."""
+    size = {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": current.max_import_bytes,
+        "description": "The file's size in bytes (MaxImportBytes at most: a bigger one is 413 now).",
+    }
+    return body(
+        {"type": "object", "additionalProperties": False, "properties": {"format": FORMAT, "size": size}}
+    )
+
+
 @routes.route(
     "/imports/uploads",
     "POST",
     operation_id="startUpload",
     summary="A presigned upload for a file over the body limit (then POST /imports naming it)",
-    body=body({"type": "object", "additionalProperties": False, "properties": {"format": FORMAT}}),
+    body=_upload_request,
     responses={
         "201": {
-            "description": "PUT the file to upload_url with Content-Type content_type, then "
+            "description": "POST the file to upload_url as a multipart/form-data form: the "
+            "upload_fields, then the file as `file` (S3 refuses one over max_bytes); then "
             'POST /imports {"upload": upload, "format": format}',
             **content(
                 {
                     "type": "object",
-                    "required": ["upload", "format", "upload_url", "content_type", "expires_in"],
+                    "required": [
+                        "upload",
+                        "format",
+                        "upload_url",
+                        "upload_fields",
+                        "content_type",
+                        "max_bytes",
+                        "expires_in",
+                    ],
                     "properties": {
                         "upload": {"type": "string"},
                         "format": {"type": "string", "enum": list(tabular.FORMATS)},
                         "upload_url": {"type": "string"},
+                        "upload_fields": {"type": "object", "additionalProperties": {"type": "string"}},
                         "content_type": {"type": "string"},
+                        "max_bytes": {"type": "integer"},
                         "expires_in": {"type": "integer"},
                     },
                 }
@@ -100,12 +128,22 @@ def _text_member(body: dict[str, Any], name: str, choices: tuple[str, ...] | Non
 )
 def start_upload() -> Response:
     body = _json()
-    if set(body) - {"format"}:
-        raise ApiProblem(422, 'an upload request is {"format": "csv" | "jsonl"}')
+    size = _whole_number(body["size"]) if "size" in body else None
+    if set(body) - {"format", "size"} or size == 0:
+        raise ApiProblem(422, 'an upload request is {"format": "csv" | "jsonl", "size": bytes (optional)}')
     fmt = _text_member(body, "format", tuple(tabular.FORMATS)) or "csv"
     return json_response(
-        201, services.jobs().upload_for(caller(routes.event), fmt), {"Cache-Control": "no-store"}
+        201, services.jobs().upload_for(caller(routes.event), fmt, size), {"Cache-Control": "no-store"}
     )
+
+
+def _whole_number(value: Any) -> int:
+    """A JSON number that is a whole number of at least 1 (`265` or `265.0`), else 0."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return 0
+    if isinstance(value, Decimal) and (not value.is_finite() or value != value.to_integral_value()):
+        return 0
+    return max(int(value), 0)
 
 
 @routes.route(
@@ -130,7 +168,7 @@ def start_upload() -> Response:
             JSON: {
                 "schema": {
                     "type": "object",
-                    "description": "A file PUT to the upload_url of POST /imports/uploads.",
+                    "description": "A file uploaded through POST /imports/uploads.",
                     "additionalProperties": False,
                     "required": ["upload"],
                     "properties": {

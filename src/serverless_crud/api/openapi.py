@@ -77,7 +77,7 @@ def _operation(route: Route, current: settings.Settings) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     if route.body is not None:
-        operation["requestBody"] = dict(route.body)
+        operation["requestBody"] = dict(route.body(current) if callable(route.body) else route.body)
     signed_in = current.signs_in and route.access == SIGNED_IN
     if signed_in:
         operation["security"] = [{"cognito": []}]
@@ -141,8 +141,8 @@ def _job_schema() -> dict[str, Any]:
             "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
             "counts": {
                 "type": "object",
-                "description": "Imports: rows, written, rejected; exports: records; erasures: records, "
-                "erased, left.",
+                "description": "Imports: rows, written, unchanged, rejected (and failed, when chunks "
+                "failed within the tolerated share); exports: records; erasures: records, erased, left.",
                 "additionalProperties": {"type": "integer", "minimum": 0},
             },
             "rejected": {
@@ -158,6 +158,11 @@ def _job_schema() -> dict[str, Any]:
                 },
             },
             "download_url": {"type": "string", "description": "Exports: a link valid for 15 minutes."},
+            "report_url": {
+                "type": "string",
+                "description": "Imports with rejected rows: the CSV of every one (line, field, message), "
+                "a link valid for 15 minutes.",
+            },
             "failure": {"type": "string", "description": "Why a failed job failed."},
             "format": {"type": "string", "enum": ["csv", "jsonl"]},
             "mode": {"type": "string", "enum": ["create", "upsert"]},

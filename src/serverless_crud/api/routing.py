@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from serverless_crud import settings
 from serverless_crud.api.request import Request
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -48,8 +49,9 @@ class Route:
     parameters: tuple[Mapping[str, Any], ...] = ()
     #: The path's parameters, as OpenAPI parameter objects (their names are the path's).
     path_parameters: tuple[Mapping[str, Any], ...] = ()
-    #: The OpenAPI requestBody, if any.
-    body: Mapping[str, Any] | None = None
+    #: The OpenAPI requestBody, if any; or what makes it of the instance's settings (a limit that
+    #: is a stack parameter).
+    body: Mapping[str, Any] | Callable[[settings.Settings], Mapping[str, Any]] | None = None
     #: The success responses (status -> OpenAPI response object).
     responses: Mapping[str, Any] = field(default_factory=dict)
     #: The problem+json statuses the operation may answer, and what each means here.

@@ -7,14 +7,22 @@ from functools import cache
 from typing import Any
 
 #: Seconds to wait for an answer: a records request must fail well within the function's 10 s
-#: (three attempts); the jobs' S3 and Step Functions calls move whole files and may take longer.
-READ_TIMEOUTS = {"dynamodb": 5}
+#: (three attempts); the jobs' S3 and Step Functions calls move whole files and may take longer,
+#: and S3 copies a part of an export in one request (up to a minute).
+READ_TIMEOUTS = {"dynamodb": 5, "s3": 60}
 DEFAULT_READ_TIMEOUT = 10
+#: Connections a client keeps: an export's join and an import's split talk to S3 16 at a time.
+POOL_CONNECTIONS = {"s3": 32}
+#: Seconds the jobs' tasks wait for one bulk request (a 1 MB Scan page, a BatchWriteItem of 25):
+#: they run for minutes, and a request abandoned at 5 s and sent again costs the store twice (on a
+#: saturated store, again and again).
+BULK_READ_TIMEOUT = 30
 
 
 @cache
-def client(service: str) -> Any:
-    """The process's botocore client of `service` (endpoint and region from the standard AWS variables).
+def client(service: str, *, bulk: bool = False) -> Any:
+    """The process's botocore client of `service` (endpoint and region from the standard AWS
+    variables); `bulk`: the jobs' tasks' client, which waits longer for an answer.
 
     Parameters are not validated by botocore: the app builds every request itself from values the
     record's rules have checked, and DynamoDB checks them again; the client-side check cost ~18% of
@@ -26,9 +34,10 @@ def client(service: str) -> Any:
     config = Config(
         retries={"mode": "standard", "max_attempts": 3},
         connect_timeout=2,
-        read_timeout=READ_TIMEOUTS.get(service, DEFAULT_READ_TIMEOUT),
+        read_timeout=max(READ_TIMEOUTS.get(service, DEFAULT_READ_TIMEOUT), BULK_READ_TIMEOUT if bulk else 0),
         tcp_keepalive=True,
         parameter_validation=False,
+        max_pool_connections=POOL_CONNECTIONS.get(service, 10),
     )
     created = botocore.session.get_session().create_client(service, config=config)
     if service == "dynamodb":

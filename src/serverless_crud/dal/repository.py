@@ -220,6 +220,23 @@ class DynamoRecordRepository:
                 continue
         return written, response.get("LastEvaluatedKey")
 
+    def read_page(
+        self, partition: str | None, segment: int, segments: int, start: Item | None
+    ) -> tuple[builtins.list[Record], Item | None]:
+        """One page (up to 1 MB) of an export's read: the Query of `partition` in id order, or
+        segment `segment` of a parallel Scan in `segments`; the records (unchecked) and where the
+        next page starts (None: the read is done)."""
+        params: dict[str, Any] = {"TableName": self._table}
+        if start:
+            params["ExclusiveStartKey"] = start
+        if partition is not None:
+            expression = Expression()
+            params["KeyConditionExpression"] = f"{expression.name(self._pk)} = {expression.value(partition)}"
+            response = self._call("query", **params, **expression.params())
+        else:
+            response = self._call("scan", **params, Segment=segment, TotalSegments=segments)
+        return [self._from_item(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+
     # -- batches (the workflows: imports and erasures) ---------------------------------------------
     def get_many(self, keys: builtins.list[tuple[str, int]]) -> dict[tuple[str, int], Record]:
         """The stored records of up to 100 keys (one consistent BatchGetItem; keys left unprocessed

@@ -4,43 +4,75 @@ The API starts a job (`JobService`): it stores the job's record (queued), its in
 import, and starts the job's execution, named by the job id. The state machines' tasks
 (`JobTasks`, called by `serverless_crud.tasks`) do the work and keep the job record up to date.
 
-Import: `split` reads the file, numbers the rows and writes them to S3 in chunks of CHUNK_ROWS;
-a Map runs `write_chunk` on each (validate with the record's rules, one BatchGetItem of up to 100
-keys for what exists, BatchWriteItems of 25 for the rest); DynamoDB's unprocessed items raise
-`WriteThrottled`, which the state machine retries with backoff and jitter. A row without an id
-gets one derived from the file's content and its line, so the same file imported twice writes the
-same keys (never duplicates). Every record an import writes carries `import_row` (job and line): a
-retried chunk recognises its own rows and does not reject them as `exists`.
+Import (docs/jobs.md): `split` reads the file as a stream and writes its rows to S3 in chunk objects
+of CHUNK_ROWS, with a manifest listing them; a Distributed Map reads the manifest (its ItemReader)
+and runs `write_chunk` on each chunk in a child execution of its own (validate with the record's
+rules, BatchGetItems of 100 keys for what exists, BatchWriteItems of 25 for the rest); DynamoDB's
+unprocessed items raise `WriteThrottled`, which the child retries with backoff and jitter. Each
+chunk's counts and rejected rows land in S3 (`results/`), and `finish_import` adds them up, in
+chunk order, into the job record and a CSV report. Memory holds one chunk, never the file.
+
+A row without an id gets one derived from the file's content and its line, so the same file
+imported twice writes the same keys (never duplicates). Every record an import writes carries
+`import_row` (job and line): a retried chunk recognises its own rows. A row whose record already
+holds the same values (a rerun of an interrupted import) is counted `unchanged`, not rejected.
+
+Export: `plan` names the segments (one Query for one owner's records, or parallel Scan segments of
+the table); a Distributed Map runs `export_part` in a loop per segment, each run streaming up to
+PART_RECORDS records to an object of its own; `join` concatenates them (S3 copies the big ones
+itself) into the one file the job links to.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import secrets
-from collections.abc import Callable
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from serverless_crud.errors import FieldError, Forbidden, InvalidFile, InvalidInput, RecordNotFound
+from serverless_crud.errors import (
+    FieldError,
+    FileTooLarge,
+    Forbidden,
+    InvalidFile,
+    InvalidInput,
+    RecordNotFound,
+)
 from serverless_crud.logic import tabular
 from serverless_crud.logic.access import Caller
+from serverless_crud.logic.duplicates import DuplicateKeys
 from serverless_crud.logic.ports import FileStore, Job, JobRepository, RecordBatches, Workflows
-from serverless_crud.logic.records import RecordService, utc_now
-from serverless_crud.models import exact_json
+from serverless_crud.logic.records import present, utc_now
 from serverless_crud.models.keys import MAX_ID, normalise_email
 from serverless_crud.models.listing import ListQuery
 from serverless_crud.models.validation import validator
+from serverless_crud.observability import logger
+
+T = TypeVar("T")
 
 IMPORT, EXPORT, ERASURE = "import", "export", "erasure"
 MODES = ("create", "upsert")
-#: Rows per import task: one BatchGetItem's 100 keys (each task's fixed cost is shared by as many rows).
-CHUNK_ROWS = 100
-#: Items per BatchWriteItem (DynamoDB's limit).
+#: Rows per chunk of an import: one child execution and one task each (ten BatchGetItems of 100
+#: keys, forty BatchWriteItems of 25). A chunk object is ~250 KB; a task holds one chunk.
+CHUNK_ROWS = 1000
+#: Keys per BatchGetItem and items per BatchWriteItem (DynamoDB's limits).
+BATCH_GET = 100
 BATCH_WRITE = 25
+#: Records one run of an export's part task reads before it hands over to the next run (a run of
+#: the loop in its segment's child execution): bounds each run's time and its object's size.
+PART_RECORDS = 200_000
 #: Rejections kept in the job record (all of them are in the report file).
 MAX_REPORTED = 1000
+#: Result objects read at once by `finish_import`.
+READ_AHEAD = 16
 DOWNLOAD_SECONDS = 900
 UPLOAD_SECONDS = 900
 IMPORT_MARK = "import_row"
@@ -48,6 +80,23 @@ IMPORT_MARK = "import_row"
 #: bucket's lifecycle).
 JOB_TTL_SECONDS = 30 * 24 * 3600
 _FINISHED = ("succeeded", "failed")
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    """The limits and parallelism of jobs (template parameters, through settings)."""
+
+    file_bytes: int
+    rows: int
+    line_bytes: int
+    concurrency: int = 10
+    tolerated_failure_percent: int = 0
+    export_segments: int = 8
+
+    @property
+    def reading(self) -> tabular.Limits:
+        """What reading a file is bounded by."""
+        return tabular.Limits(self.line_bytes, self.rows)
 
 
 class WriteThrottled(Exception):
@@ -93,18 +142,24 @@ class JobService:
         files: FileStore,
         workflows: Workflows,
         machines: Machines,
+        limits: JobLimits,
         clock: Callable[[], str] = utc_now,
     ) -> None:
         self._jobs = jobs
         self._files = files
         self._workflows = workflows
         self._machines = machines
+        self._limits = limits
         self._clock = clock
 
     def start_import(self, caller: Caller, data: bytes, media_type: str, mode: str) -> Job:
-        """Check the file's header, store it, start the import."""
+        """Check the file (its size, header, lines and rows: a request body is small enough to read
+        whole), store it, start the import."""
+        self._check_size(len(data))
         try:
             tabular.check_header(data, media_type)
+            for _ in tabular.scan(io.BytesIO(data), media_type, self._limits.reading).rows:
+                pass  # the lines and rows counted (each row is checked by the job)
         except tabular.UnreadableFile as error:
             raise InvalidFile(str(error)) from None
         job = self._new(caller, IMPORT, {"mode": mode, "format": _format_of(media_type)})
@@ -112,25 +167,48 @@ class JobService:
         self._files.put(job["source_key"], data, media_type)
         return self._start(job, self._machines.import_arn)
 
-    def upload_for(self, caller: Caller, fmt: str) -> dict[str, Any]:
-        """A presigned PUT for a file too big for a request body; POST /imports names it after."""
+    def upload_for(self, caller: Caller, fmt: str, size: int | None = None) -> dict[str, Any]:
+        """A presigned browser-form POST for a file too big for a request body, bounded by the file
+        size limit (S3 refuses a bigger file); POST /imports names it after. `size`: what the client
+        says its file has (a bigger one is refused here, before anything is uploaded)."""
+        if size is not None:
+            self._check_size(size)
         token = secrets.token_hex(16)
-        url = self._files.upload_url(_upload_key(caller, token, fmt), tabular.FORMATS[fmt], UPLOAD_SECONDS)
+        media = tabular.FORMATS[fmt]
+        form = self._files.upload_form(
+            _upload_key(caller, token, fmt), media, self._limits.file_bytes, UPLOAD_SECONDS
+        )
         return {
             "upload": token,
             "format": fmt,
-            "upload_url": url,
-            "content_type": tabular.FORMATS[fmt],
+            "upload_url": form["url"],
+            "upload_fields": form["fields"],
+            "content_type": media,
+            "max_bytes": self._limits.file_bytes,
             "expires_in": UPLOAD_SECONDS,
         }
+
+    def _check_size(self, size: int) -> None:
+        if size > self._limits.file_bytes:
+            raise FileTooLarge(
+                f"the file is {size:,} bytes; an import takes at most {self._limits.file_bytes:,}"
+            )
 
     def start_uploaded_import(self, caller: Caller, token: str, fmt: str, mode: str) -> Job:
         """Start the import of a file uploaded through `upload_for` (the caller's own upload only)."""
         if not (len(token) == 32 and all(c in "0123456789abcdef" for c in token)):
             raise InvalidInput([FieldError("upload", "is not an upload this API handed out")])
         key = _upload_key(caller, token, fmt)
-        if not self._files.exists(key):
-            raise InvalidInput([FieldError("upload", "has no file: PUT the file to its upload_url first")])
+        size = self._files.size(key)
+        if size is None:
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "upload", "has no file: POST the file to its upload_url with its upload_fields first"
+                    )
+                ]
+            )
+        self._check_size(size)
         head = self._files.get_head(key, 64 * 1024)
         try:
             tabular.check_header(head, tabular.FORMATS[fmt], partial=True)
@@ -218,6 +296,9 @@ class JobService:
         if job["kind"] == EXPORT and status == "succeeded" and job.get("download_key"):
             filename = f"records-{job['id']}.{job['format']}"
             view["download_url"] = self._files.download_url(job["download_key"], filename, DOWNLOAD_SECONDS)
+        if job["kind"] == IMPORT and view["counts"].get("rejected") and job.get("report_key"):
+            filename = f"rejected-rows-{job['id']}.csv"
+            view["report_url"] = self._files.download_url(job["report_key"], filename, DOWNLOAD_SECONDS)
         return view
 
 
@@ -248,6 +329,10 @@ def _job_input(job: Job) -> dict[str, Any]:
 _FAILURES = {
     "WriteThrottled": "DynamoDB kept throttling the writes after every retry; rows written are kept,"
     " and running the import again completes it",
+    "States.ExceedToleratedFailureThreshold": "more chunks failed than the import tolerates (for"
+    " example, DynamoDB kept throttling); rows written are kept, and running the import again completes it",
+    "States.ItemReaderFailed": "the import could not read its list of chunks; start it again",
+    "States.ResultWriterFailed": "the import could not record its chunks' results; start it again",
     "States.Timeout": "the job ran out of time",
     "Sandbox.Timedout": "a step of the job ran out of time",
     "States.Runtime": "the job stopped before it finished (for example, the server was restarted)",
@@ -269,13 +354,13 @@ class JobTasks:
         jobs: JobRepository,
         files: FileStore,
         records: RecordBatches,
-        service: RecordService,
+        limits: JobLimits,
         clock: Callable[[], str] = utc_now,
     ) -> None:
         self._jobs = jobs
         self._files = files
         self._records = records
-        self._service = service
+        self._limits = limits
         self._clock = clock
 
     def _update(self, job: dict[str, Any], **changes: Any) -> None:
@@ -283,107 +368,125 @@ class JobTasks:
 
     # -- import --------------------------------------------------------------------------------
     def split(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Number the file's rows, write them to S3 in chunks; the chunks' list for the Map."""
-        data = self._files.get(job["source_key"])
-        media = tabular.FORMATS[job["format"]]
-        digest = hashlib.sha256(data).hexdigest()
-        chunks: list[dict[str, Any]] = []
-        rejected: list[dict[str, Any]] = []
-        seen: dict[tuple[str, int], int] = {}
-        batch: list[dict[str, Any]] = []
-        rows = 0
+        """Read the file as a stream into chunk objects of CHUNK_ROWS raw rows and a manifest of them
+        (the Distributed Map's items); the file's digest (for derived ids) and the Map's settings.
+
+        Memory holds one chunk: repeated keys are found through temporary files (`DuplicateKeys`),
+        and each chunk's repeats are written into its manifest item. Rows are parsed and checked by
+        the chunks' tasks, in parallel; this one only reads, finds keys and cuts.
+        """
+        digest = hashlib.sha256()
+        rows = chunks = 0
+        batch: list[list[Any]] = []
+        names: list[str] | None = None
 
         def flush() -> None:
-            key = f"imports/{job['id']}/chunks/{len(chunks):06d}.json"
-            self._files.put(key, exact_json.dumps(batch).encode(), "application/json")
-            chunks.append({"key": key})
+            nonlocal chunks
+            data = json.dumps({"names": names, "rows": batch}, ensure_ascii=False, separators=(",", ":"))
+            self._files.put(_chunk_key(job, chunks), data.encode(), "application/json")
+            chunks += 1
             batch.clear()
 
-        try:
-            for row in tabular.read_rows(data, media):
-                rows += 1
-                if row.errors:
-                    rejected.append(_rejection(row.line, list(row.errors)))
-                    continue
-                body = dict(row.body)
-                if "id" not in body:
-                    body["id"] = derived_id(digest, row.line)
-                key = _raw_key(body)
-                if key is not None and key in seen:
-                    rejected.append(
-                        _rejection(row.line, [FieldError("id", f"repeats the key of line {seen[key]}")])
-                    )
-                    continue
-                if key is not None:
-                    seen[key] = row.line
-                batch.append({"line": row.line, "body": body})
-                if len(batch) == CHUNK_ROWS:
-                    flush()
-        except tabular.UnreadableFile as error:
-            self._update(job, status="failed", failure=str(error))
-            raise
-        if batch:
-            flush()
-        self._files.put(
-            f"imports/{job['id']}/rejected/split.json", json.dumps(rejected).encode(), "application/json"
-        )
-        self._update(job, status="running", counts={"rows": rows, "written": 0, "rejected": len(rejected)})
-        return {"chunks": chunks, "rows": rows}
+        with tempfile.TemporaryDirectory(prefix="split-") as scratch, DuplicateKeys(Path(scratch)) as keys:
+            try:
+                with self._files.open(job["source_key"], digest.update) as stream:
+                    scanned = tabular.scan(stream, tabular.FORMATS[job["format"]], self._limits.reading)
+                    names = scanned.names
+                    for raw in scanned.rows:
+                        key = tabular.key_of(names, raw)
+                        if key is not None:
+                            keys.add(*key, raw.line, rows)
+                        batch.append([raw.line, raw.data])
+                        rows += 1
+                        if len(batch) == CHUNK_ROWS:
+                            flush()
+            except tabular.UnreadableFile as error:
+                self._update(job, status="failed", failure=str(error))
+                raise
+            if batch:
+                flush()
+            manifest = f"imports/{job['id']}/manifest.json"
+            self._write_manifest(job, manifest, chunks, keys.by_chunk(CHUNK_ROWS, chunks))
+        counts = {"rows": rows, "written": 0, "unchanged": 0, "rejected": 0}
+        self._update(job, status="running", counts=counts)
+        return {
+            "manifest": manifest,
+            "chunks": chunks,
+            "rows": rows,
+            "digest": digest.hexdigest(),
+            "concurrency": self._limits.concurrency,
+            "tolerated_failure_percent": self._limits.tolerated_failure_percent,
+        }
 
-    def write_chunk(self, job: dict[str, Any], chunk: dict[str, Any]) -> dict[str, int]:
-        """Validate and write one chunk; WriteThrottled when DynamoDB leaves items unprocessed."""
-        rows = exact_json.parse(self._files.get(chunk["key"]).decode())
+    def _write_manifest(
+        self, job: dict[str, Any], key: str, chunks: int, repeats: Iterator[tuple[int, dict[int, int]]]
+    ) -> None:
+        """The manifest: a JSON array of {"index", "key"[, "repeats": {line: first line}]}, written as
+        a stream in chunk order."""
+        pending = next(repeats, None)
+        with self._files.writer(key, "application/json") as sink:
+            sink.write(b"[")
+            for index in range(chunks):
+                item: dict[str, Any] = {"index": index, "key": _chunk_key(job, index)}
+                if pending is not None and pending[0] == index:
+                    item["repeats"] = {str(line): first for line, first in pending[1].items()}
+                    pending = next(repeats, None)
+                sink.write((b"," if index else b"") + json.dumps(item, separators=(",", ":")).encode())
+            sink.write(b"]")
+
+    def write_chunk(self, job: dict[str, Any], chunk: dict[str, Any], digest: str) -> dict[str, int]:
+        """Validate and write one chunk, its counts and rejections to S3; WriteThrottled when
+        DynamoDB leaves items unprocessed (the retry writes only what is not there yet)."""
+        names, rows = _chunk_rows(self._files.get(chunk["key"]))
+        repeats = {int(line): first for line, first in (chunk.get("repeats") or {}).items()}
         caller = caller_from(job["caller"])
         check = validator("RecordCreate")
         rejected: list[dict[str, Any]] = []
         valid: list[tuple[int, dict[str, Any]]] = []
-        for row in rows:
-            values, errors = check(row["body"])
+        for raw in rows:
+            line = raw.line
+            if line in repeats:
+                rejected.append(
+                    _rejection(line, [FieldError("id", f"repeats the key of line {repeats[line]}")])
+                )
+                continue
+            row = tabular.parse(names, raw)
+            if row.errors:
+                rejected.append(_rejection(line, list(row.errors)))
+                continue
+            body = dict(row.body)
+            if "id" not in body:
+                body["id"] = derived_id(digest, line)
+            values, errors = check(body)
             if not errors and not caller.may_access(values["email"]):
                 errors = [FieldError("email", "is not yours: you may import only your own records")]
             if errors:
-                rejected.append(_rejection(row["line"], errors))
+                rejected.append(_rejection(line, errors))
             else:
-                valid.append((row["line"], values))
-        stored = self._records.get_many([(v["email"], v["id"]) for _, v in valid])
+                valid.append((line, values))
+        stored: dict[tuple[str, int], dict[str, Any]] = {}
+        for start in range(0, len(valid), BATCH_GET):
+            stored.update(
+                self._records.get_many([(v["email"], v["id"]) for _, v in valid[start : start + BATCH_GET]])
+            )
         now = self._clock()
         writes: list[dict[str, Any]] = []
-        mine = 0
+        mine = unchanged = 0
         for line, values in valid:
             mark = f"{job['id']}:{line}"
             existing = stored.get((values["email"], values["id"]))
             if existing is not None and existing.get(IMPORT_MARK) == mark:
                 mine += 1  # written by an earlier attempt of this chunk
                 continue
+            if existing is not None and _holds(existing, values):
+                unchanged += 1  # an earlier import (an interrupted run of this file) wrote these values
+                continue
             if existing is not None and job.get("mode") != "upsert":
                 rejected.append(
                     _rejection(line, [FieldError("id", "exists: a record has this email and id")])
                 )
                 continue
-            version = int(existing.get("version") or 1) + 1 if existing is not None else 1
-            created = existing.get("created_at", now) if existing is not None else now
-            author = (
-                existing
-                if existing is not None
-                else {
-                    "created_by": caller.subject,
-                    "created_by_email": caller.email,
-                }
-            )
-            writes.append(
-                {
-                    **values,
-                    "version": version,
-                    "created_at": created,
-                    "updated_at": now,
-                    "created_by": author.get("created_by"),
-                    "created_by_email": author.get("created_by_email"),
-                    **caller.as_updater(),
-                    IMPORT_MARK: mark,
-                }
-            )
-        if rejected:  # (the same rows are rejected on a retry: the file is rewritten as it was)
-            self._files.put(_rejected_key(job, chunk), json.dumps(rejected).encode(), "application/json")
+            writes.append(_record(job, line, values, existing, caller, now))
         left = [
             record
             for start in range(0, len(writes), BATCH_WRITE)
@@ -391,43 +494,83 @@ class JobTasks:
         ]
         if left:  # the retry writes only what is not yet there: the rows written carry their mark
             raise WriteThrottled(f"{len(left)} of {len(writes)} writes were throttled")
-        done = {"written": len(writes) + mine, "rejected": len(rejected)}
+        rejected.sort(key=lambda r: int(r["line"]))
+        done = {"written": len(writes) + mine, "unchanged": unchanged, "rejected": len(rejected)}
+        result = {**done, "rows": len(rows), "rejections": rejected}
+        self._files.put(
+            _result_key(job, int(chunk["index"])), json.dumps(result).encode(), "application/json"
+        )
         self._jobs.add_counts(job["owner"], job["id"], done)  # progress (finish_import sets the totals)
         return done
 
-    def finish_import(self, job: dict[str, Any], results: list[dict[str, int]]) -> dict[str, Any]:
-        """Gather the chunks' counts and rejections into the job record and a report file."""
-        rejected: list[dict[str, Any]] = []
-        for key in self._files.keys(f"imports/{job['id']}/rejected/"):
-            rejected.extend(json.loads(self._files.get(key)))
-        rejected.sort(key=lambda r: int(r["line"]))
-        written = sum(int(r["written"]) for r in results)
-        rows = written + len(rejected)
-        report_key = f"imports/{job['id']}/report.json"
-        self._files.put(report_key, json.dumps(rejected).encode(), "application/json")
-        counts = {"rows": rows, "written": written, "rejected": len(rejected)}
-        self._update(
-            job, status="succeeded", counts=counts, rejected=rejected[:MAX_REPORTED], report_key=report_key
-        )
+    def finish_import(self, job: dict[str, Any], split: dict[str, Any]) -> dict[str, Any]:
+        """Add up the chunks' results, in chunk order, into the job record (totals, the first
+        rejections) and a CSV report of every rejected row."""
+        totals = {"rows": 0, "written": 0, "unchanged": 0, "rejected": 0}
+        failed = 0
+        first: list[dict[str, Any]] = []
+        report_key = f"imports/{job['id']}/rejected.csv"
+        keys = [_result_key(job, index) for index in range(int(split["chunks"]))]
+        with self._files.writer(report_key, tabular.CSV) as report:
+            report.write(tabular.report_csv([]))
+            for index, data in enumerate(_in_order(self._files.get_if_exists, keys)):
+                if data is None:  # its child execution failed (tolerated): its rows are not in
+                    result = self._failed_chunk(job, index)
+                    failed += int(result["rows"])
+                else:
+                    result = json.loads(data)
+                for name in ("rows", "written", "unchanged"):
+                    totals[name] += int(result.get(name, 0))
+                totals["rejected"] += len(result["rejections"])
+                report.write(tabular.report_csv(result["rejections"], with_header=False))
+                first.extend(result["rejections"][: MAX_REPORTED - len(first)])
+        counts = {**totals, **({"failed": failed} if failed else {})}
+        self._update(job, status="succeeded", counts=counts, rejected=first, report_key=report_key)
         return counts
 
+    def _failed_chunk(self, job: dict[str, Any], index: int) -> dict[str, Any]:
+        """A chunk whose child execution failed: each of its rows reported as not imported."""
+        _, rows = _chunk_rows(self._files.get(_chunk_key(job, index)))
+        problem = [FieldError("row", "was not imported: its chunk failed; run the import again")]
+        return {"rows": len(rows), "rejections": [_rejection(raw.line, problem) for raw in rows]}
+
     # -- export ----------------------------------------------------------------------------------
-    def export(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Every record the caller sees (or one partition's) to one file in S3."""
-        self._update(job, status="running")
-        caller = caller_from(job["caller"])
-        records: list[dict[str, Any]] = []
-        cursor: str | None = None
-        while True:
-            page = self._service.list(caller, ListQuery(job.get("email") or None, 100, cursor))
-            records.extend(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-        key = f"exports/{job['id']}/records.{job['format']}"
-        self._files.put(key, tabular.write(records, job["format"]), tabular.FORMATS[job["format"]])
-        self._update(job, status="succeeded", counts={"records": len(records)}, download_key=key)
-        return {"records": len(records)}
+    def plan(self, job: dict[str, Any]) -> dict[str, Any]:
+        """The export's segments (their numbers: the Map's items): one Query for one owner's
+        records, or parallel Scan segments."""
+        self._update(job, status="running", counts={"records": 0})
+        count = 1 if job.get("email") else self._limits.export_segments
+        return {"segments": list(range(count)), "of": count}
+
+    def export_part(self, job: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+        """One run of a segment's loop: up to PART_RECORDS records read from where the last run
+        stopped, streamed to an object of their own; where the next run starts (cursor None: done)."""
+        segment, piece = int(part["segment"]), int(part["piece"])
+        fmt = job["format"]
+        cursor = part.get("cursor")
+        count = 0
+        key = f"exports/{job['id']}/parts/{segment:05d}-{piece:05d}.{fmt}"
+        with self._files.writer(key, tabular.FORMATS[fmt]) as sink:
+            if segment == 0 and piece == 0:
+                sink.write(tabular.header(fmt))
+            while True:
+                stored, cursor = self._records.read_page(job.get("email"), segment, int(part["of"]), cursor)
+                records = list(_presentable(stored))
+                sink.write(tabular.encode(records, fmt))
+                count += len(records)
+                if cursor is None or count >= PART_RECORDS:
+                    break
+        self._jobs.add_counts(job["owner"], job["id"], {"records": count})  # progress
+        return {**part, "piece": piece + 1, "cursor": cursor, "records": int(part["records"]) + count}
+
+    def join(self, job: dict[str, Any], segments: list[dict[str, Any]]) -> dict[str, Any]:
+        """The parts, in segment order, concatenated into the export's one file."""
+        fmt = job["format"]
+        key = f"exports/{job['id']}/records.{fmt}"
+        self._files.concatenate(self._files.keys(f"exports/{job['id']}/parts/"), key, tabular.FORMATS[fmt])
+        counts = {"records": sum(int(s["records"]) for s in segments)}
+        self._update(job, status="succeeded", counts=counts, download_key=key)
+        return counts
 
     # -- erasure ---------------------------------------------------------------------------------
     def count_partition(self, job: dict[str, Any]) -> dict[str, Any]:
@@ -463,7 +606,11 @@ class JobTasks:
 
     # -- any job ---------------------------------------------------------------------------------
     def fail(self, job: dict[str, Any], error: dict[str, Any]) -> None:
-        """Record why the job failed (the state machine's Catch)."""
+        """Record why the job failed (the state machine's Catch), unless its task already said why in
+        its own words (a file over a limit: the split names the line or the count)."""
+        recorded = self._jobs.get(job["owner"], job["id"]) or {}
+        if recorded.get("status") == "failed" and recorded.get("failure"):
+            return
         self._update(job, status="failed", failure=describe_failure(error.get("Error"), error.get("Cause")))
 
 
@@ -474,20 +621,75 @@ def derived_id(digest: str, line: int) -> int:
     return value % MAX_ID + 1
 
 
-def _raw_key(body: dict[str, Any]) -> tuple[str, int] | None:
-    email, record_id = body.get("email"), body.get("id")
-    if not isinstance(email, str) or not isinstance(record_id, int) or isinstance(record_id, bool):
-        return None
-    try:
-        return normalise_email(email), record_id
-    except ValueError:
-        return None
-
-
 def _rejection(line: int, errors: list[FieldError]) -> dict[str, Any]:
     return {"line": line, "errors": [{"field": e.field, "message": e.message} for e in errors]}
 
 
-def _rejected_key(job: dict[str, Any], chunk: dict[str, Any]) -> str:
-    name = chunk["key"].rsplit("/", 1)[1]
-    return f"imports/{job['id']}/rejected/{name}"
+def _chunk_rows(data: bytes) -> tuple[list[str] | None, list[tabular.RawRow]]:
+    """A chunk object's header names and raw rows."""
+    chunk = json.loads(data)
+    return chunk["names"], [tabular.RawRow(int(line), raw) for line, raw in chunk["rows"]]
+
+
+def _chunk_key(job: dict[str, Any], index: int) -> str:
+    return f"imports/{job['id']}/chunks/{index:07d}.json"
+
+
+def _result_key(job: dict[str, Any], index: int) -> str:
+    return f"imports/{job['id']}/results/{index:07d}.json"
+
+
+def _holds(stored: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Whether the stored record has exactly these values (then importing them changes nothing)."""
+    current, problems = present(stored)
+    return not problems and all(current.get(name) == value for name, value in values.items())
+
+
+def _record(
+    job: dict[str, Any],
+    line: int,
+    values: dict[str, Any],
+    existing: dict[str, Any] | None,
+    caller: Caller,
+    now: str,
+) -> dict[str, Any]:
+    """The record an import writes for a row (a new version of `existing` in upsert mode)."""
+    author = (
+        existing if existing is not None else {"created_by": caller.subject, "created_by_email": caller.email}
+    )
+    return {
+        **values,
+        "version": int(existing.get("version") or 1) + 1 if existing is not None else 1,
+        "created_at": existing.get("created_at", now) if existing is not None else now,
+        "created_by": author.get("created_by"),
+        "created_by_email": author.get("created_by_email"),
+        "updated_at": now,
+        **caller.as_updater(),
+        IMPORT_MARK: f"{job['id']}:{line}",
+    }
+
+
+def _presentable(stored: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Stored rows as the API shows them; a row that breaks the record's rules is left out (and
+    logged), as listings leave it out."""
+    for row in stored:
+        record, problems = present(row)
+        if problems:
+            logger.warning(
+                "a stored row breaks the record rules; left out of the export",
+                extra={"key": [str(row.get("email")), str(row.get("id"))]},
+            )
+            continue
+        yield record
+
+
+def _in_order(read: Callable[[str], T], keys: list[str]) -> Iterator[T]:
+    """`read(key)` of each key, in order, READ_AHEAD of them in flight at once."""
+    with ThreadPoolExecutor(max_workers=READ_AHEAD) as pool:
+        pending: deque[Future[T]] = deque()
+        for key in keys:
+            pending.append(pool.submit(read, key))
+            if len(pending) >= READ_AHEAD:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

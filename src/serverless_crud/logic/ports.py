@@ -4,7 +4,10 @@ logic never names a DynamoDB, S3 or Step Functions class."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import builtins
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import IO, Any, Protocol
 
 from serverless_crud.models.listing import ListQuery, Page, Record
 from serverless_crud.models.preconditions import Expected
@@ -57,6 +60,13 @@ class RecordBatches(Protocol):
         """One page of a listing."""
         ...
 
+    def read_page(
+        self, partition: str | None, segment: int, segments: int, start: Any
+    ) -> tuple[builtins.list[Record], Any]:
+        """One page of an export's read (one partition's Query, or a segment of a parallel Scan);
+        the stored records and where the next page starts (None: done)."""
+        ...
+
 
 class JobRepository(Protocol):
     """Job records, keyed by owner and job id."""
@@ -82,35 +92,65 @@ class JobRepository(Protocol):
         ...
 
 
+class ObjectSink(Protocol):
+    """One file written as a stream: completed when the `with` block ends, discarded on an error."""
+
+    def __enter__(self) -> ObjectSink: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None: ...
+
+    def write(self, data: bytes) -> None:
+        """Append `data`."""
+        ...
+
+
 class FileStore(Protocol):
     """The jobs' files."""
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        """Write one file."""
+        """Write one (small) file."""
         ...
 
     def get(self, key: str) -> bytes:
-        """Read one file."""
+        """Read one (small) file."""
+        ...
+
+    def get_if_exists(self, key: str) -> bytes | None:
+        """Read one (small) file, or None when there is none."""
+        ...
+
+    def open(self, key: str, seen: Callable[[bytes], None] | None = None) -> IO[bytes]:
+        """A reader of one file of any size, in bounded memory; `seen` is shown every byte read."""
         ...
 
     def get_head(self, key: str, size: int) -> bytes:
         """The first `size` bytes of one file."""
         ...
 
-    def keys(self, prefix: str) -> list[str]:
-        """The keys under `prefix`, in order."""
+    def size(self, key: str) -> int | None:
+        """The file's size in bytes, or None when there is none."""
+        ...
+
+    def keys(self, prefix: str) -> list[tuple[str, int]]:
+        """The keys under `prefix` and their sizes, in key order."""
+        ...
+
+    def writer(self, key: str, content_type: str) -> ObjectSink:
+        """A writer of one file of any size, in bounded memory."""
+        ...
+
+    def concatenate(self, sources: Iterable[tuple[str, int]], key: str, content_type: str) -> None:
+        """Write the files `sources` (key, size) one after the other into `key`."""
         ...
 
     def download_url(self, key: str, filename: str, seconds: int) -> str:
         """A time-limited link that downloads the file as `filename`."""
         ...
 
-    def upload_url(self, key: str, content_type: str, seconds: int) -> str:
-        """A time-limited link a client PUTs one file to."""
-        ...
-
-    def exists(self, key: str) -> bool:
-        """Whether the file is there."""
+    def upload_form(self, key: str, content_type: str, max_bytes: int, seconds: int) -> dict[str, Any]:
+        """A time-limited form upload of one file to `key`, refused over `max_bytes`: {"url", "fields"}."""
         ...
 
 

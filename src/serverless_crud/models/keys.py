@@ -53,6 +53,16 @@ def normalise_email(value: str) -> str:
     return normal
 
 
+def quick_key(value: str) -> str:
+    """What normalise_email makes of an ASCII address, without its validation (an import's split
+    compares keys at ~1 µs a row; email-validator takes ~80 µs): ValueError when it is not ASCII or
+    has no @, normalise_email's own form otherwise."""
+    text = value.strip()
+    if text.isascii() and text.count("@") == 1:
+        return text.lower()
+    return normalise_email(value)
+
+
 def is_stored_form(email: str) -> bool:
     """Whether `email` is already what normalise_email makes of it (cheap: no validation)."""
     return email.isascii() and email == email.lower()

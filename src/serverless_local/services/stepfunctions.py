@@ -7,6 +7,10 @@ executions when `execute_state_machine` is set (embedded_aws does); a Lambda tas
 Lambda `invoke`, which the Lambda service answers with the template's own function (its environment,
 timeout, and errors in Lambda's shape, so `Retry` and `Catch` see what they would on AWS).
 
+A Distributed Map's tolerated failures are applied here (moto records a failed child execution and
+goes on): a Map run whose failures exceed its thresholds fails with
+`States.ExceedToleratedFailureThreshold`, as on AWS.
+
 The journal (`stepfunctions/`) holds each execution's start and its end (status, output or error,
 and again what its start said, so the end alone describes it). It is read back before the banner
 (what was repaired or set aside is reported with every other service's damage); after a restart
@@ -124,6 +128,8 @@ class StepFunctionsService(Service):
         self.interrupted = 0
         self._patches = Patches()
         self.warmup: Warmup | None = None
+        #: (machine ARN, Map state) -> the tolerated-failure fields its definition declares.
+        self.tolerance: dict[tuple[str, str], frozenset[str]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -204,7 +210,11 @@ class StepFunctionsService(Service):
             properties.get("DefinitionSubstitutions") or {}, f"{logical_id}.DefinitionSubstitutions"
         )
         kind = str(template.resolve(properties.get("Type"), logical_id) or "STANDARD")
-        return MachineSpec(logical_id, self.names[logical_id], substitute(text, substitutions), kind)
+        definition = substitute(text, substitutions)
+        spec = MachineSpec(logical_id, self.names[logical_id], definition, kind)
+        for state, declared in tolerances(definition).items():
+            self.tolerance[(spec.arn, state)] = declared
+        return spec
 
     def stop(self) -> None:
         """Give moto its methods back and close the journal (once the machines' creation has ended)."""
@@ -310,10 +320,63 @@ class StepFunctionsService(Service):
         self._journaled: set[str] = set()
         self.context.aws.on_action(StepFunctionResponse, self.lock, lambda *_: None)
         self._cache_task_clients()
+        self._apply_tolerance()
         original_start = self._patches.replace(StepFunctionsParserBackend, "start_execution", start_execution)
         original_terminated = self._patches.replace(
             BaseExecutionWorkerCommunication, "terminated", terminated
         )
+
+    def _apply_tolerance(self) -> None:
+        """moto's Distributed Map records a failed child execution and goes on as if it had succeeded
+        (its output null): the Map run fails here instead, `States.ExceedToleratedFailureThreshold`,
+        when its failures exceed the thresholds its definition declares (none declared: any
+        failure), as Step Functions fails it."""
+        from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+            FailureEvent,
+            FailureEventException,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+            StatesErrorName,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+            StatesErrorNameType,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+            distributed_iteration_component as distributed,
+        )
+        from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+        service = self
+
+        def map_run(component: Any, env: Any, eval_input: Any) -> None:
+            original(component, env, eval_input)
+            counter = eval_input.map_run_record.item_counter
+            failed = counter.failed.get() + counter.timed_out.get()
+            machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
+            declared = service.tolerance.get((machine, eval_input.state_name), frozenset())
+            if not exceeds_tolerance(
+                declared,
+                failed,
+                counter.total.get(),
+                int(eval_input.tolerated_failure_count or 0),
+                float(eval_input.tolerated_failure_percentage or 0),
+            ):
+                return
+            env.stack.pop()  # the children's outputs the Map would have returned
+            error = StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold)
+            cause = f"{failed} of {counter.total.get()} child executions failed, more than the Map tolerates"
+            details = MapRunFailedEventDetails(error=error.error_name, cause=cause)
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=error,
+                    event_type=HistoryEventType.MapRunFailed,
+                    event_details=EventDetails(mapRunFailedEventDetails=details),  # type: ignore[typeddict-item]
+                )
+            )
+
+        original = self._patches.replace(distributed.DistributedIterationComponent, "_map_run", map_run)
 
     def _cache_task_clients(self) -> None:
         """moto's engine builds a new boto3 client for every task it runs (~50 ms each, most of a
@@ -341,6 +404,50 @@ class StepFunctionsService(Service):
             module = importlib.import_module(found.name)
             if getattr(module, "boto_client_for", None) is original:
                 self._patches.replace(module, "boto_client_for", cached)
+
+
+def tolerances(definition: str) -> dict[str, frozenset[str]]:
+    """Each Map state of a definition (nested ones too) and which tolerated-failure thresholds it
+    declares: "count" (ToleratedFailureCount[Path]) and "percentage" (ToleratedFailurePercentage[Path])."""
+    try:
+        states = json.loads(definition).get("States") or {}
+    except ValueError:
+        return {}  # Step Functions refuses it when the machine is created, with its own sentence
+    found: dict[str, frozenset[str]] = {}
+    pending = list(states.items())
+    while pending:
+        name, state = pending.pop()
+        if not isinstance(state, dict):
+            continue
+        processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+        pending.extend((processor.get("States") or {}).items())
+        pending.extend(
+            item for branch in state.get("Branches") or [] for item in (branch.get("States") or {}).items()
+        )
+        if state.get("Type") == "Map":
+            found[name] = frozenset(
+                kind
+                for kind, field in (
+                    ("count", "ToleratedFailureCount"),
+                    ("percentage", "ToleratedFailurePercentage"),
+                )
+                if field in state or field + "Path" in state
+            )
+    return found
+
+
+def exceeds_tolerance(
+    declared: frozenset[str], failed: int, total: int, count: int, percentage: float
+) -> bool:
+    """Whether a Map run with `failed` of `total` children failed breaks its thresholds, as Step
+    Functions decides: with none declared, any failure does; else either declared one exceeded."""
+    if not failed:
+        return False
+    if not declared:
+        return True
+    return ("count" in declared and failed > count) or (
+        "percentage" in declared and failed * 100 > percentage * total
+    )
 
 
 def _start_entry(execution: Any, machine: str | None) -> dict[str, Any]:

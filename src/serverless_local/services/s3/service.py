@@ -8,11 +8,19 @@ of what it touched (the object as it now is, or that it is gone; a bucket made o
 replaying the journal is deterministic. Object bodies go to `s3/objects/` by content hash, the
 journal holds their metadata. Bucket settings (policy, lifecycle, encryption) are applied from the
 template at each start and not journaled.
+
+A browser-form upload (a presigned POST) is held to its policy as S3 holds it: expiry, the bucket,
+key and field conditions, and `content-length-range` (moto stores any form it is sent). The policy's
+signature is not checked, as no local signature is.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime
 import hashlib
+import json
 import sys
 import threading
 from collections.abc import Callable
@@ -200,12 +208,24 @@ class S3Service(Service):
             if request.method in _READS:
                 return original_bucket(handler, request, full_url, headers)
             with service.lock:
+                # moto reads a form's file once and closes it: kept, to be read again by moto itself.
+                uploads = _keep_files(request)
                 handler.setup_class(request)
+                _keep_files(request, uploads)
                 bucket = handler.parse_bucket_name_from_url(request, full_url)
+                form = {name: values[0] for name, values in handler.querystring.items()}
+                if request.method == "POST" and "key" in form and bucket:
+                    size = len(uploads.get("file", b""))
+                    refusal = post_policy_refusal(form, size, bucket, _utc_now())
+                    if refusal is not None:
+                        return refusal
                 before = service._key_names(bucket)
                 answer = original_bucket(handler, request, full_url, headers)
                 if int(answer[0]) < 300 and bucket:
-                    service.store.append(service._bucket_entries(bucket, before, request, full_url))
+                    entries = service._bucket_entries(bucket, before, request, full_url)
+                    if "key" in form and not any(e.get("key") == form["key"] for e in entries):
+                        entries.append(service._object_entry(bucket, form["key"]))  # a form upload over a key
+                    service.store.append(entries)
             return answer
 
         original_key = self._patches.replace(S3Response, "key_response", key_response)
@@ -271,6 +291,79 @@ class S3Service(Service):
             after = self._key_names(bucket)
             return [self._object_entry(bucket, name) for name in sorted(before ^ after)]
         return []
+
+
+def post_policy_refusal(
+    form: dict[str, str], size: int, bucket: str, now: datetime.datetime
+) -> tuple[int, dict[str, str], str] | None:
+    """S3's answer refusing a browser-form upload its policy does not allow (None: it does): no
+    policy (the bucket is private), an expired one, a condition the form breaks, a file outside
+    `content-length-range`."""
+    encoded = form.get("policy") or form.get("Policy")
+    if not encoded:
+        return _refusal(403, "AccessDenied", "Access Denied")
+    try:
+        policy = json.loads(base64.b64decode(encoded, validate=True))
+        expires = datetime.datetime.fromisoformat(str(policy["expiration"]).replace("Z", "+00:00"))
+        conditions = list(policy.get("conditions") or [])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return _refusal(400, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON.")
+    if expires <= now:
+        return _refusal(403, "AccessDenied", "Invalid according to Policy: Policy expired.")
+    fields = {**{name.lower(): value for name, value in form.items()}, "bucket": bucket}
+    for condition in conditions:
+        if isinstance(condition, dict):
+            condition = ["eq", *next(iter(condition.items()))] if len(condition) == 1 else condition
+            condition[1] = "$" + str(condition[1])
+        if not isinstance(condition, list) or len(condition) != 3:
+            return _refusal(400, "InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Condition.")
+        operator, name, expected = condition
+        if operator == "content-length-range":
+            low, high = int(name), int(expected)
+            if size > high:
+                return _refusal(
+                    400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
+                )
+            if size < low:
+                return _refusal(
+                    400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
+                )
+            continue
+        given = fields.get(str(name).lstrip("$").lower(), "")
+        held = given == expected if operator == "eq" else str(given).startswith(str(expected))
+        if operator not in ("eq", "starts-with") or not held:
+            return _refusal(
+                403,
+                "AccessDenied",
+                f"Invalid according to Policy: Policy Condition failed: {json.dumps(condition)}",
+            )
+    return None
+
+
+def _refusal(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
+    from xml.sax.saxutils import escape
+
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+    )
+    return status, {"Content-Type": "application/xml"}, body
+
+
+def _keep_files(request: Any, kept: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """The bodies of a form's files (read once), each file made readable again from the start."""
+    import io
+
+    files = getattr(request, "files", None) or {}
+    if kept is None:
+        kept = {name: storage.stream.read() for name, storage in files.items()}
+    for name, storage in files.items():
+        storage.stream = io.BytesIO(kept[name])
+    return kept
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(tz=datetime.UTC)
 
 
 _CORS_NAMES = {

@@ -264,7 +264,14 @@ export function recordFileType(name) {
  * follows a file uploaded to the bucket (one over the API's body limit). */
 export async function startImport(file, mode, onUpload = () => {}) {
   const type = recordFileType(file.name);
-  const { max_body_bytes: limit } = await authConfig();
+  const { max_body_bytes: limit, max_import_bytes: largest } = await authConfig();
+  if (largest && file.size > largest) {
+    throw new ApiError({
+      status: 413,
+      title: "The file is too large",
+      detail: `The file is ${file.size.toLocaleString()} bytes; an import takes at most ${largest.toLocaleString()}.`,
+    });
+  }
   if (!limit || file.size <= limit) {
     try {
       const { data, location } = await request("POST", "imports", { query: { mode }, file: { data: file, type } });
@@ -273,34 +280,39 @@ export async function startImport(file, mode, onUpload = () => {}) {
       if (error.status !== 413) throw error; // a limit lower than the page knew: the upload below
     }
   }
-  // Over the body limit, as the CLI does: a presigned PUT to the bucket, then the import names it.
+  // Over the body limit, as the CLI does: a presigned form POST to the bucket, then the import names it.
   const format = type === "text/csv" ? "csv" : "jsonl";
-  const upload = (await request("POST", "imports/uploads", { body: { format } })).data;
-  await putFile(upload.upload_url, file, upload.content_type, onUpload);
+  const upload = (await request("POST", "imports/uploads", { body: { format, size: file.size } })).data;
+  await postFile(upload.upload_url, upload.upload_fields, file, onUpload);
   const { data, location } = await request("POST", "imports", { query: { mode }, body: { upload: upload.upload, format } });
   return { job: data, location };
 }
 
-/** PUT the file to a presigned URL, reporting (loaded, total) bytes: fetch cannot report an upload's progress. */
-function putFile(url, file, contentType, onProgress) {
+/** POST the file to a presigned form upload (its fields first, the file last), reporting (loaded,
+ * total) bytes: fetch cannot report an upload's progress. */
+function postFile(url, fields, file, onProgress) {
   const failed = (detail) => new ApiError({ status: 0, title: "The upload failed", detail });
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append("file", file);
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("PUT", url);
-    xhr.setRequestHeader("Content-Type", contentType);
+    xhr.open("POST", url);
     xhr.upload.addEventListener("progress", (event) => {
-      if (event.lengthComputable) onProgress(event.loaded, event.total);
+      if (event.lengthComputable) onProgress(Math.min(event.loaded, file.size), file.size);
     });
     xhr.addEventListener("load", () => {
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(file.size, file.size);
         resolve();
+      } else if (/EntityTooLarge/.test(xhr.responseText)) {
+        reject(failed("The file is over the import size limit."));
       } else {
         reject(failed(`The file store answered ${xhr.status}; try again.`));
       }
     });
     xhr.addEventListener("error", () => reject(failed("Could not reach the file store. Check your connection and try again.")));
-    xhr.send(file);
+    xhr.send(form);
   });
 }
 

@@ -40,7 +40,7 @@ drop.addEventListener("drop", (event) => {
 
 function showProgress(job) {
   const counts = job.counts || {};
-  const done = (counts.written || 0) + (counts.rejected || 0);
+  const done = (counts.written || 0) + (counts.unchanged || 0) + (counts.rejected || 0);
   progress.hidden = false;
   if (counts.rows) {
     bar.max = counts.rows;
@@ -78,9 +78,9 @@ function csvCell(value) {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The rejected rows as a CSV file (line, field, problem), for a link to download. */
+/** The rejected rows as a CSV file (line, field, message: the columns of the server's report), for a link to download. */
 function rejectedCsv(rows) {
-  const lines = [["line", "field", "problem"], ...rows.map((row) => [row.line, row.field, row.message])];
+  const lines = [["line", "field", "message"], ...rows.map((row) => [row.line, row.field, row.message])];
   return new Blob([`${lines.map((line) => line.map(csvCell).join(",")).join("\r\n")}\r\n`], { type: "text/csv" });
 }
 
@@ -91,7 +91,7 @@ function showReport(job) {
   report.hidden = false;
   document.getElementById("report-summary").textContent =
     job.status === "succeeded"
-      ? `${count.format(counts.rows)} rows: ${count.format(counts.written)} stored, ${count.format(counts.rejected)} rejected.`
+      ? `${count.format(counts.rows)} rows: ${count.format(counts.written)} stored, ${counts.unchanged ? `${count.format(counts.unchanged)} already imported, ` : ""}${count.format(counts.rejected)} rejected.`
       : `The import failed: ${job.failure || "no reason was given"}.`;
   const rows = (job.rejected || []).flatMap((row) => row.errors.map((error) => ({ line: row.line, field: error.field, message: error.message })));
   const container = document.getElementById("rejected");
@@ -101,15 +101,17 @@ function showReport(job) {
     show(container);
     return;
   }
-  downloadUrl = URL.createObjectURL(rejectedCsv(rows));
+  // The job lists the first 1,000 rejected rows; its report (report_url, made by the server, cells
+  // safe for spreadsheets) has every one. Without it, the listed rows are the file.
+  downloadUrl = job.report_url ? null : URL.createObjectURL(rejectedCsv(rows));
   const listed = (job.rejected || []).length;
-  const partial = counts.rejected > listed ? el("p", { class: "hint" }, `The first ${count.format(listed)} of ${count.format(counts.rejected)} rejected rows are listed.`) : null;
+  const partial = counts.rejected > listed ? el("p", { class: "hint" }, `The first ${count.format(listed)} of ${count.format(counts.rejected)} rejected rows are listed${job.report_url ? "; the download has every one" : ""}.`) : null;
   show(
     container,
     el(
       "p",
       { class: "actions" },
-      el("a", { class: "btn", href: downloadUrl, download: `rejected-rows-${job.id}.csv` }, "Download rejected rows (CSV)"),
+      el("a", { class: "btn", href: job.report_url || downloadUrl, download: `rejected-rows-${job.id}.csv` }, "Download rejected rows (CSV)"),
     ),
     partial,
     el(
