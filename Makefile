@@ -52,10 +52,14 @@ $(TF_SCHEMA): requirements/terraform-provider.txt scripts/terraform_provider_sch
 terraform-fmt: $(NODE_STAMP) ## Rewrite the Terraform module's files in terraform fmt's layout (hclwrite, no Terraform needed)
 	node tests/infra/terraform/hcl_tools.cjs --write $(TF_MODULE)/*.tf $(TF_MODULE)/modules/*/*.tf $(TF_MODULE)/examples/*/*.tf
 
-$(STAMP): requirements/lock.txt pyproject.toml
+# The local runtime is a distribution of its own (src/serverless_local/pyproject.toml), built by the
+# hatchling pinned in lock.txt.
+$(STAMP): requirements/lock.txt pyproject.toml src/serverless_local/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+	  -e src/serverless_local
 	@touch $(STAMP)
 
 # The SAM CLI and the AWS CLI in an environment of their own (their pins clash with lock.txt's),

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from serverless_local.gateway import Gateway, HttpRequest
-from serverless_local.lambda_worker import LambdaContext
-from serverless_local.stack import LocalStack, read_stack
+from tests.support.stack import LocalStack, read_stack
+
+from serverless_local.http import HttpRequest
+from serverless_local.services.apigateway.gateway import Gateway
+from serverless_local.services.lambda_.worker import LambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

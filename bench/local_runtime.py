@@ -418,7 +418,7 @@ def _cpu_per_call(server: int, call: Callable[[], Any], calls: int) -> dict[str,
 
 def _table() -> dict[str, Any]:
     """The records table's CreateTable parameters, from template.yaml."""
-    from serverless_local.stack import read_stack
+    from tests.support.stack import read_stack
 
     return dict(read_stack(ROOT / "template.yaml").tables["RecordsTable"])
 

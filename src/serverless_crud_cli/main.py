@@ -6,27 +6,23 @@ their search and sort attributes."""
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
 from serverless_crud_cli import backfill
 
+try:  # the local runtime, an optional dependency: without it `serve` says how to install it
+    from serverless_local.cli import add_serve_arguments
+except ModuleNotFoundError:  # pragma: no cover - installs without the runtime
+    add_serve_arguments = None  # type: ignore[assignment]
+
+#: The local stack's name (`AWS::StackName`): its functions, tables and state machines are named
+#: `serverless-crud-local-…` as a deployed stack's are named after it.
+LOCAL_STACK_NAME = "serverless-crud-local"
 EXIT_STATUSES = """exit status: 0 done; 1 failed (one sentence on standard error says why); 2 the command line
 cannot be run (usage); 3 an import finished with rows rejected (listed in a report file)."""
-
-
-def port(value: str) -> int:
-    """A TCP port number, 0 for any free one (argparse type)."""
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if not 0 <= number <= 65535:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (0 to 65535; 0 picks a free one)")
-    return number
 
 
 def _version() -> str:
@@ -59,97 +55,16 @@ def _parser() -> argparse.ArgumentParser:
         help="serve the API and UI locally: no AWS account, no Docker",
         description="Serve the template's functions behind a local API Gateway, each in execution "
         "environments of its own, with its tables in an embedded AWS (one endpoint for every service) "
-        "whose data survives restarts.",
+        "whose data survives restarts (serverless-local serve, for this app).",
     )
-    serve.add_argument(
-        "--port", type=port, default=3000, help="API and UI port (default 3000; 0: any free one)"
-    )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument(
-        "--template",
-        type=Path,
-        default=Path("template.yaml"),
-        help="the SAM template (default template.yaml)",
-    )
-    serve.add_argument(
-        "--state-dir",
-        type=Path,
-        default=Path(os.environ.get("STATE_DIR") or ".local"),
-        help="where local data lives (default $STATE_DIR or .local)",
-    )
-    serve.add_argument(
-        "--fresh", action="store_true", help="start empty: delete every service's data in the state directory"
-    )
-    serve.add_argument(
-        "--reload", action="store_true", help="fresh execution environments when a function's source changes"
-    )
-    serve.add_argument(
-        "--aws-port",
-        "--dynamodb-port",
-        dest="aws_port",
-        type=port,
-        default=None,
-        help="the local AWS endpoint: DynamoDB and every other embedded service (default: port + 1)",
-    )
-    serve.add_argument(
-        "--concurrency",
-        type=int,
-        default=1,
-        help="warm instances each function may have at once (default 1)",
-    )
-    serve.add_argument(
-        "--integration-timeout",
-        type=float,
-        default=29.0,
-        help="seconds before the gateway answers 504 (API Gateway: 29)",
-    )
-    serve.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=60.0,
-        help="seconds before an idle keep-alive connection is closed (default 60)",
-    )
-    serve.add_argument(
-        "--max-connections",
-        type=int,
-        default=1024,
-        help="open connections the API port accepts at once (default 1024)",
-    )
-    serve.add_argument(
-        "--parameter-overrides",
-        nargs="*",
-        action="extend",
-        default=[],
-        metavar="NAME=VALUE",
-        help="template parameters, as sam deploy takes them (AuthMode=none: the open API, no sign-in)",
-    )
-    serve.add_argument(
-        "--no-fsync", action="store_true", help="do not fsync journal writes (throw-away data only)"
-    )
-    serve.add_argument(
-        "--throttle-batch-writes",
-        type=int,
-        default=0,
-        metavar="N",
-        help="every Nth DynamoDB BatchWriteItem leaves half its items unprocessed, as a throttled "
-        "table does (to watch retries work; default 0: never)",
-    )
+    if add_serve_arguments is not None:
+        add_serve_arguments(serve)
     from serverless_crud_cli import jobs, users
 
     users.add_commands(commands)
     jobs.register(commands)
     backfill.add_parser(commands)
     return parser
-
-
-def _overrides(pairs: list[str]) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs:
-        name, equals, value = pair.partition("=")
-        if not equals or not name:
-            raise ValueError(f"a parameter override must be NAME=VALUE, not {pair!r}")
-        overrides[name] = value
-    return overrides
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,44 +80,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         from serverless_crud_cli import jobs
 
         return jobs.run(arguments)
-    try:
-        from serverless_local.journal import SnapshotError
-        from serverless_local.server import ServeOptions, StartError, run
-        from serverless_local.template import TemplateError
-    except ModuleNotFoundError as error:
+    if add_serve_arguments is None:
         print(
-            f"serverless-crud: the local runtime needs {error.name}, which is not installed: "
-            "pip install 'serverless-crud[local]' (and run it where template.yaml is, or pass --template)",
+            "serverless-crud: the local runtime is not installed: pip install ./src/serverless_local "
+            "(in this repository; then run it where template.yaml is, or pass --template)",
             file=sys.stderr,
         )
         return 1
+    from serverless_local.cli import serve, serve_options
 
     try:
-        options = ServeOptions(
-            template=arguments.template,
-            host=arguments.host,
-            port=arguments.port,
-            aws_port=arguments.aws_port,
-            concurrency=arguments.concurrency,
-            state_dir=arguments.state_dir,
-            fresh=arguments.fresh,
-            reload=arguments.reload,
-            integration_timeout=arguments.integration_timeout,
-            idle_timeout=arguments.idle_timeout,
-            max_connections=arguments.max_connections,
-            sync=not arguments.no_fsync,
-            parameter_overrides=_overrides(arguments.parameter_overrides),
-            throttle_batch_writes=max(0, arguments.throttle_batch_writes),
+        options = serve_options(arguments)
+        options = dataclasses.replace(
+            options,
+            program="serverless-crud",
+            links=("UI", "API"),
+            stack_name=options.stack_name or LOCAL_STACK_NAME,
         )
-        run(options)
-    except (StartError, TemplateError, SnapshotError, ValueError) as error:
+    except ValueError as error:
         print(f"serverless-crud: {error}", file=sys.stderr)
         return 1
-    except OSError as error:
-        where = f" ({error.filename})" if error.filename else ""
-        print(f"serverless-crud: {error.strerror or error}{where}", file=sys.stderr)
-        return 1
-    return 0
+    return serve(options)
 
 
 def _backfill(arguments: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ADMIN_GROUP = "admin"
-#: Where `serverless-crud serve` says how to reach its user pool (serverless_local.services.cognito).
+#: Where `serverless-crud serve` says how to reach its user pool (serverless_local.services.cognito.service).
 LOCAL_FILE = Path("cognito-idp") / "local.json"
 #: The local admin `serve` creates, and where it keeps the generated password.
 LOCAL_ADMIN = "admin@example.com"

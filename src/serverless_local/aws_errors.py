@@ -142,7 +142,7 @@ def not_emulated(app: App, signing_name: Callable[[dict[str, Any]], str]) -> App
         service, action, protocol = describe(environ, signing_name(environ))
         message = f"{service} {action} {problem}"
         print(
-            f"serverless-crud: AWS endpoint: {message} (answered 501 NotImplemented)",
+            f"serverless-local: AWS endpoint: {message} (answered 501 NotImplemented)",
             file=sys.stderr,
             flush=True,
         )

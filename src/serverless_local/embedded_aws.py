@@ -16,6 +16,7 @@ from it, each undone by `stop` and each exercised by tests/unit/test_embedded_aw
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import json
 import logging
@@ -40,6 +41,11 @@ Gate = Callable[[], None]
 #: Called after a successful action of a hooked moto handler: (handler, action name, parameters).
 ActionHook = Callable[[Any, str, dict[str, Any]], None]
 
+#: Answers one of the runtime's own requests: (method, path after the name) -> (status, JSON body).
+Control = Callable[[str, str], tuple[int, dict[str, Any]]]
+#: Where the runtime's own requests are served at the endpoint.
+CONTROL_PREFIX = "/_local/"
+
 
 class ServiceUnavailable(Exception):
     """A held service failed to become ready; the message says why in one sentence."""
@@ -53,11 +59,12 @@ class Patches:
         self._inherited: set[tuple[int, str]] = set()
 
     def replace(self, owner: Any, name: str, value: Any) -> Any:
-        """Set `owner.name` to `value` (its own or inherited); returns what it was."""
+        """Set `owner.name` to `value` (its own, inherited, or new: an action moto lacks); returns what
+        it was (None for a new one)."""
         if name in vars(owner):
             original = vars(owner)[name]
         else:
-            original = getattr(owner, name)
+            original = getattr(owner, name, None)
             self._inherited.add((id(owner), name))
         self._saved.append((owner, name, original))
         # setattr: patching moto's classes is the point here, and mypy rightly objects to it.
@@ -69,7 +76,8 @@ class Patches:
         while self._saved:
             owner, name, original = self._saved.pop()
             if (id(owner), name) in self._inherited:
-                delattr(owner, name)
+                if name in vars(owner):  # (another service may have restored it already)
+                    delattr(owner, name)
             else:
                 setattr(owner, name, original)
         self._inherited.clear()
@@ -87,6 +95,13 @@ class EmbeddedAws:
         self._app: Any = None
         #: Services held until ready, by the name their requests are signed with (`states`, ...).
         self._held: dict[str, Gate] = {}
+        #: The runtime's own requests at the endpoint (`/_local/<name>/...`), by name.
+        self._controls: dict[str, Control] = {}
+
+    def control(self, name: str, handler: Control) -> None:
+        """Answer `/_local/<name>/<rest>` at the endpoint with `handler(method, rest)` (a status and a
+        JSON body): what AWS has no API for, such as firing a schedule now."""
+        self._controls[name] = handler
         #: Makes moto's server application now (background work does, once the server has answered).
         self.prepare_dispatcher: Callable[[], Any] = lambda: None
 
@@ -151,6 +166,9 @@ class EmbeddedAws:
                     region_name=REGION,
                     aws_access_key_id="local",
                     aws_secret_access_key="local",  # noqa: S106 (the mock's dummy credentials)
+                    # botocore names DynamoDB Streams' host by the account (<account>.streams-ddb...),
+                    # which moto does not recognise; its regional host reaches the same mock.
+                    endpoint_url=_IN_PROCESS_ENDPOINTS.get(service),
                 )
                 signing_name = client.meta.service_model.signing_name
                 client.meta.events.register("before-call", lambda **_: self.wait_for(signing_name))
@@ -162,15 +180,16 @@ class EmbeddedAws:
         for moto); returns what it was."""
         return self._patches.replace(owner, name, value)
 
-    def on_action(self, handler_class: type, lock: threading.RLock, after: ActionHook) -> None:
-        """Run `after` for each successful action of a moto response handler, under `lock`.
+    def on_action(self, handler_class: type, lock: threading.RLock | None, after: ActionHook) -> None:
+        """Run `after` for each successful action of a moto response handler, under `lock` (None: the
+        action is not serialised, as a long-polling read must not be).
 
         Every path into the service passes through its handler's `call_action`: the in-process mock
         and the endpoint alike, so a hook here sees every write and nothing else can interleave.
         """
 
         def call_action(handler: Any) -> Any:
-            with lock:
+            with lock if lock is not None else contextlib.nullcontext():
                 status, headers, body = original(handler)
                 if int(status) < 300:
                     after(handler, handler._get_action(), getattr(handler, "params", None) or {})
@@ -207,6 +226,8 @@ class EmbeddedAws:
                 if str(environ.get("PATH_INFO", "")).startswith(_MOTO_API):
                     start_response("404 Not Found", [("Content-Type", "application/json")])
                     return [b'{"message": "not served by the local runtime"}']
+                if str(environ.get("PATH_INFO", "")).startswith(CONTROL_PREFIX):
+                    return self._answer_control(environ, start_response)
                 try:
                     self.wait_for(_signing_name(environ))
                 except ServiceUnavailable as error:
@@ -222,6 +243,19 @@ class EmbeddedAws:
 
             self._app = app
         return self._app  # type: ignore[no-any-return]
+
+    def _answer_control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        from http import HTTPStatus
+
+        name, _, rest = str(environ["PATH_INFO"])[len(CONTROL_PREFIX) :].partition("/")
+        handler = self._controls.get(name)
+        status, body = (
+            (404, {"message": f"no {name} here"})
+            if handler is None
+            else handler(str(environ.get("REQUEST_METHOD", "GET")), unquote(rest))
+        )
+        start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "application/json")])
+        return [json.dumps(body).encode()]
 
     # -- hooks ---------------------------------------------------------------------------------------
     def _install(self) -> None:
@@ -270,6 +304,7 @@ def _request_id(headers: dict[str, Any] | None = None) -> str:
 
 
 _running: list[EmbeddedAws] = []
+_IN_PROCESS_ENDPOINTS = {"dynamodbstreams": f"https://streams.dynamodb.{REGION}.amazonaws.com"}
 #: The service a SigV4 request is for: the fourth part of its credential scope.
 _SCOPE = re.compile(r"Credential=[^/,\s&]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 

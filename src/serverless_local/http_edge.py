@@ -36,7 +36,7 @@ from urllib.parse import unquote_to_bytes
 
 import h11
 
-from serverless_local.gateway import (
+from serverless_local.http import (
     BAD_REQUEST,
     FAILED,
     HEADERS_TOO_LARGE,

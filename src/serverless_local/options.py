@@ -7,6 +7,19 @@ from pathlib import Path
 
 #: API Gateway's integration timeout (REST APIs).
 INTEGRATION_TIMEOUT_SECONDS = 29.0
+#: Where a running server says how to reach it, in its state directory (the CLI's other commands read it).
+SERVER_FILE = "serverless-local.json"
+#: The names SAM looks for a template by, in order.
+TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
+
+
+def find_template(directory: Path = Path()) -> Path:
+    """The template of a SAM project directory: the first of TEMPLATE_NAMES there (template.yaml
+    when none is)."""
+    for name in TEMPLATE_NAMES:
+        if (directory / name).is_file():
+            return directory / name
+    return directory / TEMPLATE_NAMES[0]
 
 
 @dataclass
@@ -32,6 +45,14 @@ class ServeOptions:
     #: fsync each journal write (off only for throw-away state).
     sync: bool = True
     parameter_overrides: dict[str, str] = field(default_factory=dict)
+    #: `AWS::StackName` (None: DEFAULT_STACK_NAME); names made with `!Sub ${AWS::StackName}-…` follow.
+    stack_name: str | None = None
+    #: Seconds before the first retry of a failed asynchronous invocation (the second waits twice as
+    #: long): Lambda's own is about a minute.
+    async_retry_delay: float = 60.0
+    #: The name the banner and messages start with, and the labels of the API port's URL in the banner.
+    program: str = "serverless-local"
+    links: tuple[str, ...] = ("API",)
     #: Every Nth BatchWriteItem leaves the second half of its items unprocessed, as DynamoDB does
     #: when it throttles (0: never): to see a client's retries work.
     throttle_batch_writes: int = 0

@@ -1,4 +1,4 @@
-"""`serverless-crud serve`: one local AWS for every service the template declares.
+"""`serverless-local serve`: one local AWS for every service the template declares.
 
 The runtime binds two ports (the API Gateway, and the AWS endpoint that serves every embedded service
 as moto's server does), starts moto in-process, then starts the services of `SERVICES` in order, each
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -19,16 +20,14 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from serverless_local.coverage import Coverage, coverage
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
-from serverless_local.gateway import HttpResponse
+from serverless_local.http import HttpRequest, HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits, wsgi_handler
-from serverless_local.journal import DIRECTORY_MODE, private_opener
-from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, ServeOptions
-from serverless_local.services import SERVICES, Service, ServiceContext
-from serverless_local.services.apigateway import ApiGatewayService
-from serverless_local.services.dynamodb import DynamoDbService
-from serverless_local.services.lambda_ import LOCAL_VALUES, LambdaService
-from serverless_local.stack import LocalTemplate, read_apis, read_functions
+from serverless_local.journal import DIRECTORY_MODE, private_opener, write_private
+from serverless_local.options import INTEGRATION_TIMEOUT_SECONDS, SERVER_FILE, ServeOptions
+from serverless_local.services.registry import SERVICES, Service, ServiceContext
+from serverless_local.stack import LocalTemplate
 from serverless_local.template import TemplateError
 
 __all__ = ["INTEGRATION_TIMEOUT_SECONDS", "LocalServer", "ServeOptions", "StartError", "run"]
@@ -56,6 +55,7 @@ class LocalServer:
         self.gateway_edge: HttpEdge | None = None
         self.aws_edge: HttpEdge | None = None
         self.notes: list[str] = []
+        self.coverage: Coverage | None = None
         self.startup_seconds = 0.0
         self._stopping = threading.Event()
         self._state_lock: IO[str] | None = None
@@ -67,13 +67,14 @@ class LocalServer:
         options = self.options
         if not options.template.is_file():
             raise StartError(f"no template at {options.template}")
-        template = LocalTemplate(options.template, options.parameter_overrides)
-        read_functions(template)  # a template it cannot run fails here, before anything is bound
-        _, routes = read_apis(template)
-        if not routes:
+        template = LocalTemplate(options.template, options.parameter_overrides, options.stack_name)
+        for kind in self.service_classes:  # a template it cannot run fails here, before anything is bound
+            kind.check(template)
+        runs = {kind for service in self.service_classes for kind in service.resource_types}
+        if not any(resource.type in runs for resource in template.resources.values()):
+            kinds = sorted({resource.type for resource in template.resources.values()})
             raise StartError(
-                f"{options.template} declares no API route to serve (an Api event of a function, or a "
-                "proxy integration in an API's DefinitionBody)"
+                f"{options.template} declares nothing the local runtime runs ({', '.join(kinds)})"
             )
         self._prepare_state()
         limits = Limits(idle_seconds=options.idle_timeout, max_connections=options.max_connections)
@@ -93,6 +94,10 @@ class LocalServer:
         self.aws = EmbeddedAws()
         context = ServiceContext(template, self.aws, options, endpoint=self.aws_edge.url)
         self.context = context
+        context.notes.extend(
+            f"parameter {name} has no Default: {value!r} here (--parameter-overrides {name}=… to choose)"
+            for name, value in template.resolver.stand_ins.items()
+        )
         for kind in self.service_classes:
             if kind.uses_moto and not self.aws.running:
                 self.aws.start()
@@ -103,6 +108,14 @@ class LocalServer:
             self.aws.start()
         for service in context.started.values():
             service.attach()
+        for service in context.started.values():
+            service.connect()
+        self.coverage = coverage(
+            template,
+            (kind for service in self.service_classes for kind in service.resource_types),
+            (kind for service in self.service_classes for kind in service.event_types),
+            context.not_emulated,
+        )
         self.aws_edge.handler = wsgi_handler(self.aws.wsgi_app(), options.host)
         # Only now, and once the first request is answered: with one GIL, work beside the attaches
         # or the first answer would only slow them down.
@@ -113,12 +126,22 @@ class LocalServer:
         self.notes = context.notes
 
         self.aws_edge.start()
-        api = context.service(ApiGatewayService)
-        assert api.gateway is not None
-        self.gateway_edge.handler = api.gateway.handle
-        self.gateway_edge.refusal = api.refuse
+        self.gateway_edge.handler = self._answer
+        self.gateway_edge.refusal = context.api_refusal or _plain_refusal
         self.gateway_edge.start()
         self.startup_seconds = time.perf_counter() - began
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
+        """A request on the API port: the first API that routes it answers (REST APIs, then HTTP APIs)."""
+        assert self.context is not None
+        routers = self.context.api_routers
+        for router in routers:
+            response = router.route(request)
+            if response is not None:
+                return response  # type: ignore[no-any-return]
+        if routers:
+            return routers[0].no_route(request)  # type: ignore[no-any-return]
+        return HttpResponse(404, [("Content-Type", "application/json")], b'{"message": "Not Found"}')
 
     def wait_ready(self) -> None:
         """Return once every service warming in the background is ready; raise its error if one failed.
@@ -143,8 +166,9 @@ class LocalServer:
                 for kind in self.service_classes:
                     if kind.namespace:
                         shutil.rmtree(state / kind.namespace, ignore_errors=True)
-                with contextlib.suppress(FileNotFoundError):
-                    (state / LOCAL_VALUES).unlink()
+                    for name in kind.state_files:
+                        with contextlib.suppress(FileNotFoundError):
+                            (state / name).unlink()
         except OSError as error:
             raise StartError(f"cannot use the state directory {state}: {error.strerror}") from None
 
@@ -181,14 +205,15 @@ class LocalServer:
     def banner(self) -> str:
         """A summary line (the URLs), a line per service, then notes."""
         assert self.context is not None
-        api = self.context.service(ApiGatewayService)
-        stages = ",".join(sorted({spec.stage for spec in api.apis.values()}))
-        items = self.context.service(DynamoDbService).item_count()
-        served = ", ".join(kind.title for kind in self.service_classes if kind.title and kind.uses_moto)
+        stages = ",".join(sorted(self.context.api_stages))
+        items = sum(service.item_count() for service in self.context.started.values())
+        program = self.options.program
+        links = "  ".join(f"{label} {self.url}/" for label in self.options.links)
+        staged = f" (stage {stages})" if stages else ""
         lines = [
-            f"serverless-crud: UI {self.url}/  API {self.url}/ (stage {stages})  AWS {self.endpoint}  "
+            f"{program}: {links}{staged}  AWS {self.endpoint}  "
             f"state {self.options.state_dir}/ ({items} items)  ready in {self.startup_seconds * 1000:.0f} ms",
-            f"  {'AWS endpoint':<12} {self.endpoint}  ({served} and every other service moto embeds; "
+            f"  {'AWS endpoint':<12} {self.endpoint}  (the services below and every other one moto embeds; "
             "any region, any credentials)",
         ]
         warming = {w.service: w for w in self.context.background.warmups if not w.ready}
@@ -198,6 +223,8 @@ class LocalServer:
                 if service in warming:
                     report += f" ({warming[service].doing}; its requests at the AWS endpoint wait)"
                 lines.append(f"  {service.title:<12} {report}")
+        if self.coverage is not None:
+            lines.extend(self.coverage.lines())
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
 
@@ -208,7 +235,9 @@ class LocalServer:
         if self.context is not None and self.context.background.warmups:  # say when they are done
             self.wait_ready()
             for warmup in self.context.background.warmups:
-                print(f"serverless-crud: {warmup.service.title} ready: {warmup.service.report()}", flush=True)
+                report = warmup.service.report()
+                if report:
+                    print(f"{self.options.program}: {warmup.service.title} ready: {report}", flush=True)
         while not self._stopping.wait(0.2):
             pass
 
@@ -230,16 +259,18 @@ class LocalServer:
 
     def _watch_sources(self) -> None:
         assert self.context is not None
-        functions = self.context.service(LambdaService)
-        directories = {spec.code_uri for spec in functions.functions.values()}
+        services = [service for service in self.context.started.values() if service.sources()]
+        directories = {directory for service in services for directory in service.sources()}
         seen = _mtimes(directories)
         while not self._stopping.wait(RELOAD_POLL_SECONDS):
             now = _mtimes(directories)
             if now != seen:
                 changed = sorted(set(now.items()) ^ set(seen.items()))
                 seen = now
-                functions.recycle()
-                print(f"serverless-crud: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
+                for service in services:
+                    service.reload()
+                program = self.options.program
+                print(f"{program}: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
 
 
 def _loopback(host: str) -> bool:
@@ -260,6 +291,11 @@ def _not_ready(request: Any) -> HttpResponse:
 
 def _not_ready_refusal(error: Any) -> HttpResponse:
     return _not_ready(None)
+
+
+def _plain_refusal(error: Any) -> HttpResponse:
+    body = json.dumps({"message": error.message}).encode()
+    return HttpResponse(error.status, [("Content-Type", "application/json")], body)
 
 
 def _mtimes(directories: set[Path]) -> dict[str, float]:
@@ -303,6 +339,12 @@ def run(options: ServeOptions) -> None:
     except BaseException:
         server.stop()
         raise
+    # Where the other commands (`serverless-local logs`, `fire`) find this server.
+    write_private(
+        options.state_dir / SERVER_FILE,
+        json.dumps({"api": server.url, "endpoint": server.endpoint, "pid": os.getpid()}, indent=1).encode(),
+        sync=False,
+    )
     # SIGTERM stops like Ctrl-C: the journal is already durable, this only makes the exit tidy. SIGINT
     # is set explicitly because a shell starts background jobs with it ignored.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -314,7 +356,7 @@ def run(options: ServeOptions) -> None:
         pass
     finally:
         server.stop()
-        print("serverless-crud: stopped", file=sys.stderr, flush=True)
+        print(f"{options.program}: stopped", file=sys.stderr, flush=True)
 
 
 def _aws_refusal(error: Any) -> HttpResponse:

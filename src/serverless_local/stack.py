@@ -8,21 +8,24 @@ certificates, resources with intrinsics that have no local value) is tolerated a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import posixpath
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from serverless_local.code_cache import archive_directory, inline_code_directory
+from serverless_local.services.apigateway import request_validation
+from serverless_local.services.apigateway.request_validation import RequestCheck
 from serverless_local.template import (
     DYNAMIC_REFERENCE,
-    TABLE_TYPES,
     Resolver,
     TemplateError,
     Unresolvable,
     load_template,
-    table_definitions,
 )
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
@@ -37,21 +40,85 @@ DEFAULT_MEMORY = 128
 
 
 @dataclass(frozen=True)
+class FunctionLogging:
+    """Where and how a function's output is logged (SAM `LoggingConfig`)."""
+
+    #: The log group; Lambda's default is /aws/lambda/<function name>.
+    group: str
+    #: Text or JSON (Lambda's own lines and the root logger's records).
+    format: str = "Text"
+    #: With the JSON format: the lowest level of the function's records and of Lambda's own lines.
+    application_level: str | None = None
+    system_level: str | None = None
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One `AWS::Serverless::Function` as the local runtime runs it."""
 
     logical_id: str
     name: str
     handler: str
+    #: The directory of its code (for InlineCode, the cache directory it is written to).
     code_uri: Path
     timeout: float
     memory_mb: int
     environment: dict[str, str]
     #: Variables whose value only AWS can provide: name -> why (the runtime substitutes a local value).
     unresolved: dict[str, str] = field(default_factory=dict)
-    #: What the template declares (Lambda's answers report them; the local runtime runs its own Python).
+    #: What the template declares (Lambda's answers report them; the local runtime runs its own
+    #: Python whatever the version; "" when not declared).
     runtime: str = ""
     architecture: str = "x86_64"
+    #: SAM `InlineCode`: Lambda keeps it as `index.py` (written to `code_uri` before the function runs).
+    inline_code: str | None = None
+    #: A zip file `CodeUri` (a built package): unpacked to `code_uri` before the function runs.
+    archive: Path | None = None
+    #: SAM `Layers`: logical ids of the template's layers, or ARNs of layers that exist only in AWS.
+    layers: tuple[str, ...] = ()
+    #: `Metadata.BuildMethod` (`makefile`: `sam build` runs the project's own build, so no
+    #: requirements.txt is installed for it); None: SAM's default, pip.
+    build_method: str | None = None
+    #: SAM `AutoPublishAlias` (its `Ref` is the alias ARN).
+    alias: str | None = None
+    logging: FunctionLogging | None = None
+    #: The template's `EventInvokeConfig` and `DeadLetterQueue`, as written (resolved once the
+    #: queues and topics they name exist).
+    event_invoke_config: dict[str, Any] = field(default_factory=dict)
+    dead_letter_queue: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def log_group(self) -> str:
+        """The log group its output goes to."""
+        return self.logging.group if self.logging is not None else f"/aws/lambda/{self.name}"
+
+    @property
+    def arn(self) -> str:
+        """Its ARN (unqualified)."""
+        from serverless_local.template import function_arn
+
+        return function_arn(self.name)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One `AWS::Serverless::LayerVersion` (or `AWS::Lambda::LayerVersion`) with local content."""
+
+    logical_id: str
+    content: Path
+    build_method: str | None = None
+
+    def paths(self, runtime: str) -> list[Path]:
+        """The directories its content adds to a function's import path, as Lambda's /opt does.
+
+        A layer built by `sam build` from a Python source directory (BuildMethod python3.x) is that
+        directory; a prebuilt one has its modules under python/ (and python/lib/<runtime>/site-packages).
+        """
+        if self.build_method and self.build_method.startswith("python"):
+            return [self.content]
+        runtime = runtime or f"python{sys.version_info.major}.{sys.version_info.minor}"
+        found = [self.content / "python" / "lib" / runtime / "site-packages", self.content / "python"]
+        return [path for path in found if path.is_dir()]
 
 
 @dataclass(frozen=True)
@@ -81,6 +148,8 @@ class ApiSpec:
     default_authorizer: str | None = None
     api_key_required: bool = False
     authorize_preflight: bool = True
+    #: SAM `Models`: name -> JSON Schema (request validation).
+    models: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +173,8 @@ class Route:
     #: What the API's OpenAPI body (DefinitionBody) says of single methods of an ANY route (OPTIONS
     #: left open, say): method -> its checks.
     method_auth: dict[str, RouteAuth] = field(default_factory=dict)
+    #: What API Gateway validates of its requests (a request validator), if anything.
+    check: RequestCheck | None = None
 
     def auth_for(self, method: str) -> RouteAuth:
         """The checks of a request with this method."""
@@ -117,6 +188,8 @@ class Resource:
     logical_id: str
     type: str
     properties: dict[str, Any]
+    #: The resource's `Metadata` (SAM's `BuildMethod`, say).
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,11 +215,15 @@ _GLOBALS = {
 class LocalTemplate:
     """A template as every service sees it: resources by type, events by type, one resolver."""
 
-    def __init__(self, path: str | Path, overrides: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, overrides: Mapping[str, Any] | None = None, stack_name: str | None = None
+    ) -> None:
         self.path = Path(path)
         self.base = self.path.resolve().parent
         self.document = load_template(path)
         self.resolver = Resolver.for_template(self.document, overrides)
+        if stack_name is not None:
+            self.resolver.stack_name = stack_name
         self.resources: dict[str, Resource] = {}
         for logical_id, resource in self.document["Resources"].items():
             if not isinstance(resource, dict) or not _enabled(self.resolver, logical_id):
@@ -155,7 +232,10 @@ class LocalTemplate:
             properties = resource.get("Properties") or {}
             if kind in _GLOBALS:
                 properties = _with_globals(self.document, _GLOBALS[kind], properties)
-            self.resources[logical_id] = Resource(logical_id, kind, properties)
+            metadata = resource.get("Metadata")
+            self.resources[logical_id] = Resource(
+                logical_id, kind, properties, metadata if isinstance(metadata, dict) else {}
+            )
 
     def of_type(self, types: Iterable[str]) -> list[Resource]:
         """The enabled resources of these types, in template order."""
@@ -184,65 +264,52 @@ class LocalTemplate:
             raise TemplateError(f"{where}: {error}") from None
 
 
-@dataclass
-class LocalStack:
-    """What the functions and the gateway of one template are (tests and the bench build events with it)."""
-
-    tables: dict[str, dict[str, Any]]
-    ttl: dict[str, dict[str, Any]]
-    functions: dict[str, FunctionSpec]
-    apis: dict[str, ApiSpec]
-    routes: list[Route]
-    ignored: list[str]
-
-
-def read_stack(path: str | Path, overrides: Mapping[str, Any] | None = None) -> LocalStack:
-    """Read a SAM template into what runs locally; a TemplateError names the resource it cannot run."""
-    template = LocalTemplate(path, overrides)
-    functions = read_functions(template)
-    apis, routes = read_apis(template)
-    handled = {FUNCTION_TYPE, API_TYPE, *TABLE_TYPES}
-    ignored = [f"{r.logical_id} ({r.type})" for r in template.resources.values() if r.type not in handled]
-    ignored += [
-        f"{e.owner}.Events.{e.event_id} ({e.type} events are not run locally)"
-        for e in template.events()
-        if e.type != "Api"
-    ]
-    return LocalStack(
-        table_definitions(template.document, overrides),
-        _ttls(template.document, template.resolver),
-        functions,
-        apis,
-        routes,
-        ignored,
-    )
-
-
-def read_functions(template: LocalTemplate) -> dict[str, FunctionSpec]:
-    """Every `AWS::Serverless::Function` of the template, as the local Lambda runs it."""
-    return {
-        resource.logical_id: _function(
-            template.resolver, template.base, resource.logical_id, resource.properties
-        )
-        for resource in template.of_type([FUNCTION_TYPE])
-    }
+def read_functions(template: LocalTemplate, not_run: list[str] | None = None) -> dict[str, FunctionSpec]:
+    """Every `AWS::Serverless::Function` of the template the local Lambda runs; those it cannot
+    run for a reason AWS would not refuse (another runtime) are described in `not_run`."""
+    functions = {}
+    for resource in template.of_type([FUNCTION_TYPE]):
+        try:
+            functions[resource.logical_id] = _function(template, resource)
+        except NotRunLocally as reason:
+            if not_run is None:
+                raise
+            not_run.append(str(reason))
+    return functions
 
 
 def read_apis(template: LocalTemplate) -> tuple[dict[str, ApiSpec], list[Route]]:
     """The REST APIs the template's `Api` events use, and those routes, with the routes each API's
     OpenAPI body (DefinitionBody) sends to a function of the template (an `aws_proxy` integration),
     as API Gateway routes them without any event."""
-    routes = []
-    for event in template.events(["Api"]):
-        routes.append(_route(template, event))
-    declared = {(route.api, route.path, route.method) for route in routes}
-    routes += [r for r in _integration_routes(template) if (r.api, r.path, r.method) not in declared]
+    events = template.events(["Api"])
+    evented = [_route(template, event) for event in events]
+    declared = {(route.api, route.path, route.method) for route in evented}
+    integrated = [r for r in _integration_routes(template) if (r.api, r.path, r.method) not in declared]
+    routes = evented + integrated
     api_ids = sorted({route.api for route in routes})
     apis = {api_id: _api(template.document, template.resolver, api_id) for api_id in api_ids}
     bodies = {api_id: _definition_body(template, api_id) for api_id in api_ids}
-    return apis, [
-        _from_body(_with_default_auth(route, apis[route.api]), bodies[route.api]) for route in routes
-    ]
+    found = []
+    for route, event in zip(evented, events, strict=True):
+        api = apis[route.api]
+        route = _from_body(_with_default_auth(route, api), bodies[route.api])
+        where = f"function {event.owner}: event {event.event_id}"
+        checks = {
+            k: event.properties[k] for k in ("RequestModel", "RequestParameters") if k in event.properties
+        }
+        resolved = template.resolve(checks, where)
+        check = request_validation.from_sam(
+            resolved.get("RequestModel"), resolved.get("RequestParameters"), api.models
+        )
+        if check is not None:
+            if check.schema is None and isinstance(resolved.get("RequestModel"), dict):
+                model = resolved["RequestModel"].get("Model")
+                raise TemplateError(f"{where}: RequestModel {model} is not one of the API's Models")
+            route = dataclasses.replace(route, check=check)
+        found.append(route)
+    found += [_from_body(_with_default_auth(r, apis[r.api]), bodies[r.api]) for r in integrated]
+    return apis, found
 
 
 def _enabled(resolver: Resolver, logical_id: str) -> bool:
@@ -267,7 +334,19 @@ def _with_globals(template: Mapping[str, Any], kind: str, properties: dict[str, 
     return dict(_merge(copy.deepcopy(defaults), properties))
 
 
-def _function(resolver: Resolver, base: Path, logical_id: str, properties: dict[str, Any]) -> FunctionSpec:
+#: Runtimes whose functions run here (the local interpreter runs them, whatever its minor version).
+PYTHON_RUNTIME = re.compile(r"python3\.\d+")
+LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+
+
+class NotRunLocally(TemplateError):
+    """A function the local runtime does not run (another runtime, a container image); listed, not fatal."""
+
+
+def _function(template: LocalTemplate, resource: Resource) -> FunctionSpec:
+    logical_id, properties = resource.logical_id, resource.properties
+    resolver = template.resolver
+
     def value(name: str, default: Any = None) -> Any:
         try:
             resolved = resolver.resolve(properties.get(name, default))
@@ -275,30 +354,99 @@ def _function(resolver: Resolver, base: Path, logical_id: str, properties: dict[
             raise TemplateError(f"function {logical_id}: cannot read {name}: {error}") from None
         return default if resolved is None else resolved
 
-    if properties.get("PackageType") == "Image" or "InlineCode" in properties:
-        raise TemplateError(f"function {logical_id}: only zip functions with a CodeUri run locally")
-    handler, code_uri = value("Handler"), value("CodeUri", ".")
-    if not isinstance(handler, str) or "." not in handler:
+    runtime = str(value("Runtime", "") or "")
+    if properties.get("PackageType") == "Image" or "ImageUri" in properties:
+        raise NotRunLocally(f"{logical_id} is a container image function")
+    if runtime and not PYTHON_RUNTIME.fullmatch(runtime):
+        raise NotRunLocally(f"{logical_id} runs on {runtime}: only Python functions run locally")
+    archive: Path | None = None
+    handler = value("Handler")
+    module, _, function = str(handler).rpartition(".")
+    if not isinstance(handler, str) or not module or not function or module.endswith("/"):
         raise TemplateError(f"function {logical_id}: Handler must be 'module.function', not {handler!r}")
-    if not isinstance(code_uri, str) or "://" in code_uri:
-        raise TemplateError(f"function {logical_id}: CodeUri must be a local directory, not {code_uri!r}")
+    inline = value("InlineCode")
+    if inline is not None:
+        code_dir = inline_code_directory(str(inline))
+    else:
+        code_uri = value("CodeUri", ".")
+        if isinstance(code_uri, dict) or not isinstance(code_uri, str) or "://" in code_uri:
+            raise TemplateError(f"function {logical_id}: CodeUri must be a local directory, not {code_uri!r}")
+        code_dir = (template.base / code_uri).resolve()
+        if code_dir.is_file() and code_dir.suffix == ".zip":  # a built package: run from it unpacked
+            archive, code_dir = code_dir, archive_directory(code_dir)
     environment, unresolved = _environment(resolver, logical_id, properties)
     try:
         timeout, memory = float(value("Timeout", DEFAULT_TIMEOUT)), int(value("MemorySize", DEFAULT_MEMORY))
     except (TypeError, ValueError):
         raise TemplateError(f"function {logical_id}: Timeout and MemorySize must be numbers") from None
+    name = str(value("FunctionName", logical_id))
     return FunctionSpec(
         logical_id=logical_id,
-        name=str(value("FunctionName", logical_id)),
+        name=name,
         handler=handler,
-        code_uri=(base / code_uri).resolve(),
+        code_uri=code_dir,
         timeout=timeout,
         memory_mb=memory,
         environment=environment,
         unresolved=unresolved,
-        runtime=str(value("Runtime", "") or ""),
+        runtime=runtime,
         architecture=str((value("Architectures") or ["x86_64"])[0]),
+        inline_code=None if inline is None else str(inline),
+        archive=archive,
+        layers=tuple(_layers(template, logical_id, properties.get("Layers"))),
+        build_method=_build_method(resource),
+        alias=None if properties.get("AutoPublishAlias") is None else str(value("AutoPublishAlias")),
+        logging=_logging(name, value("LoggingConfig")),
+        event_invoke_config=dict(properties.get("EventInvokeConfig") or {}),
+        dead_letter_queue=dict(properties.get("DeadLetterQueue") or {}),
     )
+
+
+def _build_method(resource: Resource) -> str | None:
+    method = resource.metadata.get("BuildMethod")
+    return str(method) if method else None
+
+
+def _layers(template: LocalTemplate, logical_id: str, declared: Any) -> list[str]:
+    """Each of `Layers`: a template layer's logical id (a `Ref` to it), or the ARN it resolves to."""
+    layers = []
+    for entry in declared if isinstance(declared, list) else []:
+        named = entry.get("Ref") if isinstance(entry, dict) and len(entry) == 1 else None
+        target = template.resources.get(str(named)) if named is not None else None
+        if target is not None and target.type in LAYER_TYPES:
+            layers.append(target.logical_id)
+        else:
+            layers.append(str(template.resolve(entry, f"function {logical_id}: Layers")))
+    return layers
+
+
+def _logging(name: str, config: Any) -> FunctionLogging | None:
+    if not isinstance(config, dict):
+        return None
+    log_format = str(config.get("LogFormat") or "Text")
+    levels = {k: str(config[k]).upper() for k in ("ApplicationLogLevel", "SystemLogLevel") if config.get(k)}
+    if log_format == "JSON":  # Lambda's defaults with the JSON format
+        levels.setdefault("ApplicationLogLevel", "INFO")
+        levels.setdefault("SystemLogLevel", "INFO")
+    return FunctionLogging(
+        group=str(config.get("LogGroup") or f"/aws/lambda/{name}"),
+        format=log_format,
+        application_level=levels.get("ApplicationLogLevel"),
+        system_level=levels.get("SystemLogLevel"),
+    )
+
+
+def read_layers(template: LocalTemplate) -> dict[str, LayerSpec]:
+    """The template's layers whose content is a local directory, by logical id."""
+    layers = {}
+    for resource in template.of_type(LAYER_TYPES):
+        declared = resource.properties.get("ContentUri", resource.properties.get("Content"))
+        content = template.resolve(declared, f"layer {resource.logical_id}")
+        if isinstance(content, str) and "://" not in content:
+            layers[resource.logical_id] = LayerSpec(
+                resource.logical_id, (template.base / content).resolve(), _build_method(resource)
+            )
+    return layers
 
 
 def _environment(
@@ -356,7 +504,7 @@ def _with_default_auth(route: Route, api: ApiSpec) -> Route:
     if authorizer == "NONE" or (route.method == "OPTIONS" and not api.authorize_preflight):
         authorizer = None
     auth = RouteAuth(authorizer, route.auth.api_key_required or api.api_key_required)
-    return Route(route.api, route.path, route.method, route.function, auth)
+    return dataclasses.replace(route, auth=auth)
 
 
 #: An integration's Lambda ARN in a `Fn::Sub` of its uri: `${Function.Arn}`, `${Function}` or
@@ -423,6 +571,8 @@ class _Body:
     security: dict[str, dict[str, list[Any]]]
     #: scheme name -> the scheme as written (intrinsics in it resolved by its authorizer).
     schemes: dict[str, Any]
+    #: path -> method -> its request validation.
+    checks: dict[str, dict[str, RequestCheck]] = field(default_factory=dict)
 
 
 def _definition_body(template: LocalTemplate, api_id: str) -> _Body:
@@ -437,25 +587,35 @@ def _definition_body(template: LocalTemplate, api_id: str) -> _Body:
     except TemplateError as error:
         raise TemplateError(f"{where}: {error}") from None
     security: dict[str, dict[str, list[Any]]] = {}
+    checks: dict[str, dict[str, RequestCheck]] = {}
+    document = template.resolver.conditional({k: v for k, v in body.items() if k != "paths"})
     for path, methods in (paths if isinstance(paths, dict) else {}).items():
         for method, operation in (methods if isinstance(methods, dict) else {}).items():
-            if isinstance(operation, dict) and "security" in operation:
-                name = "ANY" if method == "x-amazon-apigateway-any-method" else str(method).upper()
+            if not isinstance(operation, dict):
+                continue
+            name = "ANY" if method == "x-amazon-apigateway-any-method" else str(method).upper()
+            if "security" in operation:
                 security.setdefault(str(path), {})[name] = list(
                     template.resolve(operation["security"], where)
                 )
-    return _Body(security, schemes if isinstance(schemes, dict) else {})
+            check = request_validation.from_openapi(document, operation)
+            if check is not None:
+                checks.setdefault(str(path), {})[name] = check
+    return _Body(security, schemes if isinstance(schemes, dict) else {}, checks)
 
 
 def _from_body(route: Route, body: _Body) -> Route:
     """The route with the checks its API's OpenAPI body declares (they are what API Gateway enforces)."""
+    check = body.checks.get(route.path, {}).get(route.method)
+    if check is not None:
+        route = dataclasses.replace(route, check=check)
     declared = body.security.get(route.path)
     if not declared:
         return route
     by_method = {method: _requirements(security, body.schemes) for method, security in declared.items()}
     auth = by_method.get(route.method, route.auth)
     others = {m: a for m, a in by_method.items() if m != route.method} if route.method == "ANY" else {}
-    return Route(route.api, route.path, route.method, route.function, auth, others)
+    return dataclasses.replace(route, auth=auth, method_auth=others)
 
 
 def _requirements(security: list[Any], schemes: dict[str, Any]) -> RouteAuth:
@@ -473,7 +633,7 @@ def _requirements(security: list[Any], schemes: dict[str, Any]) -> RouteAuth:
 
 #: The API properties the local gateway uses; the rest (DefinitionBody, access logs, method
 #: settings...) may refer to resources that exist only in AWS, so they are never resolved.
-API_PROPERTIES = ("StageName", "BinaryMediaTypes", "Variables", "Cors", "GatewayResponses")
+API_PROPERTIES = ("StageName", "BinaryMediaTypes", "Variables", "Cors", "GatewayResponses", "Models")
 #: Of `Auth`, what routing needs; each authorizer's own properties are resolved by its implementation
 #: when it starts (a user pool's ARN exists only once the pool does).
 _AUTH_PROPERTIES = ("DefaultAuthorizer", "ApiKeyRequired", "AddDefaultAuthorizerToCorsPreflight")
@@ -517,6 +677,7 @@ def _api(template: Mapping[str, Any], resolver: Resolver, api_id: str) -> ApiSpe
         default_authorizer=auth.get("DefaultAuthorizer"),
         api_key_required=bool(auth.get("ApiKeyRequired")),
         authorize_preflight=bool(auth.get("AddDefaultAuthorizerToCorsPreflight", True)),
+        models=dict(properties.get("Models") or {}),
     )
 
 
@@ -570,7 +731,7 @@ def _gateway_responses(responses: dict[str, Any]) -> dict[str, dict[str, str]]:
     return headers
 
 
-def _ttls(template: Mapping[str, Any], resolver: Resolver) -> dict[str, dict[str, Any]]:
+def ttls(template: Mapping[str, Any], resolver: Resolver) -> dict[str, dict[str, Any]]:
     """`UpdateTimeToLive` specifications by table name (TTL is not a CreateTable parameter)."""
     ttls: dict[str, dict[str, Any]] = {}
     for logical_id, resource in template["Resources"].items():

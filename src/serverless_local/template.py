@@ -19,13 +19,23 @@ import yaml
 _NO_VALUE = object()
 #: CloudFormation resolves `{{resolve:ssm:...}}` and `{{resolve:secretsmanager:...}}` at deploy time.
 DYNAMIC_REFERENCE = "{{resolve:"
+_REFERENCE = re.compile(r"\{\{resolve:([^}]+)\}\}")
+#: The stream label of a template's table (`!GetAtt Table.StreamArn`), kept across restarts.
+TEMPLATE_STREAM_LABEL = "1970-01-01T00:00:00.000"
+#: `AWS::StackName` unless the server is given one (`serve --stack-name`).
+DEFAULT_STACK_NAME = "serverless-local"
 _PSEUDO = {
     "AWS::Region": "us-east-1",
     "AWS::AccountId": "123456789012",
-    "AWS::StackName": "serverless-crud-local",
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
 }
+
+
+def function_arn(name: str, qualifier: str | None = None) -> str:
+    """The local ARN of the function `name` (with `:qualifier`: an alias or version)."""
+    arn = f"arn:aws:lambda:{_PSEUDO['AWS::Region']}:{_PSEUDO['AWS::AccountId']}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier else arn
 
 
 class TemplateError(Exception):
@@ -126,20 +136,36 @@ class Resolver:
     parameters: dict[str, Any]
     #: By resource type: values only known once a service has created the resource (generated ids).
     providers: dict[str, Provider] = field(default_factory=dict)
+    #: Dynamic references by service (`secretsmanager`, `ssm`...): the reference's parts after the
+    #: service -> its value (Unresolvable when the local AWS does not hold it).
+    dynamic: dict[str, Callable[[list[str]], str]] = field(default_factory=dict)
+    #: Parameters with no `Default` and no override -> the value given them locally.
+    stand_ins: dict[str, Any] = field(default_factory=dict)
+    #: `AWS::StackName`.
+    stack_name: str = DEFAULT_STACK_NAME
 
     @classmethod
     def for_template(
         cls, template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
     ) -> Resolver:
-        """Parameters take their defaults, then `overrides` (checked as CloudFormation checks them)."""
+        """Parameters take their defaults, then `overrides` (checked as CloudFormation checks them);
+        one with neither gets a local stand-in (`stand_ins`: the first of its `AllowedValues`, its
+        `MinValue` or 0 for a number, else its name in lower case, which is a valid bucket, queue or
+        table name) where AWS would refuse to deploy."""
         check_parameters(template, overrides or {})
-        parameters = {
-            name: spec.get("Default", "")
-            for name, spec in (template.get("Parameters") or {}).items()
-            if isinstance(spec, dict)
-        }
+        parameters: dict[str, Any] = {}
+        stand_ins: dict[str, Any] = {}
+        for name, spec in (template.get("Parameters") or {}).items():
+            if not isinstance(spec, dict):
+                continue
+            if "Default" in spec:
+                parameters[name] = spec["Default"]
+            elif name not in (overrides or {}):
+                stand_ins[name] = parameters[name] = _stand_in(name, spec)
         parameters.update(overrides or {})
-        return cls(template, parameters)
+        resolver = cls(template, parameters)
+        resolver.stand_ins = stand_ins
+        return resolver
 
     def condition(self, name: str) -> bool:
         """The value of a named condition."""
@@ -154,9 +180,12 @@ class Resolver:
         return "Condition" not in resource or self.condition(resource["Condition"])
 
     def resolve(self, value: Any) -> Any:
-        """Resolve every intrinsic inside `value`; `AWS::NoValue` entries are dropped."""
+        """Resolve every intrinsic inside `value`; `AWS::NoValue` entries are dropped; dynamic
+        references (`{{resolve:...}}`) the local AWS holds are replaced by their values."""
         if isinstance(value, list):
             return [v for v in (self.resolve(item) for item in value) if v is not _NO_VALUE]
+        if isinstance(value, str):
+            return self.dynamic_references(value) if DYNAMIC_REFERENCE in value else value
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -165,6 +194,22 @@ class Resolver:
                 return self._intrinsic(key, argument)
         resolved = {k: self.resolve(v) for k, v in value.items()}
         return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
+
+    def dynamic_references(self, text: str) -> str:
+        """`text` with each `{{resolve:service:...}}` of a service registered in `dynamic` replaced
+        (the others left as they are)."""
+
+        def replace(match: re.Match[str]) -> str:
+            service, *parts = match.group(1).split(":")
+            provider = self.dynamic.get(service)
+            if provider is None:
+                return match.group(0)
+            try:
+                return provider(parts)
+            except Unresolvable:
+                return match.group(0)
+
+        return _REFERENCE.sub(replace, text)
 
     def conditional(self, value: Any) -> Any:
         """`value` with only its `Fn::If`s decided (and `AWS::NoValue` dropped): every other intrinsic is
@@ -188,6 +233,8 @@ class Resolver:
             return _NO_VALUE
         if name in _PSEUDO:
             return _PSEUDO[name]
+        if name == "AWS::StackName":
+            return self.stack_name
         if name in self.parameters:
             return self.parameters[name]
         resource = self.template["Resources"].get(name)
@@ -200,7 +247,30 @@ class Resolver:
             if kind in FUNCTION_TYPES:
                 return self._function_name(name, resource)
             return name  # a resource's local name is its logical id
+        published = self._published(name)
+        if published is not None:
+            return published
         raise TemplateError(f"Ref to unknown name {name!r}")
+
+    def _published(self, name: str) -> str | None:
+        """What SAM's `AutoPublishAlias` adds: `Fn.Alias` and `Fn.Version` (and the resources it makes,
+        `FnAlias<alias>` and `FnVersion<hash>`), as ARNs of the function with the alias or version "1"."""
+        resources = self.template["Resources"]
+        for logical_id, resource in resources.items():
+            if not isinstance(resource, dict) or resource.get("Type") not in FUNCTION_TYPES:
+                continue
+            alias = (resource.get("Properties") or {}).get("AutoPublishAlias")
+            if alias is None:
+                continue
+            alias = str(self.resolve(alias))
+            function = self._function_name(logical_id, resource)
+            if name in (f"{logical_id}.Alias", f"{logical_id}Alias{alias}"):
+                return function_arn(function, alias)
+            if name == f"{logical_id}.Version" or (
+                name.startswith(f"{logical_id}Version") and name != logical_id
+            ):
+                return function_arn(function, "1")
+        return None
 
     def _intrinsic(self, key: str, argument: Any) -> Any:
         if key == "Ref":
@@ -257,15 +327,14 @@ class Resolver:
         if resource.get("Type") in self.providers:
             return self.providers[resource["Type"]](logical_id, resource, attribute)
         if resource.get("Type") in FUNCTION_TYPES and attribute == "Arn":
-            name = self._function_name(logical_id, resource)
-            return f"arn:aws:lambda:{_PSEUDO['AWS::Region']}:{_PSEUDO['AWS::AccountId']}:function:{name}"
+            return function_arn(self._function_name(logical_id, resource))
         if resource.get("Type") in TABLE_TYPES:
             name = self._table_name(logical_id, resource)
             arn = f"arn:aws:dynamodb:{_PSEUDO['AWS::Region']}:{_PSEUDO['AWS::AccountId']}:table/{name}"
             if attribute == "Arn":
                 return arn
             if attribute == "StreamArn":
-                return f"{arn}/stream/1970-01-01T00:00:00.000"
+                return f"{arn}/stream/{TEMPLATE_STREAM_LABEL}"
         raise Unresolvable(f"{logical_id}.{attribute} exists only in AWS")
 
     def _sub(self, argument: Any) -> str:
@@ -282,7 +351,8 @@ class Resolver:
                 return str(self._intrinsic("Fn::GetAtt", name.split(".", 1)))
             return str(self._ref(name))
 
-        return re.sub(r"\$\{([^}]+)\}", substitute, text)
+        substituted = re.sub(r"\$\{([^}]+)\}", substitute, text)
+        return self.dynamic_references(substituted) if DYNAMIC_REFERENCE in substituted else substituted
 
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")
@@ -290,10 +360,13 @@ FUNCTION_TYPES = ("AWS::Serverless::Function",)
 
 
 def table_definitions(
-    template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    template: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    stack_name: str = DEFAULT_STACK_NAME,
 ) -> dict[str, dict[str, Any]]:
     """`CreateTable` parameters of every table the template declares, by logical id (= local name)."""
     resolver = Resolver.for_template(template, overrides)
+    resolver.stack_name = stack_name
     tables = {}
     for logical_id, resource in template["Resources"].items():
         if resource.get("Type") not in TABLE_TYPES or not resolver.resource_enabled(logical_id):
@@ -327,6 +400,9 @@ def _create_table_params(logical_id: str, kind: str, properties: dict[str, Any])
         params["ProvisionedThroughput"] = properties.get(
             "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
         )
+    stream = properties.get("StreamSpecification")
+    if isinstance(stream, dict) and stream.get("StreamViewType"):
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
     for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if properties.get(index_kind):
             params[index_kind] = [
@@ -338,3 +414,13 @@ def _create_table_params(logical_id: str, kind: str, properties: dict[str, Any])
                 for index in properties[index_kind]
             ]
     return params
+
+
+def _stand_in(name: str, spec: Mapping[str, Any]) -> Any:
+    """A value for a parameter the template leaves to the deployer (see `Resolver.for_template`)."""
+    allowed = spec.get("AllowedValues")
+    if isinstance(allowed, list) and allowed:
+        return allowed[0]
+    if spec.get("Type") == "Number":
+        return spec.get("MinValue", 0)
+    return name.lower()

@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -112,27 +112,29 @@ def start_server(
     template: Path = APP_TEMPLATE,
     state: Path | None = None,
     signed_in: bool = False,
+    program: str = "serverless_crud_cli",
+    cwd: Path = ROOT,
+    executable: Sequence[str] | None = None,
 ) -> Server:
     """Start the server and wait for its banner (it names the ports it bound). The app runs in the
-    open mode unless `signed_in` (the template's default, AuthMode=cognito)."""
+    open mode unless `signed_in` (the template's default, AuthMode=cognito). `program`: the module
+    whose `serve` runs it (`serverless_local.cli` for `serverless-local serve`), unless `executable`
+    names the command itself (an installed console script)."""
     if template == APP_TEMPLATE and not signed_in:
         args = (*OPEN_MODE, *args)
     log = tmp_path / f"server-{time.monotonic_ns()}.log"
     command = [
-        sys.executable,
-        "-m",
-        "serverless_crud_cli",
+        *(executable or (sys.executable, "-m", program)),
         "serve",
         "--port",
         "0",
-        "--template",
-        str(template),
+        *(("--template", str(template)) if cwd == ROOT else ()),
         "--state-dir",
         str(state or tmp_path / "state"),
         *args,
     ]
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT, env=os.environ)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd, env=os.environ)
     server = Server(process, log, args=command)
     deadline = time.monotonic() + START_LIMIT_SECONDS
     while time.monotonic() < deadline:
@@ -163,3 +165,43 @@ def probe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     yield server
     server.stop()
+
+
+APPS = ROOT / "tests" / "apps"
+
+
+def start_app(
+    tmp_path: Path,
+    name: str,
+    *args: str,
+    state: Path | None = None,
+    executable: Sequence[str] | None = None,
+) -> Server:
+    """`serverless-local serve` in the folder of one of the SAM applications of tests/apps (its template
+    found there, as SAM finds it; fsync off: throw-away data); `executable`: an installed
+    `serverless-local` rather than this environment's."""
+    folder = APPS / name
+    template = next(folder / t for t in ("template.yaml", "template.yml") if (folder / t).exists())
+    return start_server(
+        tmp_path,
+        "--no-fsync",
+        *args,
+        template=template,
+        state=state or tmp_path / "state",
+        program="serverless_local.cli",
+        cwd=folder,
+        executable=executable,
+    )
+
+
+def eventually(check: Any, *, timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """`check()`'s first truthy result; AssertionError with its last result if none comes in `timeout`
+    seconds (a guard against waiting forever for an asynchronous effect, not a speed assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {result!r} after {timeout} s")
+        time.sleep(interval)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 import urllib.request
 
 import pytest
@@ -103,6 +105,30 @@ def test_conditional_writes_on_one_item_have_exactly_one_winner_over_http_and_bo
 
     assert len(winners) == 1, winners
     assert server.request("GET", path).json()["name"] == winners[0]
+
+
+def test_each_creates_metric_and_log_lines_reach_the_functions_log_group(server):
+    """What a function prints (Powertools' EMF metrics and JSON logs) is in its log group, as on AWS."""
+    bodies = [{"email": f"metric{n}@example.com", "name": "Metric"} for n in range(3)]
+    created = [server.request("POST", "/records", body) for body in bodies]
+    assert [reply.status for reply in created] == [201, 201, 201]
+    lambda_ = client(server, "lambda")
+    group = lambda_.get_function(FunctionName="RecordsFunction")["Configuration"]["LoggingConfig"]["LogGroup"]
+    logs = client(server, "logs")
+
+    def metric_lines() -> list[dict]:
+        events = logs.filter_log_events(logGroupName=group, filterPattern="RecordsCreated")["events"]
+        lines = [json.loads(event["message"]) for event in events if event["message"].startswith("{")]
+        return [line for line in lines if "_aws" in line and "RecordsCreated" in line]
+
+    deadline = time.monotonic() + 10
+    while len(metric_lines()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    metrics = metric_lines()
+    assert len(metrics) >= 3, metrics  # the other tests of this module create records too
+    assert metrics[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ServerlessCrud"
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    assert streams and all(stream["logStreamName"].count("/[$LATEST]") == 1 for stream in streams)
 
 
 # -- what the endpoint does not do, said as AWS says it ---------------------------------------------

@@ -41,7 +41,10 @@ def serve(*args, cwd=ROOT):
             "RestApiId: !Ref Missing}\n",
             "Ref to unknown name 'Missing'",
         ),
-        ("Resources:\n  T:\n    Type: AWS::SNS::Topic\n", "declares no API route to serve"),
+        (
+            "Resources:\n  V:\n    Type: AWS::EC2::VPC\n",
+            "declares nothing the local runtime runs (AWS::EC2::VPC)",
+        ),
     ],
 )
 def test_a_template_it_cannot_run_is_one_sentence_naming_the_problem(tmp_path, template_text, expected):

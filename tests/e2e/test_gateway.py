@@ -119,9 +119,15 @@ def test_context_and_environment_come_from_the_template(probe_server):
     assert environment["FROM_GLOBALS"] == "global-value"
     assert environment["DOMAIN"] == "none"
     assert environment["AWS_LAMBDA_FUNCTION_NAME"] == "EchoFunction"
-    # Values only AWS can provide get a local stand-in, and the banner says so.
-    assert re.fullmatch(r"[0-9a-f]{64}", environment["CURSOR_SECRET"])
-    assert "CURSOR_SECRET" in probe_server.output()
+    # A dynamic reference to the template's secret is its value, generated as GenerateSecretString says
+    # (the same the endpoint's Secrets Manager holds); a log group's ARN is the local group's.
+    secret = aws_client(probe_server.aws, "secretsmanager").get_secret_value(SecretId="CursorSecret")
+    assert environment["CURSOR_SECRET"] == secret["SecretString"]
+    assert re.fullmatch(r"[A-Za-z0-9]{48}", environment["CURSOR_SECRET"])
+    assert environment["LOG_GROUP_ARN"] == "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/probe:*"
+    # A value only AWS can provide (an alarm is not emulated) gets a local stand-in, and the banner says so.
+    assert re.fullmatch(r"[0-9a-f]{64}", environment["ALARM_ARN"])
+    assert "ALARM_ARN" in probe_server.output()
     # The function's SDK reaches the one local AWS endpoint; nothing of the server's own environment leaks.
     assert environment["AWS_ENDPOINT_URL"] == probe_server.aws
     assert environment["AWS_CONFIG_FILE"] == "/dev/null"

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from serverless_local.gateway import Gateway, HttpRequest
-from serverless_local.lambda_worker import LambdaContext as RuntimeContext
-from serverless_local.stack import LocalStack, read_stack
+from serverless_local.http import HttpRequest
+from serverless_local.services.apigateway.gateway import Gateway
+from serverless_local.services.lambda_.worker import LambdaContext as RuntimeContext
+from tests.support.stack import LocalStack, read_stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 FUNCTION = "RecordsFunction"

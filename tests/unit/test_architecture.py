@@ -87,6 +87,29 @@ def test_the_local_runtime_and_the_app_do_not_import_each_other() -> None:
                 assert not [m for m in imports_of(name) if m.split(".")[0] == other], name
 
 
+RUNTIME = "serverless_local"
+#: Where the runtime's services are listed: the one module of them the server may name.
+SERVICE_REGISTRY = f"{RUNTIME}.services.registry"
+#: What runs inside a function's execution environment: nothing of the runtime (a fast cold start).
+WORKER = f"{RUNTIME}.services.lambda_.worker"
+
+
+def test_the_local_server_names_no_service_but_their_registry() -> None:
+    named = {m for m in imports_of(f"{RUNTIME}.server") if m.startswith(f"{RUNTIME}.services")}
+    assert named == {SERVICE_REGISTRY}
+
+
+def test_the_http_edge_imports_only_the_neutral_http_module_of_the_runtime() -> None:
+    assert {m for m in imports_of(f"{RUNTIME}.http_edge") if m.startswith(RUNTIME)} == {f"{RUNTIME}.http"}
+
+
+def test_a_functions_execution_environment_imports_nothing_of_the_runtime() -> None:
+    parts = WORKER.split(".")
+    packages = [".".join(parts[:n]) for n in range(1, len(parts))]  # each imported before the worker
+    for name in [WORKER, *packages]:
+        assert not [m for m in imports_of(name) if m.startswith(RUNTIME)], name
+
+
 def test_there_is_no_import_cycle() -> None:
     """Tarjan's strongly connected components over every module: each must be alone."""
     graph = {name: sorted(imports_of(name)) for name in modules()}

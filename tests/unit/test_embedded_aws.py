@@ -17,9 +17,9 @@ from werkzeug.test import Client as WerkzeugClient
 
 from serverless_local.embedded_aws import HOOKED_MOTO_VERSION, EmbeddedAws, ServiceUnavailable
 from serverless_local.options import ServeOptions
-from serverless_local.services import dynamodb
 from serverless_local.services.base import Service, ServiceContext
-from serverless_local.services.dynamodb import DynamoDbService
+from serverless_local.services.dynamodb import service as dynamodb
+from serverless_local.services.dynamodb.service import DynamoDbService
 from serverless_local.stack import LocalTemplate
 from serverless_local.template import TemplateError
 

@@ -7,9 +7,11 @@ import json
 
 import pytest
 
-from serverless_local.gateway import Gateway, HttpRequest, proxy_response
-from serverless_local.invocation import Success
-from serverless_local.stack import ApiSpec, LocalStack, Route
+from serverless_local.http import HttpRequest
+from serverless_local.services.apigateway.gateway import Gateway, proxy_response
+from serverless_local.services.lambda_.invocation import Success
+from serverless_local.stack import ApiSpec, Route
+from tests.support.stack import LocalStack
 
 
 def echo(function, event, deadline):
@@ -137,7 +139,7 @@ def test_headers_and_multi_value_headers_merge_with_multi_value_winning():
 
 
 def test_a_registered_authorizer_checks_each_route_that_names_one():
-    from serverless_local.gateway import UNAUTHORIZED, authorizer_kind
+    from serverless_local.services.apigateway.gateway import UNAUTHORIZED, authorizer_kind
     from serverless_local.stack import RouteAuth
 
     stack = LocalStack(

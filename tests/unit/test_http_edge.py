@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from serverless_local.gateway import HttpRequest, HttpResponse
 from serverless_local.http_edge import HttpEdge, Limits
+from serverless_local.services.apigateway.gateway import HttpRequest, HttpResponse
 from tests.support.sockets import closed_at_once
 
 GUARD_SECONDS = 20  # against a hang, never a measure of speed

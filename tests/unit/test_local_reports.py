@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import re
-import time
 from pathlib import Path
 
-from serverless_local.lambda_worker import report_line
+from serverless_local.services.lambda_.worker import report_line
 from serverless_local.services.stepfunctions import exceeds_tolerance, tolerances
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,25 +50,32 @@ def test_a_map_run_fails_as_step_functions_decides() -> None:
 
 
 def test_the_report_line_is_lambdas() -> None:
-    line = report_line("req-1", time.perf_counter() - 0.0123, 1024)
+    from serverless_local.services.lambda_.worker import peak_memory_kb
+
+    line = report_line("req-1", 12.3, 1024, math.ceil(peak_memory_kb() / 1024), init_ms=150.25)
     assert re.fullmatch(
-        r"REPORT RequestId: req-1\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
-        r"Memory Size: 1024 MB\tMax Memory Used: \d+ MB",
+        r"REPORT RequestId: req-1\tDuration: 12\.30 ms\tBilled Duration: 13 ms\t"
+        r"Memory Size: 1024 MB\tMax Memory Used: \d+ MB\tInit Duration: 150\.25 ms\t",
         line,
     ), line
-    assert int(line.rsplit(": ", 1)[1].split()[0]) > 5  # this process's peak, in MB
+    assert int(re.findall(r"Max Memory Used: (\d+)", line)[0]) > 5  # this process's peak, in MB
+    assert "Init Duration" not in report_line("req-2", 1.0, 128, 40)  # only the first event has one
 
 
 def test_the_peak_memory_is_the_workers_own_not_its_parents() -> None:
     import subprocess
     import sys
 
-    from serverless_local.lambda_worker import peak_memory_kb
+    from serverless_local.services.lambda_.worker import peak_memory_kb
 
     held = bytearray(300 * 1024 * 1024)  # this process's peak: over 300 MB
     held[::4096] = b"x" * len(held[::4096])
     child = subprocess.run(  # started as the local Lambda starts a worker (vfork, exec)
-        [sys.executable, "-c", "from serverless_local.lambda_worker import peak_memory_kb as p; print(p())"],
+        [
+            sys.executable,
+            "-c",
+            "from serverless_local.services.lambda_.worker import peak_memory_kb as p; print(p())",
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from serverless_crud.dal.jobs import MIN_PART_BYTES, FileStore
-from serverless_local.services.s3 import post_policy_refusal
+from serverless_local.services.s3.service import post_policy_refusal
 
 MB = 1024 * 1024
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from serverless_local.stack import path_pattern, read_stack
+from serverless_local.stack import path_pattern
 from serverless_local.template import TemplateError
+from tests.support.stack import read_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = ROOT / "tests" / "e2e" / "template.yaml"
@@ -40,7 +41,7 @@ def test_globals_merge_into_functions_and_the_function_wins():
 def test_values_only_aws_has_are_listed_not_invented():
     echo = read_stack(PROBE).functions["EchoFunction"]
 
-    assert set(echo.unresolved) == {"CURSOR_SECRET", "LOG_GROUP_ARN"}
+    assert set(echo.unresolved) == {"CURSOR_SECRET", "LOG_GROUP_ARN", "ALARM_ARN"}
     assert echo.environment["TABLE_ARN"] == "arn:aws:dynamodb:us-east-1:123456789012:table/ItemsTable"
     assert echo.environment["DOMAIN"] == "none"
 
@@ -80,7 +81,7 @@ def test_api_stage_cors_binary_types_and_what_is_ignored():
     ("properties", "message"),
     [
         ("Handler: a.b\n      CodeUri: s3://bucket/key.zip", "CodeUri must be a local directory"),
-        ("Handler: a.b\n      InlineCode: x", "only zip functions"),
+        ("Handler: a.b\n      PackageType: Image\n      ImageUri: repo:tag", "container image function"),
         ("Handler: a.b\n      Timeout: soon", "Timeout and MemorySize must be numbers"),
         ("Handler: a.b\n      Environment: {Variables: {X: !Ref Nope}}", "environment variable X"),
     ],

@@ -51,3 +51,25 @@ def test_unreadable_templates_are_clear_errors(tmp_path, text):
 
     with pytest.raises(TemplateError):
         read()
+
+
+def test_a_parameter_without_default_gets_a_local_stand_in_unless_given():
+    template = {
+        "Parameters": {
+            "BucketName": {"Type": "String"},
+            "Size": {"Type": "Number", "MinValue": 3},
+            "Env": {"Type": "String", "AllowedValues": ["staging", "prod"]},
+            "Given": {"Type": "String"},
+            "Stage": {"Type": "String", "Default": "dev"},
+        },
+        "Resources": {},
+    }
+    resolver = Resolver.for_template(template, {"Given": "mine"})
+    assert resolver.parameters == {
+        "BucketName": "bucketname",
+        "Size": 3,
+        "Env": "staging",
+        "Given": "mine",
+        "Stage": "dev",
+    }
+    assert resolver.stand_ins == {"BucketName": "bucketname", "Size": 3, "Env": "staging"}

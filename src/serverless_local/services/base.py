@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
-from serverless_local.journal import Recovered, Store
+from serverless_local.journal import Recovered, Store, private_directory
 from serverless_local.options import ServeOptions
+from serverless_local.services.lambda_.function_logs import LogWriter
 from serverless_local.stack import Event, LocalTemplate, Resource
+from serverless_local.targets import Targets
 
 S = TypeVar("S", bound="Service")
 
@@ -32,11 +35,34 @@ class ServiceContext:
     #: registers it (the user pool service does for Cognito); routes that name another pass, with a note.
     authorizers: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
+    #: What the template declares that the runtime does not emulate, by name (the banner lists it).
+    not_emulated: list[str] = field(default_factory=list)
+    #: Where functions' log events go (the CloudWatch Logs service registers it).
+    log_writer: LogWriter | None = None
+    #: How each service's ARNs receive a delivery (an event, a message, a notification).
+    targets: Targets = field(default_factory=Targets)
+    #: The APIs served on the API port, in order (REST APIs, HTTP APIs): each routes the requests
+    #: that are its own.
+    api_routers: list[ApiRouter] = field(default_factory=list)
+    #: The verification keys of a token issuer of the template (a user pool), or None (the Cognito
+    #: service registers it).
+    issuer_keys: Callable[[str], Any] | None = None
+    #: Where rules and schedules are made (the EventBridge service registers itself).
+    rules: Rules | None = None
+    #: The API port's answer to a request its HTTP edge refused, and the stages its APIs serve (the
+    #: API Gateway service registers them).
+    api_refusal: Callable[[Any], Any] | None = None
+    api_stages: set[str] = field(default_factory=set)
+    #: Run `work(moto's S3 backend)` once `bucket` exists (the S3 service registers it: its buckets are
+    #: restored in the background); LookupError for a bucket it does not hold.
+    on_bucket: Callable[[str, Callable[[Any], None]], None] | None = None
     #: What is done after the server answers: warm-ups, then deferred work (see `Service.warm`).
     background: Background = field(default_factory=lambda: Background())
 
     def store(self, namespace: str) -> Store:
-        """The journal and snapshots of `namespace` in the state directory."""
+        """The journal and snapshots of `namespace` in the state directory (`lambda/async`: its
+        top folder, which an older version may have left readable, made owner-only too)."""
+        private_directory(self.options.state_dir / namespace.split("/")[0])
         return Store(self.options.state_dir / namespace, sync=self.options.sync)
 
     def service(self, kind: type[S]) -> S:
@@ -45,6 +71,36 @@ class ServiceContext:
         if not isinstance(found, kind):
             raise LookupError(f"{kind.__name__} is not running (it must come earlier in SERVICES)")
         return found
+
+
+class Rules(Protocol):
+    """EventBridge rules and EventBridge Scheduler schedules, as event sources make them."""
+
+    def put_rule(
+        self,
+        *,
+        name: str,
+        bus: str,
+        pattern: Any,
+        schedule: str | None,
+        state: str,
+        targets: list[dict[str, Any]],
+        where: str,
+    ) -> Any:
+        """A rule with its targets (a TemplateError names `where` what EventBridge refuses)."""
+
+    def put_schedule(self, name: str, properties: dict[str, Any], where: str) -> None:
+        """A Scheduler schedule (its properties as the template's)."""
+
+
+class ApiRouter(Protocol):
+    """One kind of API on the API port."""
+
+    def route(self, request: Any) -> Any:
+        """The response to `request` (an HttpRequest), or None when no route of this API is its."""
+
+    def no_route(self, request: Any) -> Any:
+        """The answer to a request no API routes."""
 
 
 class Warmup:
@@ -165,6 +221,13 @@ class Service:
     uses_moto: ClassVar[bool] = True
     #: The name its requests are signed with (the credential scope's service), which `warm` holds.
     signing_name: ClassVar[str] = ""
+    #: Files at the top of the state directory it owns (`--fresh` deletes them with its namespace).
+    state_files: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def check(cls, template: LocalTemplate) -> None:
+        """Raise TemplateError for what of `template` it could never run: called before anything is
+        bound or started, so that a template the runtime cannot run stops the start at once."""
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
@@ -184,6 +247,10 @@ class Service:
 
     def attach(self) -> None:
         """Once moto runs (every service started): register in it what the endpoint should show."""
+
+    def connect(self) -> None:
+        """Once every service is attached: wire what joins services (subscriptions, notifications,
+        rules, event source mappings), whose other ends now exist."""
 
     def recover(self, store: Store) -> Recovered:
         """What `store` holds, read back at start; what was repaired or set aside goes to the banner,
@@ -205,3 +272,14 @@ class Service:
     def report(self) -> str | None:
         """The service's banner line (None: nothing to say)."""
         return None
+
+    def item_count(self) -> int:
+        """The items it holds, counted in the banner's first line (a table's items)."""
+        return 0
+
+    def sources(self) -> set[Path]:
+        """The directories of code it runs, which `--reload` watches."""
+        return set()
+
+    def reload(self) -> None:
+        """The code under `sources` changed: run the new code from now on."""

@@ -27,12 +27,14 @@ import datetime
 import json
 import re
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
 from serverless_local.journal import Recovered
 from serverless_local.services.base import Service, ServiceContext, Warmup
+from serverless_local.targets import Delivery, TargetError
 from serverless_local.template import TemplateError, Unresolvable
 
 STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
@@ -137,6 +139,15 @@ class StepFunctionsService(Service):
             name = template.resolve(resource.properties.get("Name"), resource.logical_id)
             self.names[resource.logical_id] = str(name or resource.logical_id)
         template.resolver.providers[STATE_MACHINE_TYPE] = self.value
+        self.context.targets.register("states", self.receive_delivery)
+
+    def receive_delivery(self, arn: str, delivery: Delivery) -> None:
+        """An execution started by another service (an EventBridge rule, a schedule): its input."""
+        client = self.context.aws.client("stepfunctions")
+        try:
+            client.start_execution(stateMachineArn=arn, input=delivery.text)
+        except client.exceptions.ClientError as error:
+            raise TargetError(f"{arn}: {error.response['Error']['Message']}") from None
 
     def value(self, logical_id: str, resource: Any, attribute: str | None) -> str:
         """`!Ref` (the ARN), `!GetAtt .Arn` and `!GetAtt .Name` of a state machine."""
@@ -212,6 +223,8 @@ class StepFunctionsService(Service):
 
     def report(self) -> str:
         """The state machines, and the executions recorded as interrupted at this start."""
+        if not self.machines and not self.interrupted:
+            return ""
         names = ", ".join(spec.name for spec in self.machines.values()) or "no state machines"
         if self.warmup is not None and self.warmup.ready and self.warmup.error is not None:
             names += f" (not created: {self.warmup.error})"
@@ -273,6 +286,14 @@ class StepFunctionsService(Service):
         service = self
 
         def start_execution(backend: Any, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
+            if (args[0] if args else kwargs.get("name")) is None:
+                # An execution started without a name is named by a UUID, as Step Functions names it
+                # (moto would take a second unnamed start for a repeat of the first).
+                args, kwargs = (
+                    ((str(uuid.uuid4()), *args[1:]), kwargs)
+                    if args
+                    else (args, {**kwargs, "name": str(uuid.uuid4())})
+                )
             with service.lock:
                 execution = original_start(backend, state_machine_arn, *args, **kwargs)
                 if execution.exec_arn not in service._journaled:

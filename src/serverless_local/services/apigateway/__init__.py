@@ -1,0 +1,1 @@
+"""API Gateway (REST APIs): routes, authorizers, request validators, the gateway."""

@@ -1,0 +1,1 @@
+"""Cognito user pools, and API Gateway's Cognito authorizer."""

@@ -1,0 +1,1 @@
+"""DynamoDB: tables in moto, journaled; ordered indexes; stream records."""

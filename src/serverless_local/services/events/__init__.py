@@ -1,0 +1,1 @@
+"""EventBridge: buses, rules, schedules (EventBridge Scheduler), input transformers."""

@@ -1,0 +1,1 @@
+"""Lambda: functions in execution environments of their own, invocations, event sources."""

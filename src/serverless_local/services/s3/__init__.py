@@ -1,0 +1,1 @@
+"""S3: buckets in moto, objects journaled, notifications."""
