@@ -181,7 +181,11 @@ def _tasks_peak_mb() -> int:
         except OSError:
             continue
         parent = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
-        if int(parent) == os.getpid() and b"lambda_worker" in command and b'"TasksFunction"' in command:
+        if (
+            int(parent) == os.getpid()
+            and b"serverless_local.services.lambda_.worker" in command
+            and b'"TasksFunction"' in command
+        ):
             peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
             peaks.append(int(peak) // 1024)
     return max(peaks)

@@ -431,9 +431,8 @@ def write_private(path: Path, data: bytes, *, sync: bool = True) -> None:
 def private_directory(path: Path) -> None:
     """Create `path` (and its parents) owner-only. If it exists and others may read it (an older
     version made it so), it and everything in it become owner-only."""
-    # mkdir(parents=True) gives the parents it makes the default mode: each is made owner-only here.
-    for directory in reversed([p for p in (path, *path.parents) if not p.exists()]):
-        directory.mkdir(mode=DIRECTORY_MODE, exist_ok=True)
+    for missing in reversed([p for p in (path, *path.parents) if not p.exists()]):
+        missing.mkdir(mode=DIRECTORY_MODE, exist_ok=True)  # parents too (mkdir's mode is the last's alone)
     if not path.stat().st_mode & 0o077:
         return
     for root, directories, files in os.walk(path):

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from serverless_local.services.lambda_.function_logs import LogCollector
-from serverless_local.services.lambda_.worker import LOG, PLATFORM, write_frame
+from serverless_local.services.lambda_.worker import LOG, PLATFORM, REPORT, write_frame
 
 
 def until(check: Any, timeout: float = 5.0) -> Any:
@@ -34,21 +34,24 @@ def test_lines_and_records_reach_the_log_and_the_console():
     os.write(output_write, b"half\n")
     with os.fdopen(records_write, "wb", buffering=0) as records:
         write_frame(records, LOG, b"[ERROR] boom\nTraceback (most recent call last):\n  File x")  # type: ignore[arg-type]
-        write_frame(records, PLATFORM, b"REPORT RequestId: r1")  # type: ignore[arg-type]
+        write_frame(records, PLATFORM, b"START RequestId: r1")  # type: ignore[arg-type]
+        write_frame(records, REPORT, b"REPORT RequestId: r1")  # type: ignore[arg-type]
     os.close(output_write)
 
-    assert until(lambda: len(written) == 4)
+    assert until(lambda: len(written) == 5)
     assert {message for _, _, message in written} == {
         "first line",
         "second half",
         "[ERROR] boom\nTraceback (most recent call last):\n  File x",  # a record stays one event
+        "START RequestId: r1",
         "REPORT RequestId: r1",
     }
     assert {(group, stream) for group, stream, _ in written} == {("/aws/lambda/fn", "stream-1")}
     shown = console.getvalue()
     assert "[Fn] first line\n" in shown and "[Fn] second half\n" in shown
     assert "[Fn] Traceback (most recent call last):\n" in shown  # each line of a record, prefixed
-    assert "REPORT" not in shown  # Lambda's own lines are the log's, not the console's
+    assert "START" not in shown  # Lambda's own lines are the log's, not the console's
+    assert "[Fn] REPORT RequestId: r1\n" in shown  # but for its REPORT line, as `sam local` shows it
     collector.stop()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from serverless_local.embedded_aws import EmbeddedAws, ServiceUnavailable
-from serverless_local.journal import Recovered, Store
+from serverless_local.journal import Recovered, Store, private_directory
 from serverless_local.options import ServeOptions
 from serverless_local.services.lambda_.function_logs import LogWriter
 from serverless_local.stack import Event, LocalTemplate, Resource
@@ -60,7 +60,9 @@ class ServiceContext:
     background: Background = field(default_factory=lambda: Background())
 
     def store(self, namespace: str) -> Store:
-        """The journal and snapshots of `namespace` in the state directory."""
+        """The journal and snapshots of `namespace` in the state directory (`lambda/async`: its
+        top folder, which an older version may have left readable, made owner-only too)."""
+        private_directory(self.options.state_dir / namespace.split("/")[0])
         return Store(self.options.state_dir / namespace, sync=self.options.sync)
 
     def service(self, kind: type[S]) -> S:

@@ -177,7 +177,8 @@ def _lines(buffer: bytearray, *, closed: bool) -> list[str]:
 
 def _frames(buffer: bytearray) -> list[tuple[bool, str]]:
     """The complete frames in `buffer` (removed from it): 4-byte length, kind, UTF-8 text; each as
-    (whether the console shows it: not Lambda's own START/END/REPORT lines, its text)."""
+    (whether the console shows it: not Lambda's own START and END lines, its REPORT line as
+    `sam local` shows it, its text)."""
     texts = []
     while len(buffer) >= 4:
         length = int.from_bytes(buffer[:4], "big")

@@ -489,6 +489,8 @@ class LambdaService(Service):
         self.mappings: Mappings | None = None
         self.event_sources: list[EventSource] = []
         self.runtime: Runtime | None = None
+        #: Where each event source mapping is in its stream, and the mappings made at the endpoint.
+        self.positions = Positions(context.store("lambda/event-source-mappings"))
         self.asynchronous = AsyncInvocations(
             context.store("lambda/async"),
             self._run_queued,
@@ -525,11 +527,32 @@ class LambdaService(Service):
                 pool.warm()
             else:
                 self.context.background.later.append(pool.warm)
+        self.context.notes.extend(f"Lambda (event source mappings): {note}" for note in self.positions.load())
+        if not self._mappings_at_start():
+            # Nothing needs them in moto before the server answers: registered after it, before the
+            # Step Functions machines whose tasks invoke them; the endpoint's Lambda waits until then.
+            self.warm("the functions are being registered at the AWS endpoint", self._register_later)
+
+    def _mappings_at_start(self) -> bool:
+        """Whether moto's Lambda must hold the functions as the services connect: event source
+        mappings are made on them (the template's, or the endpoint's), or an asynchronous invocation
+        reads a function's EventInvokeConfig there."""
+        makers = {kind for source in EVENT_SOURCES if source.makes_mappings for kind in source.event_types}
+        return (
+            bool(self.positions.made)
+            or any(spec.event_invoke_config for spec in self.functions.values())
+            or any(event.type in makers for event in self.context.template.events())
+        )
 
     def attach(self) -> None:
+        """The functions in moto's Lambda now when event source mappings are made on them as the
+        services connect (otherwise in the background, see `start`)."""
+        if self._mappings_at_start():
+            self._register_in_moto()
+
+    def _register_in_moto(self) -> None:
         """The functions in moto's Lambda too, its Invoke answered here: `aws lambda invoke` at the
-        endpoint (and a Step Functions task) runs the template's own function. Done now, not in the
-        background: the template's event source mappings are made on them when services connect."""
+        endpoint (and a Step Functions task) runs the template's own function."""
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
         trust = {"Version": "2012-10-17", "Statement": [_LAMBDA_TRUST]}
@@ -646,11 +669,13 @@ class LambdaService(Service):
         self.context.notes.extend(f"Lambda (asynchronous invocations): {note}" for note in notes)
         if restored:
             self.context.notes.append(f"{restored} asynchronous invocation(s) restored from the journal")
-        positions = Positions(self.context.store("lambda/event-source-mappings"))
-        self.context.notes.extend(f"Lambda (event source mappings): {note}" for note in positions.load())
-        pollers = PollerContext(self.context.aws, self, self.context.targets, positions, self._log_by_arn)
+        pollers = PollerContext(
+            self.context.aws, self, self.context.targets, self.positions, self._log_by_arn
+        )
         self.mappings = Mappings(pollers, POLLERS)
-        self.mappings.install()
+        now = self._mappings_at_start()
+        if now:
+            self.mappings.install()
         self.runtime = Runtime(self.context, self, self.mappings)
         self.event_sources = [kind(self.runtime) for kind in EVENT_SOURCES]
         by_type = {kind: source for source in self.event_sources for kind in source.event_types}
@@ -659,9 +684,19 @@ class LambdaService(Service):
             target = self._event_target(event.owner)
             if source is not None and target is not None:
                 source.connect(event, target)
-        self.mappings.restore()
         for source in self.event_sources:
             source.start()
+        if now:
+            self.mappings.restore()
+            self.mappings.start()
+
+    def _register_later(self) -> None:
+        """The background's part when nothing needed the functions in moto at start: register them,
+        then take over moto's event source mappings (those made at the endpoint from now on)."""
+        self._register_in_moto()
+        assert self.mappings is not None
+        self.mappings.install()
+        self.mappings.restore()
         self.mappings.start()
 
     def _event_target(self, logical_id: str) -> EventTarget | None:

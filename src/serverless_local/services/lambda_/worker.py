@@ -21,6 +21,7 @@ import importlib
 import io
 import json
 import logging
+import math
 import os
 import resource
 import signal
@@ -39,7 +40,7 @@ READY, INIT_ERROR, RESULT, ERROR = b"I", b"X", b"R", b"E"
 INVOKE = b"V"
 #: Frame kinds on LOG (worker -> server): a log record's text (console and log), one of Lambda's
 #: own lines (START, END, REPORT: the log only).
-LOG, PLATFORM = b"L", b"P"
+LOG, PLATFORM, REPORT = b"L", b"P", b"R"
 LOG_STREAM_DATE = "%Y/%m/%d"
 _TEXT_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
 #: The levels of AWS_LAMBDA_LOG_LEVEL (Lambda's names; TRACE is below DEBUG, FATAL is CRITICAL).
@@ -200,32 +201,52 @@ class _Platform:
             self.sink.write(f"START RequestId: {request_id} Version: $LATEST", PLATFORM)
 
     def end(self, request_id: str, duration_ms: float, memory_mb: int) -> None:
-        used = -(-peak_memory_kb() // 1024)
+        used = math.ceil(peak_memory_kb() / 1024)
         init, self.init_ms = self.init_ms, None
         if self.json:
             metrics: dict[str, Any] = {
                 "durationMs": round(duration_ms, 2),
-                "billedDurationMs": int(duration_ms) + 1,
+                "billedDurationMs": math.ceil(duration_ms),
                 "memorySizeMB": memory_mb,
                 "maxMemoryUsedMB": used,
             }
             if init is not None:
                 metrics["initDurationMs"] = round(init, 2)
-            self._event("platform.report", {"requestId": request_id, "metrics": metrics, "status": "success"})
+            report = {"requestId": request_id, "metrics": metrics, "status": "success"}
+            self._event("platform.report", report, REPORT)
             return
         self.sink.write(f"END RequestId: {request_id}", PLATFORM)
-        line = (
-            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: "
-            f"{int(duration_ms) + 1} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {used} MB\t"
-        )
-        if init is not None:
-            line += f"Init Duration: {init:.2f} ms\t"
-        self.sink.write(line, PLATFORM)
+        self.sink.write(report_line(request_id, duration_ms, memory_mb, used, init), REPORT)
 
-    def _event(self, kind: str, record: dict[str, Any]) -> None:
+    def _event(self, kind: str, record: dict[str, Any], frame: bytes = PLATFORM) -> None:
         now = time.time()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
-        self.sink.write(json.dumps({"time": stamp, "type": kind, "record": record}), PLATFORM)
+        self.sink.write(json.dumps({"time": stamp, "type": kind, "record": record}), frame)
+
+
+def report_line(
+    request_id: str, duration_ms: float, memory_mb: int, used_mb: int, init_ms: float | None = None
+) -> str:
+    """Lambda's REPORT line of one event (`used_mb`: the environment's peak memory since it started)."""
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: "
+        f"{math.ceil(duration_ms)} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {used_mb} MB\t"
+    )
+    return line + (f"Init Duration: {init_ms:.2f} ms\t" if init_ms is not None else "")
+
+
+def peak_memory_kb() -> int:
+    """This process's peak resident memory in KiB: Linux's VmHWM, its own address space's. Not
+    getrusage's ru_maxrss, which a process started by vfork and exec inherits from the server that
+    started it (a worker spawned while the server held 280 MB would report 280 MB)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 # -- the handler ----------------------------------------------------------------------------------
@@ -301,20 +322,6 @@ def _report_error(sink: _LogSink, record: dict[str, Any], json_format: bool, req
         lines.append("Traceback (most recent call last):")
         lines.extend(line for element in record["stackTrace"] for line in element.splitlines())
     sink.write("\n".join(lines))
-
-
-def peak_memory_kb() -> int:
-    """This process's peak resident memory in KiB: Linux's VmHWM, its own address space's. Not
-    getrusage's ru_maxrss, which a process started by vfork and exec inherits from the server that
-    started it (a worker spawned while the server held 280 MB would report 280 MB)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main(argv: list[str]) -> int:

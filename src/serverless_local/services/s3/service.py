@@ -111,7 +111,7 @@ class S3Service(Service):
     def report(self) -> str:
         """Buckets and objects (the template's bucket names while they are being restored)."""
         if not self._hooked:
-            return ", ".join(sorted(self.names.values())) or "no buckets"
+            return ", ".join(sorted(self.names.values()))
         with self.lock:
             buckets = {name: len(bucket.keys) for name, bucket in self.backend.buckets.items()}
         return ", ".join(f"{name} ({count} objects)" for name, count in sorted(buckets.items()))

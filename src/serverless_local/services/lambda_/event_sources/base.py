@@ -57,6 +57,9 @@ class EventSource:
 
     #: The SAM event types (`Type:` of an entry of `Events`) this source runs.
     event_types: ClassVar[frozenset[str]] = frozenset()
+    #: Whether `connect` makes an event source mapping in moto's Lambda (on the function registered
+    #: there, which must then exist before the services connect).
+    makes_mappings: ClassVar[bool] = False
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime

@@ -58,6 +58,7 @@ class DynamoDbEvents(EventSource):
     """SAM `DynamoDB` events: an event source mapping on the table's stream."""
 
     event_types: ClassVar[frozenset[str]] = frozenset({"DynamoDB"})
+    makes_mappings: ClassVar[bool] = True
 
     def connect(self, event: Event, target: EventTarget) -> None:
         """The mapping in moto's Lambda (its poller starts with the others)."""

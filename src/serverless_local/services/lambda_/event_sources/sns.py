@@ -23,6 +23,7 @@ class SnsEvents(EventSource):
     """SAM `SNS` events."""
 
     event_types: ClassVar[frozenset[str]] = frozenset({"SNS"})
+    makes_mappings: ClassVar[bool] = True
 
     def connect(self, event: Event, target: EventTarget) -> None:
         """Subscribe the function (or a queue feeding it) to the topic."""

@@ -42,6 +42,7 @@ class SqsEvents(EventSource):
     """SAM `SQS` events: an event source mapping on the queue."""
 
     event_types: ClassVar[frozenset[str]] = frozenset({"SQS"})
+    makes_mappings: ClassVar[bool] = True
 
     def connect(self, event: Event, target: EventTarget) -> None:
         """The mapping in moto's Lambda (its poller starts with the others)."""
