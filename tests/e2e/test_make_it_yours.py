@@ -128,7 +128,7 @@ def test_the_openapi_document_has_the_field(server: Server):
 def test_csv_exports_and_imports_carry_the_field(server: Server):
     text = f"email,name,{FIELD}\ncsv@example.com,Imported,Difference Engines\n"
     job = finished(server, start(server, "/imports", text.encode(), CSV))
-    assert job["counts"] == {"rows": 1, "written": 1, "rejected": 0}, job
+    assert job["counts"] == {"rows": 1, "written": 1, "unchanged": 0, "rejected": 0}, job
     (imported,) = server.request("GET", "/records?email=csv@example.com").json()["items"]
     assert imported[FIELD] == "Difference Engines"
     job = finished(server, start(server, "/exports", {"format": "csv", "email": "csv@example.com"}))
