@@ -25,6 +25,7 @@ SECTIONS = [
     "package",  # the deployment package: zipped, unpacked, largest parts
     "jobs",  # 100,000- and 1,000,000-row imports and exports on the Distributed Maps vs a direct loop
     "search",  # search, filters and sorts: DynamoDB reads per page of each access pattern
+    "history",  # record history: from a write to its history entry on the local runtime
 ]
 
 

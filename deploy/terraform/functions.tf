@@ -117,6 +117,13 @@ resource "aws_iam_role_policy" "records_function_records" {
         Action   = "dynamodb:Query"
         Resource = "${local.table_arn}/index/*"
       },
+      # History: read (a record's versions, the deleted), and who deleted a record (dal/history.py).
+      {
+        Sid      = "HistoryEntries"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query", "dynamodb:UpdateItem"]
+        Resource = [aws_dynamodb_table.history.arn, "${aws_dynamodb_table.history.arn}/index/*"]
+      },
       # Powertools' idempotency records: written, read, completed, deleted on failure.
       {
         Sid      = "IdempotencyRecords"
@@ -184,6 +191,8 @@ resource "aws_lambda_function" "records" {
       SEARCH_INDEXES               = local.create_table ? "true" : tostring(var.existing_table_indexes)
       SEARCH_READ_BUDGET           = var.search_read_budget
       IDEMPOTENCY_TABLE            = aws_dynamodb_table.idempotency.name
+      HISTORY_TABLE                = aws_dynamodb_table.history.name
+      HISTORY_RETENTION_DAYS       = var.history_retention_days
       POWERTOOLS_SERVICE_NAME      = "serverless-crud"
       POWERTOOLS_METRICS_NAMESPACE = "ServerlessCrud"
       POWERTOOLS_LOG_LEVEL         = var.log_level
@@ -264,6 +273,13 @@ resource "aws_iam_role_policy" "tasks_function" {
         Action   = "dynamodb:UpdateItem"
         Resource = aws_dynamodb_table.jobs.arn
       },
+      # An erasure erases the owner's history too: its marker, then every entry (a Scan).
+      {
+        Sid      = "ErasedHistory"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"]
+        Resource = aws_dynamodb_table.history.arn
+      },
       # Chunks, results, reports and export parts; big objects as multipart uploads (an export's file
       # is joined from its parts by UploadPartCopy: GetObject on the source).
       {
@@ -324,6 +340,8 @@ resource "aws_lambda_function" "tasks" {
       CURSOR_SECRET                    = data.aws_secretsmanager_secret_version.cursor.secret_string
       JOBS_TABLE                       = aws_dynamodb_table.jobs.name
       FILES_BUCKET                     = aws_s3_bucket.files.bucket
+      HISTORY_TABLE                    = aws_dynamodb_table.history.name
+      HISTORY_RETENTION_DAYS           = var.history_retention_days
       POWERTOOLS_SERVICE_NAME          = "serverless-crud-tasks"
       POWERTOOLS_METRICS_NAMESPACE     = "ServerlessCrud"
       POWERTOOLS_LOG_LEVEL             = var.log_level

@@ -168,6 +168,9 @@ resource "aws_cloudwatch_dashboard" "this" {
             aws_cloudwatch_metric_alarm.table["throttles"].arn,
             aws_cloudwatch_metric_alarm.table["system_errors"].arn,
             aws_cloudwatch_metric_alarm.job_failures.arn,
+            aws_cloudwatch_metric_alarm.history_errors.arn,
+            aws_cloudwatch_metric_alarm.history_dead_letter.arn,
+            aws_cloudwatch_metric_alarm.history_iterator_age.arn,
           ]
         }
       },
@@ -233,6 +236,19 @@ resource "aws_cloudwatch_dashboard" "this" {
             [{ expression = "SEARCH('{AWS/States,StateMachineArn} MetricName=\"ExecutionsStarted\"', 'Sum', 300)", id = "started" }],
             [{ expression = "SEARCH('{AWS/States,StateMachineArn} MetricName=\"ExecutionsSucceeded\"', 'Sum', 300)", id = "succeeded" }],
             [{ expression = "SEARCH('{AWS/States,StateMachineArn} MetricName=\"ExecutionsFailed\"', 'Sum', 300)", id = "failed" }],
+          ]
+        }
+      },
+      {
+        type = "metric", x = 12, y = 21, width = 12, height = 6
+        properties = {
+          title = "History: changes written, failures, iterator age (ms)", region = local.region, view = "timeSeries", stacked = false, period = 60, stat = "Sum"
+          metrics = [
+            ["AWS/Lambda", "Invocations", "FunctionName", aws_lambda_function.history.function_name],
+            ["AWS/Lambda", "Errors", "FunctionName", aws_lambda_function.history.function_name],
+            ["ServerlessCrud", "HistoryWriteFailures", "service", "serverless-crud-history"],
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.history_dead_letter.name, { stat = "Maximum" }],
+            ["AWS/Lambda", "IteratorAge", "FunctionName", aws_lambda_function.history.function_name, { stat = "Maximum", yAxis = "right" }],
           ]
         }
       },

@@ -74,3 +74,13 @@ output "dashboard_url" {
   description = "CloudWatch dashboard of the stack"
   value       = "https://${local.region}.console.aws.amazon.com/cloudwatch/home?region=${local.region}#dashboards:name=${aws_cloudwatch_dashboard.this.dashboard_name}"
 }
+
+output "history_table_name" {
+  description = "DynamoDB table holding every version of every record"
+  value       = aws_dynamodb_table.history.name
+}
+
+output "history_dead_letter_queue_url" {
+  description = "Batches of changes the history gave up on (docs/history.md says how to replay them)"
+  value       = aws_sqs_queue.history_dead_letter.url
+}

@@ -12,6 +12,9 @@ resource "aws_dynamodb_table" "records" {
   range_key                   = var.sort_key_name
   deletion_protection_enabled = !local.is_dev
   tags                        = var.tags
+  # Every change, before and after, for the history (history.tf; docs/history.md).
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
 
   attribute {
     name = var.partition_key_name

@@ -58,6 +58,28 @@ variable "existing_table_name" {
   }
 }
 
+variable "existing_table_stream_label" {
+  type        = string
+  default     = ""
+  description = "The label of the existing table's stream (NEW_AND_OLD_IMAGES; its ARN's end, after /stream/), which the history reads; required with existing_table_name (ignored when the module creates the table)."
+
+  validation {
+    condition     = can(regex("^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}$", var.existing_table_stream_label))
+    error_message = "Empty, or a stream label such as 2026-01-31T12:00:00.000."
+  }
+}
+
+variable "history_retention_days" {
+  type        = number
+  default     = 365
+  description = "Days each version of a record is kept in its history, and a deleted record can be restored (0: kept forever)."
+
+  validation {
+    condition     = var.history_retention_days >= 0 && var.history_retention_days <= 36500
+    error_message = "The history's retention is from 0 (forever) to 36500 days."
+  }
+}
+
 variable "existing_table_indexes" {
   type        = bool
   default     = false

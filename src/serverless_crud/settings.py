@@ -107,6 +107,14 @@ def log_level(raw: str) -> str:
     return value
 
 
+def retention_days(raw: str) -> int:
+    """A whole number of days from 0 (kept forever) to 36,500."""
+    value = raw.strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 5) or int(value) > 36_500:
+        raise ValueError("must be a whole number of days from 0 (kept forever) to 36500")
+    return int(value)
+
+
 AUTH_MODES = ("cognito", "none")
 
 
@@ -225,6 +233,18 @@ class Settings:
         optional_text,
         "the DynamoDB table of Idempotency-Key responses (empty: the header is refused)",
         "",
+    )
+    history_table: str = setting(
+        "HISTORY_TABLE",
+        optional_text,
+        "the DynamoDB table of the records' history (empty: no history routes)",
+        "",
+    )
+    history_retention_days: int = setting(
+        "HISTORY_RETENTION_DAYS",
+        retention_days,
+        "days a history entry is kept (0: forever)",
+        "365",
     )
     tracing_enabled: bool = setting("TRACING_ENABLED", flag, "X-Ray tracing (Powertools Tracer)", "false")
     service_name: str = setting("POWERTOOLS_SERVICE_NAME", text, "service name in logs", "serverless-crud")

@@ -14,9 +14,12 @@ from serverless_crud import settings
 from serverless_crud.api import services as api_services
 
 if TYPE_CHECKING:
+    from serverless_crud.dal.history import DynamoHistoryStore
     from serverless_crud.dal.repository import DynamoRecordRepository
+    from serverless_crud.logic.history import HistoryRecorder, HistoryService
     from serverless_crud.logic.jobs import JobLimits, JobService, JobTasks
     from serverless_crud.logic.records import RecordService
+    from serverless_crud.models.history import Change
 
 
 def record_repository(current: settings.Settings) -> DynamoRecordRepository:
@@ -36,7 +39,7 @@ def record_service(current: settings.Settings) -> RecordService:
         from serverless_crud.observability import logger
 
         logger.warning("CURSOR_SECRET is not set: cursors are valid on this instance only")
-    return RecordService(_repository())
+    return RecordService(_repository(), history=history_service() if current.history_table else None)
 
 
 @settings.per_settings
@@ -95,7 +98,45 @@ def job_tasks(current: settings.Settings) -> JobTasks:
 
     jobs, files = _jobs_parts(current, bulk=True)
     records = DynamoRecordRepository(client("dynamodb", bulk=True), current)
-    return JobTasks(jobs, files, records, _job_limits(current))
+    history = history_service() if current.history_table else None
+    return JobTasks(jobs, files, records, _job_limits(current), history=history)
+
+
+@settings.per_settings
+def _history_store(current: settings.Settings) -> DynamoHistoryStore:
+    """The history table, or StoreUnavailable when the stack has none configured."""
+    from serverless_crud.dal.clients import client
+    from serverless_crud.dal.history import DynamoHistoryStore
+
+    if not current.history_table:
+        from serverless_crud.errors import StoreUnavailable
+
+        raise StoreUnavailable("HISTORY_TABLE is not set: history is not configured")
+    return DynamoHistoryStore(client("dynamodb"), current.history_table, current.cursor_key)
+
+
+@settings.per_settings
+def history_service(current: settings.Settings) -> HistoryService:
+    """The history's use-cases for the API."""
+    from serverless_crud.logic.history import HistoryService
+
+    return HistoryService(_history_store(), _repository(), current.history_retention_days)
+
+
+@settings.per_settings
+def history_recorder(current: settings.Settings) -> HistoryRecorder:
+    """The stream consumer's use-case."""
+    from serverless_crud.logic.history import HistoryRecorder
+
+    return HistoryRecorder(_history_store(), current.history_retention_days)
+
+
+def history_changes(stream_record: dict[str, Any]) -> Change:
+    """One record of the records table's stream as a change of a record."""
+    from serverless_crud.dal.history import change_of
+
+    current = settings.current()
+    return change_of(stream_record, current.partition_key, current.sort_key)
 
 
 @settings.per_settings
@@ -114,6 +155,7 @@ class AppServices:
 
     records = staticmethod(record_service)
     jobs = staticmethod(job_service)
+    history = staticmethod(history_service)
     idempotency_store = staticmethod(idempotency_store)
 
 

@@ -139,9 +139,9 @@ def client_for(arguments: argparse.Namespace) -> Client:
     return Client(arguments.api, token)
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 record`, `2 records`."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 record`, `2 records` (`nouns` when the plural is not the noun and an s)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -313,7 +313,11 @@ def run_erase(arguments: argparse.Namespace) -> int:
     job = follow(client, location, "erasing", total_of=lambda j: j["counts"].get("records"))
     if job["status"] != "succeeded":
         raise JobError(f"the erasure failed: {job.get('failure', 'no reason given')}")
-    print(f"{plural(job['counts'].get('erased', 0), 'record')} of {job.get('email', arguments.email)} erased")
+    counts = job["counts"]
+    erased = f"{plural(counts.get('erased', 0), 'record')} of {job.get('email', arguments.email)} erased"
+    if "history_erased" in counts:
+        erased += f", with {plural(counts['history_erased'], 'history entry', 'history entries')}"
+    print(erased)
     return 0
 
 

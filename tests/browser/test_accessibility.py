@@ -60,6 +60,13 @@ PAGES: dict[str, tuple[Callable[[dict[str, Any]], str], str, Callable[[Page], No
     "create": (lambda r: "edit.html", "form input", None),
     "edit": (lambda r: f"edit.html?{_record_query(r)}", '[data-field="tags"] .chip', None),
     "success": (lambda r: f"success.html?{_record_query(r)}&action=created&name=Ada", "main a", None),
+    # With the Undo notice of a save.
+    "success-undo": (
+        lambda r: f"success.html?{_record_query(r)}&action=updated&name=Ada&version=2",
+        "main .undo button",
+        None,
+    ),
+    "deleted": (lambda r: f"deleted.html?email={quote(r['email'])}", "main [role=status]", None),
     # In the open mode the sign-in page says there is none; tests/browser/test_signin.py checks it signed in.
     "signin": (lambda r: "signin.html", "#notice .alert", None),
     "import": (lambda r: "import.html", "form input[type=file]", None),

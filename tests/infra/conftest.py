@@ -37,7 +37,12 @@ SCENARIOS: dict[str, dict[str, str]] = {
     },
     "domain-external-dns": {"DomainName": "api.example.com"},
     "ui": {"EnableUiHosting": "true"},
-    "existing-table": {"ExistingTableName": "legacy-records", "PartitionKeyName": "pk", "SortKeyName": "1"},
+    "existing-table": {
+        "ExistingTableName": "legacy-records",
+        "ExistingTableStreamLabel": "2026-01-01T00:00:00.000",
+        "PartitionKeyName": "pk",
+        "SortKeyName": "1",
+    },
     "prod": {
         "StageName": "prod",
         "ApiKeyRequired": "true",

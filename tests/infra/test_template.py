@@ -104,7 +104,7 @@ def test_table_keys_are_the_contract_keys_by_default(deployments: DeploymentOf) 
 def test_an_existing_table_is_used_not_created(deployments: DeploymentOf) -> None:
     existing = deployments("existing-table")
     # The jobs' own table and the stack's idempotency table: the records live in the existing one.
-    assert set(existing.of_type("AWS::DynamoDB::Table")) == {"JobsTable", "IdempotencyTable"}
+    assert set(existing.of_type("AWS::DynamoDB::Table")) == {"JobsTable", "IdempotencyTable", "HistoryTable"}
     env = _function(existing)["Environment"]["Variables"]
     assert (env["TABLE_NAME"], env["PARTITION_KEY"], env["SORT_KEY"]) == ("legacy-records", "pk", "1")
     assert _table_ref(existing) == "legacy-records"
@@ -238,8 +238,17 @@ def test_function_role_allows_only_the_table_actions_on_the_table(deployment: De
     role = deployment.resources["RecordsFunctionRole"]["Properties"]
     # The jobs' statements (their table, files and executions) are checked by test_state_machines.
     statements = [s for s in iter_statements(role) if s.get("Sid") not in JOB_STATEMENTS]
-    assert len(statements) == 3
-    statement, indexes, idempotency = statements
+    assert len(statements) == 4
+    statement, indexes, history, idempotency = statements
+    # History: read, and a deletion's note (docs/history.md); on its table and its indexes only.
+    assert (history["Sid"], history["Action"]) == (
+        "HistoryEntries",
+        ["dynamodb:Query", "dynamodb:UpdateItem"],
+    )
+    assert history["Resource"] == [
+        {"Fn::GetAtt": ["HistoryTable", "Arn"]},
+        {"Fn::Sub": "${HistoryTable.Arn}/index/*"},
+    ]
     assert idempotency["Effect"] == "Allow"
     assert idempotency["Action"] == [
         "dynamodb:GetItem",
@@ -700,6 +709,9 @@ def test_alarms_watch_the_right_metrics_and_notify_the_topic(deployment: Deploym
         "TableThrottlesAlarm": {("AWS/DynamoDB", "ThrottledRequests")},
         "TableSystemErrorsAlarm": {("AWS/DynamoDB", "SystemErrors")},
         "JobFailuresAlarm": {("AWS/States", "ExecutionsFailed")},
+        "HistoryErrorsAlarm": {("AWS/Lambda", "Errors"), ("ServerlessCrud", "HistoryWriteFailures")},
+        "HistoryDeadLetterAlarm": {("AWS/SQS", "ApproximateNumberOfMessagesVisible")},
+        "HistoryIteratorAgeAlarm": {("AWS/Lambda", "IteratorAge")},
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
@@ -934,3 +946,41 @@ def test_allowed_origins_pattern_takes_what_the_function_takes(sam_template: Tem
     except ValueError:
         accepted = False
     assert (re.fullmatch(pattern, origins) is not None) == accepted
+
+
+# -- history ---------------------------------------------------------------------------------------
+def test_history_reads_the_records_stream_in_batches_with_a_dead_letter_queue(deployment: Deployment) -> None:
+    mappings = deployment.of_type("AWS::Lambda::EventSourceMapping")
+    (mapping,) = [
+        m["Properties"]
+        for m in mappings.values()
+        if m["Properties"]["FunctionName"] == {"Ref": "HistoryFunction"}
+    ]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == 10
+    assert mapping["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": ["HistoryDeadLetterQueue", "Arn"]}}
+    }
+    if deployment.name == "existing-table":
+        arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ExistingTableName}"
+        assert mapping["EventSourceArn"] == {"Fn::Sub": arn + "/stream/${ExistingTableStreamLabel}"}
+    else:
+        assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["RecordsTable", "StreamArn"]}
+        table = deployment.resources["RecordsTable"]["Properties"]
+        assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    history = deployment.resources["HistoryTable"]["Properties"]
+    assert history["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
+    assert [i["IndexName"] for i in history["GlobalSecondaryIndexes"]] == ["deleted", "deleted_everyone"]
+    environment = deployment.resources["HistoryFunction"]["Properties"]["Environment"]["Variables"]
+    assert str(environment["HISTORY_RETENTION_DAYS"]) == "365"  # the parameter's default
+    role = deployment.resources["HistoryFunctionRole"]["Properties"]
+    own = [s for s in iter_statements(role) if s.get("Sid") == "HistoryEntries"]
+    assert own == [
+        {
+            "Sid": "HistoryEntries",
+            "Effect": "Allow",
+            "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:GetItem"],
+            "Resource": {"Fn::GetAtt": ["HistoryTable", "Arn"]},
+        }
+    ]

@@ -310,6 +310,35 @@ def test_roles_grant_exactly_the_same(side: Side) -> None:
         ), role
 
 
+def test_the_history_reads_the_same_stream_with_the_same_batching_and_dead_letter_queue(side: Side) -> None:
+    (mapping,) = side.ids("AWS::Lambda::EventSourceMapping")
+    cfn, tf = side.cfn(mapping), side.tf(mapping)
+    assert tf["event_source_arn"] == cfn["EventSourceArn"]
+    assert tf["function_name"].removesuffix(".arn}") == cfn["FunctionName"].removesuffix(".function_name}")
+    assert (
+        tf["starting_position"],
+        tf["batch_size"],
+        tf["maximum_batching_window_in_seconds"],
+        tf["function_response_types"],
+        tf["bisect_batch_on_function_error"],
+        tf["maximum_retry_attempts"],
+    ) == (
+        cfn["StartingPosition"],
+        cfn["BatchSize"],
+        cfn["MaximumBatchingWindowInSeconds"],
+        cfn["FunctionResponseTypes"],
+        cfn["BisectBatchOnFunctionError"],
+        cfn["MaximumRetryAttempts"],
+    )
+    destination = one(one(tf["destination_config"])["on_failure"])["destination_arn"]
+    assert destination == cfn["DestinationConfig"]["OnFailure"]["Destination"]
+    (queue,) = side.ids("AWS::SQS::Queue")
+    assert (side.tf(queue)["message_retention_seconds"], side.tf(queue)["sqs_managed_sse_enabled"]) == (
+        side.cfn(queue)["MessageRetentionPeriod"],
+        side.cfn(queue)["SqsManagedSseEnabled"],
+    )
+
+
 # -- the API ---------------------------------------------------------------------------------------
 def _tf_body(side: Side) -> dict[str, Any]:
     (api,) = side.ids("AWS::ApiGateway::RestApi")

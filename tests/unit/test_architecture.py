@@ -22,7 +22,7 @@ ALLOWED = {
     "api": {"logic", "models"},
 }
 #: The entry points and the composition root: they wire the layers, so they may import any.
-ROOTS = {f"{APP}.handler", f"{APP}.tasks", f"{APP}.wiring", f"{APP}.snapstart"}
+ROOTS = {f"{APP}.handler", f"{APP}.tasks", f"{APP}.history_consumer", f"{APP}.wiring", f"{APP}.snapstart"}
 
 
 def _module_name(path: Path) -> str:

@@ -18,7 +18,7 @@ def test_the_apps_template_serves_every_path_with_its_function():
     stack = read_stack(ROOT / "template.yaml")
 
     assert {("/", "ANY"), ("/{proxy+}", "ANY")} <= {(r.path, r.method) for r in stack.routes}
-    assert set(stack.functions) == {"RecordsFunction", "TasksFunction"}
+    assert set(stack.functions) == {"RecordsFunction", "TasksFunction", "HistoryFunction"}
     function = stack.functions["RecordsFunction"]
     assert function.handler == "serverless_crud.handler.lambda_handler"
     assert stack.functions["TasksFunction"].handler == "serverless_crud.tasks.handler"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from serverless_crud import settings
-from serverless_crud.api import failures, jobs, meta, records, ui
+from serverless_crud.api import failures, history, jobs, meta, records, ui
 from serverless_crud.api.problems import PROBLEM_JSON, problem_response
 from serverless_crud.api.request import Request
 from serverless_crud.api.responses import Response, json_response
@@ -27,7 +27,7 @@ from serverless_crud.api.security_headers import add_security_headers
 #: This module's own route: the document describing every route.
 document_routes = Routes(access=PUBLIC)
 #: The route modules, in matching order; errors last.
-ROUTE_MODULES = (records, jobs, meta, ui, document_routes, failures)
+ROUTE_MODULES = (records, history, jobs, meta, ui, document_routes, failures)
 EXPOSED_HEADERS = ("ETag", "Location", "Retry-After", "Allow", "Idempotent-Replayed")
 #: The request headers a browser may send cross-origin (beyond the CORS-safelisted ones).
 ALLOWED_HEADERS = (

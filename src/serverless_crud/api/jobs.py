@@ -218,6 +218,15 @@ def _start_import() -> Response:
     "POST",
     operation_id="startExport",
     summary="Export the records the caller may see (or one partition's) to a file",
+    parameters=(
+        {
+            "name": "include",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["history"]},
+            "description": "`history`: each record with every version its history keeps (JSON Lines only: "
+            "a `history` member per record, newest first).",
+        },
+    ),
     body=body(
         {"type": "object", "additionalProperties": False, "properties": {"format": FORMAT, "email": EMAIL}}
     ),
@@ -231,7 +240,13 @@ def start_export() -> Response:
         raise ApiProblem(422, f"{unknown[0]} is not a member of an export request (format, email)")
     fmt = _text_member(body, "format", tuple(tabular.FORMATS)) or "csv"
     email = _text_member(body, "email")
-    return _accepted(services.jobs().start_export(caller(routes.event), fmt, email))
+    include = (routes.event.query_string_parameters or {}).get("include")
+    if include not in (None, "history"):
+        raise ApiProblem(400, 'include must be "history"')
+    if include and fmt != "jsonl":
+        raise ApiProblem(422, 'history is exported in JSON Lines only: "format": "jsonl"')
+    job = services.jobs().start_export(caller(routes.event), fmt, email, with_history=bool(include))
+    return _accepted(job)
 
 
 @routes.route(

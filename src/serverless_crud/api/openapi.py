@@ -12,6 +12,7 @@ from serverless_crud import __version__, settings
 from serverless_crud.api.documentation import precondition_headers, problems, ref
 from serverless_crud.api.routing import SIGNED_IN, Route
 from serverless_crud.models.fields import schemas
+from serverless_crud.models.history import HOWS
 
 PROBLEM_TYPE_EXAMPLE = "urn:serverless-crud:problem:not-found"
 #: The document built last, and the settings it was built for.
@@ -102,6 +103,7 @@ def _components() -> dict[str, Any]:
             },
         },
     }
+    components.update(_history_schemas())
     components["Job"] = _job_schema()
     components["Problem"] = {
         "type": "object",
@@ -170,4 +172,66 @@ def _job_schema() -> dict[str, Any]:
             "created_at": {"type": "string"},
             "updated_at": {"type": "string"},
         },
+    }
+
+
+def _history_schemas() -> dict[str, Any]:
+    """A history entry, a version with its record, and their pages."""
+    value: dict[str, Any] = {"description": "The field's value (null: empty)."}
+    required = ["version", "at", "by", "by_email", "how", "changes"]
+    properties: dict[str, Any] = {
+        "version": {"type": "integer", "minimum": 1},
+        "at": {"type": "string", "format": "date-time", "description": "When the change was made."},
+        "by": {
+            "type": "string",
+            "description": "The user id (Cognito sub) who made it; `unknown` for a write without one.",
+        },
+        "by_email": {
+            "type": ["string", "null"],
+            "description": "Their email, when the record carried it.",
+        },
+        "how": {"type": "string", "enum": list(HOWS)},
+        "changes": {
+            "type": "array",
+            "description": "Each field the change set to another value (none for a deletion).",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["field", "from", "to"],
+                "properties": {"field": {"type": "string"}, "from": value, "to": value},
+            },
+        },
+    }
+    entry = {"type": "object", "additionalProperties": False, "required": required, "properties": properties}
+    version = {
+        **entry,
+        "required": [*required, "record"],
+        "properties": {
+            **properties,
+            "record": {
+                "type": "object",
+                "description": "The record's fields as they were (before the change, for a deletion).",
+            },
+        },
+    }
+
+    def page(items: str) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["items", "next_cursor"],
+            "properties": {
+                "items": {"type": "array", "items": ref(items)},
+                "next_cursor": {
+                    "type": ["string", "null"],
+                    "description": "Pass as `cursor` for the next page.",
+                },
+            },
+        }
+
+    return {
+        "HistoryEntry": entry,
+        "HistoryVersion": version,
+        "HistoryPage": page("HistoryEntry"),
+        "DeletedPage": page("HistoryVersion"),
     }

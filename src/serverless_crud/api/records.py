@@ -72,7 +72,8 @@ def _body(*accepted: str) -> dict[str, Any]:
     return json_body(routes.event, accepted, settings.current().max_body_bytes)
 
 
-def _expected() -> Expected:
+def expected_version() -> Expected:
+    """The request's preconditions on the record's version (If-Match, If-None-Match)."""
     return preconditions(routes.event, require_if_match=settings.current().require_if_match)
 
 
@@ -209,7 +210,7 @@ def get_record(email: str, id: str) -> Response:
     preconditions=True,
 )
 def replace_record(email: str, id: str) -> Response:
-    expected = _expected()
+    expected = expected_version()
     changes = _body(JSON)
     record = services.records().replace(caller(routes.event), unquote(email), unquote(id), changes, expected)
     return _record_response(200, record)
@@ -227,7 +228,7 @@ def replace_record(email: str, id: str) -> Response:
     preconditions=True,
 )
 def patch_record(email: str, id: str) -> Response:
-    expected = _expected()
+    expected = expected_version()
     changes = _body(MERGE_PATCH_JSON, JSON)
     record = services.records().patch(caller(routes.event), unquote(email), unquote(id), changes, expected)
     return _record_response(200, record)
@@ -244,5 +245,5 @@ def patch_record(email: str, id: str) -> Response:
     preconditions=True,
 )
 def delete_record(email: str, id: str) -> Response:
-    services.records().delete(caller(routes.event), unquote(email), unquote(id), _expected())
+    services.records().delete(caller(routes.event), unquote(email), unquote(id), expected_version())
     return Response(status_code=204, body="")

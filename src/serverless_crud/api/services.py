@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from serverless_crud.logic.history import HistoryService
     from serverless_crud.logic.jobs import JobService
     from serverless_crud.logic.records import RecordService
 
@@ -19,6 +20,10 @@ class Services(Protocol):
 
     def jobs(self) -> JobService:
         """The jobs' use-cases (StoreUnavailable when the stack has no jobs)."""
+        ...
+
+    def history(self) -> HistoryService:
+        """The history's use-cases (StoreUnavailable when the stack has no history)."""
         ...
 
     def idempotency_store(self) -> Any:
@@ -49,3 +54,8 @@ def records() -> RecordService:
 def jobs() -> JobService:
     """The jobs' use-cases."""
     return current().jobs()
+
+
+def history() -> HistoryService:
+    """The history's use-cases."""
+    return current().history()

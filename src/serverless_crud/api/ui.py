@@ -16,6 +16,7 @@ PAGES = {
     "/view.html": "view.html",
     "/edit.html": "edit.html",
     "/success.html": "success.html",
+    "/deleted.html": "deleted.html",
     "/signin.html": "signin.html",
     "/import.html": "import.html",
     "/docs": "docs.html",

@@ -36,6 +36,10 @@ _UNAVAILABLE_CODES = frozenset(
     }
 )
 _ID_ATTEMPTS = 5
+#: What each write says of itself, for the history (models.history): how it was made, and the
+#: version it made (a writer that does not set them, or leaves them stale, is "outside the API").
+HOW, HOW_VERSION = "_how", "_how_version"
+MARKERS = frozenset({HOW, HOW_VERSION})
 
 
 def new_id() -> int:
@@ -59,16 +63,17 @@ class DynamoRecordRepository:
     def _key(self, email: str, record_id: int) -> Item:
         return {self._pk: {"S": email}, self._sk: {"N": str(record_id)}}
 
-    def item_of(self, record: Record) -> Item:
+    def item_of(self, record: Record, how: str = "create") -> Item:
         """The item a create stores for `record` (for bulk writers: imports, seeding)."""
-        return self._to_item(record)
+        return self._to_item(record, how)
 
-    def _to_item(self, record: Record) -> Item:
-        """The record as an item, with its derived attributes (dal/derived.py); an empty (None) field
-        is left out: reads give it back as null."""
+    def _to_item(self, record: Record, how: str) -> Item:
+        """The record as an item, with its derived attributes (dal/derived.py) and how it was written;
+        an empty (None) field is left out: reads give it back as null."""
+        marks = {HOW: how, HOW_VERSION: record.get("version", 1)}
         renamed = {
             self._pk if k == "email" else self._sk if k == "id" else k: v
-            for k, v in {**record, **derived(record)}.items()
+            for k, v in {**record, **derived(record), **marks}.items()
             if v is not None
         }
         return serialise_item(renamed)
@@ -81,14 +86,14 @@ class DynamoRecordRepository:
         for field, attribute in (("email", self._pk), ("id", self._sk)):
             if attribute != field:
                 values.pop(field, None)
-        for attribute in derived_names() & values.keys():
+        for attribute in (derived_names() | MARKERS) & values.keys():
             del values[attribute]
         record: Record = {"email": values.pop(self._pk), "id": values.pop(self._sk)}
         record.update(values)
         return record
 
     # -- operations --------------------------------------------------------------------------------
-    def create(self, record: Record, *, assign_id: bool) -> Record:
+    def create(self, record: Record, *, assign_id: bool, how: str = "create") -> Record:
         """Put a new record; never overwrites. With `assign_id`, retries with a fresh id on collision."""
         for _ in range(_ID_ATTEMPTS if assign_id else 1):
             if assign_id:
@@ -99,7 +104,7 @@ class DynamoRecordRepository:
                 self._call(
                     "put_item",
                     TableName=self._table,
-                    Item=self._to_item(record),
+                    Item=self._to_item(record, how),
                     ConditionExpression=condition,
                     **expression.params(),
                 )
@@ -116,7 +121,9 @@ class DynamoRecordRepository:
         item = response.get("Item")
         return self._from_item(item) if item else None
 
-    def update(self, email: str, record_id: int, changes: Record, *, expected: Expected) -> Record:
+    def update(
+        self, email: str, record_id: int, changes: Record, *, expected: Expected, how: str = "replace"
+    ) -> Record:
         """Set `changes` on an existing record and bump its version, in one conditional UpdateItem
         (a missing version counts as 1, so the first write of a foreign row makes it 2)."""
         expression = Expression()
@@ -126,9 +133,10 @@ class DynamoRecordRepository:
             f"{expression.name(k)} = {expression.value(v)}" for k, v in changes.items() if v is not None
         ]
         version = expression.name("version")
-        assignments.append(
-            f"{version} = if_not_exists({version}, {expression.value(1)}) + {expression.value(1)}"
-        )
+        bumped = f"if_not_exists({version}, {expression.value(1)}) + {expression.value(1)}"
+        assignments.append(f"{version} = {bumped}")
+        assignments.append(f"{expression.name(HOW)} = {expression.value(how)}")
+        assignments.append(f"{expression.name(HOW_VERSION)} = {bumped}")
         # An emptied field is removed, as create leaves it out: reads give it back as null.
         removals = [expression.name(k) for k, v in changes.items() if v is None]
         update = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removals) if removals else "")
@@ -148,21 +156,23 @@ class DynamoRecordRepository:
             raise self._why(failure) from None
         return self._from_item(response["Attributes"])
 
-    def delete(self, email: str, record_id: int, *, expected: Expected) -> None:
-        """Delete an existing record, in one conditional DeleteItem."""
+    def delete(self, email: str, record_id: int, *, expected: Expected) -> Record:
+        """Delete an existing record, in one conditional DeleteItem; what it held."""
         expression = Expression()
         condition = expression.condition(self._pk, expected, well_formed=False)
         try:
-            self._call(
+            response = self._call(
                 "delete_item",
                 TableName=self._table,
                 Key=self._key(email, record_id),
                 ConditionExpression=condition,
+                ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **expression.params(),
             )
         except _ConditionFailed as failure:
             raise self._why(failure) from None
+        return self._from_item(response.get("Attributes") or self._key(email, record_id))
 
     def list(self, query: ListQuery) -> Page:
         """One page of a listing or search (the access patterns of docs/access-patterns.md)."""
@@ -257,10 +267,10 @@ class DynamoRecordRepository:
             raise StoreUnavailable("BatchGetItem left keys unprocessed")
         return found
 
-    def put_many(self, records: builtins.list[Record]) -> builtins.list[Record]:
+    def put_many(self, records: builtins.list[Record], how: str = "import") -> builtins.list[Record]:
         """Write up to 25 records in one BatchWriteItem (unconditional: the caller checked); returns
         the records DynamoDB left unprocessed (throttled), for the caller to retry."""
-        return self._batch_write([{"PutRequest": {"Item": self._to_item(r)}} for r in records], records)
+        return self._batch_write([{"PutRequest": {"Item": self._to_item(r, how)}} for r in records], records)
 
     def delete_many(self, keys: builtins.list[tuple[str, int]]) -> builtins.list[tuple[str, int]]:
         """Delete up to 25 records in one BatchWriteItem; returns the keys left unprocessed."""

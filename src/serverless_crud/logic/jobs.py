@@ -45,10 +45,12 @@ from serverless_crud.errors import (
     InvalidFile,
     InvalidInput,
     RecordNotFound,
+    StoreUnavailable,
 )
 from serverless_crud.logic import tabular
 from serverless_crud.logic.access import Caller
 from serverless_crud.logic.duplicates import DuplicateKeys
+from serverless_crud.logic.history import HistoryService
 from serverless_crud.logic.ports import FileStore, Job, JobRepository, RecordBatches, Workflows
 from serverless_crud.logic.records import present, utc_now
 from serverless_crud.models.keys import MAX_ID, normalise_email
@@ -218,12 +220,13 @@ class JobService:
         job["source_key"] = key
         return self._start(job, self._machines.import_arn)
 
-    def start_export(self, caller: Caller, fmt: str, email: str | None) -> Job:
-        """Start an export of every record the caller may see (or of one partition)."""
+    def start_export(self, caller: Caller, fmt: str, email: str | None, *, with_history: bool = False) -> Job:
+        """Start an export of every record the caller may see (or of one partition); with its history."""
         partition = caller.listing_partition(_partition(email) if email else None)
-        return self._start(
-            self._new(caller, EXPORT, {"format": fmt, "email": partition}), self._machines.export_arn
-        )
+        options: dict[str, Any] = {"format": fmt, "email": partition}
+        if with_history:
+            options["include"] = ["history"]
+        return self._start(self._new(caller, EXPORT, options), self._machines.export_arn)
 
     def start_erasure(self, caller: Caller, email: str) -> Job:
         """Start erasing every record of one partition (the caller's own, or any for an admin)."""
@@ -322,7 +325,7 @@ def _format_of(media_type: str) -> str:
 
 def _job_input(job: Job) -> dict[str, Any]:
     """What an execution needs to know of its job."""
-    names = ("owner", "id", "kind", "mode", "format", "email", "source_key", "caller")
+    names = ("owner", "id", "kind", "mode", "format", "email", "source_key", "caller", "include")
     return {name: job[name] for name in names if name in job}
 
 
@@ -356,12 +359,14 @@ class JobTasks:
         records: RecordBatches,
         limits: JobLimits,
         clock: Callable[[], str] = utc_now,
+        history: HistoryService | None = None,
     ) -> None:
         self._jobs = jobs
         self._files = files
         self._records = records
         self._limits = limits
         self._clock = clock
+        self._history = history
 
     def _update(self, job: dict[str, Any], **changes: Any) -> None:
         self._jobs.update(job["owner"], job["id"], {**changes, "updated_at": self._clock()})
@@ -556,6 +561,9 @@ class JobTasks:
             while True:
                 stored, cursor = self._records.read_page(job.get("email"), segment, int(part["of"]), cursor)
                 records = list(_presentable(stored))
+                if "history" in job.get("include", ()):
+                    caller = caller_from(job["caller"])
+                    records = [{**record, "history": self._versions(caller, record)} for record in records]
                 sink.write(tabular.encode(records, fmt))
                 count += len(records)
                 if cursor is None or count >= PART_RECORDS:
@@ -572,9 +580,27 @@ class JobTasks:
         self._update(job, status="succeeded", counts=counts, download_key=key)
         return counts
 
+    def _versions(self, caller: Caller, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every version of a record its history keeps, newest first (each with the record as it was)."""
+        if self._history is None:
+            raise StoreUnavailable("HISTORY_TABLE is not set: history is not configured")
+        versions: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            try:
+                page = self._history.versions(caller, str(record["email"]), str(record["id"]), 100, cursor)
+            except RecordNotFound:  # deleted since it was listed
+                return versions
+            versions.extend(entry.detail() for entry in page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                return versions
+
     # -- erasure ---------------------------------------------------------------------------------
     def count_partition(self, job: dict[str, Any]) -> dict[str, Any]:
         """How many records the partition holds (the erasure's count)."""
+        if self._history is not None:
+            self._history.begin_erasure(job["email"])  # its deletions are not history
         total = self._partition_size(job["email"])
         self._update(job, status="running", counts={"records": total, "erased": 0})
         return {"records": total}
@@ -592,6 +618,8 @@ class JobTasks:
         """The count erased (what was there, less what is left: 0 unless written meanwhile)."""
         left = self._partition_size(job["email"])
         counts = {"records": before, "erased": max(before - left, 0), "left": left}
+        if self._history is not None:  # the right to be forgotten covers the history too
+            counts["history_erased"] = self._history.erase(job["email"])
         self._update(job, status="succeeded", counts=counts)
         return counts
 

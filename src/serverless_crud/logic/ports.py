@@ -7,12 +7,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from serverless_crud.models.listing import ListQuery, Page, Record
 from serverless_crud.models.preconditions import Expected
 
 Job = dict[str, Any]
+if TYPE_CHECKING:
+    from serverless_crud.models.history import Entry, EntryPage
 Key = tuple[str, int]
 
 
@@ -20,20 +22,23 @@ class RecordRepository(Protocol):
     """Records, stored values keyed by field name. Conditional writes raise WriteRefused (the row is
     there but the condition fails) or RecordNotFound; an unreachable store StoreUnavailable."""
 
-    def create(self, record: Record, *, assign_id: bool) -> Record:
-        """Store a new record (never overwrites); with `assign_id`, under a fresh id."""
+    def create(self, record: Record, *, assign_id: bool, how: str = "create") -> Record:
+        """Store a new record (never overwrites); with `assign_id`, under a fresh id. `how` is what
+        its history says of the write (models.history)."""
         ...
 
     def get(self, email: str, record_id: int) -> Record | None:
         """The record with this key, or None."""
         ...
 
-    def update(self, email: str, record_id: int, changes: Record, *, expected: Expected) -> Record:
+    def update(
+        self, email: str, record_id: int, changes: Record, *, expected: Expected, how: str = "replace"
+    ) -> Record:
         """Set `changes` on an existing record and bump its version, if `expected` holds."""
         ...
 
-    def delete(self, email: str, record_id: int, *, expected: Expected) -> None:
-        """Delete an existing record, if `expected` holds."""
+    def delete(self, email: str, record_id: int, *, expected: Expected) -> Record:
+        """Delete an existing record, if `expected` holds; what it held."""
         ...
 
     def list(self, query: ListQuery) -> Page:
@@ -48,7 +53,7 @@ class RecordBatches(Protocol):
         """The stored records of up to 100 keys."""
         ...
 
-    def put_many(self, records: list[Record]) -> list[Record]:
+    def put_many(self, records: list[Record], how: str = "import") -> list[Record]:
         """Write up to 25 records; those left unprocessed."""
         ...
 
@@ -163,4 +168,55 @@ class Workflows(Protocol):
 
     def status(self, execution_arn: str) -> tuple[str, str | None, str | None]:
         """(status, error, cause) of an execution."""
+        ...
+
+
+class HistoryStore(Protocol):
+    """The records' history: one entry per version of a record (models.history.Entry), keyed by the
+    record's key and the version, expiring as the entry says."""
+
+    def add(self, entry: Entry) -> None:
+        """Store an entry (one written already is left as it is)."""
+        ...
+
+    def add_deletion(self, entry: Entry) -> None:
+        """Store a deletion's entry; who and how, if the deleter noted them first, are kept."""
+        ...
+
+    def note_deletion(self, entry: Entry) -> None:
+        """Note who deleted a record and when, before or after its entry is stored."""
+        ...
+
+    def clear_deleted(self, entry: Entry) -> None:
+        """The key is in use again since `entry`: its deletions before it leave the recently deleted."""
+        ...
+
+    def entries(self, email: str, record_id: int, limit: int, cursor: str | None) -> EntryPage:
+        """A page of a record's entries, newest first ."""
+        ...
+
+    def version(self, email: str, record_id: int, version: int) -> Entry | None:
+        """The last entry of a version of the record's current life, or None."""
+        ...
+
+    def latest(self, email: str, record_id: int) -> Entry | None:
+        """The record's newest entry, or None."""
+        ...
+
+    def deleted(self, email: str | None, limit: int, cursor: str | None) -> EntryPage:
+        """A page of an owner's deletions not followed by the key's reuse (None: every owner's),
+        newest first."""
+        ...
+
+    def erase_owner(self, email: str) -> int:
+        """Delete every entry of an owner's records; how many."""
+        ...
+
+    def mark_erasure(self, email: str, until: str | None) -> None:
+        """Say that an owner's records are being erased (`until` None) or were, up to `until`: changes
+        made before then are not history."""
+        ...
+
+    def erased_until(self, email: str) -> str | None:
+        """Until when an owner's changes were erased ("~" while an erasure runs), or None."""
         ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from serverless_crud.errors import (
     FieldError,
@@ -62,12 +62,26 @@ def _count(metric: str) -> None:
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
 
 
+class DeletionNotes(Protocol):
+    """Where a deletion through the API says who made it (the history: logic.history)."""
+
+    def note_deletion(self, caller: Caller, deleted: Record) -> None:
+        """Note that `caller` deleted the record that held `deleted`."""
+        ...
+
+
 class RecordService:
     """The operations on records that the API exposes."""
 
-    def __init__(self, repository: RecordRepository, clock: Callable[[], str] = utc_now) -> None:
+    def __init__(
+        self,
+        repository: RecordRepository,
+        clock: Callable[[], str] = utc_now,
+        history: DeletionNotes | None = None,
+    ) -> None:
         self._repository = repository
         self._clock = clock
+        self._history = history
 
     def create(self, caller: Caller, body: dict[str, Any]) -> Record:
         """Validate and store a new record; the server assigns the id when the body has none."""
@@ -96,9 +110,9 @@ class RecordService:
             stored = self._repository.get(key, record_key)
             if stored is None:
                 raise RecordNotFound("no record has that email and id")
-            return _valid(stored)
+            return checked(stored)
 
-        return _first_found(caller, email, read)
+        return first_found(caller, email, read)
 
     def replace(
         self, caller: Caller, email: str, record_id: str, body: dict[str, Any], expected: Expected
@@ -110,11 +124,11 @@ class RecordService:
 
         def write(key: str) -> Record:
             try:
-                return self._repository.update(key, record_key, changes, expected=expected)
+                return self._repository.update(key, record_key, changes, expected=expected, how="replace")
             except WriteRefused as refused:
-                raise _refusal(refused.current, fields=KEPT_BY_PUT) from None
+                raise refusal(refused.current, fields=KEPT_BY_PUT) from None
 
-        updated = _valid(_first_found(caller, email, write))
+        updated = checked(first_found(caller, email, write))
         _count("RecordsUpdated")
         return updated
 
@@ -146,13 +160,13 @@ class RecordService:
                 version_read = stored.get("version", MISSING_VERSION)
                 try:
                     return self._repository.update(
-                        key, record_key, fields, expected=Expected(stored=int(version_read))
+                        key, record_key, fields, expected=Expected(stored=int(version_read)), how="patch"
                     )
                 except WriteRefused:
                     continue  # another write landed since the read: read again
             raise RecordBusy("the record kept changing while the patch was applied; retry")
 
-        updated = _valid(_first_found(caller, email, read_merge_write))
+        updated = checked(first_found(caller, email, read_merge_write))
         _count("RecordsUpdated")
         return updated
 
@@ -160,14 +174,19 @@ class RecordService:
         """Delete an existing record, or RecordNotFound."""
         record_key = parse_id(record_id)
 
-        def delete(key: str) -> None:
+        def delete(key: str) -> Record:
             try:
-                self._repository.delete(key, record_key, expected=expected)
+                return self._repository.delete(key, record_key, expected=expected)
             except WriteRefused as refused:
-                raise _refusal(refused.current, fields=frozenset({"version"})) from None
+                raise refusal(refused.current, fields=frozenset({"version"})) from None
 
-        _first_found(caller, email, delete)
+        deleted = first_found(caller, email, delete)
         _count("RecordsDeleted")
+        if self._history is not None:
+            try:
+                self._history.note_deletion(caller, deleted)
+            except Exception:  # the record is deleted: its history says "outside the API" instead
+                logger.exception("who deleted the record could not be noted in its history")
 
     def list(self, caller: Caller, query: ListQuery) -> Page:
         """One page of records: the partition `query` names, else all; a caller who does not see
@@ -211,7 +230,7 @@ class RecordService:
         return Page([], None)  # longer than any DynamoDB key: no row can have it
 
 
-def _first_found(caller: Caller, email: str, operation: Callable[[str], T]) -> T:
+def first_found(caller: Caller, email: str, operation: Callable[[str], T]) -> T:
     """`operation` on the first of the URL email's candidate keys that names a record; a partition
     the caller may not access holds nothing for them (404: existence is not revealed)."""
     candidates = [key for key in key_candidates(email) if caller.may_access(key)]
@@ -226,7 +245,8 @@ def _first_found(caller: Caller, email: str, operation: Callable[[str], T]) -> T
     raise RecordNotFound("no record has that email and id")
 
 
-def _valid(stored: Record) -> Record:
+def checked(stored: Record) -> Record:
+    """The stored row as the API shows it, or InvalidStoredRecord naming what breaks the rules."""
     record, problems = present(stored)
     if problems:
         raise InvalidStoredRecord(problems)
@@ -241,7 +261,7 @@ def _check(expected: Expected, version: int, problems: list[FieldError]) -> None
         raise VersionMismatch(version)
 
 
-def _refusal(current: Record, *, fields: frozenset[str]) -> Exception:
+def refusal(current: Record, *, fields: frozenset[str]) -> Exception:
     """Why a conditional write was refused: a stored server field it cannot work with (409), or
     a precondition on the version (412)."""
     record, problems = present(current)

@@ -55,6 +55,8 @@ TERRAFORM_TYPES = {
     "AWS::SNS::Subscription": "aws_sns_topic_subscription",
     "AWS::CloudFront::OriginAccessControl": "aws_cloudfront_origin_access_control",
     "AWS::CloudFront::Distribution": "aws_cloudfront_distribution",
+    "AWS::SQS::Queue": "aws_sqs_queue",
+    "AWS::Lambda::EventSourceMapping": "aws_lambda_event_source_mapping",
 }
 
 #: CloudFormation resources that are a setting of another Terraform resource, not one of their own.
@@ -92,12 +94,14 @@ REF_ATTRIBUTES = {
     "AWS::SNS::Topic": "arn",
     "AWS::CloudFront::Distribution": "id",
     "AWS::CloudFront::OriginAccessControl": "id",
+    "AWS::SQS::Queue": "url",
 }
 
 #: Fn::GetAtt attributes whose Terraform name is not the snake_case of CloudFormation's.
 GETATT_ATTRIBUTES = {
     ("AWS::ApiGateway::DomainName", "RegionalHostedZoneId"): "regional_zone_id",
     ("AWS::S3::Bucket", "RegionalDomainName"): "bucket_regional_domain_name",
+    ("AWS::SQS::Queue", "QueueName"): "name",
 }
 
 #: Terraform attributes that hold the same value as another (the one a comparison reads).

@@ -336,3 +336,27 @@ export async function followJob(location, onUpdate = () => {}, intervalMs = 400)
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** A record's history, newest first: {items, next_cursor} (each item: version, at, by, by_email, how, changes). */
+export async function getHistory(email, id, cursor) {
+  return (await request("GET", `${recordPath(email, id)}/history`, { query: { cursor } })).data;
+}
+
+/** Write version `version`'s values as the record's next version; with `etag`, only if the record is
+ * still at that version (else 412). A deleted record is created again. */
+export async function restoreVersion(email, id, version, etag) {
+  const headers = etag ? { "If-Match": etag } : {};
+  const response = await request("POST", `${recordPath(email, id)}/history/${encodeURIComponent(String(version))}/restore`, { headers });
+  return { record: response.data, etag: response.etag };
+}
+
+/** Records deleted within the history's retention, newest first: {items, next_cursor}. */
+export async function listDeleted(email, cursor) {
+  return (await request("GET", "deleted", { query: { email, cursor } })).data;
+}
+
+/** Create a deleted record again with its last values (409 when its key is in use again). */
+export async function restoreDeleted(email, id) {
+  const response = await request("POST", `deleted/${encodeURIComponent(email)}/${encodeURIComponent(String(id))}/restore`);
+  return { record: response.data, etag: response.etag };
+}

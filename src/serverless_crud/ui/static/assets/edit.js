@@ -191,7 +191,9 @@ function build(specs, record) {
       const values = controller.values();
       const saved = editing ? await replaceRecord(email, id, values, etag) : await createRecord(values, createKey(values));
       const action = editing ? "updated" : "created";
-      location.assign(recordHref("success.html", saved.record.email, saved.record.id, { action, name: saved.record.name }));
+      location.assign(
+        recordHref("success.html", saved.record.email, saved.record.id, { action, name: saved.record.name, version: saved.record.version }),
+      );
     } catch (error) {
       saving = false;
       submit.disabled = false;

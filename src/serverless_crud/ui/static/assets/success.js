@@ -1,10 +1,13 @@
 // What was just done (created, updated, deleted), with links onward.
+import { restoreDeleted, restoreVersion } from "./api.js";
+import { undoNotice } from "./history.js";
 import { el, query, recordHref, setTitle, show } from "./ui.js";
 
 const action = query.get("action");
 const email = query.get("email");
 const id = query.get("id");
 const name = query.get("name") || "The record";
+const version = Number(query.get("version"));
 const container = document.getElementById("outcome");
 
 const HEADINGS = { created: "Record created", updated: "Changes saved", deleted: "Record deleted" };
@@ -23,5 +26,23 @@ links.push(el("a", { class: "btn", href: "edit.html" }, action === "created" ? "
 
 setTitle(heading);
 const title = el("h1", { tabindex: "-1" }, el("span", { class: "check", "aria-hidden": "true" }, "✓"), heading);
-show(container, el("div", { class: "card success" }, title, sentence ? el("p", {}, ...sentence) : null, el("p", { class: "actions" }, links)));
+const card = el("div", { class: "card success" }, title, sentence ? el("p", {}, ...sentence) : null);
+show(container, card);
 title.focus();
+
+// Undo, for a few seconds: a save goes back to the version before it, a deletion is restored.
+if (email && id && version >= 1 && (action === "deleted" || (action === "updated" && version > 1))) {
+  const view = () => el("a", { href: recordHref("view.html", email, id) }, "View it");
+  const undo =
+    action === "deleted"
+      ? async () => {
+          await restoreDeleted(email, id);
+          return ["Undone: the record is back. ", view()];
+        }
+      : async () => {
+          const restored = await restoreVersion(email, id, version - 1, `"${version}"`);
+          return [`Undone: version ${version - 1}'s values are back, as version ${restored.record.version}. `, view()];
+        };
+  undoNotice(card, action === "deleted" ? "Deleted by mistake?" : "Saved by mistake?", undo);
+}
+card.append(el("p", { class: "actions" }, links));

@@ -1,9 +1,11 @@
 // One record: every field (in the order of the field declarations, fields.js: the key, the client's
-// fields, the server's; then any others), people by email; Edit, and Delete after a confirmation.
+// fields, the server's; then any others), people by email; Edit, and Delete after a confirmation; its
+// history (history.js).
 import { deleteRecord, getRecord } from "./api.js";
 import { recordFields } from "./fields.js";
 import { displayText, isTimestamp, timeElement } from "./format.js";
-import { busy, confirmDialog, copyButton, el, errorBox, loading, query, recordHref, setTitle, show } from "./ui.js";
+import { historyPanel } from "./history.js";
+import { announce, busy, confirmDialog, copyButton, el, errorBox, loading, query, recordHref, setTitle, show } from "./ui.js";
 
 const container = document.getElementById("record");
 const email = query.get("email");
@@ -62,7 +64,7 @@ async function remove(record, etag, button) {
   const status = document.getElementById("action-status");
   try {
     await busy(container, deleteRecord(record.email, record.id, etag));
-    location.assign(recordHref("success.html", record.email, record.id, { action: "deleted", name: record.name }));
+    location.assign(recordHref("success.html", record.email, record.id, { action: "deleted", name: record.name, version: record.version }));
   } catch (error) {
     button.disabled = false;
     const reload = el("button", { type: "button", class: "btn", onclick: () => location.reload() }, "Reload the record");
@@ -96,6 +98,10 @@ function render(record, etag, fields) {
     ),
     el("div", { id: "action-status" }),
     el("section", { class: "card", "aria-label": "Fields" }, details(record, fields)),
+    historyPanel(record, etag, new Map(fields.map((field) => [field.name, field.label || field.name])), (restored, _etag, version) => {
+      announce(`Version ${version} restored as version ${restored.version}`, { kind: "success" });
+      main().then(() => document.querySelector("h1")?.focus());
+    }),
     el("p", {}, el("a", { href: "./" }, "← All records")),
   );
 }
