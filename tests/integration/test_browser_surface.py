@@ -153,6 +153,7 @@ class TestOneHeader:
         "/success.html": None,
         "/signin.html": None,
         "/import.html": "import.html",
+        "/deleted.html": "deleted.html",
         "/docs": "docs",
     }
 
@@ -167,7 +168,8 @@ class TestOneHeader:
         nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', body).group(1)
         assert re.sub(r' aria-current="page"', "", nav) == (
             '<a href="./">Records</a><a href="edit.html">New record</a>'
-            '<a href="import.html">Import</a><a href="docs">API docs</a>'
+            '<a href="import.html">Import</a><a href="deleted.html">Recently deleted</a>'
+            '<a href="docs">API docs</a>'
         )
         current = re.findall(r'<a href="([^"]+)" aria-current="page">', nav)
         assert current == ([self.PAGES[path]] if self.PAGES[path] else [])

@@ -20,6 +20,7 @@ NAV_OF_PAGE = {
     "index.html": "./",
     "edit.html": "edit.html",
     "import.html": "import.html",
+    "deleted.html": "deleted.html",
     "docs.html": "docs",
 }
 
