@@ -37,7 +37,7 @@ def test_other_services_answer_there_with_any_region_and_credentials(server):
     body = client(server, "s3", "us-west-2", "AKIDTHREE").get_object(Bucket="uploads", Key="a.txt")["Body"]
     assert body.read() == b"hello"
     queue = client(server, "sqs", "sa-east-1").create_queue(QueueName="jobs")["QueueUrl"]
-    assert client(server, "sqs", "us-east-2").list_queues()["QueueUrls"] == [queue]
+    assert client(server, "sqs", "us-east-2").list_queues(QueueNamePrefix="jobs")["QueueUrls"] == [queue]
 
 
 def test_motos_own_reset_is_not_served(server):

@@ -135,7 +135,7 @@ def _jobs(server: Server) -> int:
 def test_erase_with_yes_says_how_many_went(server, tmp_path):
     done = cli("erase", "nobody@example.com", "--yes", *_local(server), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "0 records of nobody@example.com erased"
+    assert done.stdout.strip() == "0 records of nobody@example.com erased, with 0 history entries"
 
 
 def test_a_stopped_server_is_one_sentence(tmp_path):
