@@ -16,7 +16,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TF_SCHEMA := build/terraform/aws-provider-schema.json
 TF_MODULE := deploy/terraform
 
-.PHONY: lock-aws-tools help install chromium fonts tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench pages schemas lock clean package deploy terraform-fmt
+.PHONY: test-lane-e2e test-lane-rest lock-aws-tools help install chromium fonts tools run test lint typecheck docs docs-serve test-unit test-integration test-e2e test-infra test-browser screenshots bench pages schemas lock clean package deploy terraform-fmt
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -52,21 +52,27 @@ $(TF_SCHEMA): requirements/terraform-provider.txt scripts/terraform_provider_sch
 terraform-fmt: $(NODE_STAMP) ## Rewrite the Terraform module's files in terraform fmt's layout (hclwrite, no Terraform needed)
 	node tests/infra/terraform/hcl_tools.cjs --write $(TF_MODULE)/*.tf $(TF_MODULE)/modules/*/*.tf $(TF_MODULE)/examples/*/*.tf
 
+# The pinned sets are installed by uv (requirements/uv.txt), which downloads and unpacks in parallel:
+# seconds where pip takes minutes. Bytecode is compiled at install, as pip does, so that no process
+# compiles a library on every start (PYTHONDONTWRITEBYTECODE keeps the source tree free of caches).
+# UV_NATIVE_TLS: the system's certificate store, as pip uses it.
+UV_PIP := UV_NATIVE_TLS=1 $(BIN)/uv pip install --quiet --compile-bytecode
+
 # The local runtime is a distribution of its own (src/serverless_local/pyproject.toml), built by the
 # hatchling pinned in lock.txt.
-$(STAMP): requirements/lock.txt pyproject.toml src/serverless_local/pyproject.toml
+$(STAMP): requirements/lock.txt requirements/uv.txt pyproject.toml src/serverless_local/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
-	  -e src/serverless_local
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/uv.txt
+	$(UV_PIP) --python $(BIN)/python -r requirements/lock.txt
+	$(UV_PIP) --python $(BIN)/python --no-deps -e .
+	$(UV_PIP) --python $(BIN)/python --no-deps --no-build-isolation -e src/serverless_local
 	@touch $(STAMP)
 
 # The SAM CLI and the AWS CLI in an environment of their own (their pins clash with lock.txt's),
 # linked into .venv/bin so that `.venv/bin/sam` and `.venv/bin/aws` (or an activated .venv) run them.
 $(AWS_TOOLS_STAMP): requirements/aws-tools.txt $(STAMP)
-	@test -x $(AWS_TOOLS)/bin/python || $(PYTHON) -m venv $(AWS_TOOLS)
-	$(AWS_TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/aws-tools.txt
+	@test -x $(AWS_TOOLS)/bin/python || $(PYTHON) -m venv --without-pip $(AWS_TOOLS)
+	$(UV_PIP) --python $(AWS_TOOLS)/bin/python -r requirements/aws-tools.txt
 	ln -sf ../aws-tools/bin/sam $(BIN)/sam
 	ln -sf ../aws-tools/bin/aws $(BIN)/aws
 	@touch $@
@@ -79,7 +85,17 @@ $(NODE_STAMP): package.json package-lock.json
 run: install ## Serve the app locally on http://127.0.0.1:$(PORT) (STATE_DIR keeps the data)
 	$(BIN)/serverless-crud serve --port $(PORT) --state-dir $(STATE_DIR)
 
-test: install lint typecheck docs test-unit test-integration test-e2e test-infra test-browser ## Everything CI checks
+# Two lanes at once: the end-to-end layer, and everything else one after the other. Most tests wait
+# (on a server, a browser, a subprocess) part of the time, so a lane alone leaves a core idle; side by
+# side they keep both busy. Each lane's output is shown whole when it ends (--output-sync).
+test: install ## Everything CI checks: lint, typecheck, docs and every test layer
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-lane-e2e test-lane-rest
+
+test-lane-e2e: install
+	@$(MAKE) --no-print-directory -j1 test-e2e
+
+test-lane-rest: install
+	@$(MAKE) --no-print-directory -j1 lint typecheck docs test-unit test-integration test-infra test-browser
 
 lint: install ## ruff
 	$(BIN)/ruff check src tests bench scripts

@@ -179,6 +179,10 @@ def serve(options: ServeOptions) -> int:
         return 1
     try:
         run(options)
+    except KeyboardInterrupt:
+        # Ctrl-C while it was starting: what had started has stopped (run stops it), nothing to tell.
+        print(f"{program}: stopped", file=sys.stderr, flush=True)
+        return 130
     except (StartError, TemplateError, SnapshotError, ValueError) as error:
         print(f"{program}: {error}", file=sys.stderr)
         return 1

@@ -349,8 +349,8 @@ def run(options: ServeOptions) -> None:
     # is set explicitly because a shell starts background jobs with it ignored.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
-    print(server.banner(), flush=True)
     try:
+        print(server.banner(), flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -40,6 +40,32 @@ def test_other_services_answer_there_with_any_region_and_credentials(server):
     assert client(server, "sqs", "us-east-2").list_queues(QueueNamePrefix="jobs")["QueueUrls"] == [queue]
 
 
+def test_batch_answers_once_the_state_machines_are_ready(server):
+    """The Step Functions engine is loaded without moto's Batch service (stepfunctions.import_engine):
+    Batch itself still answers in full afterwards, and a machine's Batch task type is still known."""
+    server.wait_for_output("States ready")
+    batch = client(server, "batch", "eu-west-1")
+    assert batch.describe_job_queues()["jobQueues"] == []
+    states = client(server, "stepfunctions", "eu-west-1")
+    definition = {
+        "StartAt": "Submit",
+        "States": {
+            "Submit": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::batch:submitJob.sync",
+                "Parameters": {"JobName": "j", "JobQueue": "q", "JobDefinition": "d"},
+                "End": True,
+            }
+        },
+    }
+    created = states.create_state_machine(
+        name="submits-a-batch-job",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/any",
+    )
+    assert created["stateMachineArn"].endswith(":submits-a-batch-job")
+
+
 def test_motos_own_reset_is_not_served(server):
     created = server.request("POST", "/records", {"email": "kept@example.com", "name": "Kept"})
     request = urllib.request.Request(server.aws + "/moto-api/reset", method="POST")

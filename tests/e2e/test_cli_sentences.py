@@ -146,6 +146,31 @@ def test_a_stopped_server_is_one_sentence(tmp_path):
     assert "cannot reach the API" in one_sentence(done, 1)
 
 
+@pytest.mark.parametrize("after", [0.3, 0.9, "banner"])
+def test_ctrl_c_while_serve_starts_stops_it_without_a_traceback(after, tmp_path):
+    """Ctrl-C at any moment of the start: before the services run, while they start, as the banner prints."""
+    import signal
+    import time
+
+    log = tmp_path / "serve.log"
+    command = [str(CONSOLE_SCRIPT), "serve", "--port", "0", "--state-dir", str(tmp_path / "state")]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+    if after == "banner":
+        deadline = time.monotonic() + 60
+        while b"ready in" not in log.read_bytes():
+            assert time.monotonic() < deadline and process.poll() is None, log.read_text()
+            time.sleep(0.01)
+    else:
+        time.sleep(after)
+    process.send_signal(signal.SIGINT)
+    status = process.wait(timeout=60)
+    output = log.read_text()
+    assert "Traceback" not in output, output
+    assert status in (0, 130), (status, output)
+    assert output.rstrip().endswith("serverless-crud: stopped"), output
+
+
 @pytest.mark.parametrize(
     ("override", "named"),
     [("AuthMode=bogus", "AuthMode must be one of cognito, none"), ("Nope=1", "no parameter Nope")],

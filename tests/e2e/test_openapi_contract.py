@@ -2,7 +2,9 @@
 coverage, fuzzing, stateful), against the local server. Settings and the reasons for each
 departure from schemathesis' defaults are in tests/e2e/schemathesis.toml and schemathesis_hooks.py.
 
-The seed is fixed so that a run is reproducible; SCHEMATHESIS_SEED=<n> explores another one.
+The seed is fixed so that a run is reproducible; SCHEMATHESIS_SEED=<n> explores another one. The run
+against a server started with RequireIfMatch=true is test_openapi_contract_if_match.py (a file of its
+own, so that the two runs go to two workers).
 """
 
 from __future__ import annotations
@@ -21,25 +23,8 @@ HERE = Path(__file__).resolve().parent
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20260801")
 
 
-#: RequireIfMatch=true changes the document and the answers of the records' operations only.
-ONLY = {"default": [], "if-match-required": ["--include-path-regex", "^/records"]}
-
-
-@pytest.fixture(scope="module", params=list(ONLY))
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Server, list[str]]]:
-    """The app as deployed by default, and with RequireIfMatch=true (its document differs)."""
-    overrides = ["--parameter-overrides", "RequireIfMatch=true"] if request.param != "default" else []
-    running = start_server(tmp_path_factory.mktemp("contract"), "--no-fsync", *overrides)
-    yield running, ONLY[request.param]
-    running.stop()
-
-
-def test_the_server_keeps_every_promise_of_its_openapi_document(
-    server: tuple[Server, list[str]], tmp_path: Path
-):
-    app_server, only = server
+def run_schemathesis(app_server: Server, only: list[str], tmp_path: Path) -> None:
+    """Schemathesis against the /openapi.json of `app_server` (restricted by `only`): all pass."""
     st = Path(sys.executable).with_name("st")
     done = subprocess.run(
         [
@@ -74,3 +59,15 @@ def test_the_server_keeps_every_promise_of_its_openapi_document(
     assert "❌" not in done.stdout and " passed" in done.stdout, summary
     for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
         assert f"✅ {phase}" in done.stdout, summary
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app as deployed by default."""
+    running = start_server(tmp_path_factory.mktemp("contract"), "--no-fsync")
+    yield running
+    running.stop()
+
+
+def test_the_server_keeps_every_promise_of_its_openapi_document(server: Server, tmp_path: Path):
+    run_schemathesis(server, [], tmp_path)

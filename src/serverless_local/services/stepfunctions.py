@@ -171,6 +171,7 @@ class StepFunctionsService(Service):
 
     def _create(self) -> None:
         """Create each state machine in moto, restore the executions, journal them from now on."""
+        import_engine()
         client = self.context.aws.client("stepfunctions")
         role = self.context.aws.client("iam").create_role(
             RoleName=_ROLE, AssumeRolePolicyDocument=json.dumps(_TRUST)
@@ -404,6 +405,31 @@ class StepFunctionsService(Service):
             module = importlib.import_module(found.name)
             if getattr(module, "boto_client_for", None) is original:
                 self._patches.replace(module, "boto_client_for", cached)
+
+
+def import_engine() -> None:
+    """Import moto's ASL engine (the executing Step Functions backend) without moto's Batch service.
+
+    The engine imports one enum from `moto.batch.utils`; through the `moto.batch` package that import
+    runs Batch's models and with them EC2's (~1.2 s of CPU, most of the state machines' warm-up), which
+    only a state machine submitting a Batch job needs. While the engine loads, `moto.batch` stands in
+    `sys.modules` as its bare package (its `__init__` not run), so only `utils` is loaded; the first use
+    of Batch then imports the package in full, with that same `utils` module.
+    """
+    import importlib.util
+    import sys
+
+    if "moto.batch" in sys.modules or "moto.stepfunctions.parser.models" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    assert spec is not None
+    bare = importlib.util.module_from_spec(spec)
+    sys.modules["moto.batch"] = bare
+    try:
+        import moto.stepfunctions.parser.models  # noqa: F401 (the import is the point)
+    finally:
+        if sys.modules.get("moto.batch") is bare:
+            del sys.modules["moto.batch"]
 
 
 def tolerances(definition: str) -> dict[str, frozenset[str]]:
