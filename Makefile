@@ -88,14 +88,18 @@ run: install ## Serve the app locally on http://127.0.0.1:$(PORT) (STATE_DIR kee
 # Two lanes at once: the end-to-end layer, and everything else one after the other. Most tests wait
 # (on a server, a browser, a subprocess) part of the time, so a lane alone leaves a core idle; side by
 # side they keep both busy. Each lane's output is shown whole when it ends (--output-sync).
+# The browser layer comes first in its lane: it waits most, so it overlaps the end-to-end layer best,
+# and the layers that compute all the time take the cores the other lane leaves when it ends. Within
+# the lanes the end-to-end and browser layers run three workers: theirs wait on servers and Chromium.
 test: install ## Everything CI checks: lint, typecheck, docs and every test layer
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-lane-e2e test-lane-rest
+	@$(MAKE) --no-print-directory -j2 --output-sync=recurse test-lane-e2e test-lane-rest
 
 test-lane-e2e: install
-	@$(MAKE) --no-print-directory -j1 test-e2e
+	@$(MAKE) --no-print-directory -j1 test-e2e E2E_WORKERS=3
 
 test-lane-rest: install
-	@$(MAKE) --no-print-directory -j1 lint typecheck docs test-unit test-integration test-infra test-browser
+	@$(MAKE) --no-print-directory -j1 test-browser BROWSER_WORKERS=3 lint typecheck docs test-unit \
+	  test-integration test-infra
 
 lint: install ## ruff
 	$(BIN)/ruff check src tests bench scripts
@@ -116,6 +120,8 @@ docs-serve: install ## Serve the documentation site on http://127.0.0.1:8000 whi
 # Two workers (the machine's two cores), each test file on one of them: a module's server, and a
 # session's slow tools (cfn-lint and checkov over every template variant), start once per file.
 XDIST := -n 2 --dist loadfile
+E2E_WORKERS ?= 2
+BROWSER_WORKERS ?= 2
 
 test-unit: install ## Unit tests: one module at a time
 	$(PYTEST) tests/unit -q $(XDIST)
@@ -124,7 +130,7 @@ test-integration: install ## The handler driven by API Gateway events against mo
 	$(PYTEST) tests/integration -q $(XDIST)
 
 test-e2e: install ## The local server over HTTP
-	$(PYTEST) tests/e2e -q $(XDIST)
+	$(PYTEST) tests/e2e -q -n $(E2E_WORKERS) --dist loadfile
 
 # The infrastructure checks are mostly CPU (cfn-lint, checkov, the SAM transform, the Terraform
 # module's checks): two workers, each file on one.
@@ -134,7 +140,7 @@ test-infra: install ## template.yaml and the Terraform module: cfn-lint, SAM tra
 test-browser: install ## The web UI in Chromium (Playwright), against `serverless-crud serve`
 	@command -v chromium >/dev/null || test -n "$$CHROMIUM" \
 	  || echo "!!!!!!!! NO CHROMIUM FOUND: the browser tests are SKIPPED (make install installs it) !!!!!!!!" >&2
-	$(PYTEST) tests/browser -q $(XDIST)
+	$(PYTEST) tests/browser -q -n $(BROWSER_WORKERS) --dist loadfile
 
 screenshots: install ## Re-take the screenshot baselines docs/screenshots/*.png (every page, phone and desktop, light and dark)
 	SCREENSHOTS_UPDATE=1 $(PYTEST) tests/browser/test_screenshots.py -q -k looks_as_its_baseline

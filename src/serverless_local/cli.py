@@ -165,6 +165,15 @@ def serve_options(arguments: argparse.Namespace) -> ServeOptions:
 
 def serve(options: ServeOptions) -> int:
     """Run the server until Ctrl-C or SIGTERM; 1 with one sentence if it cannot start."""
+    try:
+        return _serve(options)
+    except KeyboardInterrupt:
+        # Ctrl-C while it was starting (importing, or starting its services, which `run` stops again).
+        print(f"{options.program}: stopped", file=sys.stderr, flush=True)
+        return 130
+
+
+def _serve(options: ServeOptions) -> int:
     program = options.program
     try:
         from serverless_local.journal import SnapshotError
@@ -179,10 +188,6 @@ def serve(options: ServeOptions) -> int:
         return 1
     try:
         run(options)
-    except KeyboardInterrupt:
-        # Ctrl-C while it was starting: what had started has stopped (run stops it), nothing to tell.
-        print(f"{program}: stopped", file=sys.stderr, flush=True)
-        return 130
     except (StartError, TemplateError, SnapshotError, ValueError) as error:
         print(f"{program}: {error}", file=sys.stderr)
         return 1
