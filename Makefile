@@ -31,11 +31,14 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing
 # screenshot is the same on every machine: Latin, Greek, Cyrillic, Arabic and Hebrew (DejaVu),
 # Chinese, Japanese and Korean (WenQuanYi Micro Hei), emoji (Noto Color Emoji).
 FONT_PACKAGES := fonts-dejavu-core fonts-liberation fonts-wqy-microhei fonts-noto-color-emoji
+# apt-get takes one lock: the targets that may call it run one after the other even under make -j.
+fonts: | chromium
 fonts: ## Install the fonts the browser tests draw with when they are missing
 	@dpkg-query -W -f='$${Status}\n' $(FONT_PACKAGES) 2>/dev/null | grep -c '^install ok installed' | grep -qx 4 \
 	  || (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q $(FONT_PACKAGES)) \
 	  || echo "!!! Could not install the fonts: the screenshot comparisons will fail !!!" >&2
 
+tools: | fonts
 tools: ## Install curl and jq (the README's examples use them) when missing
 	@command -v jq >/dev/null && command -v curl >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -q && apt-get install -y -q jq curl) || echo "!!! Could not install jq/curl: the README test will fail !!!" >&2
@@ -91,7 +94,10 @@ run: install ## Serve the app locally on http://127.0.0.1:$(PORT) (STATE_DIR kee
 # The browser layer comes first in its lane: it waits most, so it overlaps the end-to-end layer best,
 # and the layers that compute all the time take the cores the other lane leaves when it ends. Within
 # the lanes the end-to-end and browser layers run three workers: theirs wait on servers and Chromium.
-test: install ## Everything CI checks: lint, typecheck, docs and every test layer
+# The set-up too runs two at a time: the Python environments, node_modules and the provider's schema
+# download in parallel.
+test: ## Everything CI checks: lint, typecheck, docs and every test layer
+	@$(MAKE) --no-print-directory -j2 install
 	@$(MAKE) --no-print-directory -j2 --output-sync=recurse test-lane-e2e test-lane-rest
 
 test-lane-e2e: install
