@@ -92,8 +92,8 @@ run: install ## Serve the app locally on http://127.0.0.1:$(PORT) (STATE_DIR kee
 # (on a server, a browser, a subprocess) part of the time, so a lane alone leaves a core idle; side by
 # side they keep both busy. Each lane's output is shown whole when it ends (--output-sync).
 # The browser layer comes first in its lane: it waits most, so it overlaps the end-to-end layer best,
-# and the layers that compute all the time take the cores the other lane leaves when it ends. Within
-# the lanes the end-to-end and browser layers run three workers: theirs wait on servers and Chromium.
+# and the layers that compute all the time take the cores the other lane leaves when it ends. (A third
+# worker per lane starved a cold function past its 10 s timeout: two each.)
 # The set-up too runs two at a time: the Python environments, node_modules and the provider's schema
 # download in parallel.
 test: ## Everything CI checks: lint, typecheck, docs and every test layer
@@ -101,11 +101,10 @@ test: ## Everything CI checks: lint, typecheck, docs and every test layer
 	@$(MAKE) --no-print-directory -j2 --output-sync=recurse test-lane-e2e test-lane-rest
 
 test-lane-e2e: install
-	@$(MAKE) --no-print-directory -j1 test-e2e E2E_WORKERS=3
+	@$(MAKE) --no-print-directory -j1 test-e2e
 
 test-lane-rest: install
-	@$(MAKE) --no-print-directory -j1 test-browser BROWSER_WORKERS=3 lint typecheck docs test-unit \
-	  test-integration test-infra
+	@$(MAKE) --no-print-directory -j1 test-browser lint typecheck docs test-unit test-integration test-infra
 
 lint: install ## ruff
 	$(BIN)/ruff check src tests bench scripts
@@ -126,8 +125,6 @@ docs-serve: install ## Serve the documentation site on http://127.0.0.1:8000 whi
 # Two workers (the machine's two cores), each test file on one of them: a module's server, and a
 # session's slow tools (cfn-lint and checkov over every template variant), start once per file.
 XDIST := -n 2 --dist loadfile
-E2E_WORKERS ?= 2
-BROWSER_WORKERS ?= 2
 
 test-unit: install ## Unit tests: one module at a time
 	$(PYTEST) tests/unit -q $(XDIST)
@@ -136,7 +133,7 @@ test-integration: install ## The handler driven by API Gateway events against mo
 	$(PYTEST) tests/integration -q $(XDIST)
 
 test-e2e: install ## The local server over HTTP
-	$(PYTEST) tests/e2e -q -n $(E2E_WORKERS) --dist loadfile
+	$(PYTEST) tests/e2e -q $(XDIST)
 
 # The infrastructure checks are mostly CPU (cfn-lint, checkov, the SAM transform, the Terraform
 # module's checks): two workers, each file on one.
@@ -146,7 +143,7 @@ test-infra: install ## template.yaml and the Terraform module: cfn-lint, SAM tra
 test-browser: install ## The web UI in Chromium (Playwright), against `serverless-crud serve`
 	@command -v chromium >/dev/null || test -n "$$CHROMIUM" \
 	  || echo "!!!!!!!! NO CHROMIUM FOUND: the browser tests are SKIPPED (make install installs it) !!!!!!!!" >&2
-	$(PYTEST) tests/browser -q -n $(BROWSER_WORKERS) --dist loadfile
+	$(PYTEST) tests/browser -q $(XDIST)
 
 screenshots: install ## Re-take the screenshot baselines docs/screenshots/*.png (every page, phone and desktop, light and dark)
 	SCREENSHOTS_UPDATE=1 $(PYTEST) tests/browser/test_screenshots.py -q -k looks_as_its_baseline
