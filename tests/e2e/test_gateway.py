@@ -163,7 +163,7 @@ def test_multi_value_response_headers_become_repeated_header_lines(probe_server)
         ("/behave/not-a-dict", 502, "Internal server error"),
         ("/behave/huge", 502, "Internal server error"),
         ("/behave/sleep?seconds=1.3", 502, "Internal server error"),
-        ("/patient/sleep?seconds=2.3", 504, "Endpoint request timed out"),
+        ("/patient/sleep?seconds=3.3", 504, "Endpoint request timed out"),
         ("/broken", 502, "Internal server error"),
         ("/nothing/here", 403, "Missing Authentication Token"),
         ("/my/path/too/deep", 403, "Missing Authentication Token"),

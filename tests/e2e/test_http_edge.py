@@ -124,7 +124,7 @@ def test_a_method_api_gateway_does_not_know_is_403_as_for_no_route(probe_server)
     ("target", "status", "message", "error_type"),
     [
         ("/behave/raise", 502, "Internal server error", "InternalServerErrorException"),
-        ("/patient/sleep?seconds=2.3", 504, "Endpoint request timed out", "InternalServerErrorException"),
+        ("/patient/sleep?seconds=3.3", 504, "Endpoint request timed out", "InternalServerErrorException"),
     ],
 )
 def test_5xx_answers_are_json_with_their_error_type(probe_server, target, status, message, error_type):
