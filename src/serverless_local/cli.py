@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 import urllib.error
@@ -165,6 +166,9 @@ def serve_options(arguments: argparse.Namespace) -> ServeOptions:
 
 def serve(options: ServeOptions) -> int:
     """Run the server until Ctrl-C or SIGTERM; 1 with one sentence if it cannot start."""
+    # A shell starts a background job with SIGINT ignored, and the server takes SIGINT once it runs:
+    # take it from the first instant too, or a Ctrl-C (a `kill -INT`) while it starts is lost.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return _serve(options)
     except KeyboardInterrupt:

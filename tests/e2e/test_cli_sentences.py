@@ -148,14 +148,21 @@ def test_a_stopped_server_is_one_sentence(tmp_path):
 
 @pytest.mark.parametrize("after", [0.6, 1.2, "banner"])
 def test_ctrl_c_while_serve_starts_stops_it_without_a_traceback(after, tmp_path):
-    """Ctrl-C while serve imports the local runtime, while its services start, or as the banner prints."""
+    """Ctrl-C while serve imports the local runtime, while its services start, or as the banner prints;
+    started as a shell starts a background job (`serverless-crud serve &`: SIGINT ignored), which a
+    `kill -INT` still stops."""
     import signal
     import time
+
+    def as_a_background_job() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     log = tmp_path / "serve.log"
     command = [str(CONSOLE_SCRIPT), "serve", "--port", "0", "--state-dir", str(tmp_path / "state")]
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT, preexec_fn=as_a_background_job
+        )
     if after == "banner":
         deadline = time.monotonic() + 60
         while b"ready in" not in log.read_bytes():
