@@ -177,8 +177,8 @@ def test_objects_executions_and_interruptions_survive_a_restart(tmp_path):
         third.stop()
 
 
-def test_a_definition_step_functions_refuses_ends_the_server_with_one_sentence(tmp_path):
-    """Machines are created after the server answers; one that moto refuses still ends the server, named."""
+def _broken_template(tmp_path: Path) -> Path:
+    """The workflows template with WaitingMachine's Wait state made a state type Step Functions refuses."""
     here = TEMPLATE.parent
     broken = tmp_path / "template.yaml"
     broken.write_text(
@@ -187,9 +187,56 @@ def test_a_definition_step_functions_refuses_ends_the_server_with_one_sentence(t
         .replace("DefinitionUri: steps.asl.json", f"DefinitionUri: {here / 'steps.asl.json'}")
         .replace("{ Type: Wait, Seconds: 120, End: true }", "{ Type: Nonsense, End: true }")
     )
-    command = [sys.executable, "-m", "serverless_crud_cli", "serve", "--port", "0", "--template", str(broken)]
-    command += ["--state-dir", str(tmp_path / "state")]
-    ended = subprocess.run(command, capture_output=True, text=True, timeout=START_LIMIT_SECONDS, check=False)
+    return broken
+
+
+def _refused(template: Path, state: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "serverless_crud_cli", "serve", "--port", "0"]
+    command += ["--template", str(template), "--state-dir", str(state)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=START_LIMIT_SECONDS, check=False)
+
+
+def test_a_definition_step_functions_refuses_ends_the_server_with_one_sentence(tmp_path):
+    """Machines are created after the server answers; one that moto refuses still ends the server, named."""
+    ended = _refused(_broken_template(tmp_path), tmp_path / "state")
     assert ended.returncode == 1
     assert "serverless-crud: WaitingMachine: Step Functions refuses its definition" in ended.stderr
     assert "Traceback" not in ended.stdout + ended.stderr
+
+
+def test_definitions_accepted_before_wait_for_the_first_request_and_a_changed_one_is_checked_again(
+    tmp_path, monkeypatch
+):
+    """Each accepted definition is noted in the runtime's cache (one per content); a later start
+    creates those machines at the first Step Functions request, which runs them as ever, and a
+    definition changed since is checked at start again: refused, it still ends the server."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SERVERLESS_LOCAL_CACHE", str(cache))
+    for folder in ("first", "second"):
+        (tmp_path / folder).mkdir()
+    first = serve(tmp_path / "first")
+    try:
+        first.wait_for_output("States ready")
+    finally:
+        first.stop()
+    assert len(list((cache / "states-checked").iterdir())) == 2  # steps, WaitingMachine
+
+    ended = _refused(_broken_template(tmp_path), tmp_path / "broken-state")
+    assert ended.returncode == 1
+    assert "serverless-crud: WaitingMachine: Step Functions refuses its definition" in ended.stderr
+
+    second = serve(tmp_path / "second")
+    try:
+        second.wait_for_output("States ready: steps, WaitingMachine")
+        sfn = aws_client(second.aws, "stepfunctions")
+        machines = {m["name"] for m in sfn.list_state_machines()["stateMachines"]}
+        assert machines == {"steps", "WaitingMachine"}
+        started = sfn.start_execution(
+            stateMachineArn=MACHINE, input=json.dumps({"n": 2, "fail": 0, "items": [1]})
+        )
+        described = finished(sfn, started["executionArn"])
+        assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
+        assert json.loads(described["output"])["doubled"]["n"] == 4
+    finally:
+        second.stop()
+    assert len(list((cache / "states-checked").iterdir())) == 2

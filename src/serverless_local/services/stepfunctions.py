@@ -23,15 +23,19 @@ can see it ended (the Step Functions requests and the end share one lock).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import hashlib
 import json
 import re
 import threading
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
-from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches
+from serverless_local.code_cache import cache_directory
+from serverless_local.embedded_aws import ACCOUNT_ID, REGION, Patches, ServiceUnavailable
 from serverless_local.journal import Recovered
 from serverless_local.services.base import Service, ServiceContext, Warmup
 from serverless_local.targets import Delivery, TargetError
@@ -130,6 +134,13 @@ class StepFunctionsService(Service):
         self.warmup: Warmup | None = None
         #: (machine ARN, Map state) -> the tolerated-failure fields its definition declares.
         self.tolerance: dict[tuple[str, str], frozenset[str]] = {}
+        #: The journal's finished executions (interrupted ones settled), shown once the machines exist.
+        self._finished: list[dict[str, Any]] = []
+        self._creating = threading.Lock()
+        self._created = threading.Event()
+        self._creator: threading.Thread | None = None
+        self._create_error: Exception | None = None
+        self._stopped = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -159,15 +170,55 @@ class StepFunctionsService(Service):
         raise Unresolvable(f"{logical_id}.{attribute} exists only in AWS")
 
     def attach(self) -> None:
-        """Read each definition (now that every name resolves), then create the machines in the background.
+        """Read each definition (now that every name resolves); check them in the background, and create
+        the machines in moto when the first Step Functions request comes.
 
-        Creating them costs ~1.5 s (moto's ASL engine is imported by the first): the server answers
-        meanwhile, and every Step Functions request waits for them (`Service.warm`).
+        Creating them costs ~1.4 s of CPU (moto's ASL engine imported, each definition parsed): a
+        server whose state machines run no execution never pays it. A definition Step Functions has
+        accepted before (`checked`) waits for that first request; one not seen yet is created in the
+        background at once, so a definition Step Functions refuses still ends the start. Every
+        Step Functions request waits for them (`Service.warm`, then `_ready`).
         """
         for resource in self.resources:
             self.machines[resource.logical_id] = self.read_machine(resource.logical_id, resource.properties)
         self.recovered = self.recover(self.store)
-        self.warmup = self.warm("the state machines are being prepared", self._create)
+        self.warmup = self.warm("the state machines are being prepared", self._prepare)
+        self.context.aws.hold(self.signing_name, self._ready)
+
+    def _prepare(self) -> None:
+        """Settle the journal's interrupted executions; create the machines now unless every definition
+        was accepted before (a refused one then ends the start)."""
+        self._settle()
+        if not all(checked(spec.definition) for spec in self.machines.values()):
+            error = self._create_once()
+            if error is not None:
+                raise error
+
+    def _ready(self) -> None:
+        """The gate of every Step Functions request: the background check done, the machines created."""
+        assert self.warmup is not None
+        self.warmup.wait()
+        error = self._create_once()
+        if error is not None:
+            raise ServiceUnavailable(str(error))
+
+    def _create_once(self) -> Exception | None:
+        """Create the machines unless done (or being done by this thread); the error that stopped it."""
+        if self._created.is_set() or self._creator is threading.current_thread():
+            return None
+        with self._creating:
+            if self._stopped:
+                return ServiceUnavailable("the local runtime is stopping")
+            if not self._created.is_set() and self._create_error is None:
+                self._creator = threading.current_thread()
+                try:
+                    self._create()
+                    self._created.set()
+                except Exception as error:  # kept: every later request is answered with it
+                    self._create_error = error
+                finally:
+                    self._creator = None
+            return self._create_error
 
     def _create(self) -> None:
         """Create each state machine in moto, restore the executions, journal them from now on."""
@@ -186,6 +237,7 @@ class StepFunctionsService(Service):
                 raise TemplateError(
                     f"{spec.logical_id}: Step Functions refuses its definition: {message}"
                 ) from None
+            remember_checked(spec.definition)
         self._restore()
         self._install_hooks()
 
@@ -219,8 +271,10 @@ class StepFunctionsService(Service):
 
     def stop(self) -> None:
         """Give moto its methods back and close the journal (once the machines' creation has ended)."""
-        self._patches.restore()
-        self.store.close()
+        with self._creating:
+            self._stopped = True
+            self._patches.restore()
+            self.store.close()
 
     def report(self) -> str:
         """The state machines, and the executions recorded as interrupted at this start."""
@@ -241,7 +295,8 @@ class StepFunctionsService(Service):
         return stepfunctions_parser_backends[ACCOUNT_ID][REGION]
 
     # -- journal -----------------------------------------------------------------------------------
-    def _restore(self) -> None:
+    def _settle(self) -> None:
+        """Read the journal's executions back; record those the last stop interrupted as failed."""
         assert self.recovered is not None
         contents = self.recovered.journal
         executions: dict[str, dict[str, Any]] = {}
@@ -260,12 +315,18 @@ class StepFunctionsService(Service):
                 record.update(status="FAILED", stop=now, error=INTERRUPTED_ERROR, cause=cause)
                 settled.append(_end_entry(record))
                 self.interrupted += 0 if lost else 1
+            self._finished.append(record)
+        self.store.append(settled)
+
+    def _restore(self) -> None:
+        """The finished executions, settled by `_settle`, shown by their machines again."""
+        for record in self._finished:
             machine = next((m for m in self.backend.state_machines if m.arn == record["machine"]), None)
             if machine is None:  # the machine left the template: its executions go with it
                 continue
             machine.executions.append(
                 _Restored(
-                    execution_arn=arn,
+                    execution_arn=record["arn"],
                     state_machine_arn=record["machine"],
                     name=record["name"],
                     start_date=datetime.datetime.fromisoformat(record["start"]),
@@ -277,7 +338,6 @@ class StepFunctionsService(Service):
                     cause=record.get("cause"),
                 )
             )
-        self.store.append(settled)
 
     def _install_hooks(self) -> None:
         from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
@@ -405,6 +465,26 @@ class StepFunctionsService(Service):
             module = importlib.import_module(found.name)
             if getattr(module, "boto_client_for", None) is original:
                 self._patches.replace(module, "boto_client_for", cached)
+
+
+def _checked_marker(definition: str) -> Path:
+    import moto
+
+    digest = hashlib.sha256(f"{moto.__version__}\n{definition}".encode()).hexdigest()[:32]
+    return cache_directory() / "states-checked" / digest
+
+
+def checked(definition: str) -> bool:
+    """Whether Step Functions (this moto) has accepted `definition` before, on this machine."""
+    return _checked_marker(definition).exists()
+
+
+def remember_checked(definition: str) -> None:
+    """Note that `definition` was accepted (a cache: where it cannot be written, it is checked again)."""
+    marker = _checked_marker(definition)
+    with contextlib.suppress(OSError):
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
 
 
 def import_engine() -> None:
