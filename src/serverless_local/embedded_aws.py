@@ -102,8 +102,6 @@ class EmbeddedAws:
         """Answer `/_local/<name>/<rest>` at the endpoint with `handler(method, rest)` (a status and a
         JSON body): what AWS has no API for, such as firing a schedule now."""
         self._controls[name] = handler
-        #: Makes moto's server application now (background work does, once the server has answered).
-        self.prepare_dispatcher: Callable[[], Any] = lambda: None
 
     def hold(self, signing_name: str, gate: Gate) -> None:
         """Hold every request for `signing_name` (endpoint and in-process clients) on `gate` first."""
@@ -206,8 +204,9 @@ class EmbeddedAws:
             from serverless_local.aws_errors import not_emulated
 
             def dispatcher() -> Any:
-                """moto's server application, made on first use: DynamoDB (every function's requests)
-                never needs it, and its import (Flask) is ~0.2 s of the start otherwise."""
+                """moto's server application, made by the first request for a service other than
+                DynamoDB (~0.35 s of CPU, Flask's import): a server whose functions only use DynamoDB,
+                as most do, never makes it."""
                 with making:
                     if not dispatchers:
                         from moto.moto_server.werkzeug_app import (
@@ -219,7 +218,6 @@ class EmbeddedAws:
                         dispatchers.append(not_emulated(application, _signing_name))
                     return dispatchers[0]
 
-            self.prepare_dispatcher = dispatcher
             dynamodb = not_emulated(_dynamodb, _signing_name)
 
             def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -120,7 +120,6 @@ class LocalServer:
         # Only now, and once the first request is answered: with one GIL, work beside the attaches
         # or the first answer would only slow them down.
         self.gateway_edge.first_answer = context.background.begin
-        context.background.later.insert(0, self.aws.prepare_dispatcher)
         context.background.start(BACKGROUND_AFTER_SECONDS)
         context.notes[:0] = self.notes  # the server's own notes (ports, the endpoint's exposure) first
         self.notes = context.notes
