@@ -171,10 +171,22 @@ def serve(options: ServeOptions) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return _serve(options)
-    except KeyboardInterrupt:
+    except BaseException as error:
         # Ctrl-C while it was starting (importing, or starting its services, which `run` stops again).
+        # Python may wrap the interrupt: one raised while a class is made is a RuntimeError.
+        if not _interrupted(error):
+            raise
         print(f"{options.program}: stopped", file=sys.stderr, flush=True)
         return 130
+
+
+def _interrupted(error: BaseException | None) -> bool:
+    """Whether `error` is a KeyboardInterrupt or was raised because of one."""
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _serve(options: ServeOptions) -> int:

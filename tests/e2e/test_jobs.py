@@ -100,8 +100,10 @@ def thousand_rows() -> tuple[str, dict[int, str]]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(tmp_path_factory.mktemp("jobs"), *LIMIT)
     # The first job's request should not also pay the state machines' creation and the function's cold
-    # start within its 10 s timeout on a machine busy with the other tests: both happen first.
+    # start within its 10 s timeout on a machine busy with the other tests: both happen first (the
+    # first Step Functions request creates the machines).
     running.wait_for_output("States ready")
+    assert aws_client(running.aws, "stepfunctions").list_state_machines()["stateMachines"]
     assert running.request("GET", "/records?limit=1").status == 200
     yield running
     running.stop()
