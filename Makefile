@@ -124,7 +124,9 @@ docs-serve: install ## Serve the documentation site on http://127.0.0.1:8000 whi
 
 # Two workers (the machine's two cores), each test file on one of them: a module's server, and a
 # session's slow tools (cfn-lint and checkov over every template variant), start once per file.
-XDIST := -n 2 --dist loadfile
+# Files go out in collection order, the modules marked `runs_for` first (tests/conftest.py): xdist's
+# own order (most tests first) left the one-test schemathesis modules last, on one worker.
+XDIST := -n 2 --dist loadfile --no-loadscope-reorder
 
 test-unit: install ## Unit tests: one module at a time
 	$(PYTEST) tests/unit -q $(XDIST)

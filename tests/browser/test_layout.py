@@ -23,6 +23,8 @@ from tests.browser.realistic import (
 )
 from tests.browser.test_accessibility import violations
 
+pytestmark = pytest.mark.runs_for(85)
+
 WIDTHS = [320, 375, 768, 1280, 1920]
 SCHEMES = ["light", "dark"]
 NAV = ["Records", "New record", "Import", "Recently deleted", "API docs"]

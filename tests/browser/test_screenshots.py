@@ -35,6 +35,8 @@ from tests.browser.realistic import (
     start_signed_in,
 )
 
+pytestmark = pytest.mark.runs_for(55)
+
 ROOT = Path(__file__).resolve().parents[2]
 BASELINES = ROOT / "docs" / "screenshots"
 FAILURES = ROOT / "build" / "screenshots"

@@ -15,6 +15,8 @@ import pytest
 
 from tests.e2e.conftest import ROOT, Server, aws_client, start_server
 
+pytestmark = pytest.mark.runs_for(20)
+
 PASSWORD = "Sup3r-Secret-Words!"
 
 

@@ -19,6 +19,8 @@ from tests.e2e.conftest import START_LIMIT_SECONDS, Server, aws_client, start_se
 from tests.e2e.test_local_workflows import MACHINE, finished
 from tests.e2e.test_local_workflows import serve as serve_workflows
 
+pytestmark = pytest.mark.runs_for(60)
+
 
 def flip(data: bytes, position: int, mask: int = 0x01) -> bytes:
     return data[:position] + bytes([data[position] ^ mask]) + data[position + 1 :]

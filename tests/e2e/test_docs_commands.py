@@ -16,6 +16,8 @@ import pytest
 from tests.e2e.conftest import ROOT, Server, start_server
 from tests.support.docs import NOT_RUN_HERE, PAGES, SHELL, Block, blocks, command_lines
 
+pytestmark = pytest.mark.runs_for(50)
+
 BIN = ROOT / ".venv" / "bin"
 RUNNABLE = [page for page in PAGES if any(block.runs_here for block in blocks(page))]
 

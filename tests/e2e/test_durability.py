@@ -13,6 +13,8 @@ import pytest
 
 from tests.e2e.conftest import PROBE_TEMPLATE, aws_client, start_server
 
+pytestmark = pytest.mark.runs_for(40)
+
 
 def dynamodb(server, region="eu-west-3", key="AKIDEXAMPLE1"):
     return aws_client(server.dynamodb, "dynamodb", region, key)

@@ -17,6 +17,8 @@ import pytest
 from tests.e2e.conftest import Reply, Server, aws_client, eventually, start_server
 from tests.e2e.test_identity import ALICE, BOB, LOCAL_ADMIN, add_user, admin_password, claims, sign_in
 
+pytestmark = pytest.mark.runs_for(35)
+
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
 

@@ -13,6 +13,8 @@ import pytest
 from tests.e2e.conftest import PROBE_TEMPLATE, start_server
 from tests.support.sockets import closed_at_once
 
+pytestmark = pytest.mark.runs_for(25)
+
 ORIGIN = "https://app.example.com"  # the probe API's DEFAULT_4XX gateway response header
 
 

@@ -19,6 +19,8 @@ import pytest
 
 from tests.e2e.conftest import Reply, Server, aws_client, start_server
 
+pytestmark = pytest.mark.runs_for(35)
+
 PASSWORD = "Corr3ct-Horse-Battery!"
 ALICE, BOB = "alice@example.com", "bob@example.com"
 LOCAL_ADMIN = "admin@example.com"

@@ -15,6 +15,8 @@ from moto import mock_aws
 
 from tests.e2e.conftest import aws_client, start_server
 
+pytestmark = pytest.mark.runs_for(45)
+
 TABLE = {
     "TableName": "Differential",
     "BillingMode": "PAY_PER_REQUEST",

@@ -20,6 +20,8 @@ from serverless_crud.models.fields import csv_columns
 from serverless_crud.models.fields import fields as record_fields
 from tests.e2e.conftest import START_LIMIT_SECONDS, Server, aws_client, start_server
 
+pytestmark = pytest.mark.runs_for(90)
+
 CSV = {"Content-Type": "text/csv"}
 JSONL = {"Content-Type": "application/x-ndjson"}
 EXACT = "12345678901234567890.123456789"

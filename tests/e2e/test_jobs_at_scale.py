@@ -20,6 +20,8 @@ import pytest
 from tests.e2e.conftest import Server, start_server
 from tests.e2e.test_jobs import CSV, LIMIT, finished, post_form, records, start
 
+pytestmark = pytest.mark.runs_for(35)
+
 ROWS = 5_000  # make bench imports 100,000 and 1,000,000 (bench/jobs.py)
 OWNERS = 1000
 FORMULAS = (

@@ -19,6 +19,8 @@ import pytest
 
 from tests.e2e.conftest import START_LIMIT_SECONDS, Server, aws_client, start_server
 
+pytestmark = pytest.mark.runs_for(45)
+
 TEMPLATE = Path(__file__).resolve().parent / "workflows" / "template.yaml"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:steps"
 WAITING = "arn:aws:states:us-east-1:123456789012:stateMachine:WaitingMachine"

@@ -19,6 +19,8 @@ import pytest
 
 from tests.e2e.conftest import ROOT, Server, start_server
 
+pytestmark = pytest.mark.runs_for(95)
+
 HERE = Path(__file__).resolve().parent
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20260801")
 

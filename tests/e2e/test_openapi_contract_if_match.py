@@ -12,6 +12,8 @@ import pytest
 from tests.e2e.conftest import Server, start_server
 from tests.e2e.test_openapi_contract import run_schemathesis
 
+pytestmark = pytest.mark.runs_for(50)
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:

@@ -16,6 +16,8 @@ import pytest
 
 from tests.e2e.conftest import ROOT, aws_client
 
+pytestmark = pytest.mark.runs_for(75)
+
 TABLE = "RecordsTable"
 OWNERS = ["ann@example.com", "bo@example.com", "cy@example.com", "di@example.com"]
 NAMES = ["Émile", "emile", "Zoë", "zoe", "Ærø", "Łukasz", "Ana María", "ANA", "bob", "Bob", "Çelik", "d'Arcy"]

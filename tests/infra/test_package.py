@@ -46,6 +46,8 @@ from package import BUILD_ONLY, PRUNED, PRUNED_DISTRIBUTIONS, ZIPPED_LIMIT
 from .conftest import TEMPLATE_PATH, load_template
 from .sam import makefile_functions
 
+pytestmark = pytest.mark.runs_for(25)
+
 CODE = ROOT / "src" / "serverless_crud"
 #: CPython 3.12's .pyc magic number (its hash-based .pyc files key their source hash with it).
 MAGIC_312 = (3531).to_bytes(2, "little") + b"\r\n"

@@ -28,6 +28,8 @@ from .conftest import (
     with_defaults,
 )
 
+pytestmark = pytest.mark.runs_for(60)
+
 #: cfn-lint cannot know that SAM drops TracingConfig when the TracingMode parameter is "Disabled",
 #: so on the transform's output it warns that "Disabled" is no valid Lambda tracing mode. Only this
 #: exact finding is set aside; `test_disabled_tracing_leaves_no_tracing_config` proves the premise.

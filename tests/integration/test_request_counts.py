@@ -8,6 +8,8 @@ import pytest
 
 from tests.support.events import record_path
 
+pytestmark = pytest.mark.runs_for(15)
+
 
 @pytest.fixture
 def dynamodb_calls(api):
