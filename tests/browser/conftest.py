@@ -133,9 +133,13 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         )
         warnings.warn(message, stacklevel=1)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from tests.browser import fonts
+
+    # Every assertion of the layer waits up to 10 s: a page drawn while the other lane computes
+    # (make test) can take more than Playwright's default 5 s.
+    expect.set_options(timeout=10_000)
 
     if absent := fonts.missing():
         pytest.fail(f"fonts of the browser tests are missing (make install installs them): {absent}")
@@ -176,9 +180,6 @@ def open_context(browser: Any, base_url: str, console: Console) -> Iterator[Any]
 
     At the end of the test, any console error of their pages that the test did not allow fails it.
     """
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=10_000)
 
     @contextmanager
     def open_one(device: str = "desktop", **options: Any) -> Iterator[Any]:
