@@ -173,6 +173,24 @@ def test_a_wrong_password_is_said_plainly(signin_page: Page, signed_in: SignedIn
     expect(signin_page.get_by_label("Password")).to_have_value("")
 
 
+def test_a_password_never_goes_into_an_address(browser: Any, signed_in: SignedIn) -> None:
+    """Before the page's script runs (or without JavaScript) the form cannot be sent by the browser
+    itself, which would put the password in the address, the history and the server's logs."""
+    context = browser.new_context(base_url=signed_in.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("signin.html?next=edit.html")
+        expect(page.get_by_role("button", name="Sign in")).to_be_disabled()
+        page.get_by_label("Email").fill(signed_in.alice)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Password").press("Enter")
+        page.get_by_label("Email").press("Enter")
+        expect(page).to_have_url(f"{signed_in.url}signin.html?next=edit.html")
+        assert page.locator("form#signin").get_attribute("method") == "post"
+    finally:
+        context.close()
+
+
 def test_sign_out_ends_the_session(signin_page: Page, signed_in: SignedIn) -> None:
     signin_page.goto("signin.html")
     sign_in(signin_page, signed_in.alice)

@@ -58,4 +58,8 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
+// The button is enabled only now that submitting goes through the handler above: a form sent by the
+// browser itself would carry the password to the server (the form's method keeps it out of the URL).
+form.querySelector("button[type=submit]").disabled = false;
+
 main();
