@@ -11,15 +11,13 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import TEMPLATE, reset_function_state
+from tests.conftest import reset_function_state, template_table
 
 
 @pytest.fixture
 def history_table(aws: Any, table: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The history table as the template declares it, and the records table's stream."""
-    from serverless_local.template import load_template, table_definitions
-
-    definition = {**table_definitions(load_template(TEMPLATE))["HistoryTable"]}
+    definition = template_table("HistoryTable")
     definition["TableName"] = f"history-{table['TableName']}"
     aws.create_table(**definition)
     monkeypatch.setenv("HISTORY_TABLE", definition["TableName"])
@@ -91,10 +89,5 @@ def test_a_change_that_cannot_be_written_is_named_for_the_retry_and_counted(
         metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
         assert any(m.get("HistoryWriteFailures") == [1.0] for m in metrics), metrics
     finally:
-        from serverless_local.template import load_template, table_definitions
-
-        definition = {
-            **table_definitions(load_template(TEMPLATE))["HistoryTable"],
-            "TableName": history_table,
-        }
+        definition = {**template_table("HistoryTable"), "TableName": history_table}
         aws.create_table(**definition)
