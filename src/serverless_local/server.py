@@ -124,6 +124,8 @@ class LocalServer:
         context.notes[:0] = self.notes  # the server's own notes (ports, the endpoint's exposure) first
         self.notes = context.notes
 
+        if options.reload:
+            self._watch_sources()
         self.aws_edge.start()
         self.gateway_edge.handler = self._answer
         self.gateway_edge.refusal = context.api_refusal or _plain_refusal
@@ -229,8 +231,6 @@ class LocalServer:
 
     def serve_forever(self) -> None:
         """Answer requests until `stop` (or Ctrl-C / SIGTERM in the main thread); raise a warm-up's error."""
-        if self.options.reload:
-            threading.Thread(target=self._watch_sources, name="reload", daemon=True).start()
         if self.context is not None and self.context.background.warmups:  # say when they are done
             self.wait_ready()
             for warmup in self.context.background.warmups:
@@ -257,19 +257,27 @@ class LocalServer:
             self._state_lock.close()
 
     def _watch_sources(self) -> None:
+        """Note the functions' sources as they are now, before the first request, and reload the
+        handlers whenever they change from then on (polled: a thread that starts later could note
+        an edit already made as the state to compare with, and miss it)."""
         assert self.context is not None
         services = [service for service in self.context.started.values() if service.sources()]
         directories = {directory for service in services for directory in service.sources()}
-        seen = _mtimes(directories)
-        while not self._stopping.wait(RELOAD_POLL_SECONDS):
-            now = _mtimes(directories)
-            if now != seen:
-                changed = sorted(set(now.items()) ^ set(seen.items()))
-                seen = now
-                for service in services:
-                    service.reload()
-                program = self.options.program
-                print(f"{program}: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
+        seen = _sources_state(directories)
+
+        def watch() -> None:
+            nonlocal seen
+            while not self._stopping.wait(RELOAD_POLL_SECONDS):
+                now = _sources_state(directories)
+                if now != seen:
+                    changed = sorted(set(now.items()) ^ set(seen.items()))
+                    seen = now
+                    for service in services:
+                        service.reload()
+                    program = self.options.program
+                    print(f"{program}: {changed[0][0]} changed, reloading the handler", file=sys.stderr)
+
+        threading.Thread(target=watch, name="reload", daemon=True).start()
 
 
 def _loopback(host: str) -> bool:
@@ -297,8 +305,9 @@ def _plain_refusal(error: Any) -> HttpResponse:
     return HttpResponse(error.status, [("Content-Type", "application/json")], body)
 
 
-def _mtimes(directories: set[Path]) -> dict[str, float]:
-    found: dict[str, float] = {}
+def _sources_state(directories: set[Path]) -> dict[str, tuple[int, int]]:
+    """Each Python file's modification time (ns) and size."""
+    found: dict[str, tuple[int, int]] = {}
     for directory in directories:
         for root, dirs, files in os.walk(directory):
             dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
@@ -306,7 +315,8 @@ def _mtimes(directories: set[Path]) -> dict[str, float]:
                 if name.endswith(".py"):
                     path = os.path.join(root, name)
                     with contextlib.suppress(OSError):
-                        found[path] = os.stat(path).st_mtime
+                        status = os.stat(path)
+                        found[path] = (status.st_mtime_ns, status.st_size)
     return found
 
 
